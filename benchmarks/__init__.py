@@ -1,0 +1,1 @@
+"""Load and latency harnesses that print figures."""

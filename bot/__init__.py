@@ -1,0 +1,1 @@
+"""Composition root: settings, factories, CLI, runners, middlewares, scheduler and sender."""

@@ -1,0 +1,58 @@
+"""Factories for the Bot and the Dispatcher (nothing is built at import time)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import handlers
+from bot.middlewares.database import DatabaseMiddleware
+from bot.middlewares.language import LanguageMiddleware
+from bot.settings import Settings
+
+
+def create_bot(settings: Settings) -> Bot:
+    """Build the Bot client for the configured API server (Telegram or the sandbox)."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.api_base))
+    return Bot(
+        token=settings.telegram.token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def create_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Choose FSM storage and event isolation: Redis when configured, memory otherwise."""
+    if settings.redis_url:
+        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+        storage = RedisStorage.from_url(settings.redis_url)
+        return storage, RedisEventIsolation(redis=storage.redis)
+    return MemoryStorage(), SimpleEventIsolation()
+
+
+def create_dispatcher(
+    settings: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    **services: Any,
+) -> Dispatcher:
+    """Build the Dispatcher with middlewares, routers and services for the handlers."""
+    storage, isolation = create_fsm(settings)
+    dispatcher = Dispatcher(
+        storage=storage,
+        events_isolation=isolation,
+        settings=settings,
+        **services,
+    )
+    dispatcher.update.outer_middleware(DatabaseMiddleware(session_factory))
+    dispatcher.update.outer_middleware(LanguageMiddleware(default=settings.default_language))
+    dispatcher.include_routers(*handlers.get_routers())
+    return dispatcher

@@ -1,0 +1,9 @@
+"""Subcommands of the ``jikimi`` CLI, one module each with ``register(subparsers)``."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from bot.commands import db, manuals, run, sandbox
+
+COMMAND_MODULES: list[ModuleType] = [run, sandbox, db, manuals]

@@ -1,0 +1,1 @@
+"""Dispatcher middlewares: database transaction and dedup, language, roles, throttling."""

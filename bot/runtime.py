@@ -1,0 +1,121 @@
+"""The running application: engine, bot, dispatcher, sender and background services together.
+
+Usage::
+
+    runtime = await build_runtime(settings)
+    try:
+        await runtime.run_polling()
+    finally:
+        await runtime.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.app import create_bot, create_dispatcher
+from bot.sender import Sender
+from bot.settings import Settings
+from situation.clock import Clock
+from situation.failures import FailureRecorder
+from storage.engine import create_engine, create_session_factory
+from storage.outbox import OutboxSignal
+
+log = logging.getLogger(__name__)
+
+
+def default_worker_id() -> str:
+    """Name this process for leases and locks: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class Runtime:
+    """Everything one worker process runs, built by :func:`build_runtime`."""
+
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    bot: Bot
+    dispatcher: Dispatcher
+    sender: Sender
+    signal: OutboxSignal
+    clock: Clock
+    worker_id: str
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    async def start_services(self) -> None:
+        """Start the sender (and, through the dispatcher's startup hooks, the rest)."""
+        self._tasks.append(asyncio.create_task(self.sender.run(), name="outbox-sender"))
+
+    async def run_polling(self, *, handle_signals: bool = True) -> None:
+        """Poll for updates until stopped, with every background service running."""
+        await self.start_services()
+        await self.dispatcher.start_polling(
+            self.bot,
+            allowed_updates=self.dispatcher.resolve_used_update_types(),
+            handle_signals=handle_signals,
+            close_bot_session=False,
+            polling_timeout=25,
+        )
+
+    async def stop_polling(self) -> None:
+        """Ask a running poller to stop."""
+        if self.dispatcher._running_lock.locked():  # noqa: SLF001 - aiogram has no public probe
+            await self.dispatcher.stop_polling()
+
+    async def close(self) -> None:
+        """Stop services and release every connection."""
+        await self.sender.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self.dispatcher.storage.close()
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+async def build_runtime(
+    settings: Settings, *, clock: Clock | None = None, worker_id: str | None = None
+) -> Runtime:
+    """Build a worker from settings; the database must already be migrated."""
+    engine = create_engine(settings.database_url)
+    session_factory = create_session_factory(engine)
+    signal = OutboxSignal()
+    signal.attach(session_factory)
+    bot = create_bot(settings)
+    clock = clock or Clock()
+    worker = worker_id or default_worker_id()
+    sender = Sender(
+        bot=bot,
+        session_factory=session_factory,
+        settings=settings.sender,
+        signal=signal,
+        worker_id=worker,
+    )
+    dispatcher = create_dispatcher(
+        settings,
+        session_factory,
+        clock=clock,
+        failures=FailureRecorder(session_factory),
+    )
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        session_factory=session_factory,
+        bot=bot,
+        dispatcher=dispatcher,
+        sender=sender,
+        signal=signal,
+        clock=clock,
+        worker_id=worker,
+    )

@@ -1,0 +1,74 @@
+"""Configuration read from the environment (prefix ``JIKIMI_``) and an optional ``.env`` file.
+
+Usage::
+
+    settings = Settings()                      # JIKIMI_TELEGRAM__TOKEN=... etc.
+    settings.telegram.token.get_secret_value()
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Language = Literal["ko", "en"]
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/jikimi.db"
+
+
+class TelegramSettings(BaseModel):
+    """How to reach the Bot API (real Telegram, a local Bot API server or the sandbox)."""
+
+    token: SecretStr = SecretStr("")
+    api_base: str = "https://api.telegram.org"
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8081
+
+
+class SenderSettings(BaseModel):
+    """Outbound limits, defaulting to Telegram's documented ones."""
+
+    global_per_second: float = 30.0
+    private_per_second: float = 1.0
+    private_burst: int = 3
+    group_per_minute: float = 20.0
+    group_burst: int = 3
+    max_network_retries: int = 8
+
+
+class ReportSettings(BaseModel):
+    """How citizen reports are gathered."""
+
+    followup_window_minutes: int = 30
+    album_settle_seconds: float = 1.0
+    max_photo_bytes: int = 20 * 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Every setting of jikimi; nested sections use ``__`` in variable names."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="JIKIMI_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    staff_chat_id: int | None = None
+    experts_hub_id: int | None = None
+    timezone: str = "Asia/Seoul"
+    default_language: Language = "ko"
+    media_dir: Path = Path("var/media")
+    retention_days: int = 30
+    show_staff_names: bool = False
+    log_json: bool = False
+    sender: SenderSettings = Field(default_factory=SenderSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)

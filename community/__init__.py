@@ -1,0 +1,1 @@
+"""Expert registry and the emergency-community lifecycle."""

@@ -1,0 +1,31 @@
+"""The errors router: nothing a user sent is lost when a handler fails."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Router
+from aiogram.types import ErrorEvent
+
+from situation.failures import FailureRecorder
+
+router = Router(name=__name__)
+log = logging.getLogger(__name__)
+
+
+@router.errors()
+async def keep_failed_update(event: ErrorEvent, failures: FailureRecorder) -> bool:
+    """Log the failure and keep the raw update so staff can recover it."""
+    update = event.update
+    log.error(
+        "update %s failed: %s",
+        update.update_id,
+        type(event.exception).__name__,
+        exc_info=event.exception,
+    )
+    await failures.record(
+        update_id=update.update_id,
+        payload=update.model_dump(mode="json", exclude_none=True),
+        error=f"{type(event.exception).__name__}: {event.exception}",
+    )
+    return True

@@ -1,0 +1,1 @@
+"""The scenario catalogue, the classifier and the manual renderer."""

@@ -1,0 +1,1 @@
+"""The domain core: reports, incidents, triage, deadlines, duty roster and audit."""

@@ -1,0 +1,50 @@
+"""The message catalogue: every user-facing message, in Korean and English, as jinja2 templates.
+
+Usage::
+
+    render("ko", "citizen_welcome", name="민지")   # situation/templates/messages/ko/citizen_welcome.j2
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+LANGUAGES = ("ko", "en")
+TEMPLATE_DIR = Path(__file__).parent / "templates" / "messages"
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """Return the jinja2 environment of the message catalogue (autoescape on)."""
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+def normalise_language(lang: str | None) -> str:
+    """Map any language code to one the catalogue has (``ko`` or ``en``)."""
+    if lang and lang.lower().startswith("ko"):
+        return "ko"
+    if lang and lang.lower().startswith("en"):
+        return "en"
+    return "ko"
+
+
+def render(lang: str, name: str, **context: Any) -> str:
+    """Render the message ``name`` in ``lang`` as Telegram HTML."""
+    template = environment().get_template(f"{normalise_language(lang)}/{name}.j2")
+    return template.render(**context).strip()
+
+
+def catalogue_names(lang: str) -> set[str]:
+    """List the message names available in ``lang``."""
+    return {path.stem for path in (TEMPLATE_DIR / lang).glob("*.j2")}

@@ -1,0 +1,1 @@
+"""Models, engine and sessions, repositories, migrations, media store and outbox."""
