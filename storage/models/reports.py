@@ -1,0 +1,119 @@
+"""Citizen reports, their media and every message the citizen sent about them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlmodel import Field, SQLModel
+
+from storage.models.citizens import utcnow
+
+
+class ReportStatus:
+    """The states of a report."""
+
+    DRAFT = "draft"
+    FILED = "filed"
+    CANCELLED = "cancelled"
+
+
+class MediaStatus:
+    """The states of a report's media file."""
+
+    STORED = "stored"
+    TOO_LARGE = "too_large"
+    FAILED = "failed"
+    PURGED = "purged"
+
+
+def _ts(nullable: bool = True) -> Column:  # type: ignore[type-arg,unused-ignore]
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class Report(SQLModel, table=True):
+    """One citizen report: what, where, when, with its scenario and the incident it joined."""
+
+    __tablename__ = "report"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str | None = Field(
+        default=None, sa_column=Column(String(32), nullable=True, unique=True, index=True)
+    )
+    citizen_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("citizen.id"), nullable=True, index=True),
+    )
+    incident_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("incident.id"), nullable=True, index=True),
+    )
+    status: str = Field(default=ReportStatus.DRAFT, sa_column=Column(String(16), nullable=False))
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    scenario: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    scenario_confidence: float | None = Field(default=None, sa_column=Column(Float))
+    scenario_confirmed: bool = Field(default=False)
+    urgent: bool = Field(default=False)
+    language: str = Field(default="ko", sa_column=Column(String(8), nullable=False))
+    latitude: float | None = Field(default=None, sa_column=Column(Float))
+    longitude: float | None = Field(default=None, sa_column=Column(Float))
+    accuracy: float | None = Field(default=None, sa_column=Column(Float))
+    location_label: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    live_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    live_until: datetime | None = Field(default=None, sa_column=_ts())
+    district_code: str | None = Field(default=None, sa_column=Column(String(16)))
+    district_name: str | None = Field(default=None, sa_column=Column(String(64)))
+    outside_service_area: bool = Field(default=False)
+    asked_where_at: datetime | None = Field(default=None, sa_column=_ts())
+    asked_what_at: datetime | None = Field(default=None, sa_column=_ts())
+    where_skipped: bool = Field(default=False)
+    what_skipped: bool = Field(default=False)
+    message_count: int = Field(default=0)
+    unacknowledged_count: int = Field(default=0)
+    last_ack_at: datetime | None = Field(default=None, sa_column=_ts())
+    last_message_at: datetime | None = Field(default=None, sa_column=_ts())
+    sealed_at: datetime | None = Field(default=None, sa_column=_ts())
+    location_purged_at: datetime | None = Field(default=None, sa_column=_ts())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    filed_at: datetime | None = Field(default=None, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class ReportMedia(SQLModel, table=True):
+    """A photo, document or voice message attached to a report, kept in the media store."""
+
+    __tablename__ = "report_media"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("report.id"), nullable=False, index=True)
+    )
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    file_id: str | None = Field(default=None, sa_column=Column(String(256)))
+    file_unique_id: str | None = Field(default=None, sa_column=Column(String(128)))
+    media_group_id: str | None = Field(default=None, sa_column=Column(String(64), index=True))
+    sha256: str | None = Field(default=None, sa_column=Column(String(64)))
+    path: str | None = Field(default=None, sa_column=Column(String(512)))
+    size: int | None = Field(default=None, sa_column=Column(BigInteger))
+    mime: str | None = Field(default=None, sa_column=Column(String(128)))
+    status: str = Field(default=MediaStatus.STORED, sa_column=Column(String(16), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+
+
+class ReportMessage(SQLModel, table=True):
+    """Every message a citizen sent about a report, so staff can see or copy it."""
+
+    __tablename__ = "report_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("report.id"), nullable=False, index=True)
+    )
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    media_group_id: str | None = Field(default=None, sa_column=Column(String(64)))
+    relayed: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
