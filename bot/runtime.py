@@ -51,6 +51,21 @@ class Runtime:
     clock: Clock
     worker_id: str
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    _started: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.dispatcher.startup.register(self._on_startup)
+
+    async def _on_startup(self) -> None:
+        self._started.set()
+
+    async def wait_started(self, timeout: float = 10.0) -> None:
+        """Wait until the dispatcher has started (startup hooks done)."""
+        await asyncio.wait_for(self._started.wait(), timeout)
+
+    def dispatcher_busy(self) -> bool:
+        """Tell whether updates are being handled right now."""
+        return bool(self.dispatcher._handle_update_tasks)  # noqa: SLF001 - no public probe
 
     async def start_services(self) -> None:
         """Start the sender (and, through the dispatcher's startup hooks, the rest)."""

@@ -1,0 +1,66 @@
+"""``jikimi run``: the bot against real Telegram or any Bot API server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from pydantic import SecretStr
+
+from bot.logging import configure_logging
+from bot.runtime import build_runtime
+from bot.settings import Settings
+from storage import migrate
+
+
+def register(subparsers: Any) -> None:
+    """Register ``jikimi run``."""
+    parser = subparsers.add_parser(
+        "run", help="run the bot (long polling, or a webhook with --webhook)"
+    )
+    parser.add_argument("--api-base", help="Bot API base URL (default: api.telegram.org)")
+    parser.add_argument("--token", help="bot token (default: JIKIMI_TELEGRAM__TOKEN)")
+    parser.add_argument("--webhook", metavar="URL", help="serve a webhook at this public URL")
+    parser.add_argument(
+        "--migrate", action="store_true", help="upgrade the database before starting"
+    )
+    parser.set_defaults(handler=_run)
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Apply command-line overrides to the settings from the environment."""
+    settings = Settings()
+    if args.api_base:
+        settings.telegram.api_base = args.api_base
+    if args.token:
+        settings.telegram.token = SecretStr(args.token)
+    if getattr(args, "webhook", None):
+        settings.telegram.webhook_url = args.webhook
+    return settings
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    configure_logging(json_format=settings.log_json)
+    if not settings.telegram.token.get_secret_value():
+        print("no bot token: set JIKIMI_TELEGRAM__TOKEN or pass --token")
+        return 2
+    asyncio.run(_serve(settings, migrate_first=args.migrate))
+    return 0
+
+
+async def _serve(settings: Settings, *, migrate_first: bool) -> None:
+    if migrate_first:
+        await migrate.upgrade(settings.database_url)
+    await migrate.require_head(settings.database_url)
+    runtime = await build_runtime(settings)
+    try:
+        if settings.telegram.webhook_url:
+            from bot.webhook import serve_webhook
+
+            await serve_webhook(runtime)
+        else:
+            await runtime.run_polling()
+    finally:
+        await runtime.close()

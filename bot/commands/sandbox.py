@@ -1,0 +1,71 @@
+"""``jikimi sandbox``: the offline demo (sandbox + bot + demo world + web console)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from bot.demo import build_demo_world
+from bot.logging import configure_logging
+from bot.runtime import build_runtime
+from bot.settings import Settings
+from sandbox.client import SandboxClient
+from sandbox.server import SandboxConfig, SandboxServer
+from storage import migrate
+
+DEMO_DATABASE = Path("var/demo.db")
+
+
+def register(subparsers: Any) -> None:
+    """Register ``jikimi sandbox``."""
+    parser = subparsers.add_parser(
+        "sandbox", help="offline demo: the Bot API sandbox, the bot and a demo world"
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="sandbox host (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="sandbox port (default 8080)")
+    parser.add_argument(
+        "--database-url",
+        help=f"database (default: a fresh SQLite file at {DEMO_DATABASE})",
+    )
+    parser.add_argument(
+        "--no-rate-limits", action="store_true", help="switch the sandbox's rate limits off"
+    )
+    parser.set_defaults(handler=_sandbox)
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    configure_logging()
+    try:
+        asyncio.run(_serve(args))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    database_url = args.database_url
+    if not database_url:
+        DEMO_DATABASE.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{DEMO_DATABASE}{suffix}").unlink(missing_ok=True)
+        database_url = f"sqlite+aiosqlite:///{DEMO_DATABASE}"
+    config = SandboxConfig(host=args.host, port=args.port, rate_limits=not args.no_rate_limits)
+    async with SandboxServer(config) as server, SandboxClient(server.url) as client:
+        world = await build_demo_world(client)
+        settings = Settings()
+        settings.telegram.api_base = server.url
+        settings.telegram.token = SecretStr(world.token)
+        settings.database_url = database_url
+        settings.staff_chat_id = world.staff_chat_id
+        settings.experts_hub_id = world.experts_hub_id
+        await migrate.upgrade(database_url)
+        runtime = await build_runtime(settings)
+        print(f"\n  jikimi sandbox is running: open {server.url}/ in a browser\n", flush=True)
+        try:
+            await runtime.run_polling()
+        finally:
+            await runtime.close()

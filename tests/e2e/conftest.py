@@ -1,0 +1,97 @@
+"""End-to-end harness: the real bot, polling the sandbox over HTTP, on a migrated database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from bot.demo import DemoWorld, Person, build_demo_world
+from bot.runtime import Runtime, build_runtime
+from bot.settings import Settings
+from sandbox.client import SandboxClient
+from situation.clock import Clock
+
+
+@dataclass
+class E2E:
+    """What an end-to-end test works with."""
+
+    runtime: Runtime
+    client: SandboxClient
+    world: DemoWorld
+    settings: Settings
+    clock: Clock
+    sandbox_url: str
+
+    @property
+    def token(self) -> str:
+        """The bot token in the sandbox."""
+        return self.world.token
+
+    async def citizen(self, name: str = "시민", language: str = "ko") -> Person:
+        """Create a citizen who has started the bot."""
+        user = await self.client.create_user(first_name=name, language_code=language)
+        person = Person(id=int(user["id"]), name=name, role="citizen", language=language)
+        return person
+
+    async def settle(self, timeout: float = 10.0) -> None:
+        """Wait until every update was handled and the outbox is empty."""
+        await wait_until_idle(self, timeout=timeout)
+
+
+async def wait_until_idle(e2e: E2E, *, timeout: float) -> None:
+    """Poll the sandbox and the outbox until nothing is in flight."""
+    from storage.outbox import pending_count
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    quiet_rounds = 0
+    while loop.time() < deadline:
+        async with e2e.runtime.session_factory() as session:
+            pending = await pending_count(session=session)
+        undelivered = await e2e.client.pending_updates(e2e.token)
+        busy = pending or undelivered or e2e.runtime.dispatcher_busy()
+        quiet_rounds = 0 if busy else quiet_rounds + 1
+        if quiet_rounds >= 3:
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the bot did not settle in time")
+
+
+def e2e_settings(world: DemoWorld, sandbox_url: str, database_url: str, media: Path) -> Settings:
+    """Settings of a bot that talks to the sandbox."""
+    settings = Settings(database_url=database_url, media_dir=media)
+    settings.telegram.api_base = sandbox_url
+    settings.telegram.token = SecretStr(world.token)
+    settings.staff_chat_id = world.staff_chat_id
+    settings.experts_hub_id = world.experts_hub_id
+    return settings
+
+
+@pytest.fixture
+async def app(
+    sandbox: Any, sandbox_client: SandboxClient, session_factory: Any, database_url: str,
+    tmp_path: Path,
+) -> AsyncIterator[E2E]:
+    """Run the real bot against the sandbox for one test."""
+    world = await build_demo_world(sandbox_client)
+    settings = e2e_settings(world, sandbox.url, database_url, tmp_path / "media")
+    clock = Clock()
+    runtime = await build_runtime(settings, clock=clock, worker_id="e2e")
+    polling = asyncio.create_task(runtime.run_polling(handle_signals=False))
+    e2e = E2E(runtime, sandbox_client, world, settings, clock, sandbox.url)
+    try:
+        await runtime.wait_started()
+        yield e2e
+    finally:
+        await runtime.stop_polling()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(polling, timeout=10)
+        await runtime.close()
