@@ -1,0 +1,43 @@
+"""Repository of citizens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models.citizens import Citizen
+
+
+async def get_citizen(*, session: AsyncSession, citizen_id: int) -> Citizen | None:
+    """Return the citizen with this id."""
+    return await session.get(Citizen, citizen_id)
+
+
+async def find_citizen(*, session: AsyncSession, telegram_user_id: int) -> Citizen | None:
+    """Return the (not forgotten) citizen with this Telegram user id."""
+    result = await session.execute(
+        select(Citizen).where(Citizen.telegram_user_id == telegram_user_id)  # type: ignore[arg-type]
+    )
+    return result.scalar_one_or_none()
+
+
+async def get_or_create_citizen(
+    *, session: AsyncSession, telegram_user_id: int, now: datetime
+) -> tuple[Citizen, bool]:
+    """Return the citizen with this Telegram user id, creating one; ``True`` when created."""
+    citizen = await find_citizen(session=session, telegram_user_id=telegram_user_id)
+    if citizen is not None:
+        return citizen, False
+    citizen = Citizen(telegram_user_id=telegram_user_id, created_at=now, last_seen_at=now)
+    session.add(citizen)
+    await session.flush()
+    return citizen, True
+
+
+async def save_citizen(*, session: AsyncSession, citizen: Citizen) -> Citizen:
+    """Write a changed citizen."""
+    session.add(citizen)
+    await session.flush()
+    return citizen
