@@ -1,0 +1,91 @@
+"""Async engines and session factories for SQLite (aiosqlite) and PostgreSQL (asyncpg).
+
+Usage::
+
+    engine = create_engine(settings.database_url)
+    session_factory = create_session_factory(engine)
+    async with session_factory() as session, session.begin():
+        ...
+
+A PostgreSQL URL may carry ``?search_path=<schema>``: connections then use that schema (the test
+suite gives every test session its own schema this way).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/jikimi.db"
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def is_sqlite(url: str | URL) -> bool:
+    """Whether the URL points at a SQLite database."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def is_postgres(url: str | URL) -> bool:
+    """Whether the URL points at a PostgreSQL database."""
+    return make_url(url).get_backend_name() == "postgresql"
+
+
+def split_search_path(url: str | URL) -> tuple[URL, str | None]:
+    """Remove a ``search_path`` query parameter from a PostgreSQL URL and return it separately."""
+    parsed = make_url(url)
+    search_path = parsed.query.get("search_path")
+    if isinstance(search_path, tuple):
+        search_path = search_path[-1]
+    return parsed.difference_update_query(["search_path"]), search_path
+
+
+def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """Create the async engine for a ``sqlite+aiosqlite`` or ``postgresql+asyncpg`` URL."""
+    parsed, search_path = split_search_path(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return _create_sqlite_engine(parsed, echo=echo)
+    if backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+asyncpg")
+        connect_args: dict[str, Any] = {}
+        if search_path:
+            connect_args["server_settings"] = {"search_path": search_path}
+        return _create_async_engine(
+            parsed, echo=echo, pool_pre_ping=True, connect_args=connect_args
+        )
+    raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}")
+
+
+def _create_sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
+    if url.drivername == "sqlite":
+        url = url.set(drivername="sqlite+aiosqlite")
+    database = url.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    if not in_memory:
+        Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    engine = _create_async_engine(url, echo=echo)
+    event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Create the factory of sqlmodel ``AsyncSession`` objects bound to the engine."""
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)

@@ -1,0 +1,349 @@
+"""The outbox: outgoing messenger actions committed with the state change that caused them.
+
+Usage (the domain, inside the update's transaction)::
+
+    await enqueue(session=session, message=OutboxCreate(
+        chat_id=user_id, kind="text", payload={"text": "<b>접수</b>"}, priority=0,
+        correlation=f"report:{report.id}:ack",
+    ))
+
+The sender (``bot.sender.Sender``) claims due rows with :func:`claim_batch`, delivers them and
+records the outcome with :func:`mark_sent`, :func:`mark_failed`, :func:`reschedule` or
+:func:`mark_unreachable`. :class:`OutboxSignal` wakes it as soon as a transaction that added
+outbox rows commits. See ``docs/outbox.md`` for the rules and the delivery guarantee.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, event, exists, func, or_, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import Session, aliased
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models.outbox import UNSETTLED, OutboxCreate, OutboxMessage, OutboxStatus
+
+SIGNAL_KEY = "jikimi.outbox_signal"
+_DIRTY_KEY = "jikimi.outbox_dirty"
+DEFAULT_LEASE = timedelta(seconds=120)
+
+
+class OutboxSignal:
+    """Wakes the sender when a transaction that added outbox rows commits.
+
+    ``set()`` may be called from any thread; ``wait()`` runs on the sender's event loop.
+    """
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.count = 0
+
+    def attach(self, session_factory: async_sessionmaker[Any]) -> None:
+        """Set this signal whenever a session of ``session_factory`` commits new outbox rows."""
+        info = session_factory.kw.setdefault("info", {})
+        info[SIGNAL_KEY] = self
+        _install_session_events()
+
+    def set(self) -> None:
+        """Wake the waiter (thread-safe)."""
+        self.count += 1
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            self._event.set()
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._event.set()
+        else:
+            loop.call_soon_threadsafe(self._event.set)
+
+    def is_set(self) -> bool:
+        """Whether a wake-up is pending."""
+        return self._event.is_set()
+
+    async def wait(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109
+        """Wait until set or ``timeout`` seconds pass; return whether it was set, and clear it."""
+        self._loop = asyncio.get_running_loop()
+        try:
+            if timeout is None:
+                await self._event.wait()
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._event.wait(), timeout)
+            return self._event.is_set()
+        finally:
+            self._event.clear()
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    if SIGNAL_KEY in session.info and any(isinstance(obj, OutboxMessage) for obj in session.new):
+        session.info[_DIRTY_KEY] = True
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_DIRTY_KEY, False):
+        signal = session.info.get(SIGNAL_KEY)
+        if isinstance(signal, OutboxSignal):
+            signal.set()
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_DIRTY_KEY, None)
+
+
+def _install_session_events() -> None:
+    for name, listener in (
+        ("after_flush", _after_flush),
+        ("after_commit", _after_commit),
+        ("after_rollback", _after_rollback),
+    ):
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
+
+
+async def enqueue(*, session: AsyncSession, message: OutboxCreate) -> OutboxMessage:
+    """Add an outbox row to the session's transaction (delivered after commit)."""
+    row = OutboxMessage.model_validate(message)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+            col(OutboxMessage.next_attempt_at) <= now,
+        ),
+        and_(
+            col(OutboxMessage.status) == OutboxStatus.SENDING,
+            col(OutboxMessage.lease_until) < now,
+        ),
+    )
+
+
+async def claim_batch(
+    *,
+    session: AsyncSession,
+    worker_id: str,
+    now: datetime,
+    limit: int,
+    lease: timedelta = DEFAULT_LEASE,
+    exclude_chats: frozenset[int] = frozenset(),
+) -> list[OutboxMessage]:
+    """Lease up to ``limit`` due rows to ``worker_id``: at most one per chat, its oldest unsettled.
+
+    A row is claimable when it is pending and due, or ``sending`` with an expired lease (its
+    worker died); when no older row of its chat is unsettled; and when the rows its
+    ``thread_ref``/``target_ref`` name are settled. Rows come in priority order, then oldest
+    first. Commit the session to make the lease visible before sending.
+    """
+    if limit <= 0:
+        return []
+    earlier = aliased(OutboxMessage)
+    ref = aliased(OutboxMessage)
+    no_earlier = ~exists().where(
+        col(earlier.chat_id) == OutboxMessage.chat_id,
+        col(earlier.id) < OutboxMessage.id,
+        col(earlier.status).in_(UNSETTLED),
+    )
+    refs_settled = ~exists().where(
+        col(ref.status).in_(UNSETTLED),
+        col(ref.id) != OutboxMessage.id,
+        or_(
+            col(ref.correlation) == OutboxMessage.thread_ref,
+            col(ref.correlation) == OutboxMessage.target_ref,
+        ),
+    )
+    candidates = (
+        select(OutboxMessage.id)
+        .where(_due(now), no_earlier, refs_settled)
+        .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
+        .limit(limit)
+    )
+    if exclude_chats:
+        candidates = candidates.where(col(OutboxMessage.chat_id).not_in(exclude_chats))
+    if session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True, of=OutboxMessage)
+    ids = list((await session.exec(candidates)).all())
+    if not ids:
+        return []
+    statement = (
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(ids), _due(now))
+        .values(
+            status=OutboxStatus.SENDING.value,
+            lease_owner=worker_id,
+            lease_until=now + lease,
+        )
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False)
+    )
+    rows = list((await session.exec(statement)).scalars().all())
+    rows.sort(key=lambda row: (row.priority, row.id or 0))
+    return rows
+
+
+async def _update(session: AsyncSession, message_id: int, **values: Any) -> None:
+    await session.exec(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == message_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def mark_sent(
+    *,
+    session: AsyncSession,
+    message_id: int,
+    now: datetime,
+    result_message_id: int | None = None,
+    result_thread_id: int | None = None,
+    result: dict[str, Any] | None = None,
+) -> None:
+    """Record a successful delivery and what Telegram returned."""
+    await _update(
+        session,
+        message_id,
+        status=OutboxStatus.SENT.value,
+        sent_at=now,
+        lease_owner=None,
+        lease_until=None,
+        result_message_id=result_message_id,
+        result_thread_id=result_thread_id,
+        result=result,
+    )
+
+
+async def mark_failed(*, session: AsyncSession, message_id: int, error: str, now: datetime) -> None:
+    """Record a terminal failure and its reason (never retried)."""
+    await _update(
+        session,
+        message_id,
+        status=OutboxStatus.FAILED.value,
+        last_error=error,
+        lease_owner=None,
+        lease_until=None,
+        sent_at=None,
+        next_attempt_at=now,
+    )
+
+
+async def mark_unreachable(
+    *, session: AsyncSession, message_id: int, error: str, now: datetime
+) -> None:
+    """Record that the recipient refused the message (403): terminal, not retried."""
+    await _update(
+        session,
+        message_id,
+        status=OutboxStatus.UNREACHABLE.value,
+        last_error=error,
+        lease_owner=None,
+        lease_until=None,
+        next_attempt_at=now,
+    )
+
+
+async def reschedule(
+    *,
+    session: AsyncSession,
+    message_id: int,
+    at: datetime,
+    error: str,
+    count_attempt: bool = True,
+) -> None:
+    """Put the row back to pending until ``at`` (its chat waits with it)."""
+    values: dict[str, Any] = {
+        "status": OutboxStatus.PENDING.value,
+        "next_attempt_at": at,
+        "last_error": error,
+        "lease_owner": None,
+        "lease_until": None,
+    }
+    if count_attempt:
+        values["attempts"] = OutboxMessage.attempts + 1
+    await _update(session, message_id, **values)
+
+
+async def cancel(*, session: AsyncSession, correlation: str, reason: str) -> bool:
+    """Cancel a pending row by correlation; False if it is no longer pending."""
+    result = await session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.correlation) == correlation,
+            col(OutboxMessage.status) == OutboxStatus.PENDING,
+        )
+        .values(status=OutboxStatus.CANCELLED.value, last_error=f"cancelled: {reason}")
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def find(*, session: AsyncSession, correlation: str) -> OutboxMessage | None:
+    """Return the row with this correlation, whatever its status."""
+    statement = select(OutboxMessage).where(col(OutboxMessage.correlation) == correlation)
+    return (await session.exec(statement)).first()
+
+
+async def find_sent(*, session: AsyncSession, correlation: str) -> OutboxMessage | None:
+    """Return the row with this correlation once it was sent (its result ids are set), else None."""
+    statement = select(OutboxMessage).where(
+        col(OutboxMessage.correlation) == correlation,
+        col(OutboxMessage.status) == OutboxStatus.SENT,
+    )
+    return (await session.exec(statement)).first()
+
+
+async def get(*, session: AsyncSession, message_id: int) -> OutboxMessage | None:
+    """Return one row by id, freshly loaded."""
+    return await session.get(OutboxMessage, message_id, populate_existing=True)
+
+
+@dataclass(frozen=True)
+class OutboxDepth:
+    """How much is waiting: unsettled rows, and the age of the oldest one in seconds."""
+
+    pending: int
+    sending: int
+    oldest_age_seconds: float
+
+
+async def depth_and_age(*, session: AsyncSession, now: datetime) -> OutboxDepth:
+    """Count unsettled rows and measure the age of the oldest (for metrics)."""
+    statement = (
+        select(OutboxMessage.status, func.count(), func.min(OutboxMessage.created_at))
+        .where(col(OutboxMessage.status).in_(UNSETTLED))
+        .group_by(OutboxMessage.status)
+    )
+    counts = {OutboxStatus.PENDING.value: 0, OutboxStatus.SENDING.value: 0}
+    oldest: datetime | None = None
+    for status, count, created in (await session.exec(statement)).all():
+        counts[status] = count
+        if created is not None:
+            oldest = created if oldest is None else min(oldest, created)
+    age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
+    return OutboxDepth(
+        pending=counts[OutboxStatus.PENDING.value],
+        sending=counts[OutboxStatus.SENDING.value],
+        oldest_age_seconds=age,
+    )
+
+
+async def next_due_at(*, session: AsyncSession) -> datetime | None:
+    """When the earliest pending row becomes due (None when nothing is pending)."""
+    statement = select(func.min(OutboxMessage.next_attempt_at)).where(
+        col(OutboxMessage.status) == OutboxStatus.PENDING
+    )
+    value = (await session.exec(statement)).first()
+    return value

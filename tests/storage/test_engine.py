@@ -1,0 +1,74 @@
+"""The engine configures SQLite and round-trips aware datetimes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.engine import create_engine, create_session_factory, split_search_path
+from storage.models.chats import ChatState
+
+
+async def test_sqlite_pragmas_and_parent_directory(tmp_path: Path) -> None:
+    """A SQLite engine creates the file's directory and turns on WAL, foreign keys, busy timeout."""
+    path = tmp_path / "a" / "b" / "jikimi.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.connect() as conn:
+            journal = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
+            foreign_keys = (await conn.execute(text("PRAGMA foreign_keys"))).scalar_one()
+            busy = (await conn.execute(text("PRAGMA busy_timeout"))).scalar_one()
+    finally:
+        await engine.dispose()
+    assert path.parent.is_dir()
+    assert (journal, foreign_keys) == ("wal", 1)
+    assert busy > 0
+
+
+def test_search_path_is_split_from_postgres_urls() -> None:
+    """``?search_path=`` is taken out of the URL and handed to the connection instead."""
+    url, schema = split_search_path("postgresql+asyncpg://u@h:5432/db?search_path=t_1")
+    assert schema == "t_1"
+    assert url.query == {}
+    assert url.database == "db"
+
+
+def test_unsupported_url_is_refused() -> None:
+    """Only SQLite and PostgreSQL are supported."""
+    with pytest.raises(ValueError, match="unsupported"):
+        create_engine("mysql+aiomysql://u@h/db")
+
+
+async def test_datetimes_come_back_aware_utc(
+    session_factory: async_sessionmaker[AsyncSession], engine: AsyncEngine
+) -> None:
+    """A datetime in any zone is stored as UTC and read back timezone-aware."""
+    seoul = timezone(timedelta(hours=9))
+    moment = datetime(2026, 7, 1, 9, 30, tzinfo=seoul)
+    async with session_factory() as session:
+        session.add(ChatState(chat_id=7, unreachable=True, reason="test", since=moment))
+        await session.commit()
+    async with create_session_factory(engine)() as session:
+        state = await session.get(ChatState, 7)
+        assert state is not None and state.since is not None
+        assert state.since == moment
+        assert state.since.tzinfo is not None
+        assert state.since.utcoffset() == timedelta(0)
+        assert state.since == datetime(2026, 7, 1, 0, 30, tzinfo=UTC)
+
+
+async def test_naive_datetimes_are_refused(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    """Binding a naive datetime is an error, not a silent guess."""
+    from sqlalchemy.exc import StatementError
+
+    async with session_factory() as session:
+        session.add(ChatState(chat_id=8, since=datetime(2026, 1, 1)))
+        with pytest.raises(StatementError, match="naive datetime"):
+            await session.flush()
