@@ -1,0 +1,1 @@
+"""Packaged data files: Seoul and Incheon district boundaries (see NOTICE.md)."""
