@@ -58,7 +58,8 @@ GEOMDAN_CUT: tuple[tuple[float, float], ...] = (
     (126.5650, 37.5850),  # sea, north-west of 세어도
     (126.5650, 37.6600),  # sea, north of the 서구/김포 boundary
     (126.7600, 37.6600),  # 김포, north-east of 서구
-    (126.7600, 37.5790),  # 계양구, east of the canal spur
+    (126.7600, 37.5770),  # 계양구, east of the canal spur
+    (126.7100, 37.5770),  # inside the 계양구 canal spur, south of where 서구 and it meet
     (126.6900, 37.5780),  # inside the 계양구 canal spur
     (126.6700, 37.5775),  # canal, north of 검암역 (37.5693, 126.6737)
     (126.6300, 37.5765),  # canal, south of the landfill (수도권매립지)

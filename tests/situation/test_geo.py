@@ -130,6 +130,9 @@ def test_new_incheon_districts_partition_the_old_ones() -> None:
     new_seo = shapely.union_all([derived["서구"], derived["검단구"]])
     assert shapely.symmetric_difference(old["28260"], new_seo).area < 1e-9
     assert shapely.intersection(derived["서구"], derived["검단구"]).area < 1e-12
+    # No slivers: 서구 is its mainland plus 세어도, 검단구 one piece.
+    assert len(shapely.get_parts(derived["서구"])) == 2
+    assert len(shapely.get_parts(derived["검단구"])) == 1
     # 세어도 (the small island off 서구) stays in 서구, not in 검단구.
     assert shapely.contains_xy(derived["서구"], 126.5624, 37.5737)
     # The airport island is the bulk of 영종구; 동구 is inside 제물포구.
