@@ -2,7 +2,8 @@
 
 Usage::
 
-    render("ko", "citizen_welcome", name="민지")   # situation/templates/messages/ko/citizen_welcome.j2
+    # renders situation/templates/messages/ko/citizen_welcome.j2
+    render("ko", "citizen_welcome", name="민지")
 """
 
 from __future__ import annotations
