@@ -1,0 +1,434 @@
+"""Classify what a citizen writes into ranked action-manual scenarios.
+
+Usage::
+
+    from manuals.classify import classify, urgent_signals
+
+    result = classify("불낫어요 연기가 엄청나요")
+    result.top.slug         # "fire"
+    result.confident        # True: show the manual; False: offer result.matches as choices
+    [m.slug for m in result.matches]   # up to three, best first
+    urgent_signals("엘베에 갇혔어요")   # ["trapped"]
+
+How it works (pure Python, deterministic, well under a millisecond per message):
+
+1. Normalise: NFKC, lowercase, punctuation to spaces. Korean text is matched without spaces and
+   in a *loose* form where each Hangul syllable's final consonant is reduced to its sound class
+   and look-alike vowels are merged (ㅆ/ㅅ, ㅐ/ㅔ...), so "불낫어요" meets "불났" and "화제" meets
+   "화재". English words are spell-corrected against the keyword vocabulary (edit distance 1).
+2. Match every keyword, synonym and name of the catalogue: Korean as substrings of the spaceless
+   text (optionally only at a word start), English as word prefixes (optionally whole words).
+3. Resolve overlaps: a match inside a false friend ("불편", "물가가", "gas station") is dropped;
+   where matches of two scenarios overlap, the longer one wins ("산불났" beats "불났",
+   "지진해일" beats "지진"). Negative phrases veto their scenario.
+4. Score each scenario by the sum of its matched weights (a character-bigram similarity to the
+   scenario's vocabulary breaks ties and is the fallback when nothing matches) and turn the
+   scores into a softmax-like confidence against a "none of these" baseline.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from manuals.catalog import Catalog, Keyword, load_catalog
+
+__all__ = [
+    "Classification",
+    "Classifier",
+    "Match",
+    "classify",
+    "get_classifier",
+    "loose_korean",
+    "normalize",
+    "urgent_signals",
+]
+
+# Confidence model, tuned on tests/manuals/labelled_messages.tsv (see manuals.evaluate).
+TEMPERATURE = 1.0
+BASELINE = 1.0  # the score of "none of these"
+CONFIDENT_PROBABILITY = 0.55
+CONFIDENT_SCORE = 2.0
+NGRAM_TIEBREAK = 0.01  # weight of the bigram similarity when keywords matched
+NGRAM_FALLBACK = 1.2  # the highest score bigram similarity alone can give
+TOP_N = 3
+
+_HANGUL_BASE = 0xAC00
+_HANGUL_LAST = 0xD7A3
+# Final consonant (jongseong index 0..27) -> representative index of its sound class.
+#  0 none, 1 ㄱ, 2 ㄲ, 3 ㄳ, 4 ㄴ, 5 ㄵ, 6 ㄶ, 7 ㄷ, 8 ㄹ, 9 ㄺ, 10 ㄻ, 11 ㄼ, 12 ㄽ, 13 ㄾ,
+#  14 ㄿ, 15 ㅀ, 16 ㅁ, 17 ㅂ, 18 ㅄ, 19 ㅅ, 20 ㅆ, 21 ㅇ, 22 ㅈ, 23 ㅊ, 24 ㅋ, 25 ㅌ, 26 ㅍ, 27 ㅎ
+_FINAL_CLASS = (
+    0, 1, 1, 1, 4, 4, 4, 19, 8, 1, 16, 8, 8, 8,
+    17, 8, 16, 17, 17, 19, 19, 21, 19, 19, 1, 19, 17, 19,
+)  # fmt: skip
+# Medial vowel (jungseong index 0..20) -> representative: ㅐ/ㅔ, ㅒ/ㅖ, ㅙ/ㅚ/ㅞ merged.
+_MEDIAL_CLASS = (0, 5, 2, 7, 4, 5, 6, 7, 8, 9, 15, 15, 12, 13, 14, 15, 16, 17, 18, 19, 20)
+_NON_WORD = re.compile(r"[^0-9a-z\uac00-\ud7a3]+")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One ranked scenario: its slug, official code and confidence score (0..1)."""
+
+    slug: str
+    code: int
+    score: float
+    raw: float = 0.0  # the summed keyword weight behind the score
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the JSON-friendly form used by the CLI (`slug`, `code`, `score`)."""
+        return {"slug": self.slug, "code": self.code, "score": self.score}
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """The classifier's answer: up to three matches, best first, and whether to trust the top."""
+
+    matches: tuple[Match, ...]
+    confident: bool
+    lang: str
+    urgent: tuple[str, ...] = ()
+
+    @property
+    def top(self) -> Match | None:
+        """Return the best match or None when nothing matched."""
+        return self.matches[0] if self.matches else None
+
+    @property
+    def slugs(self) -> tuple[str, ...]:
+        """Return the slugs of the matches, best first."""
+        return tuple(m.slug for m in self.matches)
+
+
+def loose_korean(text: str) -> str:
+    """Map each Hangul syllable to its loose form (final consonant class, merged vowels)."""
+    out = []
+    for ch in text:
+        cp = ord(ch)
+        if _HANGUL_BASE <= cp <= _HANGUL_LAST:
+            offset = cp - _HANGUL_BASE
+            initial, rest = divmod(offset, 588)
+            medial, final = divmod(rest, 28)
+            cp = _HANGUL_BASE + initial * 588 + _MEDIAL_CLASS[medial] * 28 + _FINAL_CLASS[final]
+            out.append(chr(cp))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def normalize(text: str) -> list[str]:
+    """Return the lowercase word tokens of `text` (NFKC, punctuation and jamo removed)."""
+    return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).lower()).split()
+
+
+def detect_lang(text: str) -> str:
+    """Return "ko" when the text contains Hangul, otherwise "en"."""
+    return "ko" if _HANGUL.search(text) else "en"
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    text: str  # normalised: loose spaceless (ko) or space-joined tokens (en)
+    target: int  # scenario index, or -1 for a false friend
+    weight: float
+    word_start: bool
+    whole_word: bool
+
+
+@dataclass(slots=True)
+class _Hit:
+    start: int
+    end: int
+    target: int
+    weight: float
+    key: str
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+class _Matcher:
+    """Finds every occurrence of a set of patterns in a Korean or English text."""
+
+    def __init__(self, patterns: Iterable[_Pattern]) -> None:
+        self.by_first: dict[str, list[_Pattern]] = defaultdict(list)
+        for p in patterns:
+            if p.text:
+                self.by_first[p.text[0]].append(p)
+
+    def find(
+        self, text: str, starts: Sequence[int] | None, word_starts: frozenset[int]
+    ) -> list[_Hit]:
+        """Return the hits; `starts` limits candidate positions (None: every position)."""
+        hits: list[_Hit] = []
+        positions = range(len(text)) if starts is None else starts
+        by_first = self.by_first
+        for i in positions:
+            candidates = by_first.get(text[i])
+            if not candidates:
+                continue
+            for p in candidates:
+                if not text.startswith(p.text, i):
+                    continue
+                if p.word_start and i not in word_starts:
+                    continue
+                end = i + len(p.text)
+                if p.whole_word and end < len(text) and text[end] != " ":
+                    continue
+                hits.append(_Hit(i, end, p.target, p.weight, p.text))
+        return hits
+
+
+def _ko_form(raw: str) -> str:
+    return loose_korean("".join(normalize(raw)))
+
+
+def _en_form(raw: str) -> str:
+    return " ".join(normalize(raw))
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+class Classifier:
+    """A compiled catalogue ready to classify messages (build once, share freely)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        scenarios = catalog.scenarios
+        ko: list[_Pattern] = []
+        en: list[_Pattern] = []
+        self.vocab: set[str] = set()
+        for index, scenario in enumerate(scenarios):
+            best: dict[tuple[str, str], _Pattern] = {}
+            for kw in scenario.keywords:
+                pattern = self._pattern(kw, index)
+                key = (kw.lang, pattern.text)
+                if key not in best or best[key].weight < pattern.weight:
+                    best[key] = pattern
+            for (lang, _), pattern in best.items():
+                (ko if lang == "ko" else en).append(pattern)
+        for kw in catalog.false_friends:
+            (ko if kw.lang == "ko" else en).append(self._pattern(kw, -1))
+        for p in en:
+            self.vocab.update(w for w in p.text.split() if len(w) >= 4)
+        self._ko = _Matcher(ko)
+        self._en = _Matcher(en)
+        self._delete_index: dict[str, set[str]] = defaultdict(set)
+        for word in self.vocab:
+            if len(word) >= 5:
+                self._delete_index[word].add(word)
+                for d in _deletes(word):
+                    self._delete_index[d].add(word)
+        self._negatives = [
+            (
+                index,
+                tuple(
+                    (kw.lang, _ko_form(kw.text) if kw.lang == "ko" else _en_form(kw.text))
+                    for kw in s.negatives
+                ),
+            )
+            for index, s in enumerate(scenarios)
+            if s.negatives
+        ]
+        # Bigram vocabulary per scenario (Korean loose forms and English words) for the fallback.
+        bigram_sets: list[set[str]] = []
+        for s in scenarios:
+            grams: set[str] = set()
+            for kw in s.keywords:
+                form = _ko_form(kw.text) if kw.lang == "ko" else _en_form(kw.text).replace(" ", "")
+                grams |= _bigrams(form)
+            bigram_sets.append(grams)
+        df: dict[str, int] = defaultdict(int)
+        for grams in bigram_sets:
+            for g in grams:
+                df[g] += 1
+        n = len(scenarios)
+        self._bigram_index: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for index, grams in enumerate(bigram_sets):
+            for g in grams:
+                self._bigram_index[g].append((index, math.log(1 + n / df[g])))
+        # Urgent signals use their own matchers (they never compete with scenarios).
+        sig_ko = [
+            self._pattern(kw, i)
+            for i, s in enumerate(catalog.signals)
+            for kw in s.keywords
+            if kw.lang == "ko"
+        ]
+        sig_en = [
+            self._pattern(kw, i)
+            for i, s in enumerate(catalog.signals)
+            for kw in s.keywords
+            if kw.lang == "en"
+        ]
+        ff_ko = [p for p in ko if p.target == -1]
+        ff_en = [p for p in en if p.target == -1]
+        self._sig_ko = _Matcher(sig_ko + ff_ko)
+        self._sig_en = _Matcher(sig_en + ff_en)
+
+    @staticmethod
+    def _pattern(kw: Keyword, target: int) -> _Pattern:
+        text = _ko_form(kw.text) if kw.lang == "ko" else _en_form(kw.text)
+        return _Pattern(text, target, kw.weight, kw.word_start, kw.whole_word)
+
+    # -- text preparation ------------------------------------------------------------------
+
+    def _correct(self, token: str) -> str:
+        """Return the vocabulary word one edit away from an unknown English token, if unique."""
+        if len(token) < 5 or not token.isascii() or token in self.vocab:
+            return token
+        if any(token[:k] in self.vocab for k in range(4, len(token))):
+            return token
+        candidates: set[str] = set(self._delete_index.get(token, ()))
+        for d in _deletes(token):
+            candidates |= self._delete_index.get(d, set())
+        if len(candidates) == 1:
+            return next(iter(candidates))
+        return token
+
+    def _prepare(self, text: str) -> tuple[str, frozenset[int], str, list[int]]:
+        tokens = normalize(text)
+        ko_text = loose_korean("".join(tokens))
+        ko_starts: list[int] = []
+        pos = 0
+        for t in tokens:
+            ko_starts.append(pos)
+            pos += len(t)
+        en_tokens = [self._correct(t) for t in tokens]
+        en_text = " ".join(en_tokens)
+        en_starts: list[int] = []
+        pos = 0
+        for t in en_tokens:
+            en_starts.append(pos)
+            pos += len(t) + 1
+        return ko_text, frozenset(ko_starts), en_text, en_starts
+
+    # -- scoring ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _resolve(hits: list[_Hit]) -> list[_Hit]:
+        """Drop hits inside false friends and hits overlapped by a longer other-scenario hit."""
+        friends = [h for h in hits if h.target == -1]
+        real = [
+            h
+            for h in hits
+            if h.target != -1 and not any(f.start <= h.start and h.end <= f.end for f in friends)
+        ]
+        real.sort(key=lambda h: (h.start - h.end, h.start))
+        kept: list[_Hit] = []
+        for h in real:
+            length = h.end - h.start
+            if any(
+                o.target != h.target
+                and o.end - o.start > length
+                and o.start < h.end
+                and h.start < o.end
+                for o in kept
+            ):
+                continue
+            kept.append(h)
+        return kept
+
+    def scores(self, text: str) -> dict[int, float]:
+        """Return the raw score of every scenario that matched `text` (index -> score)."""
+        ko_text, ko_starts, en_text, en_starts = self._prepare(text)
+        hits = self._resolve(self._ko.find(ko_text, None, ko_starts))
+        hits += self._resolve(self._en.find(en_text, en_starts, frozenset(en_starts)))
+        seen: set[tuple[int, str]] = set()
+        scores: dict[int, float] = defaultdict(float)
+        for h in hits:
+            if (h.target, h.key) in seen:
+                continue
+            seen.add((h.target, h.key))
+            scores[h.target] += h.weight
+        for index, negatives in self._negatives:
+            if index in scores and any(
+                (ko_text if lang == "ko" else en_text).find(form) >= 0 for lang, form in negatives
+            ):
+                del scores[index]
+        similarity = self._similarity(ko_text + en_text.replace(" ", ""))
+        if scores:
+            for index in scores:
+                scores[index] += NGRAM_TIEBREAK * similarity.get(index, 0.0)
+        elif similarity:
+            top = max(similarity.values())
+            for index, value in similarity.items():
+                scores[index] = NGRAM_FALLBACK * value / top * min(1.0, top / 6.0)
+        return dict(scores)
+
+    def _similarity(self, spaceless: str) -> dict[int, float]:
+        sims: dict[int, float] = defaultdict(float)
+        for g in _bigrams(spaceless):
+            for index, idf in self._bigram_index.get(g, ()):
+                sims[index] += idf
+        return sims
+
+    def classify(self, text: str, lang: str | None = None) -> Classification:
+        """Rank the scenarios for `text`; `lang` ("ko"/"en") is recorded, detected if None."""
+        scores = self.scores(text)
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_N]
+        denominator = math.exp(BASELINE / TEMPERATURE) + sum(
+            math.exp(s / TEMPERATURE) for s in scores.values()
+        )
+        scenarios = self.catalog.scenarios
+        matches = tuple(
+            Match(
+                slug=scenarios[i].slug,
+                code=scenarios[i].code,
+                score=round(math.exp(s / TEMPERATURE) / denominator, 4),
+                raw=round(s, 4),
+            )
+            for i, s in ranked
+        )
+        confident = bool(
+            matches
+            and matches[0].score >= CONFIDENT_PROBABILITY
+            and matches[0].raw >= CONFIDENT_SCORE
+        )
+        return Classification(
+            matches=matches,
+            confident=confident,
+            lang=lang or detect_lang(text),
+            urgent=tuple(self.urgent_signals(text)),
+        )
+
+    def urgent_signals(self, text: str) -> list[str]:
+        """Return the names of the urgent signals in `text` (catalogue order, no duplicates)."""
+        ko_text, ko_starts, en_text, en_starts = self._prepare(text)
+        found: set[int] = set()
+        for hits in (
+            self._sig_ko.find(ko_text, None, ko_starts),
+            self._sig_en.find(en_text, en_starts, frozenset(en_starts)),
+        ):
+            friends = [h for h in hits if h.target == -1]
+            for h in hits:
+                if h.target >= 0 and not any(
+                    f.start <= h.start and h.end <= f.end for f in friends
+                ):
+                    found.add(h.target)
+        return [self.catalog.signals[i].name for i in sorted(found)]
+
+
+@lru_cache(maxsize=1)
+def get_classifier() -> Classifier:
+    """Return the classifier over the shipped catalogue, built once per process."""
+    return Classifier(load_catalog())
+
+
+def classify(text: str, lang: str | None = None) -> Classification:
+    """Rank the catalogue's scenarios for a citizen's message (see the module docstring)."""
+    return get_classifier().classify(text, lang)
+
+
+def urgent_signals(text: str) -> list[str]:
+    """Return the urgent signals (trapped, unconscious, fire, ...) found in a message."""
+    return get_classifier().urgent_signals(text)

@@ -1,0 +1,131 @@
+"""Tests for manuals.classify."""
+
+from __future__ import annotations
+
+import pytest
+
+from manuals.classify import classify, loose_korean, normalize, urgent_signals
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("불이 났어요", "fire"),
+        ("불낫어요!!", "fire"),
+        ("불낫어요 연기가 엄청나요", "fire"),
+        ("엘베에 갇혔어요", "elevator"),
+        ("물에빠졋어요 살려주세요", "water_accident"),
+        ("지진났어요 건물이 흔들려요", "earthquake"),
+        ("지진해일 경보 떴어요", "tsunami"),
+        ("산불났어요", "wildfire"),
+        ("가스 냄새가 나요", "electricity_gas"),
+        ("the street is flooded", "inundation"),
+        ("my dad is not breathing", "cpr"),
+        ("eartquake!! everything shaking", "earthquake"),
+        ("elevater stuck between floors", "elevator"),
+        ("화제 났어요", "fire"),
+    ],
+)
+def test_chat_spelling_and_typos(text: str, slug: str) -> None:
+    result = classify(text)
+    assert result.top is not None
+    assert result.top.slug == slug
+
+
+@pytest.mark.parametrize(
+    ("text", "not_slug"),
+    [
+        ("너무 불편해요", "fire"),
+        ("불고기 먹고 싶다", "fire"),
+        ("가스레인지로 요리하고 있어요", "electricity_gas"),
+        ("물가가 올라서 힘들어요", "flood"),
+        ("물가가 올라서 힘들어요", "inundation"),
+        ("회의가 연기됐어요", "fire"),
+        ("I got fired from my job", "fire"),
+        ("gas prices are crazy", "electricity_gas"),
+    ],
+)
+def test_false_friends(text: str, not_slug: str) -> None:
+    result = classify(text)
+    assert not_slug not in [m.slug for m in result.matches[:1]]
+    assert not (result.confident and result.top and result.top.slug == not_slug)
+
+
+def test_result_shape() -> None:
+    result = classify("불이야 불났어요")
+    assert result.confident
+    assert result.lang == "ko"
+    assert len(result.matches) <= 3
+    assert result.matches[0].as_dict() == {
+        "slug": "fire",
+        "code": 2011,
+        "score": result.matches[0].score,
+    }
+    assert 0 < result.matches[0].score <= 1
+    scores = [m.score for m in result.matches]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_lang_hint_is_recorded() -> None:
+    assert classify("fire!").lang == "en"
+    assert classify("fire!", lang="ko").lang == "ko"
+
+
+def test_ambiguous_message_is_not_confident() -> None:
+    result = classify("도와주세요")
+    assert not result.confident
+
+
+def test_empty_text() -> None:
+    result = classify("")
+    assert result.matches == ()
+    assert result.top is None
+    assert not result.confident
+
+
+def test_deterministic() -> None:
+    assert classify("비가 너무 많이 와요") == classify("비가 너무 많이 와요")
+
+
+def test_loose_korean_merges_chat_spelling() -> None:
+    assert loose_korean("낫") == loose_korean("났")
+    assert loose_korean("화제") == loose_korean("화재")
+    assert loose_korean("빠졋") == loose_korean("빠졌")
+    assert loose_korean("abc") == "abc"
+
+
+def test_normalize_strips_punctuation_and_jamo() -> None:
+    assert normalize("불!!! 났어요ㅠㅠ  FIRE?") == ["불", "났어요", "fire"]
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("엘베에 갇혔어요", "trapped"),
+        ("people trapped inside", "trapped"),
+        ("할아버지가 의식이 없어요", "unconscious"),
+        ("he is unconscious", "unconscious"),
+        ("숨을 안 쉬어요", "not_breathing"),
+        ("숨을안쉬어요", "not_breathing"),
+        ("not breathing", "not_breathing"),
+        ("불낫어요", "fire"),
+        ("smoke everywhere", "smoke"),
+        ("연기가 나요", "smoke"),
+        ("건물이 무너졌어요", "collapse"),
+        ("애가 물에 빠졌어요", "in_water"),
+        ("물에빠졋어요", "in_water"),
+    ],
+)
+def test_urgent_signals(text: str, signal: str) -> None:
+    assert signal in urgent_signals(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["너무 불편해요", "불고기 맛집", "회의가 연기됐어요", "I got fired", "오늘 날씨 좋네요"]
+)
+def test_no_urgent_signals_in_false_friends(text: str) -> None:
+    assert urgent_signals(text) == []
+
+
+def test_classification_carries_urgent_signals() -> None:
+    assert "trapped" in classify("엘베에 갇혔어요").urgent
