@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, Text
+from sqlalchemy import JSON, BigInteger, Column, Text
 from sqlmodel import Field, SQLModel
+
+from storage.models.base import TZDateTime
 
 
 def _now() -> datetime:
@@ -23,8 +25,8 @@ class FailedUpdate(SQLModel, table=True):
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     error: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(
-        default_factory=_now, sa_column=Column(DateTime(timezone=True), nullable=False)
+        default_factory=_now, sa_column=Column(TZDateTime(), nullable=False)
     )
     resolved_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(TZDateTime(), nullable=True)
     )
