@@ -1,0 +1,1 @@
+"""The sandbox's web console (a single static HTML page)."""
