@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models.citizens import Citizen
 
@@ -17,10 +17,10 @@ async def get_citizen(*, session: AsyncSession, citizen_id: int) -> Citizen | No
 
 async def find_citizen(*, session: AsyncSession, telegram_user_id: int) -> Citizen | None:
     """Return the (not forgotten) citizen with this Telegram user id."""
-    result = await session.execute(
-        select(Citizen).where(Citizen.telegram_user_id == telegram_user_id)  # type: ignore[arg-type]
+    result = await session.exec(
+        select(Citizen).where(col(Citizen.telegram_user_id) == telegram_user_id)
     )
-    return result.scalar_one_or_none()
+    return result.one_or_none()
 
 
 async def get_or_create_citizen(

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, String
+from sqlalchemy import BigInteger, Column, String
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    """Return the current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
+from storage.models.base import TZDateTime, utcnow
 
 
 class Citizen(SQLModel, table=True):
@@ -23,16 +20,14 @@ class Citizen(SQLModel, table=True):
         default=None, sa_column=Column(BigInteger, nullable=True, unique=True, index=True)
     )
     language: str | None = Field(default=None, sa_column=Column(String(8), nullable=True))
-    consent_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
+    consent_at: datetime | None = Field(default=None, sa_column=Column(TZDateTime(), nullable=True))
     forgotten_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(TZDateTime(), nullable=True)
     )
     blocked: bool = Field(default=False)
     created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+        default_factory=utcnow, sa_column=Column(TZDateTime(), nullable=False)
     )
     last_seen_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+        default=None, sa_column=Column(TZDateTime(), nullable=True)
     )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Column, Float, ForeignKey, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
-from storage.models.citizens import utcnow
+from storage.models.base import TZDateTime, utcnow
 
 
 class IncidentStatus:
@@ -23,7 +23,7 @@ class IncidentStatus:
 
 
 def _ts(nullable: bool = True) -> Column:  # type: ignore[type-arg,unused-ignore]
-    return Column(DateTime(timezone=True), nullable=nullable)
+    return Column(TZDateTime(), nullable=nullable)
 
 
 class Incident(SQLModel, table=True):

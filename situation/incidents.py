@@ -1,0 +1,149 @@
+"""Reports join or open incidents: same scenario, close in space and time.
+
+Usage::
+
+    assignment = await assign_incident(session=session, report=report, now=now)
+    assignment.incident.reference, assignment.created, assignment.known_before
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from situation import scenarios
+from situation.clustering import Candidate, moved_centroid, nearest_incident
+from situation.references import incident_reference
+from storage.incidents import (
+    create_incident,
+    get_incident,
+    open_incidents_of_scenario,
+    save_incident,
+)
+from storage.models.incidents import Incident, IncidentStatus
+from storage.models.reports import Report
+
+PRIORITY_ORDER = ("P1", "P2", "P3", "P4")
+
+
+@dataclass(frozen=True)
+class IncidentAssignment:
+    """The incident a report went to; ``known_before`` when others had reported it already."""
+
+    incident: Incident
+    created: bool
+    known_before: bool
+
+
+def higher_priority(a: str, b: str) -> str:
+    """Return the more urgent of two priorities."""
+    return min(a, b, key=PRIORITY_ORDER.index)
+
+
+async def assign_incident(
+    *, session: AsyncSession, report: Report, now: datetime
+) -> IncidentAssignment:
+    """Put a filed report into the nearest matching open incident, or open a new one."""
+    if report.incident_id is not None:
+        existing = await get_incident(session=session, incident_id=report.incident_id)
+        if existing is not None:
+            return IncidentAssignment(existing, created=False, known_before=False)
+    match: Incident | None = None
+    if report.scenario is not None and report.latitude is not None and report.longitude is not None:
+        rule = scenarios.cluster_rule(report.scenario)
+        rows = await open_incidents_of_scenario(
+            session=session, scenario=report.scenario, active_since=now - rule.window
+        )
+        by_id = {row.id: row for row in rows}
+        candidates = [
+            Candidate(
+                incident_id=row.id,
+                scenario=row.scenario,
+                latitude=row.latitude,
+                longitude=row.longitude,
+                last_report_at=row.last_report_at or row.opened_at,
+            )
+            for row in rows
+            if row.id is not None
+        ]
+        best = nearest_incident(
+            candidates,
+            scenario=report.scenario,
+            point=(report.latitude, report.longitude),
+            at=now,
+            rule=rule,
+        )
+        if best is not None:
+            match = by_id[best.incident_id]
+    if match is not None:
+        known = match.report_count > 0
+        _join(match, report, now)
+        await save_incident(session=session, incident=match)
+        report.incident_id = match.id
+        return IncidentAssignment(match, created=False, known_before=known)
+    incident = Incident(
+        scenario=report.scenario,
+        priority=scenarios.default_priority(report.scenario, urgent=report.urgent),
+        status=IncidentStatus.NEW,
+        opened_at=now,
+        updated_at=now,
+    )
+    _join(incident, report, now)
+    await create_incident(session=session, incident=incident)
+    assert incident.id is not None
+    incident.reference = incident_reference(incident.id, now)
+    await save_incident(session=session, incident=incident)
+    report.incident_id = incident.id
+    return IncidentAssignment(incident, created=True, known_before=False)
+
+
+def _join(incident: Incident, report: Report, now: datetime) -> None:
+    """Count the report in the incident and move its centre and district."""
+    incident.report_count += 1
+    incident.last_report_at = now
+    incident.updated_at = now
+    if report.urgent:
+        incident.urgent = True
+        incident.priority = higher_priority(incident.priority, "P1")
+    _add_location(incident, report)
+
+
+def _add_location(incident: Incident, report: Report) -> None:
+    if report.latitude is None or report.longitude is None:
+        return
+    point = (report.latitude, report.longitude)
+    if incident.latitude is None or incident.longitude is None or incident.located_reports == 0:
+        incident.latitude, incident.longitude = point
+        incident.district_code, incident.district_name = report.district_code, report.district_name
+        incident.outside_service_area = report.outside_service_area
+    else:
+        incident.latitude, incident.longitude = moved_centroid(
+            (incident.latitude, incident.longitude), incident.located_reports, point
+        )
+    incident.located_reports += 1
+
+
+async def locate_incident(*, session: AsyncSession, report: Report) -> Incident | None:
+    """Add a report's late location to its incident's centre (and district, if it had none)."""
+    if report.incident_id is None:
+        return None
+    incident = await get_incident(session=session, incident_id=report.incident_id)
+    if incident is None:
+        return None
+    _add_location(incident, report)
+    await save_incident(session=session, incident=incident)
+    return incident
+
+
+async def leave_incident(*, session: AsyncSession, report: Report, now: datetime) -> None:
+    """Stop counting a cancelled report in its incident."""
+    if report.incident_id is None:
+        return
+    incident = await get_incident(session=session, incident_id=report.incident_id)
+    if incident is None:
+        return
+    incident.report_count = max(0, incident.report_count - 1)
+    incident.updated_at = now
+    await save_incident(session=session, incident=incident)

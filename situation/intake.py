@@ -1,0 +1,666 @@
+"""Citizen messages become reports: gather, ask only for what is missing, file, cluster, answer.
+
+Usage (a handler, inside the update's transaction)::
+
+    result = await receive_message(session=session, message=incoming, config=config, now=now)
+
+Everything the citizen sent is stored before any answer is queued, and every answer goes to the
+outbox in the same transaction. A report is filed as soon as it is useful: text with a scenario,
+media with a location, text with a location, or once the questions were answered or skipped;
+:func:`file_stale_drafts` files the rest when the citizen goes quiet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from situation import geo, scenarios
+from situation.callbacks import ManualPage, ScenarioChoice
+from situation.incidents import IncidentAssignment, assign_incident, locate_incident
+from situation.outgoing import Buttons, Outgoing, button, location_keyboard, skip_keyboard
+from situation.references import report_reference
+from situation.texts import render
+from storage.citizens import get_citizen, get_or_create_citizen, save_citizen
+from storage.incidents import get_incident
+from storage.media import store_bytes
+from storage.models.citizens import Citizen
+from storage.models.incidents import IncidentStatus
+from storage.models.reports import MediaStatus, Report, ReportMedia, ReportMessage, ReportStatus
+from storage.reports import (
+    add_media,
+    add_message,
+    create_report,
+    drafts_idle_since,
+    find_report_by_live_message,
+    media_group_seen,
+    media_of_report,
+    move_report_content,
+    open_reports_of_citizen,
+    report_of_media_group,
+    reports_with_unacknowledged,
+    save_report,
+    unclustered_reports,
+)
+
+MEDIA_KINDS = ("photo", "document", "voice", "video")
+ECHO_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class IntakeConfig:
+    """How reports are gathered (built from the settings by the caller)."""
+
+    media_dir: Path
+    followup_window: timedelta = timedelta(minutes=30)
+    draft_timeout: timedelta = timedelta(minutes=2)
+    ack_interval: timedelta = timedelta(seconds=10)
+    max_file_bytes: int = 20 * 1024 * 1024
+    retention_days: int = 30
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file the citizen sent, with its bytes when they could be downloaded."""
+
+    kind: str
+    file_id: str
+    file_unique_id: str | None = None
+    size: int | None = None
+    mime: str | None = None
+    suffix: str = ""
+    data: bytes | None = None
+    problem: str | None = None  # MediaStatus.TOO_LARGE or MediaStatus.FAILED
+
+
+@dataclass(frozen=True)
+class IncomingPlace:
+    """A location or venue the citizen sent (possibly live)."""
+
+    latitude: float
+    longitude: float
+    accuracy: float | None = None
+    live_period: int | None = None
+    title: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """One message from a citizen's private chat, independent of the messenger."""
+
+    user_id: int
+    chat_id: int
+    message_id: int
+    lang: str
+    kind: str  # text | photo | document | voice | video | location | venue | unsupported
+    text: str | None = None
+    media_group_id: str | None = None
+    file: IncomingFile | None = None
+    place: IncomingPlace | None = None
+
+
+@dataclass
+class IntakeResult:
+    """What happened to a message: the report it joined and the incident changes it caused."""
+
+    report_id: int | None = None
+    filed: bool = False
+    incident: IncidentAssignment | None = None
+    replies: list[str] = field(default_factory=list)
+
+
+class ReportListener(Protocol):
+    """Told about filed reports and attached messages (the situation room subscribes)."""
+
+    async def report_changed(
+        self, *, session: AsyncSession, report: Report, result: IntakeResult
+    ) -> None:
+        """React to a report that was filed, clustered or got a new message."""
+
+
+# --- small rules -----------------------------------------------------------------------------
+
+
+def has_where(report: Report) -> bool:
+    """Whether the report has a location."""
+    return report.latitude is not None and report.longitude is not None
+
+
+def has_what(report: Report) -> bool:
+    """Whether the report says what happened."""
+    return bool(report.text) or report.scenario is not None
+
+
+def where_resolved(report: Report) -> bool:
+    """Whether the location is known or the citizen skipped the question."""
+    return has_where(report) or report.where_skipped
+
+
+def what_resolved(report: Report) -> bool:
+    """Whether the description is known or the citizen skipped the question."""
+    return has_what(report) or report.what_skipped
+
+
+def is_useful(report: Report, *, has_media: bool) -> bool:
+    """Whether the report carries enough to be filed now."""
+    if report.text and report.scenario is not None:
+        return True
+    if has_where(report) and (has_media or has_what(report)):
+        return True
+    content = has_media or has_where(report) or has_what(report)
+    return content and where_resolved(report) and what_resolved(report)
+
+
+def ready_to_cluster(report: Report, *, now: datetime, timeout: timedelta) -> bool:
+    """Whether a filed report can join or open an incident now."""
+    if report.status != ReportStatus.FILED or report.incident_id is not None:
+        return False
+    if where_resolved(report) or report.urgent:
+        return True
+    return report.asked_where_at is not None and now - report.asked_where_at >= timeout
+
+
+def is_skip(text: str) -> bool:
+    """Whether the text is the skip button's label (in any language)."""
+    cleaned = text.strip().casefold()
+    return any(cleaned == render(lang, "citizen_button_skip").casefold() for lang in ("ko", "en"))
+
+
+def preview(text: str, limit: int = ECHO_LIMIT) -> str:
+    """Return the start of a long text for echoing back."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# --- the report of a message -----------------------------------------------------------------
+
+
+async def _open_report(
+    session: AsyncSession,
+    citizen: Citizen,
+    message: IncomingMessage,
+    config: IntakeConfig,
+    now: datetime,
+) -> Report | None:
+    assert citizen.id is not None
+    if message.media_group_id:
+        album = await report_of_media_group(
+            session=session, citizen_id=citizen.id, media_group_id=message.media_group_id
+        )
+        if album is not None and album.status != ReportStatus.CANCELLED:
+            return album
+    reports = list(
+        await open_reports_of_citizen(
+            session=session, citizen_id=citizen.id, active_since=now - config.followup_window
+        )
+    )
+    live: list[Report] = []
+    for report in reports:
+        if report.incident_id is not None:
+            incident = await get_incident(session=session, incident_id=report.incident_id)
+            if incident is not None and incident.status == IncidentStatus.CLOSED:
+                continue
+        live.append(report)
+    if not live:
+        return None
+    keep = live[-1]
+    for extra in live[:-1]:
+        if extra.status == ReportStatus.DRAFT and keep.id is not None and extra.id is not None:
+            await _merge_draft(session, extra, keep, now)
+    return keep
+
+
+async def _merge_draft(
+    session: AsyncSession, source: Report, target: Report, now: datetime
+) -> None:
+    """Fold a stray draft into the citizen's current report so nothing is lost."""
+    assert source.id is not None and target.id is not None
+    await move_report_content(session=session, source_id=source.id, target_id=target.id)
+    if source.text:
+        target.text = f"{source.text}\n{target.text}" if target.text else source.text
+    if not has_where(target) and has_where(source):
+        target.latitude, target.longitude = source.latitude, source.longitude
+        target.accuracy = source.accuracy
+        target.district_code, target.district_name = source.district_code, source.district_name
+        target.outside_service_area = source.outside_service_area
+    target.message_count += source.message_count
+    target.urgent = target.urgent or source.urgent
+    source.status = ReportStatus.CANCELLED
+    source.sealed_at = now
+    source.updated_at = now
+    await save_report(session=session, report=source)
+
+
+async def _new_report(session: AsyncSession, citizen: Citizen, lang: str, now: datetime) -> Report:
+    report = Report(
+        citizen_id=citizen.id,
+        language=lang,
+        status=ReportStatus.DRAFT,
+        created_at=now,
+        updated_at=now,
+        last_message_at=now,
+    )
+    await create_report(session=session, report=report)
+    assert report.id is not None
+    report.reference = report_reference(report.id, now)
+    return report
+
+
+# --- attaching what was sent -----------------------------------------------------------------
+
+
+def _apply_classification(report: Report) -> None:
+    if report.scenario_confirmed or not report.text:
+        return
+    guess = scenarios.classify_report(report.text)
+    if guess.candidates:
+        report.scenario = guess.candidates[0]
+        report.scenario_confidence = guess.score
+    else:
+        report.scenario = None
+        report.scenario_confidence = None
+
+
+async def _attach_file(
+    session: AsyncSession, report: Report, message: IncomingMessage, config: IntakeConfig
+) -> str:
+    """Store the file and link it; return its media status."""
+    incoming = message.file
+    assert incoming is not None and report.id is not None
+    media = ReportMedia(
+        report_id=report.id,
+        kind=incoming.kind,
+        message_id=message.message_id,
+        file_id=incoming.file_id,
+        file_unique_id=incoming.file_unique_id,
+        media_group_id=message.media_group_id,
+        size=incoming.size,
+        mime=incoming.mime,
+    )
+    if incoming.problem is not None:
+        media.status = incoming.problem
+    elif incoming.size is not None and incoming.size > config.max_file_bytes:
+        media.status = MediaStatus.TOO_LARGE
+    elif incoming.data is None:
+        media.status = MediaStatus.FAILED
+    elif len(incoming.data) > config.max_file_bytes:
+        media.status = MediaStatus.TOO_LARGE
+    else:
+        stored = await store_bytes(
+            media_dir=config.media_dir, data=incoming.data, suffix=incoming.suffix
+        )
+        media.sha256, media.path, media.size = stored.sha256, stored.path, stored.size
+        media.status = MediaStatus.STORED
+    await add_media(session=session, media=media)
+    return media.status
+
+
+def _apply_place(report: Report, place: IncomingPlace, message_id: int, now: datetime) -> None:
+    report.latitude, report.longitude = place.latitude, place.longitude
+    report.accuracy = place.accuracy
+    if place.title or place.address:
+        report.location_label = " · ".join(part for part in (place.title, place.address) if part)
+    if place.live_period:
+        report.live_message_id = message_id
+        report.live_until = now + timedelta(seconds=place.live_period)
+    district = geo.resolve_district(place.latitude, place.longitude)
+    if district is None:
+        report.district_code = report.district_name = None
+        report.outside_service_area = True
+    else:
+        report.district_code, report.district_name = district.code, district.name_ko
+        report.outside_service_area = False
+
+
+def valid_place(place: IncomingPlace) -> bool:
+    """Whether the coordinates can be a real place."""
+    try:
+        geo.validate_coordinates(place.latitude, place.longitude)
+    except geo.InvalidCoordinatesError:
+        return False
+    return True
+
+
+def district_label(report: Report, lang: str) -> str | None:
+    """Return the report's district in ``lang``, if known."""
+    if report.district_code is None:
+        return None
+    district = geo.load_districts().get(report.district_code)
+    return district.full_name(lang) if district is not None else report.district_name
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+
+def manual_buttons(slug: str, lang: str, page: int, labels: Sequence[str]) -> Buttons:
+    """Return the page buttons of a manual message (one per page, the current one marked)."""
+    if len(labels) <= 1:
+        return []
+    items = [
+        button(f"• {label} •" if number == page else label, ManualPage(slug, number, lang).pack())
+        for number, label in enumerate(labels, start=1)
+    ]
+    return [items[i : i + 3] for i in range(0, len(items), 3)]
+
+
+async def send_manual(out: Outgoing, slug: str) -> bool:
+    """Queue page 1 of the manual for ``slug``; ``False`` if there is none."""
+    manual = scenarios.manual(slug, out.lang)
+    if manual is None:
+        return False
+    await out.text(manual.pages[0], buttons=manual_buttons(slug, out.lang, 1, manual.labels))
+    return True
+
+
+async def send_scenario_help(out: Outgoing, report: Report) -> None:
+    """Queue the manual when the scenario is clear, else the three likeliest choices."""
+    if report.scenario is None or not report.text:
+        return
+    guess = scenarios.classify_report(report.text)
+    if report.scenario_confirmed or guess.confident:
+        await send_manual(out, report.scenario)
+        return
+    assert report.id is not None
+    rows: Buttons = [
+        [button(scenarios.title(slug, out.lang), ScenarioChoice(report.id, slug).pack())]
+        for slug in guess.candidates[:3]
+    ]
+    rows.append(
+        [
+            button(
+                render(out.lang, "citizen_button_other"),
+                ScenarioChoice(report.id, ScenarioChoice.OTHER).pack(),
+            )
+        ]
+    )
+    await out.message("citizen_choose_scenario", buttons=rows)
+
+
+async def _file(session: AsyncSession, out: Outgoing, report: Report, now: datetime) -> None:
+    report.status = ReportStatus.FILED
+    report.filed_at = now
+    await out.message(
+        "citizen_filed",
+        reference=report.reference,
+        district=district_label(report, out.lang),
+        outside=report.outside_service_area,
+        located=has_where(report),
+    )
+    await send_scenario_help(out, report)
+
+
+async def _cluster(
+    session: AsyncSession, out: Outgoing | None, report: Report, now: datetime
+) -> IncidentAssignment:
+    assignment = await assign_incident(session=session, report=report, now=now)
+    if out is not None and not assignment.created and assignment.known_before:
+        await out.message(
+            "citizen_incident_known",
+            reference=assignment.incident.reference,
+            handled=assignment.incident.status != IncidentStatus.NEW,
+            reports=assignment.incident.report_count,
+        )
+    return assignment
+
+
+async def _ask(out: Outgoing, report: Report, now: datetime) -> None:
+    if not where_resolved(report) and report.asked_where_at is None:
+        report.asked_where_at = now
+        await out.message("citizen_ask_where", keyboard=location_keyboard(out.lang))
+    elif where_resolved(report) and not what_resolved(report) and report.asked_what_at is None:
+        report.asked_what_at = now
+        await out.message("citizen_ask_what", keyboard=skip_keyboard(out.lang))
+
+
+# --- the entry points ------------------------------------------------------------------------
+
+
+async def receive_message(
+    *,
+    session: AsyncSession,
+    message: IncomingMessage,
+    config: IntakeConfig,
+    now: datetime,
+    listeners: Sequence[ReportListener] = (),
+) -> IntakeResult:
+    """Store a citizen's message in their open report (or a new one) and queue the answers."""
+    citizen, created = await get_or_create_citizen(
+        session=session, telegram_user_id=message.user_id, now=now
+    )
+    citizen.last_seen_at = now
+    out = Outgoing(session=session, chat_id=message.chat_id, lang=message.lang)
+    result = IntakeResult()
+    if message.kind == "unsupported":
+        await out.message("citizen_unsupported")
+        result.replies = out.names
+        return result
+    text = (message.text or "").strip()
+    if message.kind == "text" and not text:
+        await out.message("citizen_empty")
+        result.replies = out.names
+        return result
+    if message.place is not None and not valid_place(message.place):
+        await out.message("citizen_location_invalid")
+        result.replies = out.names
+        return result
+
+    report = await _open_report(session, citizen, message, config, now)
+    new = report is None
+    if report is None:
+        report = await _new_report(session, citizen, message.lang, now)
+    assert report.id is not None
+    result.report_id = report.id
+    was_filed = report.status == ReportStatus.FILED
+    had_where = has_where(report)
+    old_scenario = report.scenario
+    album_seen = bool(
+        message.media_group_id
+        and await media_group_seen(
+            session=session, report_id=report.id, media_group_id=message.media_group_id
+        )
+    )
+
+    skip = bool(text) and message.kind == "text" and is_skip(text)
+    await add_message(
+        session=session,
+        message=ReportMessage(
+            report_id=report.id,
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            kind=message.kind,
+            text=text or None,
+            media_group_id=message.media_group_id,
+            created_at=now,
+        ),
+    )
+    report.message_count += 1
+    report.last_message_at = now
+    report.updated_at = now
+
+    prompt = scenarios.urgent_prompt(text, out.lang) if text else None
+    if prompt is not None and not report.urgent:
+        report.urgent = True
+        await out.text(prompt)
+
+    if skip:
+        if not where_resolved(report) and report.asked_where_at is not None:
+            report.where_skipped = True
+        else:
+            report.what_skipped = True
+        out.remove_keyboard()
+    elif text:
+        report.text = f"{report.text}\n{text}" if report.text else text
+        _apply_classification(report)
+        if report.asked_what_at is not None:
+            out.remove_keyboard()
+
+    media_status = None
+    if message.file is not None:
+        media_status = await _attach_file(session, report, message, config)
+    if message.place is not None:
+        _apply_place(report, message.place, message.message_id, now)
+        if report.asked_where_at is not None:
+            out.remove_keyboard()
+
+    if media_status == MediaStatus.TOO_LARGE:
+        await out.message(
+            "citizen_media_too_large", limit_mb=config.max_file_bytes // (1024 * 1024)
+        )
+    elif media_status == MediaStatus.FAILED:
+        await out.message("citizen_media_failed")
+
+    has_media = bool(await media_of_report(session=session, report_id=report.id))
+    if report.status == ReportStatus.DRAFT and is_useful(report, has_media=has_media):
+        await _file(session, out, report, now)
+        result.filed = True
+    elif was_filed and old_scenario is None and report.scenario is not None:
+        await send_scenario_help(out, report)
+
+    if ready_to_cluster(report, now=now, timeout=config.draft_timeout):
+        result.incident = await _cluster(session, out, report, now)
+    elif message.place is not None and not had_where and report.incident_id is not None:
+        await locate_incident(session=session, report=report)
+
+    if message.place is not None and was_filed:
+        await out.message(
+            "citizen_location_received",
+            district=district_label(report, out.lang),
+            outside=report.outside_service_area,
+            live=bool(message.place.live_period),
+        )
+
+    incomplete = report.status == ReportStatus.DRAFT or not (has_where(report) and has_what(report))
+    if incomplete and not album_seen:
+        await _ask(out, report, now)
+
+    if out.count == 0 and not album_seen:
+        await _acknowledge(out, report, text, now, config, new=new)
+    elif out.count > 0:
+        report.last_ack_at = now
+        report.unacknowledged_count = 0
+    await out.flush_keyboard_removal()
+
+    if created and citizen.consent_at is None:
+        await out.message("citizen_privacy_short", retention_days=config.retention_days)
+    await save_citizen(session=session, citizen=citizen)
+    await save_report(session=session, report=report)
+    result.replies = out.names
+    for listener in listeners:
+        await listener.report_changed(session=session, report=report, result=result)
+    return result
+
+
+async def _acknowledge(
+    out: Outgoing,
+    report: Report,
+    text: str,
+    now: datetime,
+    config: IntakeConfig,
+    *,
+    new: bool,
+) -> None:
+    """Tell the citizen the message was added, at most once per ``ack_interval`` in a flood."""
+    recent = report.last_ack_at is not None and now - report.last_ack_at < config.ack_interval
+    if recent and not new:
+        report.unacknowledged_count += 1
+        return
+    await out.message(
+        "citizen_received",
+        reference=report.reference,
+        count=report.unacknowledged_count + 1,
+        echo=preview(text) if text else None,
+        long=len(text) > ECHO_LIMIT,
+    )
+    report.last_ack_at = now
+    report.unacknowledged_count = 0
+
+
+async def update_live_location(
+    *,
+    session: AsyncSession,
+    user_id: int,
+    message_id: int,
+    place: IncomingPlace,
+    now: datetime,
+) -> Report | None:
+    """Move a report's location with its live location until the live period ends."""
+    from storage.citizens import find_citizen
+
+    citizen = await find_citizen(session=session, telegram_user_id=user_id)
+    if citizen is None or citizen.id is None or not valid_place(place):
+        return None
+    report = await find_report_by_live_message(
+        session=session, citizen_id=citizen.id, message_id=message_id
+    )
+    if report is None or report.status == ReportStatus.CANCELLED:
+        return None
+    if report.live_until is not None and now > report.live_until:
+        return None
+    report.latitude, report.longitude = place.latitude, place.longitude
+    report.accuracy = place.accuracy
+    if not place.live_period:
+        report.live_until = now
+    district = geo.resolve_district(place.latitude, place.longitude)
+    report.district_code = district.code if district else None
+    report.district_name = district.name_ko if district else None
+    report.outside_service_area = district is None
+    report.updated_at = now
+    await save_report(session=session, report=report)
+    return report
+
+
+async def file_stale_drafts(
+    *, session: AsyncSession, now: datetime, config: IntakeConfig | None = None
+) -> int:
+    """File drafts that went quiet, cluster reports whose question timed out; return the count."""
+    timeout = config.draft_timeout if config else IntakeConfig(media_dir=Path()).draft_timeout
+    ack_interval = config.ack_interval if config else IntakeConfig(media_dir=Path()).ack_interval
+    done = 0
+    for report in await drafts_idle_since(session=session, before=now - timeout):
+        out = await _outgoing_for(session, report)
+        if out is None:
+            report.status = ReportStatus.FILED
+            report.filed_at = now
+        else:
+            await _file(session, out, report, now)
+            await out.flush_keyboard_removal()
+        report.updated_at = now
+        await _cluster(session, out, report, now)
+        await save_report(session=session, report=report)
+        done += 1
+    for report in await unclustered_reports(session=session, asked_before=now - timeout):
+        out = await _outgoing_for(session, report)
+        await _cluster(session, out, report, now)
+        await save_report(session=session, report=report)
+        done += 1
+    for report in await reports_with_unacknowledged(
+        session=session, acked_before=now - ack_interval
+    ):
+        out = await _outgoing_for(session, report)
+        if out is not None:
+            await out.message(
+                "citizen_received",
+                reference=report.reference,
+                count=report.unacknowledged_count,
+                echo=None,
+                long=False,
+            )
+        report.unacknowledged_count = 0
+        report.last_ack_at = now
+        await save_report(session=session, report=report)
+    return done
+
+
+async def _outgoing_for(session: AsyncSession, report: Report) -> Outgoing | None:
+    if report.citizen_id is None:
+        return None
+    citizen = await get_citizen(session=session, citizen_id=report.citizen_id)
+    if citizen is None or citizen.telegram_user_id is None or citizen.blocked:
+        return None
+    lang = citizen.language or report.language
+    return Outgoing(session=session, chat_id=citizen.telegram_user_id, lang=lang)

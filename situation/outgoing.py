@@ -1,0 +1,138 @@
+"""Messages to a citizen, rendered from the catalogue and queued in the outbox in order.
+
+Usage (inside the update's transaction)::
+
+    out = Outgoing(session=session, chat_id=user_id, lang="ko")
+    await out.message("citizen_filed", reference="R-20261122-0042")
+    await out.message("citizen_ask_where", keyboard=location_keyboard("ko"))
+
+Rows of one chat are delivered in the order they were queued; the sender sends them after
+commit, so nothing is acknowledged before what the citizen sent is stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from situation.texts import render
+from storage.models.outbox import OutboxCreate, Priority
+from storage.outbox import enqueue
+
+Buttons = list[list[dict[str, str]]]
+
+TEXT_LIMIT = 4096
+
+
+def button(text: str, data: str) -> dict[str, str]:
+    """Return one inline button."""
+    return {"text": text, "data": data}
+
+
+def location_keyboard(lang: str) -> dict[str, Any]:
+    """Return the reply keyboard that asks for the location, with a skip button."""
+    return {
+        "keyboard": [
+            [{"text": render(lang, "citizen_button_send_location"), "request_location": True}],
+            [{"text": render(lang, "citizen_button_skip")}],
+        ],
+        "one_time": True,
+        "resize": True,
+    }
+
+
+def skip_keyboard(lang: str) -> dict[str, Any]:
+    """Return the reply keyboard with only the skip button."""
+    return {
+        "keyboard": [[{"text": render(lang, "citizen_button_skip")}]],
+        "one_time": True,
+        "resize": True,
+    }
+
+
+REMOVE_KEYBOARD: dict[str, Any] = {"remove": True}
+
+
+class Outgoing:
+    """Queue the replies of one update to one citizen chat."""
+
+    def __init__(
+        self,
+        *,
+        session: AsyncSession,
+        chat_id: int,
+        lang: str,
+        priority: int = Priority.CITIZEN_REPLY,
+    ) -> None:
+        self.session = session
+        self.chat_id = chat_id
+        self.lang = lang
+        self.priority = priority
+        self.names: list[str] = []
+        self._remove_keyboard = False
+
+    @property
+    def count(self) -> int:
+        """How many messages were queued."""
+        return len(self.names)
+
+    def remove_keyboard(self) -> None:
+        """Remove the reply keyboard with the next message that has no inline buttons."""
+        self._remove_keyboard = True
+
+    async def message(
+        self,
+        name: str,
+        *,
+        buttons: Buttons | None = None,
+        keyboard: dict[str, Any] | None = None,
+        **context: Any,
+    ) -> None:
+        """Render catalogue message ``name`` in the citizen's language and queue it."""
+        await self.text(render(self.lang, name, **context), buttons=buttons, keyboard=keyboard)
+        self.names[-1] = name
+
+    async def text(
+        self,
+        text: str,
+        *,
+        buttons: Buttons | None = None,
+        keyboard: dict[str, Any] | None = None,
+    ) -> None:
+        """Queue already rendered HTML text (cut to Telegram's limit)."""
+        payload: dict[str, Any] = {"text": text[:TEXT_LIMIT]}
+        if buttons:
+            payload["buttons"] = buttons
+        elif keyboard is not None:
+            payload["keyboard"] = keyboard
+            if keyboard.get("remove"):
+                self._remove_keyboard = False
+        elif self._remove_keyboard:
+            payload["keyboard"] = REMOVE_KEYBOARD
+            self._remove_keyboard = False
+        await enqueue(
+            session=self.session,
+            message=OutboxCreate(
+                chat_id=self.chat_id, kind="text", payload=payload, priority=self.priority
+            ),
+        )
+        self.names.append("")
+
+    async def edit(self, *, message_id: int, text: str, buttons: Buttons | None = None) -> None:
+        """Queue an edit of a message the bot sent earlier in this chat."""
+        payload: dict[str, Any] = {"message_id": message_id, "text": text[:TEXT_LIMIT]}
+        if buttons:
+            payload["buttons"] = buttons
+        await enqueue(
+            session=self.session,
+            message=OutboxCreate(
+                chat_id=self.chat_id, kind="edit_text", payload=payload, priority=self.priority
+            ),
+        )
+        self.names.append("edit")
+
+    async def flush_keyboard_removal(self) -> None:
+        """Send a short note that removes the reply keyboard if a removal is still pending."""
+        if self._remove_keyboard:
+            await self.message("citizen_keyboard_closed", keyboard=REMOVE_KEYBOARD)

@@ -1,0 +1,95 @@
+"""What the domain needs from the manuals package: classify, titles, manuals, clustering rules.
+
+Usage::
+
+    guess = classify_report("아파트에 불이 났어요")     # Guess(candidates=("fire", ...), ...)
+    manual("fire", "ko").pages[0]                           # page 1 of the fire manual (HTML)
+    cluster_rule("wildfire").radius_m                      # wider than for a house fire
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from manuals.catalog import load_catalog
+from manuals.classify import classify, urgent_signals
+from manuals.render import render_manual, render_urgent_prompt
+from situation.clustering import ClusterRule
+
+
+@dataclass(frozen=True)
+class Guess:
+    """The classifier's answer: up to three scenario slugs, best first."""
+
+    candidates: tuple[str, ...]
+    score: float | None
+    confident: bool
+
+
+def classify_report(text: str) -> Guess:
+    """Return the likeliest scenarios for a citizen's words."""
+    result = classify(text)
+    top = result.top
+    return Guess(
+        candidates=result.slugs[:3],
+        score=top.score if top is not None else None,
+        confident=result.confident and top is not None,
+    )
+
+
+@dataclass(frozen=True)
+class Manual:
+    """A manual's pages (Telegram HTML) and the short label of each page."""
+
+    pages: tuple[str, ...]
+    labels: tuple[str, ...]
+
+
+def manual(slug: str, lang: str) -> Manual | None:
+    """Return the manual for ``slug`` in ``lang``, or None if the catalogue has none."""
+    if load_catalog().get(slug) is None:
+        return None
+    rendered = render_manual(slug, lang)
+    if not rendered.pages:
+        return None
+    return Manual(pages=tuple(rendered.pages), labels=tuple(rendered.labels))
+
+
+def urgent_prompt(text: str, lang: str) -> str | None:
+    """Return the "call 119/112 now" prompt if the words carry an urgent signal, else None."""
+    signals = urgent_signals(text)
+    if not signals:
+        return None
+    return render_urgent_prompt(signals, lang)
+
+
+def known_scenario(slug: str) -> bool:
+    """Whether the catalogue has this scenario."""
+    return load_catalog().get(slug) is not None
+
+
+def title(slug: str, lang: str) -> str:
+    """Return the scenario's icon and name in ``lang``."""
+    scenario = load_catalog().get(slug)
+    return scenario.title(lang) if scenario is not None else slug
+
+
+def cluster_rule(slug: str | None) -> ClusterRule:
+    """Return how close and how recent reports of ``slug`` must be to join one incident."""
+    scenario = load_catalog().get(slug) if slug else None
+    if scenario is None:
+        return ClusterRule()
+    return ClusterRule(
+        radius_m=float(scenario.radius_m), window=timedelta(minutes=scenario.window_minutes)
+    )
+
+
+def default_priority(slug: str | None, *, urgent: bool) -> str:
+    """Return the starting priority: P1 for urgent words, P2 urgent scenarios, else P3."""
+    if urgent:
+        return "P1"
+    scenario = load_catalog().get(slug) if slug else None
+    if scenario is not None and scenario.urgent:
+        return "P2"
+    return "P3"

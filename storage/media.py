@@ -1,0 +1,73 @@
+"""The media store: files kept under a directory by their SHA-256, written once (deduplicated).
+
+Usage::
+
+    stored = await store_bytes(media_dir=Path("var/media"), data=b"...", suffix=".jpg")
+    stored.path      # "ab/ab12...ef.jpg", relative to media_dir
+    resolve(media_dir=..., relative=stored.path).read_bytes()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+_SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """Where a file was stored and what it hashed to."""
+
+    sha256: str
+    path: str
+    size: int
+
+
+def _relative_path(digest: str, suffix: str) -> str:
+    safe = suffix.lower() if _SUFFIX.match(suffix) else ""
+    return f"{digest[:2]}/{digest}{safe}"
+
+
+def resolve(*, media_dir: Path, relative: str) -> Path:
+    """Return the absolute path of a stored file, refusing paths that leave the store."""
+    root = media_dir.resolve()
+    path = (root / relative).resolve()
+    if root not in path.parents:
+        raise ValueError(f"path outside the media store: {relative!r}")
+    return path
+
+
+def _write(media_dir: Path, data: bytes, suffix: str) -> StoredFile:
+    digest = hashlib.sha256(data).hexdigest()
+    relative = _relative_path(digest, suffix)
+    target = resolve(media_dir=media_dir, relative=relative)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return StoredFile(sha256=digest, path=relative, size=len(data))
+
+
+async def store_bytes(*, media_dir: Path, data: bytes, suffix: str = "") -> StoredFile:
+    """Store ``data`` under its hash (once, however often it arrives) and describe it."""
+    return await asyncio.to_thread(_write, media_dir, data, suffix)
+
+
+async def delete_file(*, media_dir: Path, relative: str) -> bool:
+    """Delete a stored file; ``True`` if it existed."""
+    path = resolve(media_dir=media_dir, relative=relative)
+    existed = path.exists()
+    await asyncio.to_thread(path.unlink, missing_ok=True)
+    return existed
