@@ -161,7 +161,7 @@ def ready_to_cluster(report: Report, *, now: datetime, timeout: timedelta) -> bo
     """Whether a filed report can join or open an incident now."""
     if report.status != ReportStatus.FILED or report.incident_id is not None:
         return False
-    if where_resolved(report) or report.urgent:
+    if where_resolved(report):
         return True
     return report.asked_where_at is not None and now - report.asked_where_at >= timeout
 

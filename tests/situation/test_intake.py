@@ -1,0 +1,337 @@
+"""Citizen messages become reports, incidents and answers (domain level, real database)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlmodel import col, select
+
+from situation.intake import (
+    IncomingFile,
+    IncomingPlace,
+    file_stale_drafts,
+    update_live_location,
+)
+from situation.scenarios import classify_report
+from storage.models.citizens import Citizen
+from storage.models.incidents import Incident
+from storage.models.reports import MediaStatus, Report, ReportMedia, ReportMessage
+from tests.situation.conftest import START, Steps, texts
+
+CITY_HALL = IncomingPlace(latitude=37.5663, longitude=126.9779, accuracy=12.0)  # 중구, Seoul
+NEARBY = IncomingPlace(latitude=37.5663 + 100 / 111_195.0, longitude=126.9779)  # 100 m north
+BUSAN = IncomingPlace(latitude=35.1796, longitude=129.0756)
+JPEG = b"\xff\xd8\xff\xe0 fake jpeg "
+
+
+def photo(n: int = 0, *, size: int | None = None, data: bytes | None = None) -> IncomingFile:
+    content = data if data is not None else JPEG + bytes([n])
+    return IncomingFile(
+        kind="photo",
+        file_id=f"file-{n}",
+        file_unique_id=f"uniq-{n}",
+        size=size if size is not None else len(content),
+        suffix=".jpg",
+        data=content,
+    )
+
+
+def choice_report(data: str) -> str:
+    return data.split(":")[1]
+
+
+async def reports_of(steps: Steps, user_id: int) -> list[Report]:
+    async with steps.tx() as session:
+        citizen = (
+            await session.exec(select(Citizen).where(col(Citizen.telegram_user_id) == user_id))
+        ).one()
+        rows = await session.exec(
+            select(Report).where(col(Report.citizen_id) == citizen.id).order_by(col(Report.id))
+        )
+        return list(rows.all())
+
+
+async def media_of(steps: Steps, report_id: int) -> list[ReportMedia]:
+    async with steps.tx() as session:
+        rows = await session.exec(
+            select(ReportMedia)
+            .where(col(ReportMedia.report_id) == report_id)
+            .order_by(col(ReportMedia.message_id))
+        )
+        return list(rows.all())
+
+
+async def incidents(steps: Steps) -> list[Incident]:
+    async with steps.tx() as session:
+        return list((await session.exec(select(Incident).order_by(col(Incident.id)))).all())
+
+
+async def test_korean_fire_report_with_photo_and_location(steps: Steps, media_dir: Path) -> None:
+    user = 1001
+    await steps.send(user, text="아파트 3층에 불이 났어요, 연기가 많이 나요")
+    await steps.send(user, kind="photo", file=photo(1), now=START + timedelta(seconds=5))
+    await steps.send(user, kind="location", place=CITY_HALL, now=START + timedelta(seconds=9))
+
+    (report,) = await reports_of(steps, user)
+    assert report.status == "filed"
+    assert report.reference is not None and report.reference.startswith("R-20261122-")
+    assert report.scenario == "fire" and report.urgent
+    assert report.district_name == "중구" and report.district_code
+    assert report.accuracy == 12.0 and not report.outside_service_area
+    (media,) = await media_of(steps, report.id or 0)
+    assert media.status == MediaStatus.STORED and media.sha256
+    assert (media_dir / (media.path or "")).read_bytes() == JPEG + b"\x01"
+
+    (incident,) = await incidents(steps)
+    assert report.incident_id == incident.id and incident.scenario == "fire"
+    assert incident.priority == "P1" and incident.report_count == 1
+    assert incident.district_name == "중구" and incident.latitude == CITY_HALL.latitude
+
+    rows = await steps.outbox(user)
+    sent = texts(rows)
+    assert "119" in sent[0]  # the urgent prompt comes before anything else
+    assert report.reference in sent[1]
+    assert any("불이야" in text for text in sent)  # page 1 of the fire manual
+    manual = next(row for row in rows if "불이야" in row.get("text", ""))
+    assert manual["buttons"][0][0]["data"] == "cmp:fire:1:ko"
+    where = next(row for row in rows if "keyboard" in row and row["keyboard"].get("keyboard"))
+    assert where["keyboard"]["keyboard"][0][0]["request_location"] is True
+    assert any("중구" in text for text in sent)  # location received, with its district
+    assert {row["priority"] for row in rows} == {0}
+
+
+async def test_album_interleaved_with_location_is_one_report(steps: Steps) -> None:
+    user = 1002
+    order = [(3, "photo"), (1, "photo"), (0, "location"), (4, "photo"), (2, "photo")]
+    for i, (n, kind) in enumerate(order):
+        now = START + timedelta(milliseconds=200 * i)
+        if kind == "photo":
+            await steps.send(user, kind="photo", file=photo(n), media_group_id="album-1", now=now)
+        else:
+            await steps.send(user, kind="location", place=CITY_HALL, now=now)
+
+    (report,) = await reports_of(steps, user)
+    media = await media_of(steps, report.id or 0)
+    assert len(media) == 4 and {m.media_group_id for m in media} == {"album-1"}
+    assert {m.file_id for m in media} == {"file-1", "file-2", "file-3", "file-4"}
+    assert report.status == "filed" and report.district_name == "중구"
+    sent = texts(await steps.outbox(user))
+    assert sum(report.reference in text for text in sent if "✅" in text) == 1
+    assert sum("어디인가요" in text for text in sent) <= 1
+
+
+async def test_two_reports_of_one_fire_join_one_incident(steps: Steps) -> None:
+    await steps.send(2001, text="건물에서 불이 났어요")
+    await steps.send(2001, kind="location", place=CITY_HALL, now=START + timedelta(seconds=10))
+    await steps.send(2002, text="불이 났어요 연기가 보여요", now=START + timedelta(minutes=3))
+    await steps.send(
+        2002, kind="location", place=NEARBY, now=START + timedelta(minutes=3, seconds=8)
+    )
+
+    (incident,) = await incidents(steps)
+    assert incident.report_count == 2 and incident.located_reports == 2
+    assert incident.latitude is not None and incident.latitude > CITY_HALL.latitude
+    (first,) = await reports_of(steps, 2001)
+    (second,) = await reports_of(steps, 2002)
+    assert first.incident_id == second.incident_id == incident.id
+    known = [text for text in texts(await steps.outbox(2002)) if "이미 상황실에 접수" in text]
+    assert len(known) == 1 and (incident.reference or "") in known[0]
+    assert not any("이미 상황실에 접수" in text for text in texts(await steps.outbox(2001)))
+
+
+async def test_far_report_opens_its_own_incident(steps: Steps) -> None:
+    await steps.send(2101, kind="location", place=CITY_HALL)
+    await steps.send(2101, text="불이 났어요", now=START + timedelta(seconds=5))
+    far = IncomingPlace(latitude=37.5663 + 0.02, longitude=126.9779)
+    await steps.send(2102, kind="location", place=far, now=START + timedelta(minutes=1))
+    await steps.send(2102, text="불이 났어요", now=START + timedelta(minutes=1, seconds=5))
+    assert len(await incidents(steps)) == 2
+
+
+async def test_sticker_empty_and_absurd_location_get_polite_answers(steps: Steps) -> None:
+    user = 3001
+    await steps.send(user, kind="unsupported")
+    await steps.send(user, text="   ")
+    await steps.send(user, kind="location", place=IncomingPlace(latitude=200.0, longitude=10.0))
+    await steps.send(user, kind="location", place=IncomingPlace(latitude=0.0, longitude=0.0))
+    sent = texts(await steps.outbox(user))
+    assert len(sent) == 4
+    assert "스티커" in sent[0] and "빈 메시지" in sent[1]
+    assert "위치가 올바르지" in sent[2] and "위치가 올바르지" in sent[3]
+    assert await reports_of(steps, user) == []
+
+
+async def test_oversized_and_failed_photos_are_explained_and_nothing_is_lost(steps: Steps) -> None:
+    user = 3002
+    await steps.send(user, text="도로가 물에 잠겼어요")
+    big = IncomingFile(kind="photo", file_id="big", size=25 * 1024 * 1024, data=None)
+    await steps.send(user, kind="photo", file=big, now=START + timedelta(seconds=3))
+    broken = IncomingFile(kind="photo", file_id="broken", size=1000, problem=MediaStatus.FAILED)
+    await steps.send(user, kind="photo", file=broken, now=START + timedelta(seconds=6))
+
+    (report,) = await reports_of(steps, user)
+    assert report.text == "도로가 물에 잠겼어요"
+    statuses = {m.file_id: m.status for m in await media_of(steps, report.id or 0)}
+    assert statuses == {"big": MediaStatus.TOO_LARGE, "broken": MediaStatus.FAILED}
+    sent = texts(await steps.outbox(user))
+    assert any("너무 커서" in text and "20MB" in text for text in sent)
+    assert any("내려받지 못했습니다" in text for text in sent)
+
+
+async def test_giant_text_is_kept_whole_and_echoed_short(steps: Steps) -> None:
+    user = 3003
+    await steps.send(user, kind="location", place=CITY_HALL)
+    giant = "물이 새요 " * 800
+    await steps.send(user, text=giant, now=START + timedelta(seconds=30))
+    (report,) = await reports_of(steps, user)
+    assert report.text == giant.strip()
+    assert all(len(text) <= 4096 for text in texts(await steps.outbox(user)))
+
+
+async def test_flood_is_merged_and_every_message_acknowledged_eventually(steps: Steps) -> None:
+    user = 3004
+    await steps.send(user, text="지하 주차장이 물에 잠기고 있어요")
+    await steps.send(user, kind="location", place=CITY_HALL, now=START + timedelta(seconds=1))
+    for i in range(30):
+        await steps.send(
+            user, text=f"추가 {i}", now=START + timedelta(seconds=2, milliseconds=100 * i)
+        )
+    (report,) = await reports_of(steps, user)
+    lines = (report.text or "").splitlines()
+    assert [line for line in lines if line.startswith("추가")] == [f"추가 {i}" for i in range(30)]
+    assert report.message_count == 32
+    before = len(await steps.outbox(user))
+    assert before < 15  # throttled, not one answer per message
+    async with steps.tx() as session:
+        await file_stale_drafts(
+            session=session, now=START + timedelta(minutes=1), config=steps.config
+        )
+    after = texts(await steps.outbox(user))
+    assert len(after) == before + 1 and "건이" in after[-1]
+    async with steps.tx() as session:
+        messages = (
+            await session.exec(
+                select(ReportMessage).where(col(ReportMessage.report_id) == report.id)
+            )
+        ).all()
+    assert len(messages) == 32
+
+
+async def test_photo_alone_is_filed_by_the_timer_and_clustered(steps: Steps) -> None:
+    user = 3005
+    await steps.send(user, kind="photo", file=photo(9))
+    (draft,) = await reports_of(steps, user)
+    assert draft.status == "draft" and draft.asked_where_at is not None
+    async with steps.tx() as session:
+        assert (
+            await file_stale_drafts(
+                session=session, now=START + timedelta(seconds=30), config=steps.config
+            )
+            == 0
+        )
+    async with steps.tx() as session:
+        await file_stale_drafts(
+            session=session, now=START + timedelta(minutes=5), config=steps.config
+        )
+    (report,) = await reports_of(steps, user)
+    assert report.status == "filed" and report.incident_id is not None
+    assert any(
+        report.reference in text and "✅" in text for text in texts(await steps.outbox(user))
+    )
+
+
+async def test_skip_files_the_report(steps: Steps) -> None:
+    user = 3006
+    await steps.send(user, kind="photo", file=photo(5))
+    await steps.send(user, text="건너뛰기", now=START + timedelta(seconds=5))
+    (report,) = await reports_of(steps, user)
+    assert report.where_skipped and report.text is None
+    assert report.status == "draft"  # the description is still missing: ask what
+    await steps.send(user, text="Skip", now=START + timedelta(seconds=9))
+    (report,) = await reports_of(steps, user)
+    assert report.status == "filed" and report.what_skipped and report.incident_id is not None
+    rows = await steps.outbox(user)
+    assert rows[-1].get("keyboard") == {"remove": True} or any(
+        row.get("keyboard") == {"remove": True} for row in rows
+    )
+
+
+async def test_unsure_classification_offers_three_choices(steps: Steps) -> None:
+    user = 3007
+    await steps.send(user, kind="location", place=CITY_HALL)
+    words = "뭔가 이상해요 냄새가"
+    guess = classify_report(words)
+    assert guess.candidates and not guess.confident
+    await steps.send(user, text=words, now=START + timedelta(seconds=4))
+    rows = await steps.outbox(user)
+    choice = next(
+        row
+        for row in rows
+        if row.get("buttons") and row["buttons"][0][0]["data"].startswith("csc:")
+    )
+    datas = [r[0]["data"] for r in choice["buttons"]]
+    assert datas == [f"csc:{choice_report(datas[0])}:{slug}" for slug in guess.candidates] + [
+        f"csc:{choice_report(datas[0])}:other"
+    ]
+
+
+async def test_outside_the_service_area_is_accepted(steps: Steps) -> None:
+    user = 3008
+    await steps.send(user, text="산불이 났어요")
+    await steps.send(user, kind="location", place=BUSAN, now=START + timedelta(seconds=5))
+    (report,) = await reports_of(steps, user)
+    assert report.status == "filed" and report.outside_service_area and report.district_code is None
+    (incident,) = await incidents(steps)
+    assert incident.outside_service_area
+
+
+async def test_live_location_is_followed_until_it_stops(steps: Steps) -> None:
+    user = 3009
+    live = IncomingPlace(latitude=37.5663, longitude=126.9779, live_period=900)
+    await steps.send(user, text="강물이 불어나고 있어요")
+    result = await steps.send(user, kind="location", place=live, now=START + timedelta(seconds=5))
+    (report,) = await reports_of(steps, user)
+    live_id = report.live_message_id
+    assert live_id is not None and report.live_until is not None
+    moved = IncomingPlace(latitude=37.5700, longitude=126.9800, live_period=900)
+    async with steps.tx() as session:
+        updated = await update_live_location(
+            session=session,
+            user_id=user,
+            message_id=live_id,
+            place=moved,
+            now=START + timedelta(minutes=2),
+        )
+    assert updated is not None and result.report_id == updated.id
+    stopped = IncomingPlace(latitude=37.5710, longitude=126.9810)
+    async with steps.tx() as session:
+        await update_live_location(
+            session=session,
+            user_id=user,
+            message_id=live_id,
+            place=stopped,
+            now=START + timedelta(minutes=3),
+        )
+    async with steps.tx() as session:
+        late = await update_live_location(
+            session=session,
+            user_id=user,
+            message_id=live_id,
+            place=moved,
+            now=START + timedelta(minutes=4),
+        )
+    assert late is None
+    (report,) = await reports_of(steps, user)
+    assert (report.latitude, report.longitude) == (37.5710, 126.9810)
+
+
+async def test_followup_window_then_a_new_report(steps: Steps) -> None:
+    user = 3010
+    await steps.send(user, text="가로수가 쓰러졌어요")
+    await steps.send(user, text="도로를 막고 있어요", now=START + timedelta(minutes=10))
+    await steps.send(user, text="또 다른 나무가 쓰러졌어요", now=START + timedelta(hours=2))
+    first, second = await reports_of(steps, user)
+    assert first.text == "가로수가 쓰러졌어요\n도로를 막고 있어요"
+    assert second.text == "또 다른 나무가 쓰러졌어요"
+    assert first.reference != second.reference
