@@ -43,7 +43,10 @@ __all__ = [
     "Classifier",
     "Match",
     "classify",
+    "detect_lang",
+    "en_form",
     "get_classifier",
+    "ko_form",
     "loose_korean",
     "normalize",
     "urgent_signals",
@@ -187,11 +190,13 @@ class _Matcher:
         return hits
 
 
-def _ko_form(raw: str) -> str:
+def ko_form(raw: str) -> str:
+    """Return the form Korean keywords are matched in (spaceless, loose)."""
     return loose_korean("".join(normalize(raw)))
 
 
-def _en_form(raw: str) -> str:
+def en_form(raw: str) -> str:
+    """Return the form English keywords are matched in (lowercase words, single spaces)."""
     return " ".join(normalize(raw))
 
 
@@ -233,7 +238,7 @@ class Classifier:
             (
                 index,
                 tuple(
-                    (kw.lang, _ko_form(kw.text) if kw.lang == "ko" else _en_form(kw.text))
+                    (kw.lang, ko_form(kw.text) if kw.lang == "ko" else en_form(kw.text))
                     for kw in s.negatives
                 ),
             )
@@ -245,7 +250,7 @@ class Classifier:
         for s in scenarios:
             grams: set[str] = set()
             for kw in s.keywords:
-                form = _ko_form(kw.text) if kw.lang == "ko" else _en_form(kw.text).replace(" ", "")
+                form = ko_form(kw.text) if kw.lang == "ko" else en_form(kw.text).replace(" ", "")
                 grams |= _bigrams(form)
             bigram_sets.append(grams)
         df: dict[str, int] = defaultdict(int)
@@ -277,7 +282,7 @@ class Classifier:
 
     @staticmethod
     def _pattern(kw: Keyword, target: int) -> _Pattern:
-        text = _ko_form(kw.text) if kw.lang == "ko" else _en_form(kw.text)
+        text = ko_form(kw.text) if kw.lang == "ko" else en_form(kw.text)
         return _Pattern(text, target, kw.weight, kw.word_start, kw.whole_word)
 
     # -- text preparation ------------------------------------------------------------------
