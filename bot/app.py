@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import handlers
 from bot.middlewares.database import DatabaseMiddleware
 from bot.middlewares.language import LanguageMiddleware
+from bot.middlewares.metrics import MetricsMiddleware
 from bot.settings import Settings
 
 
@@ -52,6 +53,7 @@ def create_dispatcher(
         settings=settings,
         **services,
     )
+    dispatcher.update.outer_middleware(MetricsMiddleware())
     dispatcher.update.outer_middleware(DatabaseMiddleware(session_factory))
     dispatcher.update.outer_middleware(LanguageMiddleware(default=settings.default_language))
     dispatcher.include_routers(*handlers.get_routers())

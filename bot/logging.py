@@ -1,4 +1,14 @@
-"""Logging: plain or JSON lines, with secrets and personal data kept out."""
+"""Logging: plain or JSON lines, with secrets and personal data kept out.
+
+Usage::
+
+    configure_logging(json_format=settings.log_json)
+    log.info("report %s stored", reference, extra={"update_id": update.update_id})
+
+Every line, its exception text and (in JSON) its extra fields pass through :func:`redact`:
+bot tokens, webhook secrets, passwords in URLs and phone numbers are replaced, and coordinates
+are rounded to two decimals (about a kilometre), so a log never pins a citizen's location.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +17,52 @@ import logging
 import re
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
 _TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
-_BOT_URL_TOKEN = re.compile(r"/bot[^/\s]+/")
-_PHONE = re.compile(r"(?<!\d)(?:\+?82[- ]?|0)1[016789][- ]?\d{3,4}[- ]?\d{4}(?!\d)")
+_BOT_URL_TOKEN = re.compile(r"/(file/)?bot[^/\s]+/")
+_SECRET = re.compile(
+    r"(?i)((?:secret[_-]?token|x-telegram-bot-api-secret-token|password|passwd)"
+    r"[\"']?\s*[:=]\s*[\"']?)[^\"'\s,&;}]+"
+)
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@", re.IGNORECASE)
+_PHONE_KR_MOBILE = re.compile(r"(?<![\d+])(?:\+?82[- ]?|0)1[016789][- .]?\d{3,4}[- .]?\d{4}(?!\d)")
+_PHONE_KR_LANDLINE = re.compile(r"(?<![\d+])0(?:2|[3-6][1-5])[- .)]\s?\d{3,4}[- .]\d{4}(?!\d)")
+_PHONE_INTERNATIONAL = re.compile(
+    r"(?<![\w+])\+\d{1,3}[- ]?\(?\d{1,4}\)?(?:[- ]?\d{2,4}){2,3}(?!\d)"
+)
 _COORDINATE = re.compile(r"(?<![\d.])-?\d{1,3}\.\d{4,}(?![\d.])")
 
 
 def redact(text: str) -> str:
-    """Remove bot tokens, phone numbers and precise coordinates from a log line."""
-    text = _BOT_URL_TOKEN.sub("/bot<token>/", text)
+    """Remove bot tokens, secrets, phone numbers and precise coordinates from a log line."""
+    text = _BOT_URL_TOKEN.sub(lambda m: f"/{m.group(1) or ''}bot<token>/", text)
     text = _TOKEN.sub("<token>", text)
-    text = _PHONE.sub("<phone>", text)
+    text = _SECRET.sub(r"\1<secret>", text)
+    text = _URL_PASSWORD.sub(r"\1<password>@", text)
+    text = _PHONE_INTERNATIONAL.sub("<phone>", text)
+    text = _PHONE_KR_MOBILE.sub("<phone>", text)
+    text = _PHONE_KR_LANDLINE.sub("<phone>", text)
     return _COORDINATE.sub(lambda m: f"{float(m.group(0)):.2f}~", text)
+
+
+_LOCATION_KEYS = frozenset({"latitude", "longitude", "lat", "lon", "lng"})
+
+
+def _redact_value(key: str, value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, float) and key.lower() in _LOCATION_KEYS:
+        return round(value, 2)
+    if isinstance(value, bool | int | float | None):
+        return value
+    return redact(json.dumps(value, ensure_ascii=False, default=str))
+
+
+# Attributes every LogRecord has; anything else came through ``extra=``.
+_STANDARD_ATTRS = frozenset(
+    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
+)
 
 
 class RedactingFormatter(logging.Formatter):
@@ -31,31 +74,35 @@ class RedactingFormatter(logging.Formatter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line, redacted."""
+    """One JSON object per line (time, level, logger, message, extra fields), redacted."""
 
     def format(self, record: logging.LogRecord) -> str:
         """Format the record as a JSON line."""
-        entry = {
+        entry: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
             "message": redact(record.getMessage()),
         }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_") and key not in entry:
+                entry[key] = _redact_value(key, value)
         if record.exc_info:
             entry["exception"] = redact(self.formatException(record.exc_info))
-        return json.dumps(entry, ensure_ascii=False)
+        if record.stack_info:
+            entry["stack"] = redact(self.formatStack(record.stack_info))
+        return json.dumps(entry, ensure_ascii=False, default=str)
 
 
 def configure_logging(*, json_format: bool = False, level: int = logging.INFO) -> None:
-    """Install the root handler once."""
+    """Install the root handler once (plain or JSON lines on stderr)."""
     handler = logging.StreamHandler(sys.stderr)
     if json_format:
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(
-            RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-        )
+        handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

@@ -1,0 +1,204 @@
+"""``jikimi purge``, ``jikimi backup`` and ``jikimi restore``: retention and SQLite backups.
+
+Usage::
+
+    jikimi purge --dry-run          # what the retention rules would remove, nothing changed
+    jikimi purge                    # remove it (media files, precise locations, old update ids)
+    jikimi backup var/backup.db     # online copy of the SQLite database (the bot may run)
+    jikimi restore var/backup.db    # copy a backup over the database (stop the bot first)
+
+PostgreSQL is backed up with ``pg_dump``/``pg_restore`` (see ``docs/operations.md``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.engine import make_url
+from sqlmodel import col, select
+
+from bot.settings import Settings
+from situation.privacy import purge_expired
+from storage.engine import create_engine, create_session_factory, is_sqlite
+from storage.models.reports import MediaStatus, ReportMedia
+from storage.models.updates import ProcessedUpdate
+from storage.reports import reports_created_before
+from storage.updates import purge_processed
+
+PROCESSED_UPDATE_DAYS = 2
+"""Telegram keeps an undelivered update for 24 hours: its id is remembered twice as long."""
+
+
+@dataclass(frozen=True)
+class PurgeSummary:
+    """What the retention rules remove (or would remove)."""
+
+    cutoff: datetime
+    reports: int
+    media: int
+    processed_updates: int
+
+
+def register(subparsers: Any) -> None:
+    """Register ``jikimi purge``, ``jikimi backup`` and ``jikimi restore``."""
+    purge = subparsers.add_parser("purge", help="apply the retention rules (media, locations)")
+    purge.add_argument("--dry-run", action="store_true", help="only print what would be purged")
+    purge.add_argument("--database-url", help="override JIKIMI_DATABASE_URL")
+    purge.set_defaults(handler=_purge)
+    backup = subparsers.add_parser("backup", help="copy the SQLite database to PATH (online)")
+    backup.add_argument("path", type=Path)
+    backup.add_argument("--database-url", help="override JIKIMI_DATABASE_URL")
+    backup.set_defaults(handler=_backup)
+    restore = subparsers.add_parser("restore", help="replace the SQLite database with a backup")
+    restore.add_argument("path", type=Path)
+    restore.add_argument("--database-url", help="override JIKIMI_DATABASE_URL")
+    restore.set_defaults(handler=_restore)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    if args.database_url:
+        settings.database_url = args.database_url
+    return settings
+
+
+async def purge(
+    settings: Settings, *, now: datetime | None = None, dry_run: bool = False
+) -> PurgeSummary:
+    """Apply (or, with ``dry_run``, count) the retention rules on the configured database."""
+    moment = now or datetime.now(UTC)
+    cutoff = moment - timedelta(days=settings.retention_days)
+    updates_cutoff = moment - timedelta(days=PROCESSED_UPDATE_DAYS)
+    engine = create_engine(settings.database_url)
+    try:
+        session_factory = create_session_factory(engine)
+        async with session_factory() as session, session.begin():
+            reports = await reports_created_before(session=session, before=cutoff)
+            ids = [report.id for report in reports if report.id is not None]
+            media = 0
+            if ids:
+                media = (
+                    await session.exec(
+                        select(func.count()).where(
+                            col(ReportMedia.report_id).in_(ids),
+                            col(ReportMedia.status) == MediaStatus.STORED,
+                        )
+                    )
+                ).one()
+            if dry_run:
+                updates = (
+                    await session.exec(
+                        select(func.count()).where(
+                            col(ProcessedUpdate.processed_at) < updates_cutoff
+                        )
+                    )
+                ).one()
+                count = len(ids)
+            else:
+                count = await purge_expired(
+                    session=session,
+                    now=moment,
+                    retention_days=settings.retention_days,
+                    media_dir=settings.media_dir,
+                )
+                updates = await purge_processed(session=session, before=updates_cutoff)
+    finally:
+        await engine.dispose()
+    return PurgeSummary(cutoff=cutoff, reports=count, media=media, processed_updates=updates)
+
+
+def _purge(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    summary = asyncio.run(purge(settings, dry_run=args.dry_run))
+    verb = "would purge" if args.dry_run else "purged"
+    print(
+        f"retention: {settings.retention_days} days"
+        f" (reports created before {summary.cutoff:%Y-%m-%d %H:%M} UTC)"
+    )
+    print(f"{verb}: precise locations and media of {summary.reports} reports")
+    print(f"{verb}: {summary.media} stored media files")
+    print(
+        f"{verb}: {summary.processed_updates} processed update ids"
+        f" older than {PROCESSED_UPDATE_DAYS} days"
+    )
+    if args.dry_run:
+        print("dry run: nothing was changed")
+    return 0
+
+
+def sqlite_path(database_url: str) -> Path:
+    """The file of a SQLite database URL (ValueError for other databases or in-memory ones)."""
+    if not is_sqlite(database_url):
+        raise ValueError("backup/restore handle SQLite; back PostgreSQL up with pg_dump")
+    database = make_url(database_url).database or ""
+    if database in ("", ":memory:") or database.startswith("file::memory:"):
+        raise ValueError("an in-memory database cannot be backed up")
+    return Path(database).expanduser()
+
+
+def _check_copy(path: Path) -> None:
+    with sqlite3.connect(path) as connection:
+        (result,) = connection.execute("PRAGMA integrity_check").fetchone()
+        if result != "ok":
+            raise ValueError(f"{path} failed the integrity check: {result}")
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    connection.close()
+    if "alembic_version" not in tables:
+        raise ValueError(f"{path} is not a jikimi database (no alembic_version table)")
+
+
+def backup_sqlite(source: Path, target: Path) -> None:
+    """Copy a live SQLite database to ``target`` with the online backup API, then verify it."""
+    if not source.exists():
+        raise FileNotFoundError(source)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst, pages=1024)
+    finally:
+        dst.close()
+        src.close()
+    _check_copy(target)
+
+
+def restore_sqlite(backup: Path, target: Path) -> None:
+    """Replace the database at ``target`` with a verified backup (stop every worker first)."""
+    _check_copy(backup)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
+def _backup(args: argparse.Namespace) -> int:
+    try:
+        source = sqlite_path(_settings(args).database_url)
+        backup_sqlite(source, args.path)
+    except (ValueError, FileNotFoundError, sqlite3.Error) as error:
+        print(f"backup failed: {error}")
+        return 2
+    print(f"backed up {source} to {args.path} ({args.path.stat().st_size} bytes)")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    try:
+        target = sqlite_path(_settings(args).database_url)
+        restore_sqlite(args.path, target)
+    except (ValueError, FileNotFoundError, sqlite3.Error) as error:
+        print(f"restore failed: {error}")
+        return 2
+    print(f"restored {target} from {args.path}")
+    return 0

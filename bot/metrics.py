@@ -1,0 +1,153 @@
+"""Prometheus metrics of one worker, in a registry of its own (nothing is built at import time).
+
+Usage::
+
+    metrics = create_metrics()
+    dispatcher["metrics"] = metrics            # the metrics middleware finds it there
+    sender.observer = metrics                  # sends by result and 429s (see SendObserver)
+    await metrics.refresh(session_factory)     # at scrape: outbox depth/age, open incidents
+    body = metrics.render()
+
+Names: ``jikimi_updates_total{type}``, ``jikimi_handler_seconds{type}``,
+``jikimi_handler_errors_total{type}``, ``jikimi_sends_total{kind,result}``,
+``jikimi_telegram_429_total``, ``jikimi_outbox_depth{status}``,
+``jikimi_outbox_oldest_age_seconds``, ``jikimi_open_incidents{status,priority}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import generate_latest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from storage.metrics_queries import open_incident_counts
+from storage.outbox import depth_and_age
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+HANDLER_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class SendObserver(Protocol):
+    """What the outbound sender reports about every delivery attempt."""
+
+    def on_send(self, kind: str, result: str) -> None:
+        """Count one attempt of an outbox ``kind`` ending in ``result`` (sent, retry, failed...)."""
+
+    def on_rate_limited(self, retry_after: float) -> None:
+        """Count one 429 answer from the Bot API."""
+
+
+@dataclass
+class Metrics:
+    """Every metric of a worker and the registry that exposes them."""
+
+    registry: CollectorRegistry
+    updates: Counter
+    handler_seconds: Histogram
+    handler_errors: Counter
+    sends: Counter
+    rate_limited: Counter
+    outbox_depth: Gauge
+    outbox_age: Gauge
+    open_incidents: Gauge
+    scrape_errors: Counter
+
+    def observe_update(self, update_type: str, seconds: float, *, failed: bool = False) -> None:
+        """Record one handled update of ``update_type`` and how long it took."""
+        self.updates.labels(type=update_type).inc()
+        self.handler_seconds.labels(type=update_type).observe(seconds)
+        if failed:
+            self.handler_errors.labels(type=update_type).inc()
+
+    def on_send(self, kind: str, result: str) -> None:
+        """Count one delivery attempt by outbox kind and result."""
+        self.sends.labels(kind=kind, result=result).inc()
+
+    def on_rate_limited(self, retry_after: float) -> None:
+        """Count one 429 answer from the Bot API."""
+        self.rate_limited.inc()
+
+    async def refresh(
+        self, session_factory: async_sessionmaker[Any], *, now: datetime | None = None
+    ) -> bool:
+        """Recompute the gauges read from the database; False if the database did not answer."""
+        moment = now or datetime.now(UTC)
+        try:
+            async with session_factory() as session:
+                depth = await depth_and_age(session=session, now=moment)
+                incidents = await open_incident_counts(session=session)
+        except Exception:  # a scrape must answer even while the database is down
+            log.warning("metrics: database unavailable at scrape", exc_info=True)
+            self.scrape_errors.inc()
+            return False
+        self.outbox_depth.labels(status="pending").set(depth.pending)
+        self.outbox_depth.labels(status="sending").set(depth.sending)
+        self.outbox_age.set(depth.oldest_age_seconds)
+        self.open_incidents.clear()
+        for (status, priority), count in incidents.items():
+            self.open_incidents.labels(status=status, priority=priority).set(count)
+        return True
+
+    def render(self) -> bytes:
+        """The registry in Prometheus' text format."""
+        return generate_latest(self.registry)
+
+
+def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
+    """Build every metric in ``registry`` (a new one by default)."""
+    registry = registry or CollectorRegistry(auto_describe=True)
+    return Metrics(
+        registry=registry,
+        updates=Counter("jikimi_updates", "Updates handled, by type.", ["type"], registry=registry),
+        handler_seconds=Histogram(
+            "jikimi_handler_seconds",
+            "Time to handle one update (transaction included), by type.",
+            ["type"],
+            buckets=HANDLER_BUCKETS,
+            registry=registry,
+        ),
+        handler_errors=Counter(
+            "jikimi_handler_errors",
+            "Updates whose handling raised, by type.",
+            ["type"],
+            registry=registry,
+        ),
+        sends=Counter(
+            "jikimi_sends",
+            "Outbox delivery attempts, by kind and result.",
+            ["kind", "result"],
+            registry=registry,
+        ),
+        rate_limited=Counter(
+            "jikimi_telegram_429", "Bot API answers 429 Too Many Requests.", registry=registry
+        ),
+        outbox_depth=Gauge(
+            "jikimi_outbox_depth",
+            "Unsettled outbox rows, by status.",
+            ["status"],
+            registry=registry,
+        ),
+        outbox_age=Gauge(
+            "jikimi_outbox_oldest_age_seconds",
+            "Age of the oldest unsettled outbox row.",
+            registry=registry,
+        ),
+        open_incidents=Gauge(
+            "jikimi_open_incidents",
+            "Open incidents, by status and priority.",
+            ["status", "priority"],
+            registry=registry,
+        ),
+        scrape_errors=Counter(
+            "jikimi_metrics_scrape_errors",
+            "Scrapes during which the database did not answer.",
+            registry=registry,
+        ),
+    )

@@ -1,0 +1,144 @@
+"""Webhook mode: an aiohttp server for updates, probes and metrics; several workers may share it.
+
+Usage::
+
+    runtime = await build_runtime(settings)      # settings.telegram.webhook_url is set
+    await serve_webhook(runtime)                 # until SIGINT/SIGTERM (or ``stop`` is set)
+
+Routes: ``POST <path of the webhook URL>`` (updates; 401 without the right
+``X-Telegram-Bot-Api-Secret-Token``), ``GET /healthz``, ``GET /readyz``, ``GET /metrics``.
+
+An update is answered only after its transaction committed (``handle_in_background=False``):
+if the worker dies first, Telegram (or the sandbox) gets no answer and delivers it again, and
+the processed-update table makes the second delivery change nothing. The secret token comes
+from ``JIKIMI_TELEGRAM__WEBHOOK_SECRET`` or is derived from the bot token, so every worker of
+one bot agrees on it without configuration.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import signal
+from urllib.parse import urlsplit
+
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiohttp import web
+
+from bot.health import SENDER_TASK_NAME, add_health_routes, database_check, task_check
+from bot.metrics import CONTENT_TYPE, Metrics, create_metrics
+from bot.runtime import Runtime
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_SECRET_CONTEXT = b"jikimi-webhook-secret-v1"
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The secret token: the configured one, or one derived from the bot token (same everywhere)."""
+    configured = settings.telegram.webhook_secret
+    if configured is not None and configured.get_secret_value():
+        return configured.get_secret_value()
+    token = settings.telegram.token.get_secret_value().encode()
+    return hmac.new(token, _SECRET_CONTEXT, hashlib.sha256).hexdigest()
+
+
+def webhook_path(url: str) -> str:
+    """The path part of the public webhook URL (``/`` when it has none)."""
+    return urlsplit(url).path or "/"
+
+
+def add_metrics_route(app: web.Application, *, metrics: Metrics, runtime: Runtime) -> None:
+    """Serve ``GET /metrics``: gauges are recomputed from the database at every scrape."""
+
+    async def scrape(_request: web.Request) -> web.Response:
+        await metrics.refresh(runtime.session_factory)
+        response = web.Response(body=metrics.render())
+        response.headers["Content-Type"] = CONTENT_TYPE
+        return response
+
+    app.router.add_get("/metrics", scrape)
+
+
+def build_webhook_app(
+    runtime: Runtime, *, secret: str, path: str, metrics: Metrics
+) -> web.Application:
+    """The aiohttp application of one worker (dispatcher startup/shutdown tied to it)."""
+    runtime.dispatcher["metrics"] = metrics
+    app = web.Application()
+    handler = SimpleRequestHandler(
+        dispatcher=runtime.dispatcher,
+        bot=runtime.bot,
+        handle_in_background=False,
+        secret_token=secret,
+    )
+    handler.register(app, path=path)
+    add_health_routes(
+        app,
+        checks={
+            "database": database_check(runtime.session_factory),
+            "sender": task_check(SENDER_TASK_NAME),
+        },
+    )
+    add_metrics_route(app, metrics=metrics, runtime=runtime)
+    setup_application(app, runtime.dispatcher, bot=runtime.bot)
+    return app
+
+
+def attach_send_observer(runtime: Runtime, metrics: Metrics) -> bool:
+    """Let the sender report sends and 429s to ``metrics``; False if this sender cannot."""
+    if hasattr(runtime.sender, "observer"):
+        runtime.sender.observer = metrics
+        return True
+    log.warning("the sender has no observer hook: sends and 429s are not counted")
+    return False
+
+
+async def serve_webhook(
+    runtime: Runtime, *, stop: asyncio.Event | None = None, handle_signals: bool = True
+) -> None:
+    """Set the webhook and serve it until a signal arrives or ``stop`` is set."""
+    settings = runtime.settings
+    url = settings.telegram.webhook_url
+    if not url:
+        raise ValueError("no webhook URL: pass --webhook URL or set JIKIMI_TELEGRAM__WEBHOOK_URL")
+    secret = webhook_secret(settings)
+    metrics = create_metrics()
+    attach_send_observer(runtime, metrics)
+    app = build_webhook_app(runtime, secret=secret, path=webhook_path(url), metrics=metrics)
+    stop = stop or asyncio.Event()
+    if handle_signals:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+    await runtime.start_services()
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, settings.telegram.webhook_host, settings.telegram.webhook_port)
+        await site.start()
+        await runtime.bot.set_webhook(
+            url=url,
+            secret_token=secret,
+            allowed_updates=runtime.dispatcher.resolve_used_update_types(),
+            drop_pending_updates=False,
+        )
+        log.info(
+            "webhook served on %s:%s%s",
+            settings.telegram.webhook_host,
+            settings.telegram.webhook_port,
+            webhook_path(url),
+        )
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        if handle_signals:
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(Exception):
+                    loop.remove_signal_handler(signum)

@@ -1,0 +1,118 @@
+"""Log lines never carry tokens, secrets, phone numbers or precise locations."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+from bot.logging import JsonFormatter, RedactingFormatter, configure_logging, redact
+
+TOKEN = "7000000001:JIKIMI-sandbox-demo-token-000000000"
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        (f"bot token {TOKEN} loaded", TOKEN),
+        ("POST https://api.telegram.org/bot123:abcdef/sendMessage", "123:abcdef"),
+        ("GET /file/bot123:abcdef/photos/file_1.jpg", "123:abcdef"),
+        ("secret_token=Zx9-abc_DEF set", "Zx9-abc_DEF"),
+        ('{"X-Telegram-Bot-Api-Secret-Token": "hunter2hunter2"}', "hunter2hunter2"),
+        ("connecting to postgresql+asyncpg://jikimi:s3cr3t@db:5432/jikimi", "s3cr3t"),
+        ("citizen phone 010-1234-5678", "1234-5678"),
+        ("citizen phone 01012345678", "01012345678"),
+        ("contact +82 10-9876-5432", "9876-5432"),
+        ("contact phone_number=821098765432", "821098765432"),
+        ("landline 02-312-4567", "312-4567"),
+        ("landline 031-555-1234", "555-1234"),
+        ("foreign +1 415 555 2671", "555 2671"),
+        ("location 37.566535,126.977969", "37.566535"),
+        ("location 37.566535,126.977969", "126.977969"),
+        ("{'latitude': 35.1795543, 'longitude': 129.0756416}", "35.1795543"),
+    ],
+)
+def test_redact_removes_sensitive_values(line: str, secret: str) -> None:
+    """Each sensitive value disappears from the line."""
+    assert secret not in redact(line)
+
+
+def test_redact_keeps_coarse_location_and_ordinary_numbers() -> None:
+    """Coordinates become about a kilometre; ids, dates and durations stay readable."""
+    assert redact("at 37.566535 126.977969") == "at 37.57~ 126.98~"
+    line = "update 123456789 in chat -1001234567890 at 2026-11-22 03:10:22 took 0.25 s"
+    assert redact(line) == line
+
+
+def _record(message: str, *args: object, **extra: object) -> logging.LogRecord:
+    record = logging.LogRecord("jikimi.test", logging.INFO, __file__, 1, message, args, None)
+    for key, value in extra.items():
+        setattr(record, key, value)
+    return record
+
+
+def test_json_formatter_redacts_message_arguments_and_extra_fields() -> None:
+    """A JSON line is parseable, holds the extra fields, and nothing sensitive."""
+    record = _record(
+        "report from %s at %s",
+        "010-2222-3333",
+        "37.5665351,126.9779692",
+        update_id=42,
+        latitude=37.5665351,
+        duration=0.0042,
+        payload={"phone_number": "+82 10-2222-3333"},
+    )
+    line = JsonFormatter().format(record)
+    entry = json.loads(line)
+    assert entry["level"] == "INFO"
+    assert entry["logger"] == "jikimi.test"
+    assert entry["update_id"] == 42
+    assert entry["latitude"] == 37.57
+    assert entry["duration"] == 0.0042
+    assert "2222-3333" not in line
+    assert "37.5665351" not in line
+    assert "<phone>" in entry["message"]
+
+
+def test_formatters_redact_exception_text() -> None:
+    """A traceback that quotes a token is redacted in both formats."""
+    try:
+        raise RuntimeError(f"request to /bot{TOKEN}/getMe failed")
+    except RuntimeError:
+        record = logging.LogRecord(
+            "jikimi.test", logging.ERROR, __file__, 1, "failed", None, sys_exc_info()
+        )
+    plain = RedactingFormatter("%(message)s").format(record)
+    as_json = JsonFormatter().format(record)
+    for text in (plain, as_json):
+        assert TOKEN not in text
+        assert "RuntimeError" in text
+
+
+def sys_exc_info() -> tuple[type[BaseException], BaseException, object]:
+    """The exception being handled (typed for LogRecord)."""
+    import sys
+
+    info = sys.exc_info()
+    assert info[0] is not None and info[1] is not None
+    return info[0], info[1], info[2]
+
+
+def test_configure_logging_installs_one_json_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+    """configure_logging replaces root handlers and writes redacted JSON lines."""
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    try:
+        configure_logging(json_format=True)
+        configure_logging(json_format=True)
+        assert len(root.handlers) == 1
+        logging.getLogger("jikimi.test").warning("token %s", TOKEN)
+        entry = json.loads(stream.getvalue().strip().splitlines()[-1])
+        assert entry["message"] == "token <token>"
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)

@@ -1,0 +1,152 @@
+"""``jikimi purge``, ``jikimi backup`` and ``jikimi restore``."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import select
+
+from bot.commands import maintenance
+from bot.commands.maintenance import backup_sqlite, purge, restore_sqlite, sqlite_path
+from bot.settings import Settings
+from storage.engine import is_sqlite
+from storage.models.reports import MediaStatus, Report, ReportMedia
+from storage.models.updates import ProcessedUpdate
+from storage.reports import add_media, create_report
+
+NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+
+
+def main(argv: list[str]) -> int:
+    """Run the maintenance commands as ``jikimi`` would."""
+    parser = argparse.ArgumentParser(prog="jikimi")
+    maintenance.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+async def _seed(session_factory: async_sessionmaker[Any], media_dir: Path) -> None:
+    """One expired report with a photo and a location, one recent report, update ids."""
+    (media_dir / "ab").mkdir(parents=True)
+    (media_dir / "ab" / "photo.jpg").write_bytes(b"\xff\xd8 jpeg")
+    async with session_factory() as session, session.begin():
+        old = await create_report(
+            session=session,
+            report=Report(
+                text="연기가 나요",
+                latitude=37.5665351,
+                longitude=126.9779692,
+                created_at=NOW - timedelta(days=40),
+            ),
+        )
+        assert old.id is not None
+        await add_media(
+            session=session,
+            media=ReportMedia(
+                report_id=old.id, kind="photo", sha256="ab" * 32, path="ab/photo.jpg", size=8
+            ),
+        )
+        await create_report(
+            session=session,
+            report=Report(text="물이 차요", latitude=37.4, longitude=126.7, created_at=NOW),
+        )
+        session.add(ProcessedUpdate(bot_id=1, update_id=1, processed_at=NOW - timedelta(days=3)))
+        session.add(ProcessedUpdate(bot_id=1, update_id=2, processed_at=NOW))
+
+
+async def test_purge_dry_run_counts_and_changes_nothing(
+    session_factory: async_sessionmaker[Any], database_url: str, tmp_path: Path
+) -> None:
+    """A dry run reports the expired report, its file and old update ids, and keeps them."""
+    media_dir = tmp_path / "media"
+    await _seed(session_factory, media_dir)
+    settings = Settings(database_url=database_url, media_dir=media_dir, retention_days=30)
+    summary = await purge(settings, now=NOW, dry_run=True)
+    assert (summary.reports, summary.media, summary.processed_updates) == (1, 1, 1)
+    assert (media_dir / "ab" / "photo.jpg").exists()
+    async with session_factory() as session:
+        located = (await session.exec(select(Report).where(Report.latitude != None))).all()  # noqa: E711
+        assert len(located) == 2
+        assert len((await session.exec(select(ProcessedUpdate))).all()) == 2
+
+
+async def test_purge_removes_expired_media_locations_and_update_ids(
+    session_factory: async_sessionmaker[Any], database_url: str, tmp_path: Path
+) -> None:
+    """The real purge drops the old report's location and file and old update ids only."""
+    media_dir = tmp_path / "media"
+    await _seed(session_factory, media_dir)
+    settings = Settings(database_url=database_url, media_dir=media_dir, retention_days=30)
+    summary = await purge(settings, now=NOW)
+    assert (summary.reports, summary.media, summary.processed_updates) == (1, 1, 1)
+    assert not (media_dir / "ab" / "photo.jpg").exists()
+    async with session_factory() as session:
+        reports = {r.text: r for r in (await session.exec(select(Report))).all()}
+        assert reports["연기가 나요"].latitude is None
+        assert reports["연기가 나요"].location_purged_at is not None
+        assert reports["물이 차요"].latitude == 37.4
+        media = (await session.exec(select(ReportMedia))).one()
+        assert media.status == MediaStatus.PURGED and media.path is None
+        ids = [u.update_id for u in (await session.exec(select(ProcessedUpdate))).all()]
+        assert ids == [2]
+    again = await purge(settings, now=NOW, dry_run=True)
+    assert (again.reports, again.media, again.processed_updates) == (0, 0, 0)
+
+
+def test_purge_command_prints_what_it_would_do(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    """``jikimi purge --dry-run`` prints the counts and says nothing changed."""
+    monkeypatch.setenv("JIKIMI_MEDIA_DIR", str(tmp_path / "media"))
+    assert main(["purge", "--dry-run", "--database-url", database_url]) == 0
+    out = capsys.readouterr().out
+    assert "would purge: precise locations and media of 0 reports" in out
+    assert "dry run: nothing was changed" in out
+
+
+async def test_backup_and_restore_round_trip(
+    session_factory: async_sessionmaker[Any], database_url: str, tmp_path: Path
+) -> None:
+    """A backup taken while the database is open restores the rows it held."""
+    if not is_sqlite(database_url):
+        pytest.skip("backup/restore is for SQLite; PostgreSQL uses pg_dump")
+    await _seed(session_factory, tmp_path / "media")
+    database = sqlite_path(database_url)
+    backup = tmp_path / "backups" / "jikimi.db"
+    backup_sqlite(database, backup)
+    with sqlite3.connect(database) as connection:
+        connection.execute("DELETE FROM report_media")
+        connection.execute("DELETE FROM report")
+    connection.close()
+    restore_sqlite(backup, database)
+    with sqlite3.connect(database) as connection:
+        (count,) = connection.execute("SELECT count(*) FROM report").fetchone()
+    connection.close()
+    assert count == 2
+
+
+def test_backup_commands(database_url: str, tmp_path: Path, capsys: Any) -> None:
+    """The CLI backs up and restores SQLite, refuses a file that is not a jikimi database."""
+    if not is_sqlite(database_url):
+        pytest.skip("backup/restore is for SQLite; PostgreSQL uses pg_dump")
+    target = tmp_path / "copy.db"
+    assert main(["backup", str(target), "--database-url", database_url]) == 0
+    assert target.exists()
+    assert main(["restore", str(target), "--database-url", database_url]) == 0
+    stranger = tmp_path / "other.db"
+    sqlite3.connect(stranger).close()
+    assert main(["restore", str(stranger), "--database-url", database_url]) == 2
+    assert "not a jikimi database" in capsys.readouterr().out
+
+
+def test_backup_refuses_postgresql(capsys: Any, tmp_path: Path) -> None:
+    """PostgreSQL is backed up with pg_dump, not by this command."""
+    url = "postgresql+asyncpg://jikimi@127.0.0.1/jikimi"
+    assert main(["backup", str(tmp_path / "x.db"), "--database-url", url]) == 2
+    assert "pg_dump" in capsys.readouterr().out

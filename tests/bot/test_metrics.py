@@ -1,0 +1,133 @@
+"""Metrics: a registry per worker, updates and latency by type, gauges read from storage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.types import Message, Update
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.metrics import create_metrics
+from bot.middlewares.metrics import MetricsMiddleware
+from storage.incidents import create_incident
+from storage.models.incidents import Incident, IncidentStatus
+from storage.models.outbox import OutboxCreate
+from storage.outbox import enqueue
+
+
+def _samples(body: bytes) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    samples = {}
+    for family in text_string_to_metric_families(body.decode()):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
+
+
+def _update(update_id: int) -> Update:
+    message = Message.model_validate(
+        {
+            "message_id": 1,
+            "date": 1_700_000_000,
+            "chat": {"id": 5, "type": "private"},
+            "from": {"id": 5, "is_bot": False, "first_name": "A"},
+            "text": "hi",
+        }
+    )
+    return Update(update_id=update_id, message=message)
+
+
+def test_each_worker_has_its_own_registry() -> None:
+    """Two metric sets coexist (nothing is registered globally at import time)."""
+    first, second = create_metrics(), create_metrics()
+    first.on_send("text", "sent")
+    assert _samples(first.render())[("jikimi_sends_total", (("kind", "text"), ("result", "sent")))]
+    assert ("jikimi_sends_total", (("kind", "text"), ("result", "sent"))) not in _samples(
+        second.render()
+    )
+
+
+async def test_middleware_counts_updates_and_errors_by_type() -> None:
+    """Handled and failing updates are counted by type and timed."""
+    metrics = create_metrics()
+    middleware = MetricsMiddleware()
+
+    async def ok(_event: Any, _data: dict[str, Any]) -> Any:
+        return UNHANDLED
+
+    async def broken(_event: Any, _data: dict[str, Any]) -> Any:
+        raise RuntimeError("boom")
+
+    await middleware(ok, _update(1), {"metrics": metrics})
+    await middleware(ok, _update(2), {"metrics": metrics})
+    try:
+        await middleware(broken, _update(3), {"metrics": metrics})
+    except RuntimeError:
+        pass
+    samples = _samples(metrics.render())
+    assert samples[("jikimi_updates_total", (("type", "message"),))] == 3
+    assert samples[("jikimi_handler_errors_total", (("type", "message"),))] == 1
+    assert samples[("jikimi_handler_seconds_count", (("type", "message"),))] == 3
+
+
+async def test_middleware_without_metrics_passes_through() -> None:
+    """Without metrics in the data (polling) the chain still runs."""
+    seen: list[int] = []
+
+    async def handler(event: Any, _data: dict[str, Any]) -> Any:
+        seen.append(event.update_id)
+        return "done"
+
+    assert await MetricsMiddleware()(handler, _update(9), {}) == "done"
+    assert seen == [9]
+
+
+async def test_refresh_reads_outbox_and_open_incidents(
+    session_factory: async_sessionmaker[Any],
+) -> None:
+    """Gauges show unsettled outbox rows, the oldest's age, and open incidents only."""
+    now = datetime.now(UTC)
+    async with session_factory() as session, session.begin():
+        for chat in (1, 2):
+            await enqueue(
+                session=session,
+                message=OutboxCreate(chat_id=chat, kind="text", payload={"text": "x"}),
+            )
+        for status, priority in (
+            (IncidentStatus.NEW, "P1"),
+            (IncidentStatus.NEW, "P1"),
+            (IncidentStatus.ACKNOWLEDGED, "P3"),
+            (IncidentStatus.CLOSED, "P1"),
+        ):
+            await create_incident(
+                session=session, incident=Incident(status=status, priority=priority)
+            )
+    metrics = create_metrics()
+    assert await metrics.refresh(session_factory, now=now + timedelta(seconds=30))
+    samples = _samples(metrics.render())
+    assert samples[("jikimi_outbox_depth", (("status", "pending"),))] == 2
+    assert samples[("jikimi_outbox_depth", (("status", "sending"),))] == 0
+    assert 25 <= samples[("jikimi_outbox_oldest_age_seconds", ())] <= 60
+    assert samples[("jikimi_open_incidents", (("priority", "P1"), ("status", "new")))] == 2
+    assert (
+        samples[("jikimi_open_incidents", (("priority", "P3"), ("status", "acknowledged")))] == 1
+    )
+    assert not any(
+        name == "jikimi_open_incidents" and ("status", "closed") in labels
+        for name, labels in samples
+    )
+
+
+async def test_refresh_survives_an_unreachable_database() -> None:
+    """A scrape while the database is down counts an error instead of failing."""
+    from storage.engine import create_engine, create_session_factory
+
+    engine = create_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    try:
+        metrics = create_metrics()
+        assert not await metrics.refresh(create_session_factory(engine))
+        assert _samples(metrics.render())[("jikimi_metrics_scrape_errors_total", ())] == 1
+    finally:
+        await engine.dispose()
