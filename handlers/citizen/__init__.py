@@ -1,4 +1,4 @@
-"""Routers for the citizen conversation area."""
+"""Routers for the citizen conversation area (private chats)."""
 
 from __future__ import annotations
 
@@ -6,5 +6,7 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
-    """Return this area's routers in order."""
-    return []
+    """Return this area's routers in order: commands and buttons before free messages."""
+    from handlers.citizen import callbacks, commands, reports
+
+    return [commands.router, callbacks.router, reports.router]

@@ -1,0 +1,126 @@
+"""Buttons of the citizen conversation: consent, language, manual pages, scenario, /forget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery
+
+from bot.settings import Settings
+from situation import citizens, guidance
+from situation.callbacks import (
+    CallbackError,
+    Consent,
+    ForgetConfirm,
+    LanguageChoice,
+    ManualPage,
+    ScenarioChoice,
+)
+from situation.clock import Clock
+from situation.texts import render
+
+router = Router(name=__name__)
+router.callback_query.filter(F.message.chat.type == "private")
+
+
+def _chat_id(query: CallbackQuery) -> int:
+    return query.message.chat.id if query.message else query.from_user.id
+
+
+@router.callback_query(F.data.startswith(Consent.PREFIX + ":"))
+async def consent(query: CallbackQuery, session: Any, lang: str, clock: Clock) -> None:
+    """Record the answer to the privacy notice."""
+    try:
+        answer = Consent.unpack(query.data or "")
+    except CallbackError:
+        await query.answer(render(lang, "citizen_callback_expired"))
+        return
+    await citizens.record_consent(
+        session=session,
+        user_id=query.from_user.id,
+        chat_id=_chat_id(query),
+        lang=lang,
+        accepted=answer.answer == Consent.ACCEPT,
+        now=clock.now(),
+    )
+    await query.answer()
+
+
+@router.callback_query(F.data.startswith(LanguageChoice.PREFIX + ":"))
+async def language(query: CallbackQuery, session: Any, lang: str, clock: Clock) -> None:
+    """Switch the conversation language."""
+    try:
+        choice = LanguageChoice.unpack(query.data or "")
+    except CallbackError:
+        await query.answer(render(lang, "citizen_callback_expired"))
+        return
+    await citizens.set_language(
+        session=session,
+        user_id=query.from_user.id,
+        chat_id=_chat_id(query),
+        lang=choice.lang,
+        now=clock.now(),
+    )
+    await query.answer()
+
+
+@router.callback_query(F.data.startswith(ManualPage.PREFIX + ":"))
+async def manual_page(query: CallbackQuery, session: Any, lang: str) -> None:
+    """Show another page of a manual in the same message."""
+    try:
+        page = ManualPage.unpack(query.data or "")
+    except CallbackError:
+        await query.answer(render(lang, "citizen_callback_expired"))
+        return
+    shown = query.message is not None and await guidance.show_manual_page(
+        session=session,
+        chat_id=_chat_id(query),
+        message_id=query.message.message_id,
+        slug=page.slug,
+        page=page.page,
+        lang=page.lang,
+    )
+    await query.answer(None if shown else render(lang, "citizen_callback_expired"))
+
+
+@router.callback_query(F.data.startswith(ScenarioChoice.PREFIX + ":"))
+async def scenario(query: CallbackQuery, session: Any, lang: str, clock: Clock) -> None:
+    """Take the scenario the citizen picked and send its manual."""
+    try:
+        choice = ScenarioChoice.unpack(query.data or "")
+    except CallbackError:
+        await query.answer(render(lang, "citizen_callback_expired"))
+        return
+    done = await guidance.choose_scenario(
+        session=session,
+        user_id=query.from_user.id,
+        chat_id=_chat_id(query),
+        lang=lang,
+        report_id=choice.report_id,
+        slug=choice.slug,
+        now=clock.now(),
+    )
+    await query.answer(None if done else render(lang, "citizen_callback_expired"))
+
+
+@router.callback_query(F.data.startswith(ForgetConfirm.PREFIX + ":"))
+async def forget(
+    query: CallbackQuery, session: Any, settings: Settings, lang: str, clock: Clock
+) -> None:
+    """Delete the citizen's personal data once they confirmed."""
+    try:
+        answer = ForgetConfirm.unpack(query.data or "")
+    except CallbackError:
+        await query.answer(render(lang, "citizen_callback_expired"))
+        return
+    await citizens.confirm_forget(
+        session=session,
+        user_id=query.from_user.id,
+        chat_id=_chat_id(query),
+        lang=lang,
+        confirmed=answer.answer == "yes",
+        media_dir=settings.media_dir,
+        now=clock.now(),
+    )
+    await query.answer()

@@ -1,0 +1,55 @@
+"""Any other private message starts or continues a report; live locations are followed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.types import Message
+
+from bot.settings import Settings
+from handlers.citizen.convert import incoming, intake_config, place_of
+from situation.clock import Clock
+from situation.intake import ReportListener, receive_message, update_live_location
+
+router = Router(name=__name__)
+router.message.filter(F.chat.type == "private")
+router.edited_message.filter(F.chat.type == "private")
+
+
+@router.message()
+async def report_message(
+    message: Message,
+    bot: Bot,
+    session: Any,
+    settings: Settings,
+    lang: str,
+    clock: Clock,
+    report_listeners: Sequence[ReportListener] = (),
+) -> None:
+    """Store the message in the citizen's report and queue the answers."""
+    config = intake_config(settings)
+    citizen_message = await incoming(message, bot=bot, lang=lang, max_bytes=config.max_file_bytes)
+    await receive_message(
+        session=session,
+        message=citizen_message,
+        config=config,
+        now=clock.now(),
+        listeners=report_listeners,
+    )
+
+
+@router.edited_message(F.location)
+async def live_location(message: Message, session: Any, clock: Clock) -> None:
+    """Move the report's location with the citizen's live location."""
+    place = place_of(message)
+    if place is None or message.from_user is None:
+        return
+    await update_live_location(
+        session=session,
+        user_id=message.from_user.id,
+        message_id=message.message_id,
+        place=place,
+        now=clock.now(),
+    )
