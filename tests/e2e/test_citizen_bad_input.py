@@ -1,0 +1,58 @@
+"""End to end: floods, unsupported messages and bad files get clear answers and lose nothing."""
+
+from __future__ import annotations
+
+from sandbox.images import tiny_png
+from tests.e2e.citizen_helpers import CITY_HALL, bot_texts, media_of, reports_of
+from tests.e2e.conftest import E2E
+
+
+async def test_a_flood_is_throttled_and_merged_without_losing_anything(app: E2E) -> None:
+    citizen = await app.citizen("급해요", "ko")
+    client, chat = app.client, citizen.id
+    await client.send_location(citizen.id, chat, *CITY_HALL)
+    for i in range(25):
+        await client.send_text(citizen.id, chat, f"물이 계속 차올라요 {i}")
+    await app.settle(timeout=30)
+
+    (report,) = await reports_of(app, citizen.id)
+    lines = (report.text or "").splitlines()
+    assert lines == [f"물이 계속 차올라요 {i}" for i in range(25)]
+    assert report.message_count == 26
+    assert len(await bot_texts(app, chat)) < 15
+
+
+async def test_unsupported_message_gets_a_polite_answer(app: E2E) -> None:
+    citizen = await app.citizen("스티커", "ko")
+    await app.client.send_contact(citizen.id, citizen.id, "+82-10-0000-0000")
+    await app.settle()
+    (answer,) = await bot_texts(app, citizen.id)
+    assert "죄송합니다" in answer
+    assert await reports_of(app, citizen.id) == []
+
+
+async def test_oversized_photo_gets_a_clear_answer_and_the_report_goes_on(app: E2E) -> None:
+    app.settings.reports.max_photo_bytes = 60
+    citizen = await app.citizen("Big Photo", "en")
+    client, chat = app.client, citizen.id
+    await client.send_text(citizen.id, chat, "A tree fell on a car")
+    await client.send_photo(citizen.id, chat, tiny_png(width=40, height=40))
+    await app.settle()
+    (report,) = await reports_of(app, citizen.id)
+    (media,) = await media_of(app, report.id)
+    assert media.status == "too_large" and media.file_id
+    assert report.text == "A tree fell on a car"
+    assert any("too large" in text for text in await bot_texts(app, chat))
+
+
+async def test_failed_download_gets_a_clear_answer(app: E2E) -> None:
+    citizen = await app.citizen("다운실패", "ko")
+    client, chat = app.client, citizen.id
+    await client.fault("5xx", count=20, method="getFile")
+    await client.send_photo(citizen.id, chat, tiny_png(rgb=(9, 9, 9)))
+    await app.settle(timeout=30)
+    await client.clear_faults()
+    (report,) = await reports_of(app, citizen.id)
+    (media,) = await media_of(app, report.id)
+    assert media.status == "failed" and media.file_id
+    assert any("내려받지 못했습니다" in text for text in await bot_texts(app, chat))

@@ -1,0 +1,101 @@
+"""End to end: citizens report through the sandbox and get a reference and the right manual."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sandbox.images import tiny_png
+from tests.e2e.citizen_helpers import (
+    CITY_HALL,
+    all_incidents,
+    bot_messages,
+    bot_texts,
+    media_of,
+    north_of,
+    reports_of,
+)
+from tests.e2e.conftest import E2E
+
+
+async def test_korean_text_photo_and_location_make_one_report(app: E2E) -> None:
+    citizen = await app.citizen("김시민", "ko")
+    client, chat = app.client, citizen.id
+    await client.send_text(citizen.id, chat, "아파트 3층 복도에서 불이 났어요")
+    await client.send_photo(citizen.id, chat, tiny_png(rgb=(250, 80, 0)))
+    await client.send_location(citizen.id, chat, *CITY_HALL, horizontal_accuracy=15)
+    await app.settle()
+
+    (report,) = await reports_of(app, citizen.id)
+    assert report.status == "filed" and report.reference is not None
+    assert report.scenario == "fire" and report.language == "ko"
+    assert report.district_name == "중구" and report.district_code is not None
+    assert report.accuracy == 15
+    (media,) = await media_of(app, report.id)
+    assert media.status == "stored" and media.sha256
+    stored = Path(app.settings.media_dir) / (media.path or "")
+    assert stored.read_bytes() == tiny_png(rgb=(250, 80, 0))
+    (incident,) = await all_incidents(app)
+    assert report.incident_id == incident.id and incident.report_count == 1
+
+    texts = await bot_texts(app, chat)
+    assert "119" in texts[0]  # fire words: call 119 first
+    assert any(report.reference in text for text in texts)
+    manual = next(m for m in await bot_messages(app, chat) if "불이야" in (m.get("text") or ""))
+    buttons = manual["reply_markup"]["inline_keyboard"]
+    assert buttons[0][0]["callback_data"] == "cmp:fire:1:ko"
+
+
+async def test_album_of_four_photos_interleaved_with_a_location_is_one_report(app: E2E) -> None:
+    citizen = await app.citizen("박앨범", "ko")
+    client, chat = app.client, citizen.id
+    photos = [tiny_png(rgb=(10 * i, 100, 100)) for i in range(4)]
+    group = "album-e2e-1"
+    await client.send_photo(citizen.id, chat, photos[2], media_group_id=group)
+    await client.send_photo(
+        citizen.id, chat, photos[0], media_group_id=group, caption="지붕이 무너졌어요"
+    )
+    await client.send_location(citizen.id, chat, *CITY_HALL)
+    await client.send_photo(citizen.id, chat, photos[3], media_group_id=group)
+    await client.send_photo(citizen.id, chat, photos[1], media_group_id=group)
+    await app.settle()
+
+    (report,) = await reports_of(app, citizen.id)
+    media = await media_of(app, report.id)
+    assert len(media) == 4 and {m.status for m in media} == {"stored"}
+    assert len({m.sha256 for m in media}) == 4
+    assert report.status == "filed" and report.latitude is not None
+    texts = await bot_texts(app, chat)
+    assert sum("✅" in text for text in texts) == 1
+
+
+async def test_two_reports_100_m_apart_join_one_incident(app: E2E) -> None:
+    first = await app.citizen("첫째", "ko")
+    second = await app.citizen("Second", "en")
+    client = app.client
+    await client.send_text(first.id, first.id, "불이 났어요! 상가 건물에서 연기가 나요")
+    await client.send_location(first.id, first.id, *CITY_HALL)
+    await app.settle()
+    await client.send_text(second.id, second.id, "There is a fire, black smoke from a shop")
+    await client.send_location(second.id, second.id, *north_of(CITY_HALL, 100))
+    await app.settle()
+
+    (incident,) = await all_incidents(app)
+    assert incident.report_count == 2 and incident.scenario == "fire"
+    (a,) = await reports_of(app, first.id)
+    (b,) = await reports_of(app, second.id)
+    assert a.incident_id == b.incident_id == incident.id
+    texts = await bot_texts(app, second.id)
+    assert any(
+        "already knows about this" in text and (incident.reference or "") in text for text in texts
+    )
+
+
+async def test_urgent_message_gets_the_119_prompt_first(app: E2E) -> None:
+    citizen = await app.citizen("급한사람", "ko")
+    await app.client.send_text(citizen.id, citizen.id, "사람이 엘리베이터에 갇혔어요 의식이 없어요")
+    await app.settle()
+    texts = await bot_texts(app, citizen.id)
+    assert texts and "119" in texts[0] and "지금 바로" in texts[0]
+    (report,) = await reports_of(app, citizen.id)
+    assert report.urgent and report.status == "filed"
+    assert any(report.reference in text for text in texts[1:])
