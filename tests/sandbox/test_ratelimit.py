@@ -1,0 +1,76 @@
+"""Rate limits (429 + retry_after) and injected faults."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from aiogram.exceptions import TelegramRetryAfter, TelegramServerError
+
+from sandbox.config import SandboxConfig
+from sandbox.errors import ApiError
+from sandbox.ratelimit import RateLimiter
+from tests.sandbox.conftest import World
+
+
+async def test_private_chat_burst_then_429(world: World) -> None:
+    await world.client.set_rate_limits(True)
+    chat = world.alice["id"]
+    results = await asyncio.gather(
+        *(world.bot.send_message(chat, f"{i}") for i in range(6)), return_exceptions=True
+    )
+    limited = [r for r in results if isinstance(r, TelegramRetryAfter)]
+    sent = [r for r in results if not isinstance(r, Exception)]
+    assert len(sent) == 3 and len(limited) == 3
+    assert all(r.retry_after >= 1 for r in limited)
+
+
+async def test_group_limit_is_twenty_per_minute(world: World) -> None:
+    await world.client.set_rate_limits(True)
+    group = world.staff["id"]
+    for i in range(20):
+        await world.bot.send_message(group, f"공지 {i}")
+    with pytest.raises(TelegramRetryAfter) as caught:
+        await world.bot.send_message(group, "21번째")
+    assert caught.value.retry_after >= 1
+
+
+def test_global_limit_under_load() -> None:
+    limiter = RateLimiter(SandboxConfig(rate_limits=True, private_burst=100))
+    accepted = 0
+    retry_after = None
+    for chat in range(100):
+        try:
+            limiter.check(bot_id=1, chat_id=chat + 1, is_private=True)
+            accepted += 1
+        except ApiError as exc:
+            assert exc.code == 429
+            retry_after = (exc.parameters or {}).get("retry_after")
+            break
+    assert accepted == 30 and retry_after == 1
+
+
+async def test_switched_off_limits_let_everything_through(world: World) -> None:
+    for i in range(10):
+        await world.bot.send_message(world.alice["id"], f"{i}")
+
+
+async def test_fault_429_storm_and_5xx(world: World) -> None:
+    await world.client.fault("429", count=2, retry_after=7, method="sendMessage")
+    for _ in range(2):
+        with pytest.raises(TelegramRetryAfter) as caught:
+            await world.bot.send_message(world.alice["id"], "x")
+        assert caught.value.retry_after == 7
+    await world.bot.get_me()
+    await world.bot.send_message(world.alice["id"], "ok")
+    await world.client.fault("5xx", count=1, status=502)
+    with pytest.raises(TelegramServerError):
+        await world.bot.get_me()
+
+
+async def test_slow_fault_delays_the_answer(world: World) -> None:
+    await world.client.fault("slow", count=1, delay=0.3)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await world.bot.get_me()
+    assert loop.time() - started >= 0.3
