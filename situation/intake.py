@@ -550,9 +550,15 @@ async def receive_message(
     await save_citizen(session=session, citizen=citizen)
     await save_report(session=session, report=report)
     result.replies = out.names
+    await _tell(listeners, session, report, result)
+    return result
+
+
+async def _tell(
+    listeners: Sequence[ReportListener], session: AsyncSession, report: Report, result: IntakeResult
+) -> None:
     for listener in listeners:
         await listener.report_changed(session=session, report=report, result=result)
-    return result
 
 
 async def _acknowledge(
@@ -615,11 +621,18 @@ async def update_live_location(
 
 
 async def file_stale_drafts(
-    *, session: AsyncSession, now: datetime, config: IntakeConfig | None = None
+    *,
+    session: AsyncSession,
+    now: datetime,
+    config: IntakeConfig | None = None,
+    listeners: Sequence[ReportListener] = (),
 ) -> int:
-    """File drafts that went quiet, cluster reports whose question timed out; return the count."""
-    timeout = config.draft_timeout if config else IntakeConfig(media_dir=Path()).draft_timeout
-    ack_interval = config.ack_interval if config else IntakeConfig(media_dir=Path()).ack_interval
+    """File drafts that went quiet, cluster reports whose question timed out; return the count.
+
+    Also acknowledges, in one message, follow-ups that a flood left unacknowledged.
+    """
+    defaults = config or IntakeConfig(media_dir=Path())
+    timeout, ack_interval = defaults.draft_timeout, defaults.ack_interval
     done = 0
     for report in await drafts_idle_since(session=session, before=now - timeout):
         out = await _outgoing_for(session, report)
@@ -630,13 +643,18 @@ async def file_stale_drafts(
             await _file(session, out, report, now)
             await out.flush_keyboard_removal()
         report.updated_at = now
-        await _cluster(session, out, report, now)
+        result = IntakeResult(report_id=report.id, filed=True)
+        result.incident = await _cluster(session, out, report, now)
         await save_report(session=session, report=report)
+        await _tell(listeners, session, report, result)
         done += 1
     for report in await unclustered_reports(session=session, asked_before=now - timeout):
         out = await _outgoing_for(session, report)
-        await _cluster(session, out, report, now)
+        result = IntakeResult(report_id=report.id)
+        result.incident = await _cluster(session, out, report, now)
+        report.updated_at = now
         await save_report(session=session, report=report)
+        await _tell(listeners, session, report, result)
         done += 1
     for report in await reports_with_unacknowledged(
         session=session, acked_before=now - ack_interval

@@ -9,8 +9,10 @@ from sqlmodel import col, select
 
 from situation.intake import (
     IncomingFile,
+    IncomingMessage,
     IncomingPlace,
     file_stale_drafts,
+    receive_message,
     update_live_location,
 )
 from situation.scenarios import classify_report
@@ -335,3 +337,32 @@ async def test_followup_window_then_a_new_report(steps: Steps) -> None:
     assert first.text == "가로수가 쓰러졌어요\n도로를 막고 있어요"
     assert second.text == "또 다른 나무가 쓰러졌어요"
     assert first.reference != second.reference
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str | None, str, bool]] = []
+
+    async def report_changed(self, *, session: object, report: Report, result: object) -> None:
+        self.seen.append((report.reference, report.status, report.incident_id is not None))
+
+
+async def test_listeners_hear_every_message_and_timer_filing(steps: Steps) -> None:
+    recorder = Recorder()
+    user = 3011
+    message = IncomingMessage(
+        user_id=user, chat_id=user, message_id=1, lang="ko", kind="photo", file=photo(3)
+    )
+    async with steps.tx() as session:
+        await receive_message(
+            session=session, message=message, config=steps.config, now=START, listeners=[recorder]
+        )
+    async with steps.tx() as session:
+        await file_stale_drafts(
+            session=session,
+            now=START + timedelta(minutes=5),
+            config=steps.config,
+            listeners=[recorder],
+        )
+    (report,) = await reports_of(steps, user)
+    assert recorder.seen == [(report.reference, "draft", False), (report.reference, "filed", True)]
