@@ -147,3 +147,16 @@ async def leave_incident(*, session: AsyncSession, report: Report, now: datetime
     incident.report_count = max(0, incident.report_count - 1)
     incident.updated_at = now
     await save_incident(session=session, incident=incident)
+
+
+async def mark_incident_urgent(*, session: AsyncSession, report: Report, now: datetime) -> None:
+    """Raise a report's incident to P1 when the citizen's words turn urgent after clustering."""
+    if report.incident_id is None:
+        return
+    incident = await get_incident(session=session, incident_id=report.incident_id)
+    if incident is None or (incident.urgent and incident.priority == "P1"):
+        return
+    incident.urgent = True
+    incident.priority = higher_priority(incident.priority, "P1")
+    incident.updated_at = now
+    await save_incident(session=session, incident=incident)

@@ -22,7 +22,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation import geo, scenarios
 from situation.callbacks import ManualPage, ScenarioChoice
-from situation.incidents import IncidentAssignment, assign_incident, locate_incident
+from situation.incidents import (
+    IncidentAssignment,
+    assign_incident,
+    locate_incident,
+    mark_incident_urgent,
+)
 from situation.outgoing import Buttons, Outgoing, button, location_keyboard, skip_keyboard
 from situation.references import report_reference
 from situation.texts import render
@@ -486,6 +491,7 @@ async def receive_message(
     if prompt is not None and not report.urgent:
         report.urgent = True
         await out.text(prompt)
+        await mark_incident_urgent(session=session, report=report, now=now)
 
     if skip:
         if not where_resolved(report) and report.asked_where_at is not None:

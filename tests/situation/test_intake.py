@@ -366,3 +366,15 @@ async def test_listeners_hear_every_message_and_timer_filing(steps: Steps) -> No
         )
     (report,) = await reports_of(steps, user)
     assert recorder.seen == [(report.reference, "draft", False), (report.reference, "filed", True)]
+
+
+async def test_urgent_words_after_clustering_raise_the_incident(steps: Steps) -> None:
+    user = 3012
+    await steps.send(user, text="간판이 흔들려요 떨어질 것 같아요")
+    await steps.send(user, kind="location", place=CITY_HALL, now=START + timedelta(seconds=5))
+    (incident,) = await incidents(steps)
+    assert incident.priority != "P1"
+    await steps.send(user, text="사람이 깔려서 의식이 없어요", now=START + timedelta(seconds=20))
+    (incident,) = await incidents(steps)
+    assert incident.priority == "P1" and incident.urgent
+    assert any("119" in text for text in texts(await steps.outbox(user))[-2:])
