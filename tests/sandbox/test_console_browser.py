@@ -1,0 +1,245 @@
+"""The web console in headless Chromium: a citizen sends a message and sees the bot's reply.
+
+Chromium is driven through the DevTools protocol over a websocket (aiohttp), no extra packages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiogram import Dispatcher, F, Router
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from sandbox.client import SandboxClient
+from sandbox.server import SandboxServer
+from tests.sandbox.conftest import TOKEN, make_bot
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--remote-debugging-port=0",
+]
+
+
+def _find_chromium() -> str | None:
+    for candidate in ("chromium", "/usr/bin/chromium", "chromium-browser"):
+        path = shutil.which(candidate)
+        if path:
+            return path
+    return None
+
+
+def _install_chromium() -> str:
+    """Install Debian's chromium when running as root; return why it failed otherwise."""
+    if os.geteuid() != 0:
+        return "chromium is not installed and the tests are not running as root"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    command = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, timeout=900, check=False)
+        if done.returncode != 0:
+            subprocess.run(["apt-get", "update"], env=env, capture_output=True, timeout=600)
+            done = subprocess.run(command, env=env, capture_output=True, timeout=900)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"apt-get install chromium failed: {exc}"
+    if done.returncode != 0:
+        return f"apt-get install chromium failed: {done.stderr.decode(errors='replace')[-300:]}"
+    return ""
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Iterator[str]:
+    """Path of a Chromium binary, installed with apt-get if needed (skip if impossible)."""
+    path = _find_chromium()
+    if path is None:
+        reason = _install_chromium()
+        path = _find_chromium()
+        if path is None:
+            message = reason or "chromium could not be installed"
+            if os.environ.get("CI") == "true":
+                pytest.fail(message)
+            pytest.skip(message)
+    yield path
+
+
+class DevTools:
+    """A minimal Chrome DevTools protocol client for one page."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse):
+        self.ws = ws
+        self.next_id = 0
+
+    async def send(self, method: str, **params: Any) -> dict[str, Any]:
+        """Send a command and return its result (events in between are ignored)."""
+        self.next_id += 1
+        command_id = self.next_id
+        await self.ws.send_json({"id": command_id, "method": method, "params": params})
+        while True:
+            message = await self.ws.receive_json()
+            if message.get("id") == command_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return dict(message.get("result", {}))
+
+    async def evaluate(self, expression: str) -> Any:
+        """Evaluate JavaScript in the page and return its JSON value."""
+        result = await self.send(
+            "Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True
+        )
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"JS error: {result['exceptionDetails']}")
+        return result.get("result", {}).get("value")
+
+    async def wait_for(self, expression: str, limit: float = 15.0) -> Any:
+        """Poll a JavaScript expression until it is truthy."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + limit
+        while True:
+            value = await self.evaluate(expression)
+            if value:
+                return value
+            if loop.time() > deadline:
+                dom = await self.evaluate("document.body.innerText")
+                raise AssertionError(f"timed out waiting for {expression!r}; page shows:\n{dom}")
+            await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+async def page(chromium_path: str) -> AsyncIterator[DevTools]:
+    """A headless Chromium page under DevTools control."""
+    with tempfile.TemporaryDirectory() as profile:
+        process = await asyncio.create_subprocess_exec(
+            chromium_path,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "about:blank",
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            port_file = Path(profile) / "DevToolsActivePort"
+            for _ in range(300):
+                if port_file.exists() and port_file.read_text().strip():
+                    break
+                await asyncio.sleep(0.1)
+            port = int(port_file.read_text().splitlines()[0])
+            async with aiohttp.ClientSession() as http:
+                async with http.get(f"http://127.0.0.1:{port}/json/list") as response:
+                    targets = json.loads(await response.text())
+                target = next(t for t in targets if t["type"] == "page")
+                async with http.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0) as ws:
+                    tools = DevTools(ws)
+                    await tools.send("Runtime.enable")
+                    yield tools
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.wait(), 10)
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+
+def echo_router() -> Router:
+    """A tiny echo bot with one inline button."""
+    router = Router(name="console-echo")
+
+    @router.message(F.text == "/start")
+    async def on_start(message: Message) -> None:
+        """Greet the citizen."""
+        await message.answer("안녕하세요! 무엇을 도와드릴까요?")
+
+    @router.message(F.text)
+    async def on_text(message: Message) -> None:
+        """Echo the text with a confirmation button."""
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text="확인", callback_data="ok")]]
+        )
+        await message.answer(
+            f"받았습니다: <b>{message.text}</b>", parse_mode="HTML", reply_markup=markup
+        )
+
+    @router.callback_query(F.data == "ok")
+    async def on_ok(query: CallbackQuery) -> None:
+        """Answer the button with a toast."""
+        await query.answer("확인했습니다")
+
+    return router
+
+
+async def test_citizen_sends_and_sees_the_reply(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, page: DevTools
+) -> None:
+    await sandbox_client.create_bot(token=TOKEN, username="jikimi_bot", first_name="Jikimi")
+    citizen = await sandbox_client.create_user(first_name="민지", language_code="ko")
+    bot = make_bot(sandbox)
+    dispatcher = Dispatcher()
+    dispatcher.include_router(echo_router())
+    polling = asyncio.create_task(
+        dispatcher.start_polling(bot, handle_signals=False, polling_timeout=1)
+    )
+    try:
+        uid = citizen["id"]
+        await page.send("Page.navigate", url=f"{sandbox.url}/?as={uid}&chat={uid}")
+        await page.wait_for("document.querySelector('.chat-item.active') !== null")
+        await page.wait_for(
+            "getComputedStyle(document.getElementById('start-bot')).display !== 'none'"
+        )
+        await page.evaluate("document.getElementById('start-bot').click()")
+        await page.wait_for(
+            "[...document.querySelectorAll('.message.bot .text')]"
+            ".some(e => e.textContent.includes('무엇을 도와드릴까요'))"
+        )
+        await page.evaluate(
+            "document.getElementById('composer-input').value = '불이 났어요';"
+            "document.getElementById('send-button').click()"
+        )
+        await page.wait_for(
+            "[...document.querySelectorAll('.message.mine .text')]"
+            ".some(e => e.textContent === '불이 났어요')"
+        )
+        reply = await page.wait_for(
+            "[...document.querySelectorAll('.message.bot .text b')]"
+            ".map(e => e.textContent).find(t => t === '불이 났어요')"
+        )
+        assert reply == "불이 났어요"
+        await page.evaluate(
+            "[...document.querySelectorAll('.message.bot button[data-callback=\"ok\"]')]"
+            ".pop().click()"
+        )
+        toast = await page.wait_for(
+            "document.getElementById('toast').style.display === 'block'"
+            " && document.getElementById('toast').textContent"
+        )
+        assert toast == "확인했습니다"
+        shown = await sandbox_client.messages(uid)
+        assert [m.get("text") for m in shown][:3] == [
+            "/start",
+            "안녕하세요! 무엇을 도와드릴까요?",
+            "불이 났어요",
+        ]
+    finally:
+        await dispatcher.stop_polling()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
+        await bot.session.close()
