@@ -9,4 +9,4 @@ def get_routers() -> list[Router]:
     """Return this area's routers in order: commands and buttons before free messages."""
     from handlers.citizen import callbacks, commands, reports
 
-    return [commands.router, callbacks.router, reports.router]
+    return [commands.get_router(), callbacks.get_router(), reports.get_router()]

@@ -20,15 +20,11 @@ from situation.callbacks import (
 from situation.clock import Clock
 from situation.texts import render
 
-router = Router(name=__name__)
-router.callback_query.filter(F.message.chat.type == "private")
-
 
 def _chat_id(query: CallbackQuery) -> int:
     return query.message.chat.id if query.message else query.from_user.id
 
 
-@router.callback_query(F.data.startswith(Consent.PREFIX + ":"))
 async def consent(query: CallbackQuery, session: Any, lang: str, clock: Clock) -> None:
     """Record the answer to the privacy notice."""
     try:
@@ -47,7 +43,6 @@ async def consent(query: CallbackQuery, session: Any, lang: str, clock: Clock) -
     await query.answer()
 
 
-@router.callback_query(F.data.startswith(LanguageChoice.PREFIX + ":"))
 async def language(query: CallbackQuery, session: Any, lang: str, clock: Clock) -> None:
     """Switch the conversation language."""
     try:
@@ -65,7 +60,6 @@ async def language(query: CallbackQuery, session: Any, lang: str, clock: Clock) 
     await query.answer()
 
 
-@router.callback_query(F.data.startswith(ManualPage.PREFIX + ":"))
 async def manual_page(query: CallbackQuery, session: Any, lang: str) -> None:
     """Show another page of a manual in the same message."""
     try:
@@ -84,7 +78,6 @@ async def manual_page(query: CallbackQuery, session: Any, lang: str) -> None:
     await query.answer(None if shown else render(lang, "citizen_callback_expired"))
 
 
-@router.callback_query(F.data.startswith(ScenarioChoice.PREFIX + ":"))
 async def scenario(query: CallbackQuery, session: Any, lang: str, clock: Clock) -> None:
     """Take the scenario the citizen picked and send its manual."""
     try:
@@ -104,7 +97,6 @@ async def scenario(query: CallbackQuery, session: Any, lang: str, clock: Clock) 
     await query.answer(None if done else render(lang, "citizen_callback_expired"))
 
 
-@router.callback_query(F.data.startswith(ForgetConfirm.PREFIX + ":"))
 async def forget(
     query: CallbackQuery, session: Any, settings: Settings, lang: str, clock: Clock
 ) -> None:
@@ -124,3 +116,15 @@ async def forget(
         now=clock.now(),
     )
     await query.answer()
+
+
+def get_router() -> Router:
+    """Build this module's router (a fresh one per dispatcher)."""
+    router = Router(name=__name__)
+    router.callback_query.filter(F.message.chat.type == "private")
+    router.callback_query.register(consent, F.data.startswith(Consent.PREFIX + ":"))
+    router.callback_query.register(language, F.data.startswith(LanguageChoice.PREFIX + ":"))
+    router.callback_query.register(manual_page, F.data.startswith(ManualPage.PREFIX + ":"))
+    router.callback_query.register(scenario, F.data.startswith(ScenarioChoice.PREFIX + ":"))
+    router.callback_query.register(forget, F.data.startswith(ForgetConfirm.PREFIX + ":"))
+    return router

@@ -14,11 +14,7 @@ from situation import citizens
 from situation.clock import Clock
 from situation.outgoing import Outgoing
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
 
-
-@router.message(CommandStart())
 async def start(
     message: Message, session: Any, settings: Settings, lang: str, clock: Clock
 ) -> None:
@@ -33,19 +29,16 @@ async def start(
     )
 
 
-@router.message(Command("help"))
 async def help_(message: Message, session: Any, lang: str) -> None:
     """Explain how to report."""
     await Outgoing(session=session, chat_id=message.chat.id, lang=lang).message("citizen_help")
 
 
-@router.message(Command("lang"))
 async def language(message: Message, session: Any, lang: str) -> None:
     """Offer Korean or English."""
     await citizens.ask_language(session=session, chat_id=message.chat.id, lang=lang)
 
 
-@router.message(Command("new"))
 async def new(message: Message, session: Any, settings: Settings, lang: str, clock: Clock) -> None:
     """Start a new report; the open one keeps everything it has."""
     await citizens.new_report(
@@ -58,7 +51,6 @@ async def new(message: Message, session: Any, settings: Settings, lang: str, clo
     )
 
 
-@router.message(Command("cancel"))
 async def cancel(
     message: Message, session: Any, settings: Settings, lang: str, clock: Clock
 ) -> None:
@@ -73,7 +65,6 @@ async def cancel(
     )
 
 
-@router.message(Command("myreports"))
 async def my_reports(message: Message, session: Any, lang: str, clock: Clock) -> None:
     """List the citizen's reports with their status."""
     await citizens.list_reports(
@@ -85,13 +76,26 @@ async def my_reports(message: Message, session: Any, lang: str, clock: Clock) ->
     )
 
 
-@router.message(Command("forget"))
 async def forget(message: Message, session: Any, lang: str) -> None:
     """Ask for confirmation before deleting the citizen's personal data."""
     await citizens.ask_forget(session=session, chat_id=message.chat.id, lang=lang)
 
 
-@router.message(F.text.startswith("/"))
 async def unknown_command(message: Message, session: Any, lang: str) -> None:
     """Answer an unknown command with the help text."""
     await Outgoing(session=session, chat_id=message.chat.id, lang=lang).message("citizen_help")
+
+
+def get_router() -> Router:
+    """Build this module's router (a fresh one per dispatcher)."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.message.register(start, CommandStart())
+    router.message.register(help_, Command("help"))
+    router.message.register(language, Command("lang"))
+    router.message.register(new, Command("new"))
+    router.message.register(cancel, Command("cancel"))
+    router.message.register(my_reports, Command("myreports"))
+    router.message.register(forget, Command("forget"))
+    router.message.register(unknown_command, F.text.startswith("/"))
+    return router

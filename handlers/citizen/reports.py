@@ -13,12 +13,7 @@ from handlers.citizen.convert import incoming, intake_config, place_of
 from situation.clock import Clock
 from situation.intake import ReportListener, receive_message, update_live_location
 
-router = Router(name=__name__)
-router.message.filter(F.chat.type == "private")
-router.edited_message.filter(F.chat.type == "private")
 
-
-@router.message()
 async def report_message(
     message: Message,
     bot: Bot,
@@ -40,7 +35,6 @@ async def report_message(
     )
 
 
-@router.edited_message(F.location)
 async def live_location(message: Message, session: Any, clock: Clock) -> None:
     """Move the report's location with the citizen's live location."""
     place = place_of(message)
@@ -53,3 +47,13 @@ async def live_location(message: Message, session: Any, clock: Clock) -> None:
         place=place,
         now=clock.now(),
     )
+
+
+def get_router() -> Router:
+    """Build this module's router (a fresh one per dispatcher)."""
+    router = Router(name=__name__)
+    router.message.filter(F.chat.type == "private")
+    router.edited_message.filter(F.chat.type == "private")
+    router.message.register(report_message)
+    router.edited_message.register(live_location, F.location)
+    return router
