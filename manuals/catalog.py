@@ -81,6 +81,7 @@ class Scenario:
     window_minutes: int
     keywords: tuple[Keyword, ...]
     negatives: tuple[Keyword, ...]
+    absorbs: tuple[str, ...] = ()  # generic scenarios this one is the specific context of
 
     def name(self, lang: str) -> str:
         """Return the scenario's display name in `lang` (Korean for anything but "en")."""
@@ -159,7 +160,7 @@ def _code(s: Scenario) -> int:
 
 def parse_keyword(raw: str, *, lang: str, default_weight: float, source: str) -> Keyword:
     """Parse the keyword syntax of catalog.toml ("^x", "=x", "x|2.5") into a Keyword."""
-    text, _, weight_text = raw.partition("|")
+    text, _, weight_text = raw.rpartition("|") if "|" in raw else (raw, "", "")
     weight = float(weight_text) if weight_text else default_weight
     word_start = whole_word = False
     if text.startswith("^"):
@@ -227,6 +228,7 @@ def _scenario(entry: Mapping[str, Any], defaults: Mapping[str, Any]) -> Scenario
         window_minutes=int(entry.get("window_minutes", defaults["window_minutes"])),
         keywords=_keywords(entry, defaults),
         negatives=_negatives(entry),
+        absorbs=tuple(entry.get("absorbs", ())),
     )
 
 

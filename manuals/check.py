@@ -78,6 +78,9 @@ def _metadata(catalog: Catalog) -> list[Problem]:
         for r in s.related:
             if r not in catalog or r == s.slug:
                 problems.append(Problem(f"bad related scenario {r!r}", s.slug))
+        for a in s.absorbs:
+            if a not in catalog or a == s.slug:
+                problems.append(Problem(f"bad absorbed scenario {a!r}", s.slug))
         for f in s.experts:
             if f not in catalog.expert_fields:
                 problems.append(Problem(f"unknown expert field {f!r}", s.slug))

@@ -60,6 +60,10 @@ CONFIDENT_SCORE = 2.0
 NGRAM_TIEBREAK = 0.01  # weight of the bigram similarity when keywords matched
 NGRAM_FALLBACK = 1.2  # the highest score bigram similarity alone can give
 TOP_N = 3
+ABSORB_SHARE = 0.75  # share of an absorbed scenario's score given to the absorbing one
+ABSORB_MIN = 2.0  # the absorbing scenario needs this much evidence of its own
+GAP_KO = 8  # characters allowed between the parts of a Korean "a*b" keyword (spaceless)
+GAP_EN = 24  # characters allowed between the parts of an English "a*b" keyword
 
 _HANGUL_BASE = 0xAC00
 _HANGUL_LAST = 0xD7A3
@@ -143,6 +147,23 @@ class _Pattern:
     weight: float
     word_start: bool
     whole_word: bool
+    parts: tuple[str, ...] = ()  # for "a*b" gap patterns: the normalised parts
+
+
+def _find_gapped(text: str, parts: tuple[str, ...], gap: int) -> tuple[int, int] | None:
+    """Return the span of the first occurrence of `parts` in order with short gaps."""
+    start = text.find(parts[0])
+    while start >= 0:
+        end = start + len(parts[0])
+        for part in parts[1:]:
+            at = text.find(part, end, end + gap + len(part))
+            if at < 0:
+                break
+            end = at + len(part)
+        else:
+            return start, end
+        start = text.find(parts[0], start + 1)
+    return None
 
 
 @dataclass(slots=True)
@@ -152,6 +173,19 @@ class _Hit:
     target: int
     weight: float
     key: str
+
+
+def _masked(hit: _Hit, friends: list[_Hit]) -> bool:
+    """True when a hit starts inside a false friend ("사랑에빠|졌" hides "빠졌")."""
+    return any(f.start <= hit.start < f.end for f in friends)
+
+
+def _unmasked(text: str, friends: list[_Hit]) -> str:
+    """Return `text` with the false friends blanked out (for the bigram fallback)."""
+    chars = list(text)
+    for f in friends:
+        chars[f.start : f.end] = " " * (f.end - f.start)
+    return "".join(chars).replace(" ", "")
 
 
 def _deletes(word: str) -> set[str]:
@@ -212,6 +246,8 @@ class Classifier:
         scenarios = catalog.scenarios
         ko: list[_Pattern] = []
         en: list[_Pattern] = []
+        self._gap_ko: list[_Pattern] = []
+        self._gap_en: list[_Pattern] = []
         self.vocab: set[str] = set()
         for index, scenario in enumerate(scenarios):
             best: dict[tuple[str, str], _Pattern] = {}
@@ -221,11 +257,24 @@ class Classifier:
                 if key not in best or best[key].weight < pattern.weight:
                     best[key] = pattern
             for (lang, _), pattern in best.items():
-                (ko if lang == "ko" else en).append(pattern)
+                if pattern.parts:
+                    (self._gap_ko if lang == "ko" else self._gap_en).append(pattern)
+                else:
+                    (ko if lang == "ko" else en).append(pattern)
+        self._gap_friends: dict[str, list[_Pattern]] = {"ko": [], "en": []}
         for kw in catalog.false_friends:
-            (ko if kw.lang == "ko" else en).append(self._pattern(kw, -1))
-        for p in en:
+            pattern = self._pattern(kw, -1)
+            if pattern.parts:
+                self._gap_friends[kw.lang].append(pattern)
+            else:
+                (ko if kw.lang == "ko" else en).append(pattern)
+        for p in en + self._gap_en:
             self.vocab.update(w for w in p.text.split() if len(w) >= 4)
+        self._absorbs = {
+            index: tuple(catalog.slugs.index(a) for a in s.absorbs if a in catalog)
+            for index, s in enumerate(scenarios)
+            if s.absorbs
+        }
         self._ko = _Matcher(ko)
         self._en = _Matcher(en)
         self._delete_index: dict[str, set[str]] = defaultdict(set)
@@ -282,8 +331,11 @@ class Classifier:
 
     @staticmethod
     def _pattern(kw: Keyword, target: int) -> _Pattern:
-        text = ko_form(kw.text) if kw.lang == "ko" else en_form(kw.text)
-        return _Pattern(text, target, kw.weight, kw.word_start, kw.whole_word)
+        form = ko_form if kw.lang == "ko" else en_form
+        if "*" in kw.text:
+            parts = tuple(p for p in (form(x) for x in kw.text.split("*")) if p)
+            return _Pattern(" ".join(parts), target, kw.weight, False, False, parts)
+        return _Pattern(form(kw.text), target, kw.weight, kw.word_start, kw.whole_word)
 
     # -- text preparation ------------------------------------------------------------------
 
@@ -321,50 +373,80 @@ class Classifier:
 
     @staticmethod
     def _resolve(hits: list[_Hit]) -> list[_Hit]:
-        """Drop hits inside false friends and hits overlapped by a longer other-scenario hit."""
+        """Drop hits inside false friends and hits contained in a longer other-scenario hit."""
         friends = [h for h in hits if h.target == -1]
-        real = [
+        real = [h for h in hits if h.target != -1 and not _masked(h, friends)]
+        return [
             h
-            for h in hits
-            if h.target != -1 and not any(f.start <= h.start and h.end <= f.end for f in friends)
-        ]
-        real.sort(key=lambda h: (h.start - h.end, h.start))
-        kept: list[_Hit] = []
-        for h in real:
-            length = h.end - h.start
-            if any(
+            for h in real
+            if not any(
                 o.target != h.target
-                and o.end - o.start > length
-                and o.start < h.end
-                and h.start < o.end
-                for o in kept
-            ):
-                continue
-            kept.append(h)
-        return kept
+                and o.end - o.start > h.end - h.start
+                and o.start <= h.start
+                and h.end <= o.end
+                for o in real
+            )
+        ]
+
+    @staticmethod
+    def _gapped(patterns: list[_Pattern], text: str, friends: list[_Hit], gap: int) -> list[_Hit]:
+        hits = []
+        for p in patterns:
+            span = _find_gapped(text, p.parts, gap)
+            if span and not any(f.start <= span[0] < f.end for f in friends):
+                hits.append(_Hit(span[0], span[1], p.target, p.weight, p.text))
+        return hits
+
+    @staticmethod
+    def _cluster_scores(hits: list[_Hit]) -> dict[int, float]:
+        """Sum per scenario, counting overlapping hits of one scenario once (their maximum)."""
+        scores: dict[int, float] = defaultdict(float)
+        by_target: dict[int, list[_Hit]] = defaultdict(list)
+        for h in hits:
+            by_target[h.target].append(h)
+        for target, group in by_target.items():
+            group.sort(key=lambda h: (h.start, h.end))
+            end, best = -1, 0.0
+            for h in group:
+                if h.start >= end:
+                    scores[target] += best
+                    best = 0.0
+                best = max(best, h.weight)
+                end = max(end, h.end)
+            scores[target] += best
+        return scores
 
     def scores(self, text: str) -> dict[int, float]:
         """Return the raw score of every scenario that matched `text` (index -> score)."""
         ko_text, ko_starts, en_text, en_starts = self._prepare(text)
-        hits = self._resolve(self._ko.find(ko_text, None, ko_starts))
-        hits += self._resolve(self._en.find(en_text, en_starts, frozenset(en_starts)))
-        seen: set[tuple[int, str]] = set()
+        ko_hits = self._ko.find(ko_text, None, ko_starts)
+        en_hits = self._en.find(en_text, en_starts, frozenset(en_starts))
+        ko_hits += self._gapped(self._gap_friends["ko"], ko_text, [], GAP_KO)
+        en_hits += self._gapped(self._gap_friends["en"], en_text, [], GAP_EN)
+        ko_friends = [h for h in ko_hits if h.target == -1]
+        en_friends = [h for h in en_hits if h.target == -1]
+        ko_hits = self._resolve(ko_hits) + self._gapped(self._gap_ko, ko_text, ko_friends, GAP_KO)
+        en_hits = self._resolve(en_hits) + self._gapped(self._gap_en, en_text, en_friends, GAP_EN)
         scores: dict[int, float] = defaultdict(float)
-        for h in hits:
-            if (h.target, h.key) in seen:
-                continue
-            seen.add((h.target, h.key))
-            scores[h.target] += h.weight
+        for part in (self._cluster_scores(ko_hits), self._cluster_scores(en_hits)):
+            for index, value in part.items():
+                scores[index] = max(scores[index], value) if index in scores else value
         for index, negatives in self._negatives:
             if index in scores and any(
                 (ko_text if lang == "ko" else en_text).find(form) >= 0 for lang, form in negatives
             ):
                 del scores[index]
-        similarity = self._similarity(ko_text + en_text.replace(" ", ""))
+        base = dict(scores)
+        for index, absorbed in self._absorbs.items():
+            if base.get(index, 0.0) >= ABSORB_MIN:
+                scores[index] += ABSORB_SHARE * sum(base.get(a, 0.0) for a in absorbed)
+        similarity = self._similarity(
+            _unmasked(ko_text, ko_friends) + _unmasked(en_text, en_friends)
+        )
         if scores:
             for index in scores:
                 scores[index] += NGRAM_TIEBREAK * similarity.get(index, 0.0)
-        elif similarity:
+        elif similarity and not (ko_friends or en_friends):
             top = max(similarity.values())
             for index, value in similarity.items():
                 scores[index] = NGRAM_FALLBACK * value / top * min(1.0, top / 6.0)
