@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.commands import db, maintenance, manuals, run, sandbox
+from bot.commands import community, db, experts, maintenance, manuals, run, sandbox
 
-COMMAND_MODULES: list[ModuleType] = [run, sandbox, db, manuals, maintenance]
+COMMAND_MODULES: list[ModuleType] = [run, sandbox, db, manuals, maintenance, experts, community]

@@ -1,0 +1,348 @@
+"""Invitations and join requests: only invited, verified experts get into the hub.
+
+Usage (inside the update's transaction)::
+
+    report = await send_invitations(session=session, hub=hub, community=community, now=now)
+    decision = await handle_join_request(session=session, hub=hub, chat_id=hub_id,
+                                         user_id=42, invite_link=url, now=now)
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from community.brief import Brief, build_brief, topic_link
+from community.errors import CommunityError
+from community.outgoing import send_text
+from community.ports import PRESENT_STATUSES, HubAdmin, HubError
+from situation.texts import render
+from storage.communities import (
+    get_community,
+    get_member,
+    invitations_of_user,
+    member_by_link,
+    members_of,
+    save_community,
+    save_member,
+)
+from storage.experts import get_expert_by_user, invitable_experts
+from storage.models.communities import Community, CommunityMember, CommunityState, MemberStatus
+from storage.models.experts import Expert
+from storage.models.incidents import Incident
+from storage.models.outbox import Priority
+
+DEFAULT_LINK_TTL = timedelta(hours=24)
+
+
+@dataclass
+class InvitationReport:
+    """Who was invited with a join-request link, who got the topic link, who failed."""
+
+    invited: list[Expert] = field(default_factory=list)
+    in_hub: list[Expert] = field(default_factory=list)
+    failed: list[tuple[Expert, str]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """How many experts were reached."""
+        return len(self.invited) + len(self.in_hub)
+
+
+def _settled(member: CommunityMember) -> bool:
+    if member.status in (MemberStatus.JOINED, MemberStatus.REMOVED):
+        return True
+    return member.status == MemberStatus.INVITED and not member.link_revoked
+
+
+async def candidates(*, session: AsyncSession, community: Community) -> list[Expert]:
+    """Return the verified, available experts of the community's fields not yet invited."""
+    assert community.id is not None
+    members = await members_of(session=session, community_id=community.id)
+    done = {member.telegram_user_id for member in members if _settled(member)}
+    experts = await invitable_experts(session=session, fields=community.fields)
+    return [
+        expert
+        for expert in experts
+        if expert.telegram_user_id not in done and expert.id not in community.excluded
+    ]
+
+
+class _Briefs:
+    """Briefs per language, built once per invitation round."""
+
+    def __init__(self, session: AsyncSession, incident: Incident, tz: str) -> None:
+        self._session = session
+        self._incident = incident
+        self._tz = tz
+        self._cache: dict[str, Brief] = {}
+
+    async def get(self, lang: str) -> Brief:
+        if lang not in self._cache:
+            self._cache[lang] = await build_brief(
+                session=self._session, incident=self._incident, lang=lang, tz=self._tz
+            )
+        return self._cache[lang]
+
+
+async def _incident(session: AsyncSession, community: Community) -> Incident:
+    incident = await session.get(Incident, community.incident_id)
+    if incident is None:
+        raise CommunityError("community_error_no_incident")
+    return incident
+
+
+async def invite_expert(
+    *,
+    session: AsyncSession,
+    hub: HubAdmin,
+    community: Community,
+    expert: Expert,
+    now: datetime,
+    brief: Brief,
+    link_ttl: timedelta = DEFAULT_LINK_TTL,
+) -> CommunityMember:
+    """Invite one expert: a join-request link, or the topic link when already in the hub."""
+    assert community.id is not None and expert.id is not None
+    status = await hub.member_status(chat_id=community.hub_chat_id, user_id=expert.telegram_user_id)
+    member = await get_member(
+        session=session, community_id=community.id, telegram_user_id=expert.telegram_user_id
+    )
+    if member is None:
+        member = CommunityMember(
+            community_id=community.id, telegram_user_id=expert.telegram_user_id
+        )
+    member.expert_id = expert.id
+    member.name = expert.name
+    member.role = expert.role
+    member.invited_at = now
+    in_hub = status in PRESENT_STATUSES
+    if in_hub:
+        link = topic_link(community.hub_chat_id, community.topic_id)
+        member.status = MemberStatus.JOINED
+        member.joined_at = now
+        member.invite_link = None
+        member.link_revoked = False
+    else:
+        link = await hub.create_invite_link(
+            chat_id=community.hub_chat_id,
+            name=f"c{community.id}-e{expert.id}"[:32],
+            expire_date=now + link_ttl,
+        )
+        member.status = MemberStatus.INVITED
+        member.invite_link = link
+        member.link_revoked = False
+    await save_member(session=session, member=member)
+    await send_text(
+        session=session,
+        chat_id=expert.telegram_user_id,
+        text=render(
+            expert.language,
+            "expert_invitation",
+            brief=brief,
+            link=link,
+            in_hub=in_hub,
+            expert=expert,
+            fields=community.fields,
+        ),
+        priority=Priority.STAFF_NOTICE,
+    )
+    return member
+
+
+async def send_invitations(
+    *,
+    session: AsyncSession,
+    hub: HubAdmin,
+    community: Community,
+    now: datetime,
+    lang: str = "ko",
+    tz: str = "Asia/Seoul",
+    link_ttl: timedelta = DEFAULT_LINK_TTL,
+) -> InvitationReport:
+    """Invite every matching, verified, available expert and report it in the staff topic."""
+    if community.state != CommunityState.OPEN:
+        raise CommunityError("community_error_closed")
+    if not community.fields:
+        raise CommunityError("community_error_no_fields")
+    briefs = _Briefs(session, await _incident(session, community), tz)
+    report = InvitationReport()
+    for expert in await candidates(session=session, community=community):
+        try:
+            member = await invite_expert(
+                session=session,
+                hub=hub,
+                community=community,
+                expert=expert,
+                now=now,
+                brief=await briefs.get(expert.language),
+                link_ttl=link_ttl,
+            )
+        except HubError as error:
+            report.failed.append((expert, str(error)))
+            continue
+        (report.in_hub if member.status == MemberStatus.JOINED else report.invited).append(expert)
+    community.invitations_sent_at = now
+    await save_community(session=session, community=community)
+    if community.staff_chat_id is not None:
+        await send_text(
+            session=session,
+            chat_id=community.staff_chat_id,
+            thread_id=community.staff_thread_id,
+            text=render(lang, "community_invitations_sent", report=report, community=community),
+        )
+    return report
+
+
+async def invite_one(
+    *,
+    session: AsyncSession,
+    hub: HubAdmin,
+    community: Community,
+    expert: Expert,
+    now: datetime,
+    tz: str = "Asia/Seoul",
+    link_ttl: timedelta = DEFAULT_LINK_TTL,
+) -> CommunityMember:
+    """Invite one verified expert chosen by staff, whatever their fields."""
+    if community.state != CommunityState.OPEN:
+        raise CommunityError("community_error_closed")
+    if not (expert.verified and expert.active):
+        raise CommunityError("community_error_not_verified", name=expert.name)
+    if expert.id in community.excluded:
+        community.excluded = [value for value in community.excluded if value != expert.id]
+        await save_community(session=session, community=community)
+    brief = await build_brief(
+        session=session,
+        incident=await _incident(session, community),
+        lang=expert.language,
+        tz=tz,
+    )
+    try:
+        return await invite_expert(
+            session=session,
+            hub=hub,
+            community=community,
+            expert=expert,
+            now=now,
+            brief=brief,
+            link_ttl=link_ttl,
+        )
+    except HubError as error:
+        raise CommunityError("community_error_hub", detail=str(error)) from error
+
+
+@dataclass
+class JoinDecision:
+    """What was decided about a join request, and why."""
+
+    approved: bool
+    reason: str
+    community: Community | None = None
+    member: CommunityMember | None = None
+
+
+async def _invitation_for(
+    session: AsyncSession, user_id: int, invite_link: str | None
+) -> tuple[CommunityMember, Community] | None:
+    if invite_link:
+        member = await member_by_link(session=session, invite_link=invite_link)
+        if member is not None and member.telegram_user_id == user_id:
+            community = await get_community(session=session, community_id=member.community_id)
+            if community is not None:
+                return member, community
+    pending = await invitations_of_user(session=session, telegram_user_id=user_id)
+    return pending[0] if pending else None
+
+
+def _decide(expert: Expert | None, found: tuple[CommunityMember, Community] | None) -> str | None:
+    if expert is None:
+        return "not_registered"
+    if not (expert.verified and expert.active):
+        return "not_verified"
+    if found is None:
+        return "not_invited"
+    member, community = found
+    if community.state != CommunityState.OPEN:
+        return "closed"
+    if member.status != MemberStatus.INVITED:
+        return "not_invited"
+    return None
+
+
+async def handle_join_request(
+    *,
+    session: AsyncSession,
+    hub: HubAdmin,
+    chat_id: int,
+    user_id: int,
+    invite_link: str | None,
+    now: datetime,
+    lang: str = "ko",
+    staff_lang: str = "ko",
+) -> JoinDecision:
+    """Approve an invited, verified expert's join request; decline anyone else and say why."""
+    expert = await get_expert_by_user(session=session, telegram_user_id=user_id)
+    found = await _invitation_for(session, user_id, invite_link)
+    reason = _decide(expert, found)
+    language = expert.language if expert is not None else lang
+    if reason is not None:
+        await hub.decline_join_request(chat_id=chat_id, user_id=user_id)
+        await send_text(
+            session=session,
+            chat_id=user_id,
+            text=render(language, "expert_join_declined", reason=reason),
+            priority=Priority.CITIZEN_REPLY,
+        )
+        return JoinDecision(approved=False, reason=reason)
+    assert found is not None and expert is not None
+    member, community = found
+    await hub.approve_join_request(chat_id=chat_id, user_id=user_id)
+    member.status = MemberStatus.JOINED
+    member.joined_at = now
+    if member.invite_link and not member.link_revoked:
+        with contextlib.suppress(HubError):  # an expired link is unusable anyway
+            await hub.revoke_invite_link(chat_id=chat_id, invite_link=member.invite_link)
+        member.link_revoked = True
+    await save_member(session=session, member=member)
+    await send_text(
+        session=session,
+        chat_id=user_id,
+        text=render(
+            language,
+            "expert_join_approved",
+            community=community,
+            link=topic_link(community.hub_chat_id, community.topic_id),
+        ),
+        priority=Priority.CITIZEN_REPLY,
+    )
+    if community.staff_chat_id is not None:
+        await send_text(
+            session=session,
+            chat_id=community.staff_chat_id,
+            thread_id=community.staff_thread_id,
+            text=render(staff_lang, "community_member_joined", expert=expert),
+        )
+    return JoinDecision(approved=True, reason="invited", community=community, member=member)
+
+
+async def revoke_links(*, session: AsyncSession, hub: HubAdmin, community: Community) -> int:
+    """Revoke every invite link of the community still usable; return how many."""
+    assert community.id is not None
+    count = 0
+    for member in await members_of(session=session, community_id=community.id):
+        if not member.invite_link or member.link_revoked:
+            continue
+        try:
+            await hub.revoke_invite_link(
+                chat_id=community.hub_chat_id, invite_link=member.invite_link
+            )
+            count += 1
+        except HubError:
+            pass  # expired links cannot be revoked twice; they are unusable either way
+        member.link_revoked = True
+        await save_member(session=session, member=member)
+    return count

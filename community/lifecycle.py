@@ -1,0 +1,402 @@
+"""Opening, closing, reopening and quiet expiry of emergency communities.
+
+Usage (inside the update's transaction)::
+
+    opened = await open_community(session=session, hub=hub, incident_id=7, actor_id=uid,
+                                  actor_name="최도윤", role="lead", hub_chat_id=hub_id,
+                                  staff_chat_id=staff_id, staff_thread_id=topic, now=now)
+    await close_community(session=session, hub=hub, community=opened.community, now=now,
+                          actor_id=uid, reason="staff")
+    await on_incident_closed(session=session, hub=hub, incident_id=7, now=now)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from community.access import may_open
+from community.brief import Brief, build_brief, topic_link
+from community.callbacks import CloseCommunity, SendInvitations, ToggleField
+from community.config import CommunityConfig
+from community.errors import CommunityError
+from community.fields import field_catalogue, suggested_fields, toggle
+from community.invitations import candidates, revoke_links
+from community.outgoing import Buttons, button, pin, send_location, send_photo, send_text
+from community.outgoing import topic_state as queue_topic_state
+from community.ports import HubAdmin, HubError
+from community.transcript import record_message, summarise
+from situation.texts import render
+from storage.communities import (
+    community_of_incident,
+    members_of,
+    quiet_communities,
+    save_community,
+)
+from storage.models.communities import Community, CommunityState, MemberRole, MemberStatus
+from storage.models.incidents import Incident, IncidentStatus
+from storage.models.outbox import Priority
+
+
+@dataclass
+class Opened:
+    """The community an open request led to, and whether it was new or reopened."""
+
+    community: Community
+    created: bool = False
+    reopened: bool = False
+
+
+def brief_correlation(community: Community) -> str:
+    """Return the outbox correlation of the community's (current) pinned brief."""
+    return f"community:{community.id}:brief:{community.reopen_count}"
+
+
+async def _post_brief(
+    session: AsyncSession, community: Community, brief: Brief, lang: str, now: datetime
+) -> None:
+    assert community.topic_id is not None
+    text = render(lang, "community_brief", brief=brief, community=community)
+    await send_text(
+        session=session,
+        chat_id=community.hub_chat_id,
+        thread_id=community.topic_id,
+        text=text,
+        correlation=brief_correlation(community),
+    )
+    await pin(
+        session=session,
+        chat_id=community.hub_chat_id,
+        thread_id=community.topic_id,
+        target_ref=brief_correlation(community),
+    )
+    if brief.latitude is not None and brief.longitude is not None:
+        await send_location(
+            session=session,
+            chat_id=community.hub_chat_id,
+            thread_id=community.topic_id,
+            latitude=brief.latitude,
+            longitude=brief.longitude,
+        )
+    for file_id in brief.photos:
+        await send_photo(
+            session=session,
+            chat_id=community.hub_chat_id,
+            thread_id=community.topic_id,
+            file_id=file_id,
+        )
+    await record_message(
+        session=session,
+        community=community,
+        message_id=None,
+        author_id=None,
+        author_name="jikimi",
+        author_role=MemberRole.BOT,
+        kind="brief",
+        text=text,
+        now=now,
+        pinned=True,
+    )
+
+
+async def panel(*, session: AsyncSession, community: Community, lang: str) -> tuple[str, Buttons]:
+    """Render the staff panel: fields to toggle, who would be invited, send and close buttons."""
+    assert community.id is not None
+    experts = await candidates(session=session, community=community)
+    members = await members_of(session=session, community_id=community.id)
+    joined = [m for m in members if m.status == MemberStatus.JOINED]
+    invited = [m for m in members if m.status == MemberStatus.INVITED and not m.link_revoked]
+    text = render(
+        lang,
+        "community_panel",
+        community=community,
+        candidates=experts,
+        joined=joined,
+        invited=invited,
+        link=topic_link(community.hub_chat_id, community.topic_id),
+    )
+    buttons: Buttons = []
+    row: list[dict[str, str]] = []
+    for name in field_catalogue():
+        label = render(lang, "expert_field", field=name)
+        mark = "✅" if name in community.fields else "▫️"
+        row.append(button(f"{mark} {label}", ToggleField(community.id, name).pack()))
+        if len(row) == 2:
+            buttons.append(row)
+            row = []
+    if row:
+        buttons.append(row)
+    assert community.id is not None
+    buttons.append(
+        [
+            button(render(lang, "community_button_send"), SendInvitations(community.id).pack()),
+            button(render(lang, "community_button_close"), CloseCommunity(community.id).pack()),
+        ]
+    )
+    return text, buttons
+
+
+async def _post_panel(session: AsyncSession, community: Community, lang: str) -> None:
+    if community.staff_chat_id is None:
+        return
+    text, buttons = await panel(session=session, community=community, lang=lang)
+    await send_text(
+        session=session,
+        chat_id=community.staff_chat_id,
+        thread_id=community.staff_thread_id,
+        text=text,
+        buttons=buttons,
+    )
+
+
+async def open_community(
+    *,
+    session: AsyncSession,
+    hub: HubAdmin,
+    incident_id: int,
+    actor_id: int,
+    actor_name: str,
+    role: str | None,
+    hub_chat_id: int,
+    staff_chat_id: int | None,
+    staff_thread_id: int | None,
+    now: datetime,
+    lang: str = "ko",
+    tz: str = "Asia/Seoul",
+) -> Opened:
+    """Open the incident's community: a hub topic with the pinned brief, and the staff panel."""
+    incident = await session.get(Incident, incident_id)
+    if incident is None:
+        raise CommunityError("community_error_no_incident")
+    if not may_open(role, actor_id=actor_id, actor_name=actor_name, incident=incident):
+        raise CommunityError("community_error_not_allowed")
+    if incident.status == IncidentStatus.CLOSED:
+        raise CommunityError("community_error_incident_closed")
+    existing = await community_of_incident(session=session, incident_id=incident_id)
+    if existing is not None and existing.state == CommunityState.OPEN:
+        return Opened(community=existing)
+    if existing is not None:
+        await reopen_community(
+            session=session, community=existing, actor_id=actor_id, now=now, lang=lang, tz=tz
+        )
+        return Opened(community=existing, reopened=True)
+    brief = await build_brief(session=session, incident=incident, lang=lang, tz=tz)
+    try:
+        topic_id = await hub.create_topic(chat_id=hub_chat_id, name=brief.title(lang))
+    except HubError as error:
+        raise CommunityError("community_error_hub", detail=str(error)) from error
+    community = Community(
+        incident_id=incident_id,
+        hub_chat_id=hub_chat_id,
+        topic_id=topic_id,
+        title=brief.title(lang),
+        fields=suggested_fields(incident.scenario),
+        staff_chat_id=staff_chat_id,
+        staff_thread_id=staff_thread_id,
+        opened_by=actor_id,
+        opened_at=now,
+        last_activity_at=now,
+    )
+    await save_community(session=session, community=community)
+    await _post_brief(session, community, brief, lang, now)
+    await _post_panel(session, community, lang)
+    return Opened(community=community, created=True)
+
+
+async def toggle_field(*, session: AsyncSession, community: Community, field: str) -> Community:
+    """Add or remove an expert field of an open community."""
+    if community.state != CommunityState.OPEN:
+        raise CommunityError("community_error_closed")
+    community.fields = toggle(list(community.fields), field)
+    return await save_community(session=session, community=community)
+
+
+async def exclude_expert(
+    *, session: AsyncSession, community: Community, expert_id: int
+) -> Community:
+    """Leave one expert out of the invitations of this community."""
+    if expert_id not in community.excluded:
+        community.excluded = [*community.excluded, expert_id]
+    return await save_community(session=session, community=community)
+
+
+async def close_community(
+    *,
+    session: AsyncSession,
+    hub: HubAdmin,
+    community: Community,
+    now: datetime,
+    actor_id: int | None,
+    reason: str,
+    lang: str = "ko",
+    tz: str = "Asia/Seoul",
+) -> Community:
+    """Close a community: revoke links, thank the members, close the topic, post the summary."""
+    if community.state != CommunityState.OPEN:
+        raise CommunityError("community_error_closed")
+    assert community.id is not None
+    community.state = CommunityState.CLOSED
+    community.closed_at = now
+    community.closed_by = actor_id
+    community.close_reason = reason
+    await save_community(session=session, community=community)
+    await revoke_links(session=session, hub=hub, community=community)
+    if community.topic_id is not None:
+        await send_text(
+            session=session,
+            chat_id=community.hub_chat_id,
+            thread_id=community.topic_id,
+            text=render(lang, "community_closed_thanks", community=community, reason=reason),
+        )
+        await queue_topic_state(
+            session=session,
+            chat_id=community.hub_chat_id,
+            thread_id=community.topic_id,
+            closed=True,
+        )
+    for member in await members_of(
+        session=session, community_id=community.id, statuses=(MemberStatus.JOINED,)
+    ):
+        await send_text(
+            session=session,
+            chat_id=member.telegram_user_id,
+            text=render(lang, "expert_thanks", community=community),
+            priority=Priority.BULK,
+        )
+    if community.staff_chat_id is not None:
+        summary = await summarise(session=session, community=community, now=now, tz=tz)
+        await send_text(
+            session=session,
+            chat_id=community.staff_chat_id,
+            thread_id=community.staff_thread_id,
+            text=render(lang, "community_summary", summary=summary, reason=reason),
+        )
+    return community
+
+
+async def reopen_community(
+    *,
+    session: AsyncSession,
+    community: Community,
+    actor_id: int | None,
+    now: datetime,
+    lang: str = "ko",
+    tz: str = "Asia/Seoul",
+) -> Community:
+    """Reopen a closed community while its incident is open: topic, brief and panel again."""
+    if community.state == CommunityState.OPEN:
+        return community
+    incident = await session.get(Incident, community.incident_id)
+    if incident is None or incident.status == IncidentStatus.CLOSED:
+        raise CommunityError("community_error_incident_closed")
+    community.state = CommunityState.OPEN
+    community.closed_at = None
+    community.closed_by = None
+    community.close_reason = None
+    community.readonly = False
+    community.quiet_warned_at = None
+    community.last_activity_at = now
+    community.reopen_count += 1
+    await save_community(session=session, community=community)
+    if community.topic_id is not None:
+        await queue_topic_state(
+            session=session,
+            chat_id=community.hub_chat_id,
+            thread_id=community.topic_id,
+            closed=False,
+        )
+        brief = await build_brief(session=session, incident=incident, lang=lang, tz=tz)
+        await send_text(
+            session=session,
+            chat_id=community.hub_chat_id,
+            thread_id=community.topic_id,
+            text=render(lang, "community_reopened", community=community),
+        )
+        await _post_brief(session, community, brief, lang, now)
+    await _post_panel(session, community, lang)
+    return community
+
+
+async def on_incident_closed(
+    *,
+    session: AsyncSession,
+    incident_id: int,
+    now: datetime,
+    hub: HubAdmin,
+    actor_id: int | None = None,
+    lang: str = "ko",
+    tz: str = "Asia/Seoul",
+) -> Community | None:
+    """Close the incident's community when the incident closes (None when it has none open)."""
+    community = await community_of_incident(session=session, incident_id=incident_id)
+    if community is None or community.state != CommunityState.OPEN:
+        return None
+    return await close_community(
+        session=session,
+        hub=hub,
+        community=community,
+        now=now,
+        actor_id=actor_id,
+        reason="incident_closed",
+        lang=lang,
+        tz=tz,
+    )
+
+
+@dataclass
+class Sweep:
+    """What one quiet-period sweep did."""
+
+    warned: list[int] = field(default_factory=list)
+    closed: list[int] = field(default_factory=list)
+
+
+async def sweep_quiet(
+    *,
+    session: AsyncSession,
+    hub: HubAdmin,
+    now: datetime,
+    config: CommunityConfig,
+    lang: str = "ko",
+    tz: str = "Asia/Seoul",
+) -> Sweep:
+    """Warn communities nearing the quiet period, and close those past it after a warning."""
+    result = Sweep()
+    quiet = config.quiet_period
+    warning = min(config.warning_before, quiet)
+    for community in await quiet_communities(session=session, idle_since=now - (quiet - warning)):
+        assert community.id is not None
+        if community.quiet_warned_at is None:
+            community.quiet_warned_at = now
+            await save_community(session=session, community=community)
+            targets = [(community.hub_chat_id, community.topic_id)]
+            if community.staff_chat_id is not None:
+                targets.append((community.staff_chat_id, community.staff_thread_id))
+            for chat_id, thread_id in targets:
+                await send_text(
+                    session=session,
+                    chat_id=chat_id,
+                    thread_id=thread_id,
+                    text=render(
+                        lang, "community_quiet_warning", community=community, closes_in=warning
+                    ),
+                )
+            result.warned.append(community.id)
+            continue
+        idle_enough = community.last_activity_at <= now - quiet
+        warned_long_enough = community.quiet_warned_at <= now - warning
+        if idle_enough and warned_long_enough:
+            await close_community(
+                session=session,
+                hub=hub,
+                community=community,
+                now=now,
+                actor_id=None,
+                reason="quiet",
+                lang=lang,
+                tz=tz,
+            )
+            result.closed.append(community.id)
+    return result

@@ -1,0 +1,184 @@
+"""Repository of emergency communities, their members and their transcript.
+
+Usage::
+
+    community = await open_community_of_incident(session=session, incident_id=7)
+    member = await member_by_link(session=session, invite_link=url)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models.communities import (
+    Community,
+    CommunityMember,
+    CommunityMessage,
+    CommunityState,
+    MemberStatus,
+)
+
+
+async def save_community(*, session: AsyncSession, community: Community) -> Community:
+    """Insert or update a community and return it with its id."""
+    session.add(community)
+    await session.flush()
+    return community
+
+
+async def get_community(*, session: AsyncSession, community_id: int) -> Community | None:
+    """Return the community with this id."""
+    return await session.get(Community, community_id)
+
+
+async def community_of_incident(*, session: AsyncSession, incident_id: int) -> Community | None:
+    """Return the incident's community (the latest one), open or closed."""
+    statement = (
+        select(Community)
+        .where(col(Community.incident_id) == incident_id)
+        .order_by(col(Community.id).desc())
+    )
+    return (await session.exec(statement)).first()
+
+
+async def community_of_topic(
+    *, session: AsyncSession, hub_chat_id: int, topic_id: int
+) -> Community | None:
+    """Return the community that lives in this topic of the hub."""
+    statement = select(Community).where(
+        col(Community.hub_chat_id) == hub_chat_id, col(Community.topic_id) == topic_id
+    )
+    return (await session.exec(statement)).first()
+
+
+async def community_of_staff_thread(
+    *, session: AsyncSession, staff_chat_id: int, thread_id: int
+) -> Community | None:
+    """Return the latest community managed from this staff topic."""
+    statement = (
+        select(Community)
+        .where(
+            col(Community.staff_chat_id) == staff_chat_id,
+            col(Community.staff_thread_id) == thread_id,
+        )
+        .order_by(col(Community.id).desc())
+    )
+    return (await session.exec(statement)).first()
+
+
+async def open_communities(*, session: AsyncSession) -> Sequence[Community]:
+    """Return every open community, oldest first."""
+    statement = (
+        select(Community)
+        .where(col(Community.state) == CommunityState.OPEN)
+        .order_by(col(Community.id))
+    )
+    return (await session.exec(statement)).all()
+
+
+async def quiet_communities(*, session: AsyncSession, idle_since: datetime) -> Sequence[Community]:
+    """Return open communities with no activity since ``idle_since``."""
+    statement = (
+        select(Community)
+        .where(
+            col(Community.state) == CommunityState.OPEN,
+            col(Community.last_activity_at) <= idle_since,
+        )
+        .order_by(col(Community.id))
+    )
+    return (await session.exec(statement)).all()
+
+
+async def save_member(*, session: AsyncSession, member: CommunityMember) -> CommunityMember:
+    """Insert or update a community member."""
+    session.add(member)
+    await session.flush()
+    return member
+
+
+async def get_member(
+    *, session: AsyncSession, community_id: int, telegram_user_id: int
+) -> CommunityMember | None:
+    """Return one person's membership of one community."""
+    statement = select(CommunityMember).where(
+        col(CommunityMember.community_id) == community_id,
+        col(CommunityMember.telegram_user_id) == telegram_user_id,
+    )
+    return (await session.exec(statement)).first()
+
+
+async def members_of(
+    *, session: AsyncSession, community_id: int, statuses: Sequence[str] | None = None
+) -> Sequence[CommunityMember]:
+    """Return a community's members, optionally only in some statuses."""
+    statement = select(CommunityMember).where(col(CommunityMember.community_id) == community_id)
+    if statuses is not None:
+        statement = statement.where(col(CommunityMember.status).in_(statuses))
+    return (await session.exec(statement.order_by(col(CommunityMember.id)))).all()
+
+
+async def member_by_link(*, session: AsyncSession, invite_link: str) -> CommunityMember | None:
+    """Return the membership an invite link was made for."""
+    statement = select(CommunityMember).where(col(CommunityMember.invite_link) == invite_link)
+    return (await session.exec(statement)).first()
+
+
+async def invitations_of_user(
+    *, session: AsyncSession, telegram_user_id: int
+) -> Sequence[tuple[CommunityMember, Community]]:
+    """Return a person's pending invitations to open communities, newest first."""
+    statement = (
+        select(CommunityMember, Community)
+        .join(Community, col(Community.id) == col(CommunityMember.community_id))
+        .where(
+            col(CommunityMember.telegram_user_id) == telegram_user_id,
+            col(CommunityMember.status) == MemberStatus.INVITED,
+            col(Community.state) == CommunityState.OPEN,
+        )
+        .order_by(col(CommunityMember.id).desc())
+    )
+    return [(member, community) for member, community in (await session.exec(statement)).all()]
+
+
+async def memberships_of_user(
+    *, session: AsyncSession, telegram_user_id: int
+) -> Sequence[CommunityMember]:
+    """Return every membership of a person, newest first."""
+    statement = (
+        select(CommunityMember)
+        .where(col(CommunityMember.telegram_user_id) == telegram_user_id)
+        .order_by(col(CommunityMember.id).desc())
+    )
+    return (await session.exec(statement)).all()
+
+
+async def add_message(*, session: AsyncSession, message: CommunityMessage) -> CommunityMessage:
+    """Store one transcript message."""
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def find_message(
+    *, session: AsyncSession, community_id: int, message_id: int
+) -> CommunityMessage | None:
+    """Return the transcript entry of a hub message."""
+    statement = select(CommunityMessage).where(
+        col(CommunityMessage.community_id) == community_id,
+        col(CommunityMessage.message_id) == message_id,
+    )
+    return (await session.exec(statement)).first()
+
+
+async def transcript(*, session: AsyncSession, community_id: int) -> Sequence[CommunityMessage]:
+    """Return a community's transcript in order."""
+    statement = (
+        select(CommunityMessage)
+        .where(col(CommunityMessage.community_id) == community_id)
+        .order_by(col(CommunityMessage.at), col(CommunityMessage.id))
+    )
+    return (await session.exec(statement)).all()
