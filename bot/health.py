@@ -30,7 +30,8 @@ async def database_ready(session_factory: async_sessionmaker[Any], *, within: fl
     """Whether the database answers ``SELECT 1`` within ``within`` seconds."""
     try:
         async with asyncio.timeout(within), session_factory() as session:
-            await session.execute(text("SELECT 1"))
+            connection = await session.connection()
+            await connection.execute(text("SELECT 1"))
         return True
     except Exception as error:  # any failure means not ready
         log.warning("readiness: database unavailable: %s", type(error).__name__)

@@ -1,0 +1,134 @@
+"""``python -m benchmarks`` (``make bench``): the surge and outbound figures as one table.
+
+python -m benchmarks                        # defaults: 300 citizens at 100 reports/s
+python -m benchmarks --citizens 1000 --rate 200 --databases sqlite
+python -m benchmarks --only outbound --outbound-messages 600
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.surge import SurgeResult, run_surge
+from benchmarks.targets import EchoTarget, JikimiTarget
+
+POSTGRES_URL = os.environ.get(
+    "JIKIMI_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The benchmark's command line."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--citizens", type=int, default=300, help="citizens in the surge")
+    parser.add_argument("--rate", type=float, default=100.0, help="reports/s offered")
+    parser.add_argument(
+        "--photo-every", type=int, default=5, help="every k-th citizen adds a photo (0: none)"
+    )
+    parser.add_argument(
+        "--databases", default="sqlite,postgres", help="comma list of sqlite, postgres"
+    )
+    parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    parser.add_argument("--only", choices=["surge", "outbound"], help="run one benchmark")
+    parser.add_argument(
+        "--outbound-messages", type=int, default=450, help="messages the sender must deliver"
+    )
+    parser.add_argument("--outbound-chats", type=int, default=150, help="private chats they go to")
+    parser.add_argument("--workdir", type=Path, help="keep logs and databases here")
+    return parser
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}"
+
+
+def print_surge(results: list[SurgeResult]) -> None:
+    """Print the surge table, with each pipeline's throughput as a share of the echo ceiling."""
+    ceiling = next((r.throughput for r in results if r.label.startswith("bare")), 0.0)
+    header = (
+        f"{'surge':<26}{'reports':>8}{'photos':>7}{'rep/s':>8}{'ratio':>7}"
+        f"{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'lost':>6}{'dup':>5}{'peak MiB':>10}"
+        f"{'CPU s':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        ratio = f"{r.throughput / ceiling:.2f}" if ceiling else "-"
+        dup = r.duplicated_reports + r.duplicated_answers
+        print(
+            f"{r.label:<26}{r.citizens:>8}{r.photos:>7}{r.throughput:>8.1f}{ratio:>7}"
+            f"{_ms(r.percentile(50)):>8}{_ms(r.percentile(95)):>8}{_ms(r.percentile(99)):>8}"
+            f"{r.lost:>6}{dup:>5}{r.peak_rss_mib:>10.0f}{r.bot_cpu_seconds:>9.1f}"
+        )
+    print()
+
+
+async def _surges(args: argparse.Namespace, workdir: Path) -> list[SurgeResult]:
+    targets = [EchoTarget()]
+    for name in [d.strip() for d in args.databases.split(",") if d.strip()]:
+        if name == "sqlite":
+            url = f"sqlite+aiosqlite:///{workdir / 'surge.db'}"
+            targets.append(JikimiTarget(url, "jikimi on SQLite"))
+        elif name == "postgres":
+            targets.append(JikimiTarget(args.postgres_url, "jikimi on PostgreSQL"))
+        else:
+            raise SystemExit(f"unknown database {name!r}")
+    results = []
+    for target in targets:
+        print(f"surge: {target.label} ...", file=sys.stderr, flush=True)
+        results.append(
+            await run_surge(
+                target,
+                citizens=args.citizens,
+                rate=args.rate,
+                photo_every=args.photo_every,
+                workdir=workdir,
+            )
+        )
+    return results
+
+
+async def _main(args: argparse.Namespace, workdir: Path) -> None:
+    started = time.perf_counter()
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; offered {args.rate:g} reports/s by "
+        f"{args.citizens} citizens"
+    )
+    print()
+    if args.only in (None, "surge"):
+        print_surge(await _surges(args, workdir))
+    if args.only in (None, "outbound"):
+        from benchmarks.outbound import print_outbound, run_outbound
+
+        print(f"outbound: {args.outbound_messages} messages ...", file=sys.stderr, flush=True)
+        print_outbound(
+            await run_outbound(
+                messages=args.outbound_messages,
+                chats=args.outbound_chats,
+                workdir=workdir,
+            )
+        )
+    print(f"total time {time.perf_counter() - started:.0f} s")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmarks and print the figures."""
+    args = build_parser().parse_args(argv)
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        asyncio.run(_main(args, args.workdir))
+        return
+    with tempfile.TemporaryDirectory(prefix="jikimi-bench-") as tmp:
+        asyncio.run(_main(args, Path(tmp)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""The two bots the surge compares: the bare aiogram echo bot and the whole jikimi pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, text
+from sqlmodel import col, select
+
+from benchmarks.processes import BotProcess
+from benchmarks.watch import ChatWatcher
+from bot.demo import DEMO_TOKEN, build_demo_world
+from sandbox.client import SandboxClient
+from situation.callbacks import ManualPage
+from storage.engine import create_engine, create_session_factory, is_postgres
+from storage.migrate import upgrade
+from storage.models.citizens import Citizen
+from storage.models.reports import Report
+
+ECHO_TOKEN = "7000000002:ECHO-benchmark-token-0000000000000"
+
+
+class EchoTarget:
+    """A bare aiogram bot answering each message at once: the ceiling of the transport."""
+
+    label = "bare aiogram echo"
+
+    async def setup(self, client: SandboxClient, api_base: str, workdir: Path) -> int:
+        """Register the echo bot."""
+        bot = await client.create_bot(token=ECHO_TOKEN, username="echo_bench_bot")
+        return int(bot["id"])
+
+    def process(self, api_base: str, workdir: Path) -> BotProcess:
+        """``python -m benchmarks.echo_bot``."""
+        return BotProcess.python_module(
+            "benchmarks.echo_bot",
+            "--api-base",
+            api_base,
+            "--token",
+            ECHO_TOKEN,
+            env={},
+            log_path=workdir / "echo.log",
+        )
+
+    async def prepare(self, client: SandboxClient, watcher: ChatWatcher, user_id: int) -> None:
+        """Nothing to prepare: the echo bot has no conversation."""
+
+    def is_answer(self, data: dict[str, Any]) -> bool:
+        """The echo of the report text."""
+        return "#" in str(data.get("text") or "")
+
+    async def stored_reports(self, user_ids: list[int]) -> dict[int, int] | None:
+        """The echo bot stores nothing."""
+        return None
+
+    async def cleanup(self) -> None:
+        """Nothing to release."""
+
+
+class JikimiTarget:
+    """``jikimi run`` (polling) on a fresh database: intake, storage, outbox, sender."""
+
+    def __init__(self, database_url: str, label: str):
+        self.label = label
+        self.server_url = database_url
+        self.database_url = database_url
+        self._schema: str | None = None
+
+    async def setup(self, client: SandboxClient, api_base: str, workdir: Path) -> int:
+        """Build the demo world and migrate a fresh database (a new schema on PostgreSQL)."""
+        if is_postgres(self.server_url):
+            self._schema = f"bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+            engine = create_engine(self.server_url)
+            try:
+                async with engine.begin() as conn:
+                    await conn.execute(text(f'CREATE SCHEMA "{self._schema}"'))
+            finally:
+                await engine.dispose()
+            separator = "&" if "?" in self.server_url else "?"
+            self.database_url = f"{self.server_url}{separator}search_path={self._schema}"
+        await upgrade(self.database_url)
+        self.world = await build_demo_world(client)
+        self.workdir = workdir
+        return self.world.bot_id
+
+    def process(self, api_base: str, workdir: Path) -> BotProcess:
+        """``python -m bot.cli run`` against the sandbox."""
+        env = {
+            "JIKIMI_DATABASE_URL": self.database_url,
+            "JIKIMI_TELEGRAM__API_BASE": api_base,
+            "JIKIMI_TELEGRAM__TOKEN": DEMO_TOKEN,
+            "JIKIMI_STAFF_CHAT_ID": str(self.world.staff_chat_id),
+            "JIKIMI_EXPERTS_HUB_ID": str(self.world.experts_hub_id),
+            "JIKIMI_MEDIA_DIR": str(workdir / "media"),
+        }
+        return BotProcess.python_module(
+            "bot.cli", "run", env=env, log_path=workdir / f"jikimi-{self.label}.log"
+        )
+
+    async def prepare(self, client: SandboxClient, watcher: ChatWatcher, user_id: int) -> None:
+        """The citizen has started the bot before (and read its first answer)."""
+        await client.start_bot(user_id, DEMO_TOKEN)
+        await watcher.wait_for(user_id, lambda _data: True, since=0.0, within=30)
+
+    def is_answer(self, data: dict[str, Any]) -> bool:
+        """The action manual: the answer that carries the manual's buttons or title."""
+        return _is_manual(data)
+
+    async def stored_reports(self, user_ids: list[int]) -> dict[int, int] | None:
+        """Count stored reports per citizen (by Telegram user id)."""
+        engine = create_engine(self.database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                rows = (
+                    await session.exec(
+                        select(Citizen.telegram_user_id, func.count(col(Report.id)))
+                        .join(Report, col(Report.citizen_id) == col(Citizen.id))
+                        .where(col(Citizen.telegram_user_id).in_(user_ids))
+                        .group_by(col(Citizen.telegram_user_id))
+                    )
+                ).all()
+        finally:
+            await engine.dispose()
+        return {int(user): int(count) for user, count in rows if user is not None}
+
+    async def cleanup(self) -> None:
+        """Drop the benchmark's PostgreSQL schema."""
+        if self._schema is None:
+            return
+        engine = create_engine(self.server_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(text(f'DROP SCHEMA IF EXISTS "{self._schema}" CASCADE'))
+        finally:
+            await engine.dispose()
+        await asyncio.sleep(0)
+
+
+def _is_manual(data: dict[str, Any]) -> bool:
+    markup = data.get("reply_markup") or {}
+    for row in markup.get("inline_keyboard") or []:
+        for button in row:
+            if str(button.get("callback_data") or "").startswith(ManualPage.PREFIX):
+                return True
+    return False
