@@ -30,6 +30,7 @@ from community.ports import HubAdmin, HubError
 from community.transcript import record_message, summarise
 from situation.texts import render
 from storage.communities import (
+    communities_of_closed_incidents,
     community_of_incident,
     members_of,
     quiet_communities,
@@ -362,8 +363,21 @@ async def sweep_quiet(
     lang: str = "ko",
     tz: str = "Asia/Seoul",
 ) -> Sweep:
-    """Warn communities nearing the quiet period, and close those past it after a warning."""
+    """Close communities of closed incidents; warn quiet ones, then close them after the warning."""
     result = Sweep()
+    for community in await communities_of_closed_incidents(session=session):
+        assert community.id is not None
+        await close_community(
+            session=session,
+            hub=hub,
+            community=community,
+            now=now,
+            actor_id=None,
+            reason="incident_closed",
+            lang=lang,
+            tz=tz,
+        )
+        result.closed.append(community.id)
     quiet = config.quiet_period
     warning = min(config.warning_before, quiet)
     for community in await quiet_communities(session=session, idle_since=now - (quiet - warning)):

@@ -21,6 +21,7 @@ from storage.models.communities import (
     CommunityState,
     MemberStatus,
 )
+from storage.models.incidents import Incident, IncidentStatus
 
 
 async def save_community(*, session: AsyncSession, community: Community) -> Community:
@@ -75,6 +76,20 @@ async def open_communities(*, session: AsyncSession) -> Sequence[Community]:
     statement = (
         select(Community)
         .where(col(Community.state) == CommunityState.OPEN)
+        .order_by(col(Community.id))
+    )
+    return (await session.exec(statement)).all()
+
+
+async def communities_of_closed_incidents(*, session: AsyncSession) -> Sequence[Community]:
+    """Return open communities whose incident is closed (the close was not passed on)."""
+    statement = (
+        select(Community)
+        .join(Incident, col(Incident.id) == col(Community.incident_id))
+        .where(
+            col(Community.state) == CommunityState.OPEN,
+            col(Incident.status) == IncidentStatus.CLOSED,
+        )
         .order_by(col(Community.id))
     )
     return (await session.exec(statement)).all()

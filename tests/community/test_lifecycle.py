@@ -1,0 +1,294 @@
+"""Opening posts the pinned brief and the staff panel; closing revokes, thanks and summarises."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from community.config import CommunityConfig
+from community.errors import CommunityError
+from community.invitations import send_invitations
+from community.lifecycle import (
+    brief_correlation,
+    close_community,
+    exclude_expert,
+    on_incident_closed,
+    open_community,
+    panel,
+    sweep_quiet,
+    toggle_field,
+)
+from community.transcript import record_message
+from storage.communities import get_community
+from storage.models.communities import CommunityState
+from storage.models.incidents import Incident, IncidentStatus
+from tests.community.conftest import HUB, STAFF, STAFF_TOPIC, START, FakeHub, Steps
+
+
+async def _open(steps: Steps, hub: FakeHub, incident_id: int, role: str = "lead") -> int:
+    async with steps.tx() as session:
+        opened = await open_community(
+            session=session,
+            hub=hub,
+            incident_id=incident_id,
+            actor_id=7,
+            actor_name="최도윤",
+            role=role,
+            hub_chat_id=HUB,
+            staff_chat_id=STAFF,
+            staff_thread_id=STAFF_TOPIC,
+            now=START,
+        )
+    assert opened.created and opened.community.id is not None
+    return opened.community.id
+
+
+async def test_open_posts_pinned_brief_and_panel(steps: Steps, hub: FakeHub) -> None:
+    """The topic is titled with the incident; the brief is pinned; the panel suggests fields."""
+    incident = await steps.incident(
+        "fire", latitude=37.57, longitude=126.98, district_name="종로구"
+    )
+    assert incident.id is not None
+    community_id = await _open(steps, hub, incident.id)
+    assert list(hub.topics.values()) == ["🔥 I-20261122-0001 화재"]
+    rows = await steps.outbox(HUB)
+    assert [row.kind for row in rows] == ["text", "pin", "location"]
+    async with steps.tx() as session:
+        community = await get_community(session=session, community_id=community_id)
+        assert community is not None
+        assert community.fields == ["fire", "structural"]
+        assert rows[0].correlation == brief_correlation(community)
+    assert rows[1].target_ref == rows[0].correlation
+    assert "종로구" in rows[0].payload["text"]
+    [panel_row] = await steps.outbox(STAFF)
+    assert panel_row.thread_id == STAFF_TOPIC
+    data = [b["data"] for row in panel_row.payload["buttons"] for b in row]
+    assert f"com:send:{community_id}" in data and f"com:fld:{community_id}:marine" in data
+
+
+async def test_only_leads_or_the_holder_open(steps: Steps, hub: FakeHub) -> None:
+    """Staff who do not hold the incident may not open; the holder may."""
+    incident = await steps.incident("fire", holder="8")
+    assert incident.id is not None
+    async with steps.tx() as session:
+        with pytest.raises(CommunityError) as error:
+            await open_community(
+                session=session,
+                hub=hub,
+                incident_id=incident.id,
+                actor_id=9,
+                actor_name="x",
+                role="staff",
+                hub_chat_id=HUB,
+                staff_chat_id=STAFF,
+                staff_thread_id=None,
+                now=START,
+            )
+    assert error.value.code == "community_error_not_allowed"
+    async with steps.tx() as session:
+        opened = await open_community(
+            session=session,
+            hub=hub,
+            incident_id=incident.id,
+            actor_id=8,
+            actor_name="y",
+            role="staff",
+            hub_chat_id=HUB,
+            staff_chat_id=STAFF,
+            staff_thread_id=None,
+            now=START,
+        )
+        again = await open_community(
+            session=session,
+            hub=hub,
+            incident_id=incident.id,
+            actor_id=8,
+            actor_name="y",
+            role="lead",
+            hub_chat_id=HUB,
+            staff_chat_id=STAFF,
+            staff_thread_id=None,
+            now=START,
+        )
+    assert opened.created and not again.created and again.community.id == opened.community.id
+    assert len(hub.topics) == 1
+
+
+async def test_closed_incident_cannot_open(steps: Steps, hub: FakeHub) -> None:
+    """A closed incident gets no community."""
+    incident = await steps.incident("fire", status=IncidentStatus.CLOSED)
+    assert incident.id is not None
+    async with steps.tx() as session:
+        with pytest.raises(CommunityError) as error:
+            await open_community(
+                session=session,
+                hub=hub,
+                incident_id=incident.id,
+                actor_id=7,
+                actor_name="x",
+                role="lead",
+                hub_chat_id=HUB,
+                staff_chat_id=None,
+                staff_thread_id=None,
+                now=START,
+            )
+    assert error.value.code == "community_error_incident_closed"
+
+
+async def test_fields_and_exclusions_shape_the_panel(steps: Steps, hub: FakeHub) -> None:
+    """Toggling a field and excluding an expert change who would be invited."""
+    incident = await steps.incident("fire")
+    assert incident.id is not None
+    fire = await steps.expert(11, ["fire"], name="불전문")
+    await steps.expert(12, ["marine"], name="바다전문")
+    community_id = await _open(steps, hub, incident.id)
+    async with steps.tx() as session:
+        community = await get_community(session=session, community_id=community_id)
+        assert community is not None
+        text, _ = await panel(session=session, community=community, lang="en")
+        assert "불전문" in text and "바다전문" not in text
+        await toggle_field(session=session, community=community, field="marine")
+        assert fire.id is not None
+        await exclude_expert(session=session, community=community, expert_id=fire.id)
+        text, _ = await panel(session=session, community=community, lang="en")
+        assert "바다전문" in text and "불전문" not in text
+
+
+async def test_close_revokes_thanks_and_summarises(steps: Steps, hub: FakeHub) -> None:
+    """Closing revokes unused links, thanks joined members and posts the summary to staff."""
+    incident = await steps.incident("fire")
+    assert incident.id is not None
+    await steps.expert(21, ["fire"], name="참여자")
+    await steps.expert(22, ["structural"], name="미참여")
+    hub.members[21] = "member"
+    community_id = await _open(steps, hub, incident.id)
+    async with steps.tx() as session:
+        community = await get_community(session=session, community_id=community_id)
+        assert community is not None
+        await send_invitations(session=session, hub=hub, community=community, now=START)
+        await record_message(
+            session=session,
+            community=community,
+            message_id=500,
+            author_id=21,
+            author_name="참여자",
+            author_role="expert",
+            kind="text",
+            text="배연창 개방 권고",
+            now=START + timedelta(minutes=5),
+            decision=True,
+        )
+    assert list(hub.links.values()) == [False]
+    async with steps.tx() as session:
+        closed = await on_incident_closed(
+            session=session, incident_id=incident.id, now=START + timedelta(hours=1), hub=hub
+        )
+        assert closed is not None and closed.state == CommunityState.CLOSED
+        assert closed.close_reason == "incident_closed"
+        assert (
+            await on_incident_closed(session=session, incident_id=incident.id, now=START, hub=hub)
+            is None
+        )
+    assert list(hub.links.values()) == [True]
+    hub_rows = await steps.outbox(HUB)
+    assert hub_rows[-1].kind == "close_topic"
+    assert any("감사" in text for text in await steps.texts(21))
+    summary = (await steps.texts(STAFF))[-1]
+    assert "참여자 (expert, 1)" in summary and "배연창 개방 권고" in summary and "60분" in summary
+    async with steps.tx() as session:
+        community = await get_community(session=session, community_id=community_id)
+        assert community is not None
+        with pytest.raises(CommunityError):
+            await close_community(
+                session=session,
+                hub=hub,
+                community=community,
+                now=START,
+                actor_id=7,
+                reason="staff",
+            )
+
+
+async def test_reopen_while_the_incident_is_open(steps: Steps, hub: FakeHub) -> None:
+    """Opening a closed community's incident again reopens the same topic."""
+    incident = await steps.incident("fire")
+    assert incident.id is not None
+    community_id = await _open(steps, hub, incident.id)
+    async with steps.tx() as session:
+        community = await get_community(session=session, community_id=community_id)
+        assert community is not None
+        await close_community(
+            session=session, hub=hub, community=community, now=START, actor_id=7, reason="staff"
+        )
+    async with steps.tx() as session:
+        again = await open_community(
+            session=session,
+            hub=hub,
+            incident_id=incident.id,
+            actor_id=7,
+            actor_name="x",
+            role="lead",
+            hub_chat_id=HUB,
+            staff_chat_id=STAFF,
+            staff_thread_id=STAFF_TOPIC,
+            now=START + timedelta(minutes=10),
+        )
+    assert again.reopened and again.community.state == CommunityState.OPEN
+    assert again.community.reopen_count == 1 and len(hub.topics) == 1
+    kinds = [row.kind for row in await steps.outbox(HUB)]
+    assert "reopen_topic" in kinds and kinds.count("pin") == 2
+
+
+async def test_quiet_period_warns_then_closes(steps: Steps, hub: FakeHub) -> None:
+    """A quiet community is warned first, activity resets the warning, then it closes."""
+    incident = await steps.incident("fire")
+    assert incident.id is not None
+    community_id = await _open(steps, hub, incident.id)
+    config = CommunityConfig(quiet_hours=2, warning_minutes=30)
+
+    async def sweep(minutes: int) -> tuple[list[int], list[int]]:
+        async with steps.tx() as session:
+            result = await sweep_quiet(
+                session=session, hub=hub, now=START + timedelta(minutes=minutes), config=config
+            )
+        return result.warned, result.closed
+
+    assert await sweep(80) == ([], [])
+    assert await sweep(95) == ([community_id], [])
+    async with steps.tx() as session:
+        community = await get_community(session=session, community_id=community_id)
+        assert community is not None
+        await record_message(
+            session=session,
+            community=community,
+            message_id=1,
+            author_id=5,
+            author_name="a",
+            author_role="expert",
+            kind="text",
+            text="still here",
+            now=START + timedelta(minutes=100),
+        )
+    assert await sweep(125) == ([], [])
+    assert await sweep(200) == ([community_id], [])
+    assert await sweep(215) == ([], [])
+    assert await sweep(230) == ([], [community_id])
+    assert "무활동" in (await steps.texts(STAFF))[-1]
+
+
+async def test_incident_closed_between_sweeps_is_reconciled(steps: Steps, hub: FakeHub) -> None:
+    """The sweep also closes communities whose incident closed without telling us."""
+    incident = await steps.incident("fire")
+    assert incident.id is not None
+    community_id = await _open(steps, hub, incident.id)
+    async with steps.tx() as session:
+        row = await session.get(Incident, incident.id)
+        assert row is not None
+        row.status = IncidentStatus.CLOSED
+        session.add(row)
+    async with steps.tx() as session:
+        result = await sweep_quiet(
+            session=session, hub=hub, now=START + timedelta(minutes=1), config=CommunityConfig()
+        )
+    assert result.closed == [community_id]

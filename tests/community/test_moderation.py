@@ -1,0 +1,119 @@
+"""Staff moderation changes the hub and is reflected in the transcript."""
+
+from __future__ import annotations
+
+import pytest
+
+from community.errors import CommunityError
+from community.lifecycle import open_community
+from community.moderation import (
+    delete_message,
+    mute,
+    pin_message,
+    record_decision,
+    remove,
+    set_readonly,
+    unmute,
+)
+from community.transcript import export_text, record_message, summarise
+from storage.communities import get_member
+from storage.models.communities import Community, MemberStatus
+from tests.community.conftest import HUB, STAFF, START, FakeHub, Steps
+
+
+async def _community(steps: Steps, hub: FakeHub) -> Community:
+    incident = await steps.incident("fire")
+    assert incident.id is not None
+    async with steps.tx() as session:
+        opened = await open_community(
+            session=session,
+            hub=hub,
+            incident_id=incident.id,
+            actor_id=7,
+            actor_name="lead",
+            role="lead",
+            hub_chat_id=HUB,
+            staff_chat_id=STAFF,
+            staff_thread_id=None,
+            now=START,
+        )
+    return opened.community
+
+
+async def test_mute_unmute_remove(steps: Steps, hub: FakeHub) -> None:
+    """Mute restricts in the hub, unmute lifts it, remove takes the member out."""
+    community = await _community(steps, hub)
+    hub.members[81] = "member"
+    hub.members[82] = "administrator"
+    async with steps.tx() as session:
+        await mute(session=session, hub=hub, community=community, user_id=81, now=START, name="a")
+        assert hub.members[81] == "restricted"
+        assert community.id is not None
+        member = await get_member(session=session, community_id=community.id, telegram_user_id=81)
+        assert member is not None and member.muted
+        await unmute(session=session, hub=hub, community=community, user_id=81, now=START)
+        assert hub.members[81] == "member"
+        await remove(session=session, hub=hub, community=community, user_id=81, now=START)
+        assert hub.members[81] == "left"
+        member = await get_member(session=session, community_id=community.id, telegram_user_id=81)
+        assert member is not None and member.status == MemberStatus.REMOVED
+        with pytest.raises(CommunityError) as error:
+            await mute(session=session, hub=hub, community=community, user_id=82, now=START)
+        assert error.value.code == "community_error_hub"
+    notices = await steps.texts(HUB)
+    assert any("🔇" in text for text in notices) and any("🚪" in text for text in notices)
+
+
+async def test_delete_pin_readonly_and_decisions(steps: Steps, hub: FakeHub) -> None:
+    """Deleted, pinned and decided messages are flagged in the transcript and the summary."""
+    community = await _community(steps, hub)
+    async with steps.tx() as session:
+        for message_id, text in ((301, "spam"), (302, "대피 경로: 북측 계단"), (303, "배연 필요")):
+            await record_message(
+                session=session,
+                community=community,
+                message_id=message_id,
+                author_id=90,
+                author_name="expert",
+                author_role="expert",
+                kind="text",
+                text=text,
+                now=START,
+            )
+        await delete_message(session=session, hub=hub, community=community, message_id=301)
+        await pin_message(session=session, community=community, message_id=302)
+        await record_decision(
+            session=session,
+            community=community,
+            now=START,
+            actor_id=7,
+            actor_name="lead",
+            message_id=303,
+        )
+        await record_decision(
+            session=session,
+            community=community,
+            now=START,
+            actor_id=7,
+            actor_name="lead",
+            text="2차 대피 권고",
+        )
+        with pytest.raises(CommunityError):
+            await record_decision(
+                session=session,
+                community=community,
+                now=START,
+                actor_id=7,
+                actor_name="x",
+                message_id=999,
+            )
+        await set_readonly(session=session, community=community, readonly=True)
+        summary = await summarise(session=session, community=community, now=START)
+        assert community.id is not None
+        exported = await export_text(session=session, community_id=community.id)
+    assert hub.deleted == [301]
+    assert summary.decisions == ["배연 필요", "2차 대피 권고"]
+    assert "대피 경로: 북측 계단" in summary.pinned
+    assert "[deleted]: spam" in exported
+    kinds = [row.kind for row in await steps.outbox(HUB)]
+    assert kinds[-1] == "close_topic" and kinds.count("pin") == 2
