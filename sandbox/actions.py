@@ -761,11 +761,12 @@ async def edit_text(
     if "text" not in message.data:
         raise ControlError(400, "there is no text in the message to edit")
     plain, entities = format_text(text, None)
-    await edit_message(
-        world, chat, message, {"text": plain, "entities": entities or None}, markup=False
-    )
-    if not entities:
-        message.data.pop("entities", None)
+    if not plain:
+        raise ControlError(400, "message text is empty")
+    changes: dict[str, Any] = {"text": plain}
+    if entities:
+        changes["entities"] = entities
+    await edit_message(world, chat, message, changes, remove=("entities",), markup=False)
     return message_view(message)
 
 
@@ -929,6 +930,14 @@ def _matches(
     return True
 
 
+def _in_thread(message: StoredMessage, chat: Chat, thread_id: int | None) -> bool:
+    if thread_id is None:
+        return True
+    if thread_id == GENERAL_TOPIC_ID:
+        return message.thread_id in (None, GENERAL_TOPIC_ID)
+    return message.thread_id == thread_id
+
+
 async def wait_for_message(
     world: World,
     *,
@@ -945,11 +954,19 @@ async def wait_for_message(
     after = int(after_message_id or 0)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + float(timeout)
+    scanned = after
     while True:
         version = world.version
-        for message in chat.live_messages(message_thread_id):
+        # message ids only grow, so each round looks at the messages that are new to it
+        for message_id in range(scanned + 1, chat.next_message_id):
+            message = chat.messages.get(message_id)
+            if message is None or message.deleted:
+                continue
+            if not _in_thread(message, chat, message_thread_id):
+                continue
             if _matches(world, message, after, contains, from_bot):
                 return message_view(message)
+        scanned = chat.next_message_id - 1
         remaining = deadline - loop.time()
         if remaining <= 0:
             raise ControlError(
