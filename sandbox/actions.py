@@ -1061,6 +1061,11 @@ async def updates(world: World, *, bot_token: str | None = None) -> list[dict[st
     return _bot(world, bot_token).updates.peek(100)
 
 
+async def pending_updates(world: World, *, bot_token: str | None = None) -> int:
+    """Return how many updates the bot has not confirmed (getUpdates) or received (webhook)."""
+    return len(_bot(world, bot_token).updates.pending)
+
+
 async def chat_actions(world: World, *, chat_id: int | None = None) -> list[dict[str, Any]]:
     """Return recent sendChatAction calls (optionally of one chat)."""
     return [a for a in world.chat_actions if chat_id is None or a["chat_id"] == int(chat_id)]

@@ -544,6 +544,10 @@ class SandboxClient:
         """Return the bot's pending updates without consuming them."""
         return await self.call("updates", bot_token=bot_token)
 
+    async def pending_updates(self, bot_token: str | None = None) -> int:
+        """Return how many updates the bot has not yet confirmed or received."""
+        return int(await self.call("pending_updates", bot_token=bot_token))
+
     async def chat_actions(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         """Return recent sendChatAction calls."""
         return await self.call("chat_actions", chat_id=chat_id)

@@ -59,6 +59,7 @@ ACTIONS: dict[str, Action] = {
         "users",
         "user_chats",
         "updates",
+        "pending_updates",
         "chat_actions",
         "advance_time",
         "set_rate_limits",

@@ -61,7 +61,10 @@ async def test_user_edits_become_edited_message_updates(world: World) -> None:
     chat = world.alice["id"]
     said = await world.client.send_text(chat, chat, "불이 났어요")
     await world.client.edit_text(chat, chat, said["message_id"], "불이 났어요 #화재")
+    assert await world.client.pending_updates() >= 3
     updates = await world.bot.get_updates()
+    await world.bot.get_updates(offset=updates[-1].update_id + 1)
+    assert await world.client.pending_updates() == 0
     edited = updates[-1].edited_message
     assert edited and edited.text == "불이 났어요 #화재" and edited.edit_date
     assert edited.entities and edited.entities[0].type == "hashtag"
