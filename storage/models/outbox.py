@@ -59,6 +59,35 @@ class OutboxStatus(StrEnum):
 UNSETTLED = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
 
 
+class OutboxError(StrEnum):
+    """Codes that start ``last_error`` (``"<code>: <details>"``); see docs/outbox.md."""
+
+    RATE_LIMITED = "rate_limited"  # 429, retried after retry_after (not terminal)
+    NETWORK = "network"  # network error or timeout; retried with backoff, then failed
+    SERVER_ERROR = "server_error"  # 5xx; retried with backoff, then failed
+    FORBIDDEN = "forbidden"  # 403: row unreachable, chat_state marked unreachable
+    BAD_REQUEST = "bad_request"  # other 400s: failed, not retried
+    TOPIC_CLOSED = "topic_closed"  # the forum topic is closed: reopen it, then enqueue again
+    THREAD_NOT_FOUND = "thread_not_found"  # the forum topic is gone: create a new one
+    CHAT_MIGRATED = "chat_migrated"  # the group became a supergroup; details hold the new id
+    TOO_LARGE = "too_large"  # 413: the file is too big
+    REF_MISSING = "ref_missing"  # thread_ref/target_ref names no outbox row
+    REF_FAILED = "ref_failed"  # the referenced row failed, so this one cannot be sent
+    INVALID_PAYLOAD = "invalid_payload"  # the payload does not fit the kind
+    INTERNAL = "internal"  # an unexpected error in the sender (logged with its traceback)
+
+
+def error_code(last_error: str | None) -> OutboxError | None:
+    """Return the code at the start of a row's ``last_error`` (None when there is none)."""
+    if not last_error:
+        return None
+    head = last_error.split(":", 1)[0].strip()
+    try:
+        return OutboxError(head)
+    except ValueError:
+        return None
+
+
 class OutboxBase(SQLModel):
     """What the domain says about a message to send."""
 

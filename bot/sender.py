@@ -1,0 +1,661 @@
+"""The outbound sender: delivers outbox rows to the Bot API (see docs/outbox.md).
+
+Usage::
+
+    signal = OutboxSignal()
+    signal.attach(session_factory)          # commits that add outbox rows wake the sender
+    sender = Sender(bot=bot, session_factory=session_factory, settings=settings.sender,
+                    signal=signal, worker_id="host:1234")
+    await sender.start()
+    ...
+    await sender.stop()                     # finishes what is in flight
+
+Rules: replies to citizens (priority 0) before staff notices (1) before bulk (2); within one chat
+strictly in the order the rows were written, one at a time; Telegram's limits through
+:class:`bot.ratelimit.RateLimiter`; 429 waits ``retry_after`` (the chat, or every chat when
+several chats are told to wait at once); 403 marks the recipient unreachable; 400 fails the row
+without retrying; network errors and 5xx are retried with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    FSInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaDocument,
+    InputMediaPhoto,
+    InputMediaVideo,
+    KeyboardButton,
+    LinkPreviewOptions,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    ReplyParameters,
+)
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.ratelimit import RateLimiter, chat_kind_of
+from bot.settings import SenderSettings
+from storage import chats
+from storage import outbox as repo
+from storage.models.base import utcnow
+from storage.models.outbox import OutboxError, OutboxMessage, OutboxStatus
+from storage.outbox import OutboxSignal
+
+log = logging.getLogger(__name__)
+
+OnSent = Callable[[OutboxMessage], Awaitable[None]]
+EDIT_KINDS = frozenset({"edit_text", "edit_caption", "edit_markup"})
+TOPIC_KINDS = frozenset({"edit_topic", "close_topic", "reopen_topic", "delete_topic"})
+MAX_BACKOFF_SECONDS = 300.0
+
+
+@dataclass
+class Delivery:
+    """What Telegram answered for one row."""
+
+    message_id: int | None = None
+    thread_id: int | None = None
+    result: dict[str, Any] | None = None
+
+
+@dataclass
+class _Failure(Exception):
+    """A terminal problem found before or while calling Telegram."""
+
+    code: OutboxError
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.code.value}: {self.detail}"
+
+
+@dataclass
+class _Stats:
+    sent: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    retried: int = 0
+    rate_limited: int = 0
+    history: list[int] = field(default_factory=list)
+
+
+class Sender:
+    """Delivers the outbox in priority order, one message at a time per chat."""
+
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        session_factory: async_sessionmaker[AsyncSession],
+        settings: SenderSettings,
+        signal: OutboxSignal,
+        worker_id: str,
+        limiter: RateLimiter | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        on_sent: Sequence[OnSent] = (),
+        poll_interval: float = 3.0,
+        lease: timedelta = repo.DEFAULT_LEASE,
+        max_in_flight: int = 32,
+        backoff_base: float = 1.0,
+    ) -> None:
+        self._bot = bot
+        self._session_factory = session_factory
+        self._settings = settings
+        self._signal = signal
+        self.worker_id = worker_id
+        self._limiter = limiter or RateLimiter.from_settings(settings)
+        self._clock = clock
+        self.on_sent: list[OnSent] = list(on_sent)
+        self._poll_interval = poll_interval
+        self._lease = lease
+        self._max_in_flight = max_in_flight
+        self._backoff_base = backoff_base
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._recent_429: dict[int, float] = {}
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._done = asyncio.Event()
+        self._done.set()
+        self.stats = _Stats()
+
+    async def start(self) -> None:
+        """Run the sender in a background task."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self.run(), name=f"outbox-sender:{self.worker_id}")
+
+    async def stop(self) -> None:
+        """Stop claiming rows and wait until the messages in flight are settled."""
+        self._stopping = True
+        self._signal.set()
+        await self._done.wait()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def run(self) -> None:
+        """Deliver until :meth:`stop` is called."""
+        self._stopping = False
+        self._done.clear()
+        log.info("outbox sender %s started", self.worker_id)
+        try:
+            while not self._stopping:
+                claimed = await self._claim_and_dispatch()
+                if claimed and len(self._in_flight) < self._max_in_flight:
+                    continue
+                timeout = await self._idle_timeout()
+                await self._signal.wait(timeout)
+        finally:
+            if self._in_flight:
+                await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+            self._done.set()
+            log.info("outbox sender %s stopped", self.worker_id)
+
+    async def _claim_and_dispatch(self) -> int:
+        free = self._max_in_flight - len(self._in_flight)
+        if free <= 0:
+            return 0
+        try:
+            async with self._session_factory() as session:
+                rows = await repo.claim_batch(
+                    session=session,
+                    worker_id=self.worker_id,
+                    now=self._clock(),
+                    limit=free,
+                    lease=self._lease,
+                )
+                await session.commit()
+        except Exception:
+            log.exception("outbox claim failed; retrying after %.1fs", self._poll_interval)
+            return 0
+        for row in rows:
+            assert row.id is not None
+            task = asyncio.create_task(self._deliver(row), name=f"outbox:{row.id}")
+            self._in_flight[row.id] = task
+            task.add_done_callback(self._finished(row.id))
+        return len(rows)
+
+    def _finished(self, row_id: int) -> Callable[[asyncio.Task[None]], None]:
+        def done(task: asyncio.Task[None]) -> None:
+            self._in_flight.pop(row_id, None)
+            if not task.cancelled() and task.exception() is not None:
+                log.error("outbox row %s: delivery task crashed", row_id, exc_info=task.exception())
+            self._signal.set()
+
+        return done
+
+    async def _idle_timeout(self) -> float:
+        try:
+            async with self._session_factory() as session:
+                due = await repo.next_due_at(session=session)
+        except Exception:
+            log.exception("outbox: cannot read the next due time")
+            return self._poll_interval
+        if due is None:
+            return self._poll_interval
+        wait = (due - self._clock()).total_seconds()
+        if wait <= 0:
+            # Due but not claimable: its chat or reference is busy; a settlement wakes us.
+            return self._poll_interval
+        return min(self._poll_interval, wait)
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        assert row.id is not None
+        try:
+            delivery = await self._attempt(row)
+        except TelegramRetryAfter as error:
+            await self._rate_limited(row, error.retry_after)
+        except TelegramForbiddenError as error:
+            await self._unreachable(row, error.message)
+        except TelegramMigrateToChat as error:
+            await self._fail(
+                row,
+                OutboxError.CHAT_MIGRATED,
+                f"{error.migrate_to_chat_id} ({error.message})",
+            )
+        except TelegramBadRequest as error:
+            await self._bad_request(row, error.message)
+        except TelegramEntityTooLarge as error:
+            await self._fail(row, OutboxError.TOO_LARGE, error.message)
+        except TelegramNotFound as error:
+            await self._fail(row, OutboxError.BAD_REQUEST, f"404 {error.message}")
+        except TelegramServerError as error:
+            await self._retry(row, OutboxError.SERVER_ERROR, error.message)
+        except (TelegramNetworkError, TimeoutError, OSError) as error:
+            await self._retry(row, OutboxError.NETWORK, str(error) or type(error).__name__)
+        except TelegramAPIError as error:  # 401, 409 and future codes: keep trying, loudly
+            await self._retry(row, OutboxError.SERVER_ERROR, f"{type(error).__name__}: {error}")
+        except _Failure as failure:
+            await self._fail(row, failure.code, failure.detail)
+        except KeyError as error:
+            await self._fail(row, OutboxError.INVALID_PAYLOAD, f"{row.kind} needs {error}")
+        except Exception as error:
+            log.exception("outbox row %s (%s): unexpected error", row.id, row.kind)
+            await self._fail(row, OutboxError.INTERNAL, f"{type(error).__name__}: {error}")
+        else:
+            await self._sent(row, delivery)
+
+    async def _attempt(self, row: OutboxMessage) -> Delivery:
+        thread_id, target_id = await self._resolve(row)
+        cost = len(row.payload.get("items") or ()) if row.kind == "album" else 1
+        await self._limiter.acquire(row.chat_id, chat_kind_of(row.chat_id), max(cost, 1))
+        try:
+            return await perform(
+                self._bot,
+                kind=row.kind,
+                chat_id=row.chat_id,
+                thread_id=thread_id,
+                target_id=target_id,
+                payload=row.payload,
+            )
+        except TelegramBadRequest as error:
+            lowered = error.message.lower()
+            if row.kind in EDIT_KINDS and "message is not modified" in lowered:
+                return Delivery(message_id=target_id, result={"not_modified": True})
+            if row.kind in TOPIC_KINDS and "topic_not_modified" in lowered:
+                return Delivery(thread_id=thread_id, result={"not_modified": True})
+            if row.kind == "delete" and "message to delete not found" in lowered:
+                return Delivery(message_id=target_id, result={"already_deleted": True})
+            raise
+
+    async def _resolve(self, row: OutboxMessage) -> tuple[int | None, int | None]:
+        thread_id = row.thread_id
+        target_id = _int_or_none(row.payload.get("message_id"))
+        if row.thread_ref is None and (row.target_ref is None or target_id is not None):
+            return thread_id, target_id
+        async with self._session_factory() as session:
+            if row.thread_ref is not None:
+                ref = await self._referenced(session, row.thread_ref, "thread_ref")
+                thread_id = ref.result_thread_id
+                if thread_id is None:
+                    raise _Failure(
+                        OutboxError.REF_FAILED,
+                        f"thread_ref {row.thread_ref!r} (row {ref.id}) has no thread id",
+                    )
+            if row.target_ref is not None and target_id is None:
+                ref = await self._referenced(session, row.target_ref, "target_ref")
+                target_id = ref.result_message_id
+                if target_id is None:
+                    raise _Failure(
+                        OutboxError.REF_FAILED,
+                        f"target_ref {row.target_ref!r} (row {ref.id}) has no message id",
+                    )
+        return thread_id, target_id
+
+    async def _referenced(self, session: AsyncSession, correlation: str, name: str) -> Any:
+        ref = await repo.find(session=session, correlation=correlation)
+        if ref is None:
+            raise _Failure(OutboxError.REF_MISSING, f"{name} {correlation!r} names no outbox row")
+        if ref.status != OutboxStatus.SENT:
+            raise _Failure(
+                OutboxError.REF_FAILED,
+                f"{name} {correlation!r} (row {ref.id}) is {ref.status}: {ref.last_error}",
+            )
+        return ref
+
+    # -- bookkeeping -------------------------------------------------------------------------
+
+    async def _sent(self, row: OutboxMessage, delivery: Delivery) -> None:
+        assert row.id is not None
+        now = self._clock()
+        async with self._session_factory() as session, session.begin():
+            await repo.mark_sent(
+                session=session,
+                message_id=row.id,
+                now=now,
+                result_message_id=delivery.message_id,
+                result_thread_id=delivery.thread_id,
+                result=delivery.result,
+            )
+        self.stats.sent += 1
+        self.stats.history.append(row.id)
+        row.status = OutboxStatus.SENT.value
+        row.result_message_id = delivery.message_id
+        row.result_thread_id = delivery.thread_id
+        row.result = delivery.result
+        row.sent_at = now
+        log.debug("outbox row %s (%s) sent to %s", row.id, row.kind, row.chat_id)
+        for hook in self.on_sent:
+            try:
+                await hook(row)
+            except Exception:
+                log.exception("outbox on_sent hook %r failed for row %s", hook, row.id)
+
+    async def _fail(self, row: OutboxMessage, code: OutboxError, detail: str) -> None:
+        assert row.id is not None
+        error = f"{code.value}: {detail}"
+        async with self._session_factory() as session, session.begin():
+            await repo.mark_failed(
+                session=session, message_id=row.id, error=error, now=self._clock()
+            )
+        self.stats.failed += 1
+        log.warning(
+            "outbox row %s (%s to chat %s) failed: %s", row.id, row.kind, row.chat_id, error
+        )
+
+    async def _bad_request(self, row: OutboxMessage, message: str) -> None:
+        lowered = message.lower()
+        if "topic_closed" in lowered:
+            await self._fail(row, OutboxError.TOPIC_CLOSED, message)
+        elif (
+            "message thread not found" in lowered
+            or "topic_id_invalid" in lowered
+            or "topic_deleted" in lowered
+        ):
+            await self._fail(row, OutboxError.THREAD_NOT_FOUND, message)
+        else:
+            await self._fail(row, OutboxError.BAD_REQUEST, message)
+
+    async def _unreachable(self, row: OutboxMessage, message: str) -> None:
+        assert row.id is not None
+        error = f"{OutboxError.FORBIDDEN.value}: {message}"
+        now = self._clock()
+        async with self._session_factory() as session, session.begin():
+            await repo.mark_unreachable(session=session, message_id=row.id, error=error, now=now)
+            await chats.mark_unreachable(
+                session=session, chat_id=row.chat_id, reason=message, now=now
+            )
+        self.stats.unreachable += 1
+        log.warning("outbox row %s: chat %s is unreachable: %s", row.id, row.chat_id, message)
+
+    async def _rate_limited(self, row: OutboxMessage, retry_after: float) -> None:
+        assert row.id is not None
+        now_mono = time.monotonic()
+        self._recent_429 = {c: t for c, t in self._recent_429.items() if t > now_mono}
+        others = [chat for chat in self._recent_429 if chat != row.chat_id]
+        self._recent_429[row.chat_id] = now_mono + retry_after
+        self._limiter.hold(row.chat_id, retry_after)
+        if others:
+            self._limiter.hold_all(retry_after)
+        async with self._session_factory() as session, session.begin():
+            await repo.reschedule(
+                session=session,
+                message_id=row.id,
+                at=self._clock() + timedelta(seconds=retry_after),
+                error=f"{OutboxError.RATE_LIMITED.value}: retry after {retry_after}s",
+                count_attempt=False,
+            )
+        self.stats.rate_limited += 1
+        log.info(
+            "outbox row %s: 429 for chat %s, waiting %ss%s",
+            row.id,
+            row.chat_id,
+            retry_after,
+            " (all chats)" if others else "",
+        )
+
+    async def _retry(self, row: OutboxMessage, code: OutboxError, detail: str) -> None:
+        assert row.id is not None
+        attempts = row.attempts + 1
+        if attempts > self._settings.max_network_retries:
+            await self._fail(row, code, f"{detail} (gave up after {attempts} attempts)")
+            return
+        delay = min(self._backoff_base * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
+        async with self._session_factory() as session, session.begin():
+            await repo.reschedule(
+                session=session,
+                message_id=row.id,
+                at=self._clock() + timedelta(seconds=delay),
+                error=f"{code.value}: {detail}",
+            )
+        self.stats.retried += 1
+        log.warning(
+            "outbox row %s: %s: %s; retry %d in %.1fs", row.id, code.value, detail, attempts, delay
+        )
+
+
+def _int_or_none(value: object) -> int | None:
+    return int(value) if isinstance(value, int | str) and str(value).lstrip("-").isdigit() else None
+
+
+def _media(payload: dict[str, Any]) -> Any:
+    if payload.get("file_id"):
+        return payload["file_id"]
+    if payload.get("url"):
+        return payload["url"]
+    if payload.get("path"):
+        return FSInputFile(payload["path"], filename=payload.get("filename"))
+    raise _Failure(OutboxError.INVALID_PAYLOAD, "media needs file_id, url or path")
+
+
+def inline_keyboard(rows: list[list[dict[str, Any]]]) -> InlineKeyboardMarkup:
+    """Build an inline keyboard from ``[[{"text", "data"} | {"text", "url"}]]``."""
+    keyboard = []
+    for row in rows:
+        buttons = []
+        for button in row:
+            if "data" in button:
+                buttons.append(
+                    InlineKeyboardButton(text=button["text"], callback_data=button["data"])
+                )
+            elif "url" in button:
+                buttons.append(InlineKeyboardButton(text=button["text"], url=button["url"]))
+            else:
+                raise _Failure(OutboxError.INVALID_PAYLOAD, f"button without data/url: {button}")
+        keyboard.append(buttons)
+    return InlineKeyboardMarkup(inline_keyboard=keyboard)
+
+
+def reply_keyboard(spec: dict[str, Any]) -> ReplyKeyboardMarkup | ReplyKeyboardRemove:
+    """Build a reply keyboard from ``{"keyboard": [[{"text", ...}]], "one_time"}`` or remove."""
+    if spec.get("remove"):
+        return ReplyKeyboardRemove()
+    keyboard = [
+        [
+            KeyboardButton(
+                text=button["text"],
+                request_location=button.get("request_location"),
+                request_contact=button.get("request_contact"),
+            )
+            for button in row
+        ]
+        for row in spec.get("keyboard", [])
+    ]
+    return ReplyKeyboardMarkup(
+        keyboard=keyboard,
+        one_time_keyboard=bool(spec.get("one_time", False)),
+        resize_keyboard=bool(spec.get("resize", True)),
+        input_field_placeholder=spec.get("placeholder"),
+    )
+
+
+def _markup(payload: dict[str, Any]) -> Any:
+    if payload.get("buttons") is not None and payload.get("reply_keyboard") is not None:
+        raise _Failure(OutboxError.INVALID_PAYLOAD, "buttons and reply_keyboard are exclusive")
+    if payload.get("buttons") is not None:
+        return inline_keyboard(payload["buttons"])
+    if payload.get("reply_keyboard") is not None:
+        return reply_keyboard(payload["reply_keyboard"])
+    return None
+
+
+def _reply(payload: dict[str, Any]) -> ReplyParameters | None:
+    reply_to = _int_or_none(payload.get("reply_to_message_id"))
+    if reply_to is None:
+        return None
+    return ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+
+
+def _album_item(item: dict[str, Any]) -> Any:
+    media = _media(item)
+    caption = item.get("caption")
+    kind = item.get("type", "photo")
+    if kind == "photo":
+        return InputMediaPhoto(media=media, caption=caption, parse_mode="HTML")
+    if kind == "video":
+        return InputMediaVideo(media=media, caption=caption, parse_mode="HTML")
+    if kind == "document":
+        return InputMediaDocument(media=media, caption=caption, parse_mode="HTML")
+    raise _Failure(OutboxError.INVALID_PAYLOAD, f"album item type {kind!r}")
+
+
+def _need(value: int | None, what: str) -> int:
+    if value is None:
+        raise _Failure(OutboxError.INVALID_PAYLOAD, f"{what} is required")
+    return value
+
+
+async def perform(
+    bot: Bot,
+    *,
+    kind: str,
+    chat_id: int,
+    thread_id: int | None,
+    target_id: int | None,
+    payload: dict[str, Any],
+) -> Delivery:
+    """Make the Bot API call for one outbox row and return what Telegram answered."""
+    common: dict[str, Any] = {"chat_id": chat_id, "message_thread_id": thread_id}
+    quiet = payload.get("disable_notification")
+    sending: dict[str, Any] = {
+        **common,
+        "disable_notification": quiet,
+        "reply_markup": _markup(payload),
+        "reply_parameters": _reply(payload),
+    }
+    caption: dict[str, Any] = {"caption": payload.get("caption"), "parse_mode": "HTML"}
+    no_preview = LinkPreviewOptions(is_disabled=True)
+    if kind == "text":
+        message = await bot.send_message(
+            text=payload["text"], parse_mode="HTML", link_preview_options=no_preview, **sending
+        )
+    elif kind == "photo":
+        message = await bot.send_photo(photo=_media(payload), **caption, **sending)
+    elif kind == "document":
+        message = await bot.send_document(document=_media(payload), **caption, **sending)
+    elif kind == "voice":
+        message = await bot.send_voice(voice=_media(payload), **caption, **sending)
+    elif kind == "location":
+        message = await bot.send_location(
+            latitude=payload["latitude"],
+            longitude=payload["longitude"],
+            live_period=payload.get("live_period"),
+            horizontal_accuracy=payload.get("horizontal_accuracy"),
+            **sending,
+        )
+    elif kind == "venue":
+        message = await bot.send_venue(
+            latitude=payload["latitude"],
+            longitude=payload["longitude"],
+            title=payload["title"],
+            address=payload["address"],
+            **sending,
+        )
+    elif kind == "album":
+        items = [_album_item(item) for item in payload.get("items", [])]
+        if not 2 <= len(items) <= 10:
+            raise _Failure(OutboxError.INVALID_PAYLOAD, "an album holds 2 to 10 items")
+        messages = await bot.send_media_group(
+            media=items,
+            disable_notification=quiet,
+            reply_parameters=_reply(payload),
+            **common,
+        )
+        ids = [m.message_id for m in messages]
+        return Delivery(
+            message_id=ids[0], thread_id=messages[0].message_thread_id, result={"message_ids": ids}
+        )
+    elif kind == "copy":
+        copied = await bot.copy_message(
+            from_chat_id=payload["from_chat_id"],
+            message_id=payload["message_id"],
+            caption=payload.get("caption"),
+            parse_mode="HTML" if payload.get("caption") is not None else None,
+            **sending,
+        )
+        return Delivery(message_id=copied.message_id, thread_id=thread_id)
+    elif kind in EDIT_KINDS:
+        target = _need(target_id, "target_ref or payload.message_id")
+        markup = inline_keyboard(payload["buttons"]) if payload.get("buttons") else None
+        if kind == "edit_text":
+            edited = await bot.edit_message_text(
+                text=payload["text"],
+                chat_id=chat_id,
+                message_id=target,
+                parse_mode="HTML",
+                link_preview_options=no_preview,
+                reply_markup=markup,
+            )
+        elif kind == "edit_caption":
+            edited = await bot.edit_message_caption(
+                chat_id=chat_id,
+                message_id=target,
+                caption=payload.get("caption"),
+                parse_mode="HTML",
+                reply_markup=markup,
+            )
+        else:
+            edited = await bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=target, reply_markup=markup
+            )
+        del edited  # True for inline messages, a Message otherwise: the id stays the target's
+        return Delivery(message_id=target, thread_id=thread_id)
+    elif kind == "delete":
+        target = _need(target_id, "target_ref or payload.message_id")
+        await bot.delete_message(chat_id=chat_id, message_id=target)
+        return Delivery(message_id=target, thread_id=thread_id)
+    elif kind == "pin":
+        target = _need(target_id, "target_ref or payload.message_id")
+        await bot.pin_chat_message(
+            chat_id=chat_id,
+            message_id=target,
+            disable_notification=payload.get("disable_notification", True),
+        )
+        return Delivery(message_id=target, thread_id=thread_id)
+    elif kind == "unpin":
+        await bot.unpin_chat_message(chat_id=chat_id, message_id=target_id)
+        return Delivery(message_id=target_id, thread_id=thread_id)
+    elif kind == "create_topic":
+        topic = await bot.create_forum_topic(
+            chat_id=chat_id,
+            name=payload["name"],
+            icon_color=payload.get("icon_color"),
+            icon_custom_emoji_id=payload.get("icon_custom_emoji_id"),
+        )
+        return Delivery(
+            thread_id=topic.message_thread_id,
+            result={"name": topic.name, "icon_color": topic.icon_color},
+        )
+    elif kind in TOPIC_KINDS:
+        thread = _need(thread_id, "thread_ref or thread_id")
+        if kind == "edit_topic":
+            await bot.edit_forum_topic(
+                chat_id=chat_id,
+                message_thread_id=thread,
+                name=payload.get("name"),
+                icon_custom_emoji_id=payload.get("icon_custom_emoji_id"),
+            )
+        elif kind == "close_topic":
+            await bot.close_forum_topic(chat_id=chat_id, message_thread_id=thread)
+        elif kind == "reopen_topic":
+            await bot.reopen_forum_topic(chat_id=chat_id, message_thread_id=thread)
+        else:
+            await bot.delete_forum_topic(chat_id=chat_id, message_thread_id=thread)
+        return Delivery(thread_id=thread)
+    else:
+        raise _Failure(OutboxError.INVALID_PAYLOAD, f"unknown kind {kind!r}")
+    return Delivery(message_id=message.message_id, thread_id=message.message_thread_id)
+
+
+__all__ = ["Delivery", "OnSent", "Sender", "inline_keyboard", "perform", "reply_keyboard"]

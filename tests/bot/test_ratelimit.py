@@ -1,0 +1,112 @@
+"""The token buckets pace sends like Telegram's limits, on a fake clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.ratelimit import RateLimiter, TokenBucket, chat_kind_of
+from bot.settings import SenderSettings
+
+
+class FakeClock:
+    """A monotonic clock that only moves when the limiter sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def limiter_for(clock: FakeClock, **overrides: float) -> RateLimiter:
+    settings = SenderSettings(**overrides)  # type: ignore[arg-type]
+    return RateLimiter.from_settings(settings, clock=clock, sleep=clock.sleep)
+
+
+def test_chat_kind_follows_the_sign_of_the_id() -> None:
+    """Users have positive ids; groups, supergroups and channels negative ones."""
+    assert chat_kind_of(12345) == "private"
+    assert chat_kind_of(-1001234567890) == "group"
+
+
+def test_bucket_refills_continuously_up_to_capacity() -> None:
+    """A bucket in debt waits for the refill and never holds more than its capacity."""
+    bucket = TokenBucket(capacity=3, rate=1.0, tokens=3, stamp=0.0)
+    bucket.take(0.0, 5)
+    assert bucket.wait_time(0.0) == pytest.approx(3.0)
+    assert bucket.wait_time(3.0) == 0.0
+    bucket.refill(100.0)
+    assert bucket.tokens == 3
+
+
+async def test_private_chat_bursts_then_one_per_second(clock: FakeClock) -> None:
+    """Three messages go at once, the next ones one second apart."""
+    limiter = limiter_for(clock)
+    waits = [await limiter.acquire(42, "private") for _ in range(6)]
+    assert waits[:3] == [0.0, 0.0, 0.0]
+    assert waits[3:] == [pytest.approx(1.0)] * 3
+    assert clock.now == pytest.approx(1003.0)
+
+
+async def test_group_is_paced_at_twenty_per_minute(clock: FakeClock) -> None:
+    """After the burst a group gets one message every three seconds."""
+    limiter = limiter_for(clock)
+    for _ in range(3):
+        assert await limiter.acquire(-100, "group") == 0.0
+    assert await limiter.acquire(-100, "group") == pytest.approx(3.0)
+    assert await limiter.acquire(-100, "group") == pytest.approx(3.0)
+
+
+async def test_global_limit_spans_chats(clock: FakeClock) -> None:
+    """Thirty different chats go at once; the thirty-first waits for the overall bucket."""
+    limiter = limiter_for(clock)
+    for chat in range(1, 31):
+        assert await limiter.acquire(chat, "private") == 0.0
+    assert await limiter.acquire(31, "private") == pytest.approx(1 / 30)
+
+
+async def test_chats_do_not_slow_each_other(clock: FakeClock) -> None:
+    """An exhausted private chat does not hold back another chat."""
+    limiter = limiter_for(clock)
+    for _ in range(3):
+        await limiter.acquire(1, "private")
+    assert limiter.delay(1, "private") == pytest.approx(1.0)
+    assert limiter.delay(2, "private") == 0.0
+
+
+async def test_album_costs_one_token_per_item(clock: FakeClock) -> None:
+    """An album of five drives the chat into debt; the next send waits for it."""
+    limiter = limiter_for(clock)
+    assert await limiter.acquire(7, "private", cost=5) == 0.0
+    assert limiter.delay(7, "private") == pytest.approx(3.0)
+
+
+async def test_hold_delays_one_chat_and_hold_all_every_chat(clock: FakeClock) -> None:
+    """A 429 hold keeps one chat waiting; a global hold keeps them all waiting."""
+    limiter = limiter_for(clock)
+    limiter.hold(5, 7)
+    assert limiter.delay(5, "private") == pytest.approx(7.0)
+    assert limiter.delay(6, "private") == 0.0
+    assert await limiter.acquire(5, "private") == pytest.approx(7.0)
+    limiter.hold_all(4)
+    assert limiter.delay(6, "private") == pytest.approx(4.0)
+    assert limiter.delay(-9, "group") == pytest.approx(4.0)
+    assert limiter.held_until(6) == pytest.approx(clock.now + 4)
+
+
+async def test_hold_never_shortens_an_existing_hold(clock: FakeClock) -> None:
+    """A shorter retry_after does not cut a longer hold short."""
+    limiter = limiter_for(clock)
+    limiter.hold(5, 10)
+    limiter.hold(5, 2)
+    assert limiter.delay(5, "private") == pytest.approx(10.0)

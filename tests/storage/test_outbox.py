@@ -1,0 +1,281 @@
+"""The outbox repository: claims, leases, per-chat order, priorities, references, the signal."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import migrate
+from storage import outbox as repo
+from storage.engine import create_engine, create_session_factory
+from storage.models.base import utcnow
+from storage.models.outbox import OutboxCreate, OutboxError, OutboxMessage, error_code
+from storage.outbox import OutboxSignal
+
+Factory = async_sessionmaker[AsyncSession]
+
+
+def text(chat_id: int, label: str, priority: int = 1, **extra: object) -> OutboxCreate:
+    return OutboxCreate(
+        chat_id=chat_id, kind="text", payload={"text": label}, priority=priority, **extra
+    )
+
+
+async def add(factory: Factory, *messages: OutboxCreate) -> list[int]:
+    ids = []
+    async with factory() as session, session.begin():
+        for message in messages:
+            row = await repo.enqueue(session=session, message=message)
+            assert row.id is not None
+            ids.append(row.id)
+    return ids
+
+
+async def claim(
+    factory: Factory, now: datetime, worker: str = "w1", limit: int = 10
+) -> list[OutboxMessage]:
+    async with factory() as session, session.begin():
+        return await repo.claim_batch(session=session, worker_id=worker, now=now, limit=limit)
+
+
+async def settle(factory: Factory, row_id: int, now: datetime, message_id: int = 1) -> None:
+    async with factory() as session, session.begin():
+        await repo.mark_sent(
+            session=session, message_id=row_id, now=now, result_message_id=message_id
+        )
+
+
+async def load(factory: Factory, row_id: int) -> OutboxMessage:
+    async with factory() as session:
+        row = await repo.get(session=session, message_id=row_id)
+    assert row is not None
+    return row
+
+
+def labels(rows: list[OutboxMessage]) -> list[str]:
+    return [row.payload["text"] for row in rows]
+
+
+def test_unknown_kind_and_priority_are_refused() -> None:
+    """Only the documented kinds and priorities are accepted."""
+    with pytest.raises(ValueError, match="unknown outbox kind"):
+        OutboxCreate(chat_id=1, kind="sticker")
+    with pytest.raises(ValueError, match="priority"):
+        OutboxCreate(chat_id=1, kind="text", priority=5)
+
+
+async def test_claims_heads_of_chats_in_priority_order(session_factory: Factory) -> None:
+    """One row per chat (its oldest), citizen replies first, bulk last."""
+    await add(
+        session_factory,
+        text(1, "bulk-1", priority=2),
+        text(1, "bulk-2", priority=2),
+        text(2, "staff", priority=1),
+        text(3, "reply", priority=0),
+        text(4, "bulk-other", priority=2),
+    )
+    rows = await claim(session_factory, utcnow())
+    assert labels(rows) == ["reply", "staff", "bulk-1", "bulk-other"]
+    assert {row.status for row in rows} == {"sending"}
+    assert {row.lease_owner for row in rows} == {"w1"}
+    assert await claim(session_factory, utcnow()) == []
+
+
+async def test_next_row_of_a_chat_waits_until_the_previous_is_settled(
+    session_factory: Factory,
+) -> None:
+    """Message N+1 of a chat is claimed only after N is sent or failed."""
+    first, second, third = await add(
+        session_factory, text(9, "one"), text(9, "two"), text(9, "three")
+    )
+    now = utcnow()
+    assert [row.id for row in await claim(session_factory, now)] == [first]
+    await settle(session_factory, first, now)
+    assert [row.id for row in await claim(session_factory, now)] == [second]
+    async with session_factory() as session, session.begin():
+        await repo.mark_failed(session=session, message_id=second, error="bad_request: x", now=now)
+    assert [row.id for row in await claim(session_factory, now)] == [third]
+
+
+async def test_priority_does_not_reorder_within_a_chat(session_factory: Factory) -> None:
+    """A later urgent row to the same chat still waits for the earlier bulk row."""
+    bulk, urgent = await add(session_factory, text(5, "bulk", priority=2), text(5, "urgent", 0))
+    now = utcnow()
+    assert [row.id for row in await claim(session_factory, now)] == [bulk]
+    await settle(session_factory, bulk, now)
+    assert [row.id for row in await claim(session_factory, now)] == [urgent]
+
+
+async def test_expired_lease_is_claimed_again(session_factory: Factory) -> None:
+    """A crashed worker's row is re-claimed by another worker once its lease runs out."""
+    (row_id,) = await add(session_factory, text(1, "hello"))
+    now = utcnow()
+    assert len(await claim(session_factory, now, worker="dead")) == 1
+    assert await claim(session_factory, now + timedelta(seconds=60), worker="alive") == []
+    later = now + repo.DEFAULT_LEASE + timedelta(seconds=1)
+    (again,) = await claim(session_factory, later, worker="alive")
+    assert (again.id, again.lease_owner) == (row_id, "alive")
+
+
+async def test_rescheduled_row_waits_and_holds_its_chat(session_factory: Factory) -> None:
+    """A rescheduled row is not due before its time, and its chat's next row waits too."""
+    first, second = await add(session_factory, text(1, "a"), text(1, "b"))
+    now = utcnow()
+    await claim(session_factory, now)
+    async with session_factory() as session, session.begin():
+        await repo.reschedule(
+            session=session,
+            message_id=first,
+            at=now + timedelta(seconds=30),
+            error="rate_limited: retry after 30s",
+            count_attempt=False,
+        )
+    assert await claim(session_factory, now + timedelta(seconds=29)) == []
+    (row,) = await claim(session_factory, now + timedelta(seconds=31))
+    assert (row.id, row.attempts) == (first, 0)
+    async with session_factory() as session, session.begin():
+        await repo.reschedule(session=session, message_id=first, at=now, error="network: x")
+    assert (await load(session_factory, first)).attempts == 1
+    waiting = await load(session_factory, second)
+    async with session_factory() as session:
+        assert await repo.next_due_at(session=session) == waiting.next_attempt_at
+
+
+async def test_referencing_row_waits_for_its_reference(session_factory: Factory) -> None:
+    """A row whose thread_ref names an unsent row is not claimed until that row is settled."""
+    topic_id, post_id = await add(
+        session_factory,
+        OutboxCreate(
+            chat_id=-100, kind="create_topic", payload={"name": "t"}, correlation="incident:1:topic"
+        ),
+        OutboxCreate(chat_id=77, kind="text", payload={"text": "x"}, thread_ref="incident:1:topic"),
+    )
+    now = utcnow()
+    assert [row.id for row in await claim(session_factory, now)] == [topic_id]
+    assert await claim(session_factory, now) == []
+    async with session_factory() as session, session.begin():
+        await repo.mark_sent(session=session, message_id=topic_id, now=now, result_thread_id=5)
+    assert [row.id for row in await claim(session_factory, now)] == [post_id]
+
+
+async def test_find_sent_cancel_and_depth(session_factory: Factory) -> None:
+    """find_sent only sees sent rows; cancel stops a pending row; depth counts what waits."""
+    card, later = await add(
+        session_factory,
+        text(1, "card", correlation="incident:7:card"),
+        text(2, "later", correlation="incident:7:later"),
+    )
+    oldest = (await load(session_factory, card)).created_at
+    async with session_factory() as session:
+        assert await repo.find_sent(session=session, correlation="incident:7:card") is None
+        depth = await repo.depth_and_age(session=session, now=oldest + timedelta(seconds=10))
+    assert (depth.pending, depth.sending) == (2, 0)
+    assert depth.oldest_age_seconds == pytest.approx(10)
+    await claim(session_factory, utcnow(), limit=1)
+    await settle(session_factory, card, utcnow(), message_id=555)
+    async with session_factory() as session, session.begin():
+        sent = await repo.find_sent(session=session, correlation="incident:7:card")
+        assert sent is not None and sent.result_message_id == 555
+        assert await repo.cancel(session=session, correlation="incident:7:later", reason="merged")
+        assert not await repo.cancel(session=session, correlation="incident:7:card", reason="x")
+    cancelled = await load(session_factory, later)
+    assert cancelled.status == "cancelled"
+    assert cancelled.last_error == "cancelled: merged"
+    async with session_factory() as session:
+        depth = await repo.depth_and_age(session=session, now=utcnow())
+    assert (depth.pending, depth.sending, depth.oldest_age_seconds) == (0, 0, 0.0)
+
+
+async def test_correlation_is_unique(session_factory: Factory) -> None:
+    """Two rows cannot share a correlation."""
+    from sqlalchemy.exc import IntegrityError
+
+    await add(session_factory, text(1, "a", correlation="same"))
+    with pytest.raises(IntegrityError):
+        await add(session_factory, text(2, "b", correlation="same"))
+
+
+def test_error_codes_are_parsed() -> None:
+    """The code before the colon of last_error is recognised."""
+    assert error_code("topic_closed: Bad Request: TOPIC_CLOSED") is OutboxError.TOPIC_CLOSED
+    assert error_code("whatever") is None
+    assert error_code(None) is None
+
+
+async def test_signal_is_set_when_outbox_rows_commit(session_factory: Factory) -> None:
+    """Committing outbox rows wakes the signal; other commits and rollbacks do not."""
+    signal = OutboxSignal()
+    signal.attach(session_factory)
+    async with session_factory() as session, session.begin():
+        from storage.models.chats import ChatState
+
+        session.add(ChatState(chat_id=1))
+    assert signal.count == 0
+    async with session_factory() as session:
+        await repo.enqueue(session=session, message=text(1, "rolled back"))
+        await session.rollback()
+    assert signal.count == 0
+    async with session_factory() as session:
+        await repo.enqueue(session=session, message=text(1, "kept"))
+        assert signal.count == 0  # not before the commit
+        await session.commit()
+    assert signal.count == 1
+    assert await signal.wait(timeout=0)
+    assert not signal.is_set()
+
+
+async def test_signal_wakes_a_waiter_from_another_thread() -> None:
+    """set() from a foreign thread wakes a coroutine waiting on the loop."""
+    signal = OutboxSignal()
+    waiter = asyncio.create_task(signal.wait())
+    await asyncio.sleep(0)
+    thread = threading.Thread(target=signal.set)
+    thread.start()
+    thread.join()
+    assert await asyncio.wait_for(waiter, timeout=10)
+
+
+async def test_signal_wait_times_out_unset() -> None:
+    """Without a set() the wait ends at its timeout and reports False."""
+    assert not await OutboxSignal().wait(timeout=0.01)
+
+
+@pytest.mark.postgres
+async def test_concurrent_claimers_never_share_a_row(postgres_url: str) -> None:
+    """Two workers claiming at once on PostgreSQL (SKIP LOCKED) get disjoint rows."""
+    await migrate.upgrade(postgres_url)
+    engine_a, engine_b = create_engine(postgres_url), create_engine(postgres_url)
+    factory_a, factory_b = create_session_factory(engine_a), create_session_factory(engine_b)
+    try:
+        ids = await add(factory_a, *(text(chat, f"m{chat}") for chat in range(1, 41)))
+        now = utcnow()
+        # Both transactions stay open at the same time: B must skip A's locked rows, not wait.
+        async with factory_a() as session_a, factory_b() as session_b:
+            rows_a = await repo.claim_batch(session=session_a, worker_id="a", now=now, limit=15)
+            rows_b = await asyncio.wait_for(
+                repo.claim_batch(session=session_b, worker_id="b", now=now, limit=15), timeout=20
+            )
+            await session_a.commit()
+            await session_b.commit()
+        ids_a, ids_b = {r.id for r in rows_a}, {r.id for r in rows_b}
+        assert len(ids_a) == len(ids_b) == 15
+        assert not ids_a & ids_b
+
+        claimed: dict[str, list[int]] = {"a": [], "b": []}
+
+        async def drain(factory: Factory, worker: str) -> None:
+            while rows := await claim(factory, now, worker=worker, limit=3):
+                claimed[worker].extend(r.id for r in rows if r.id is not None)
+                await asyncio.sleep(0)
+
+        await asyncio.gather(drain(factory_a, "a"), drain(factory_b, "b"))
+        everything = [*ids_a, *ids_b, *claimed["a"], *claimed["b"]]
+        assert sorted(everything) == sorted(ids)
+    finally:
+        await engine_a.dispose()
+        await engine_b.dispose()
