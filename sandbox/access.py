@@ -110,8 +110,13 @@ def resolve_thread(
             if topic is None:
                 raise bad_request("message thread not found")
         if topic is not None and topic.is_closed:
+            # As in Telegram: only admins who manage topics and the topic's creator post there.
             bypass = world.config.closed_topic_admin_bypass and (
-                sender_member is not None and sender_member.right("can_manage_topics")
+                sender_member is not None
+                and (
+                    sender_member.right("can_manage_topics")
+                    or topic.creator_id == sender_member.user_id
+                )
             )
             if not bypass:
                 raise bad_request("TOPIC_CLOSED")

@@ -6,6 +6,7 @@ import pytest
 from aiogram.exceptions import TelegramBadRequest
 
 from sandbox.client import SandboxError
+from sandbox.server import SandboxServer
 from tests.sandbox.conftest import TOKEN, World
 
 
@@ -82,3 +83,15 @@ async def test_user_messages_in_topics_reach_the_bot(world: World) -> None:
     assert message and message.text == "현장 도착"
     assert message.message_thread_id == topic["message_thread_id"] and message.is_topic_message
     assert message.chat.is_forum
+
+
+async def test_topic_creator_posts_in_its_closed_topic_unless_strict(
+    world: World, sandbox: SandboxServer
+) -> None:
+    group = world.staff["id"]
+    topic = await world.bot.create_forum_topic(group, "종결된 사건")
+    await world.bot.close_forum_topic(group, topic.message_thread_id)
+    await world.bot.send_message(group, "종결 메모", message_thread_id=topic.message_thread_id)
+    sandbox.config.closed_topic_admin_bypass = False
+    with pytest.raises(TelegramBadRequest, match="TOPIC_CLOSED"):
+        await world.bot.send_message(group, "x", message_thread_id=topic.message_thread_id)
