@@ -49,6 +49,7 @@ __all__ = [
     "ko_form",
     "loose_korean",
     "normalize",
+    "stem",
     "urgent_signals",
 ]
 
@@ -64,6 +65,15 @@ ABSORB_SHARE = 0.75  # share of an absorbed scenario's score given to the absorb
 ABSORB_MIN = 2.0  # the absorbing scenario needs this much evidence of its own
 GAP_KO = 8  # characters allowed between the parts of a Korean "a*b" keyword (spaceless)
 GAP_EN = 24  # characters allowed between the parts of an English "a*b" keyword
+SHORT_WORD = 4  # English keywords this short match only as a word or its inflection
+_INFLECTIONS = frozenset({"s", "es", "ed", "d", "ing", "y", "ies", "er", "ers"})
+LOOSE_SHARE = 0.6  # weight share of an English phrase whose words appear out of order/apart
+LOOSE_WINDOW = 8  # tokens within which those words must appear
+_STOPWORDS = frozenset(
+    "a an the is are was were be been being am i im my me we our you your he she his her him "
+    "they them their it its this that there here to of in on at by for from with and or up out "
+    "into off so very too all just now".split()
+)
 
 _HANGUL_BASE = 0xAC00
 _HANGUL_LAST = 0xD7A3
@@ -78,6 +88,7 @@ _FINAL_CLASS = (
 _MEDIAL_CLASS = (0, 5, 2, 7, 4, 5, 6, 7, 8, 9, 15, 15, 12, 13, 14, 15, 16, 17, 18, 19, 20)
 _NON_WORD = re.compile(r"[^0-9a-z\uac00-\ud7a3]+")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_SCRIPT_CHANGE = re.compile(r"(?<=[a-z])(?=[\uac00-\ud7a3])|(?<=[\uac00-\ud7a3])(?=[a-z])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +143,8 @@ def loose_korean(text: str) -> str:
 
 def normalize(text: str) -> list[str]:
     """Return the lowercase word tokens of `text` (NFKC, punctuation and jamo removed)."""
-    return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).lower()).split()
+    text = _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).lower())
+    return _SCRIPT_CHANGE.sub(" ", text).split()
 
 
 def detect_lang(text: str) -> str:
@@ -148,6 +160,7 @@ class _Pattern:
     word_start: bool
     whole_word: bool
     parts: tuple[str, ...] = ()  # for "a*b" gap patterns: the normalised parts
+    short_word: bool = False  # a short English word: only itself or an inflection ("kit(s)")
 
 
 def _find_gapped(text: str, parts: tuple[str, ...], gap: int) -> tuple[int, int] | None:
@@ -188,6 +201,22 @@ def _unmasked(text: str, friends: list[_Hit]) -> str:
     return "".join(chars).replace(" ", "")
 
 
+def stem(word: str) -> str:
+    """Return a light English stem ("pouring" -> "pour", "waves" -> "wave")."""
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+@dataclass(frozen=True, slots=True)
+class _Loose:
+    stems: tuple[str, ...]
+    target: int
+    weight: float
+    key: str
+
+
 def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
@@ -196,10 +225,10 @@ class _Matcher:
     """Finds every occurrence of a set of patterns in a Korean or English text."""
 
     def __init__(self, patterns: Iterable[_Pattern]) -> None:
-        self.by_first: dict[str, list[_Pattern]] = defaultdict(list)
+        self.by_prefix: dict[str, list[_Pattern]] = defaultdict(list)
         for p in patterns:
             if p.text:
-                self.by_first[p.text[0]].append(p)
+                self.by_prefix[p.text[:2]].append(p)
 
     def find(
         self, text: str, starts: Sequence[int] | None, word_starts: frozenset[int]
@@ -207,20 +236,27 @@ class _Matcher:
         """Return the hits; `starts` limits candidate positions (None: every position)."""
         hits: list[_Hit] = []
         positions = range(len(text)) if starts is None else starts
-        by_first = self.by_first
+        by_prefix = self.by_prefix
+        size = len(text)
         for i in positions:
-            candidates = by_first.get(text[i])
-            if not candidates:
-                continue
-            for p in candidates:
-                if not text.startswith(p.text, i):
+            for key in (text[i : i + 2], text[i]):
+                candidates = by_prefix.get(key)
+                if not candidates:
                     continue
-                if p.word_start and i not in word_starts:
-                    continue
-                end = i + len(p.text)
-                if p.whole_word and end < len(text) and text[end] != " ":
-                    continue
-                hits.append(_Hit(i, end, p.target, p.weight, p.text))
+                for p in candidates:
+                    if not text.startswith(p.text, i):
+                        continue
+                    if p.word_start and i not in word_starts:
+                        continue
+                    end = i + len(p.text)
+                    if p.whole_word and end < size and text[end] != " ":
+                        continue
+                    if p.short_word and end < size and text[end] != " ":
+                        tail = text[end:].split(" ", 1)[0]
+                        if tail not in _INFLECTIONS:
+                            continue
+                        end += len(tail)
+                    hits.append(_Hit(i, end, p.target, p.weight, p.text))
         return hits
 
 
@@ -270,6 +306,16 @@ class Classifier:
                 (ko if kw.lang == "ko" else en).append(pattern)
         for p in en + self._gap_en:
             self.vocab.update(w for w in p.text.split() if len(w) >= 4)
+        self._loose_by_stem: dict[str, list[_Loose]] = defaultdict(list)
+        for p in en:
+            if p.target < 0 or p.whole_word:
+                continue
+            stems = tuple(dict.fromkeys(stem(w) for w in p.text.split() if w not in _STOPWORDS))
+            if len(stems) >= 2 and all(len(x) >= 3 for x in stems):
+                loose = _Loose(stems, p.target, p.weight * LOOSE_SHARE, "~" + p.text)
+                for x in stems:
+                    self._loose_by_stem[x].append(loose)
+        self._stem_lengths = sorted({len(x) for x in self._loose_by_stem})
         self._absorbs = {
             index: tuple(catalog.slugs.index(a) for a in s.absorbs if a in catalog)
             for index, s in enumerate(scenarios)
@@ -335,19 +381,22 @@ class Classifier:
         if "*" in kw.text:
             parts = tuple(p for p in (form(x) for x in kw.text.split("*")) if p)
             return _Pattern(" ".join(parts), target, kw.weight, False, False, parts)
-        return _Pattern(form(kw.text), target, kw.weight, kw.word_start, kw.whole_word)
+        text = form(kw.text)
+        short = kw.lang == "en" and " " not in text and len(text) <= SHORT_WORD
+        return _Pattern(text, target, kw.weight, kw.word_start, kw.whole_word, (), short)
 
     # -- text preparation ------------------------------------------------------------------
 
     def _correct(self, token: str) -> str:
         """Return the vocabulary word one edit away from an unknown English token, if unique."""
-        if len(token) < 5 or not token.isascii() or token in self.vocab:
+        if len(token) < 6 or not token.isascii() or token in self.vocab:
             return token
         if any(token[:k] in self.vocab for k in range(4, len(token))):
             return token
         candidates: set[str] = set(self._delete_index.get(token, ()))
         for d in _deletes(token):
             candidates |= self._delete_index.get(d, set())
+        candidates = {c for c in candidates if c[0] == token[0]}
         if len(candidates) == 1:
             return next(iter(candidates))
         return token
@@ -397,6 +446,30 @@ class Classifier:
                 hits.append(_Hit(span[0], span[1], p.target, p.weight, p.text))
         return hits
 
+    def _loose_hits(self, en_text: str, en_starts: list[int], friends: list[_Hit]) -> list[_Hit]:
+        """Match English phrases whose content words appear near each other in any order."""
+        tokens = en_text.split(" ")
+        seen: dict[_Loose, dict[str, list[int]]] = {}
+        for i, token in enumerate(tokens):
+            for k in self._stem_lengths:
+                if k > len(token):
+                    break
+                for loose in self._loose_by_stem.get(token[:k], ()):
+                    seen.setdefault(loose, {}).setdefault(token[:k], []).append(i)
+        hits = []
+        for loose, where in seen.items():
+            if len(where) < len(loose.stems):
+                continue
+            first = min(min(v) for v in where.values())
+            last = max(min(v) for v in where.values())
+            if last - first >= LOOSE_WINDOW:
+                continue
+            start = en_starts[first]
+            end = en_starts[last] + len(tokens[last])
+            if not any(f.start <= start < f.end for f in friends):
+                hits.append(_Hit(start, end, loose.target, loose.weight, loose.key))
+        return hits
+
     @staticmethod
     def _cluster_scores(hits: list[_Hit]) -> dict[int, float]:
         """Sum per scenario, counting overlapping hits of one scenario once (their maximum)."""
@@ -418,7 +491,10 @@ class Classifier:
 
     def scores(self, text: str) -> dict[int, float]:
         """Return the raw score of every scenario that matched `text` (index -> score)."""
-        ko_text, ko_starts, en_text, en_starts = self._prepare(text)
+        return self._scores(self._prepare(text))
+
+    def _scores(self, prepared: tuple[str, frozenset[int], str, list[int]]) -> dict[int, float]:
+        ko_text, ko_starts, en_text, en_starts = prepared
         ko_hits = self._ko.find(ko_text, None, ko_starts)
         en_hits = self._en.find(en_text, en_starts, frozenset(en_starts))
         ko_hits += self._gapped(self._gap_friends["ko"], ko_text, [], GAP_KO)
@@ -426,7 +502,11 @@ class Classifier:
         ko_friends = [h for h in ko_hits if h.target == -1]
         en_friends = [h for h in en_hits if h.target == -1]
         ko_hits = self._resolve(ko_hits) + self._gapped(self._gap_ko, ko_text, ko_friends, GAP_KO)
-        en_hits = self._resolve(en_hits) + self._gapped(self._gap_en, en_text, en_friends, GAP_EN)
+        en_hits = (
+            self._resolve(en_hits)
+            + self._gapped(self._gap_en, en_text, en_friends, GAP_EN)
+            + self._loose_hits(en_text, en_starts, en_friends)
+        )
         scores: dict[int, float] = defaultdict(float)
         for part in (self._cluster_scores(ko_hits), self._cluster_scores(en_hits)):
             for index, value in part.items():
@@ -440,6 +520,10 @@ class Classifier:
         for index, absorbed in self._absorbs.items():
             if base.get(index, 0.0) >= ABSORB_MIN:
                 scores[index] += ABSORB_SHARE * sum(base.get(a, 0.0) for a in absorbed)
+        ranked = sorted(scores.values(), reverse=True)[: TOP_N + 1]
+        tied = len(ranked) != len(set(ranked))
+        if scores and not tied:
+            return dict(scores)
         similarity = self._similarity(
             _unmasked(ko_text, ko_friends) + _unmasked(en_text, en_friends)
         )
@@ -461,7 +545,8 @@ class Classifier:
 
     def classify(self, text: str, lang: str | None = None) -> Classification:
         """Rank the scenarios for `text`; `lang` ("ko"/"en") is recorded, detected if None."""
-        scores = self.scores(text)
+        prepared = self._prepare(text)
+        scores = self._scores(prepared)
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_N]
         denominator = math.exp(BASELINE / TEMPERATURE) + sum(
             math.exp(s / TEMPERATURE) for s in scores.values()
@@ -485,12 +570,15 @@ class Classifier:
             matches=matches,
             confident=confident,
             lang=lang or detect_lang(text),
-            urgent=tuple(self.urgent_signals(text)),
+            urgent=tuple(self._urgent(prepared)),
         )
 
     def urgent_signals(self, text: str) -> list[str]:
         """Return the names of the urgent signals in `text` (catalogue order, no duplicates)."""
-        ko_text, ko_starts, en_text, en_starts = self._prepare(text)
+        return self._urgent(self._prepare(text))
+
+    def _urgent(self, prepared: tuple[str, frozenset[int], str, list[int]]) -> list[str]:
+        ko_text, ko_starts, en_text, en_starts = prepared
         found: set[int] = set()
         for hits in (
             self._sig_ko.find(ko_text, None, ko_starts),

@@ -11,6 +11,7 @@ from manuals.evaluate import evaluate, figures, read_labelled, report
 HERE = Path(__file__).parent
 LABELLED = HERE / "labelled_messages.tsv"
 HELDOUT = HERE / "labelled_heldout.tsv"
+HELDOUT2 = HERE / "labelled_heldout2.tsv"
 FALSE_FRIENDS = HERE / "false_friends.tsv"
 
 
@@ -36,11 +37,21 @@ def test_top1_and_top3_accuracy() -> None:
 
 
 def test_heldout_accuracy() -> None:
+    # The first held-out round was looked at once its figures were recorded (see README).
     outcomes = evaluate(read_labelled(HELDOUT))
     print("\n" + report(outcomes))
     f = figures(outcomes)
+    assert f.top1 >= 0.90
+    assert f.top3 >= 0.98
+
+
+def test_second_heldout_accuracy() -> None:
+    # Never used for tuning: a floor against regressions, not a target.
+    outcomes = evaluate(read_labelled(HELDOUT2))
+    print("\n" + report(outcomes))
+    f = figures(outcomes)
     assert f.top1 >= 0.80
-    assert f.top3 >= 0.85
+    assert f.top3 >= 0.90
 
 
 def test_false_friends_are_not_confident_hits() -> None:
