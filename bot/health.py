@@ -48,8 +48,11 @@ def database_check(session_factory: async_sessionmaker[Any], *, within: float = 
 
 
 def task_running(name: str) -> bool:
-    """Whether an asyncio task of this name is alive on the running loop."""
-    return any(task.get_name() == name and not task.done() for task in asyncio.all_tasks())
+    """Whether an asyncio task named ``name`` (or ``name:<suffix>``) is alive on this loop."""
+    return any(
+        not task.done() and (task.get_name() == name or task.get_name().startswith(f"{name}:"))
+        for task in asyncio.all_tasks()
+    )
 
 
 def task_check(name: str) -> Check:

@@ -4,25 +4,29 @@ Usage::
 
     metrics = create_metrics()
     dispatcher["metrics"] = metrics            # the metrics middleware finds it there
-    sender.observer = metrics                  # sends by result and 429s (see SendObserver)
+    metrics.watch_sender(sender)               # sends by result and 429s, read at scrape
     await metrics.refresh(session_factory)     # at scrape: outbox depth/age, open incidents
     body = metrics.render()
 
 Names: ``jikimi_updates_total{type}``, ``jikimi_handler_seconds{type}``,
-``jikimi_handler_errors_total{type}``, ``jikimi_sends_total{kind,result}``,
-``jikimi_telegram_429_total``, ``jikimi_outbox_depth{status}``,
-``jikimi_outbox_oldest_age_seconds``, ``jikimi_open_incidents{status,priority}``.
+``jikimi_handler_errors_total{type}``, ``jikimi_sends_total{result}`` (sent, failed,
+unreachable, retried, rate_limited), ``jikimi_telegram_429_total``,
+``jikimi_outbox_depth{status}``, ``jikimi_outbox_oldest_age_seconds``,
+``jikimi_open_incidents{status,priority}``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
+from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from storage.metrics_queries import open_incident_counts
@@ -34,14 +38,47 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 HANDLER_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
-class SendObserver(Protocol):
-    """What the outbound sender reports about every delivery attempt."""
+SEND_RESULTS = ("sent", "failed", "unreachable", "retried", "rate_limited")
 
-    def on_send(self, kind: str, result: str) -> None:
-        """Count one attempt of an outbox ``kind`` ending in ``result`` (sent, retry, failed...)."""
 
-    def on_rate_limited(self, retry_after: float) -> None:
-        """Count one 429 answer from the Bot API."""
+class SenderStats(Protocol):
+    """The counters ``bot.sender.Sender.stats`` keeps (one per delivery outcome)."""
+
+    sent: int
+    failed: int
+    unreachable: int
+    retried: int
+    rate_limited: int
+
+
+class HasStats(Protocol):
+    """A sender exposing :class:`SenderStats` as ``stats``."""
+
+    @property
+    def stats(self) -> SenderStats:
+        """The sender's counters."""
+
+
+class SenderCollector(Collector):
+    """Exposes a sender's own counters at scrape time (the sender needs no metrics code)."""
+
+    def __init__(self, sender: HasStats):
+        self._sender = sender
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield ``jikimi_sends_total{result}`` and ``jikimi_telegram_429_total``."""
+        stats = self._sender.stats
+        sends = CounterMetricFamily(
+            "jikimi_sends", "Outbox delivery outcomes, by result.", labels=["result"]
+        )
+        for result in SEND_RESULTS:
+            sends.add_metric([result], float(getattr(stats, result, 0)))
+        yield sends
+        yield CounterMetricFamily(
+            "jikimi_telegram_429",
+            "Bot API answers 429 Too Many Requests.",
+            value=float(getattr(stats, "rate_limited", 0)),
+        )
 
 
 @dataclass
@@ -52,8 +89,6 @@ class Metrics:
     updates: Counter
     handler_seconds: Histogram
     handler_errors: Counter
-    sends: Counter
-    rate_limited: Counter
     outbox_depth: Gauge
     outbox_age: Gauge
     open_incidents: Gauge
@@ -66,13 +101,9 @@ class Metrics:
         if failed:
             self.handler_errors.labels(type=update_type).inc()
 
-    def on_send(self, kind: str, result: str) -> None:
-        """Count one delivery attempt by outbox kind and result."""
-        self.sends.labels(kind=kind, result=result).inc()
-
-    def on_rate_limited(self, retry_after: float) -> None:
-        """Count one 429 answer from the Bot API."""
-        self.rate_limited.inc()
+    def watch_sender(self, sender: HasStats) -> None:
+        """Expose the sender's counters (sends by result, 429s) in this registry."""
+        self.registry.register(SenderCollector(sender))
 
     async def refresh(
         self, session_factory: async_sessionmaker[Any], *, now: datetime | None = None
@@ -118,15 +149,6 @@ def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
             "Updates whose handling raised, by type.",
             ["type"],
             registry=registry,
-        ),
-        sends=Counter(
-            "jikimi_sends",
-            "Outbox delivery attempts, by kind and result.",
-            ["kind", "result"],
-            registry=registry,
-        ),
-        rate_limited=Counter(
-            "jikimi_telegram_429", "Bot API answers 429 Too Many Requests.", registry=registry
         ),
         outbox_depth=Gauge(
             "jikimi_outbox_depth",

@@ -90,15 +90,6 @@ def build_webhook_app(
     return app
 
 
-def attach_send_observer(runtime: Runtime, metrics: Metrics) -> bool:
-    """Let the sender report sends and 429s to ``metrics``; False if this sender cannot."""
-    if hasattr(runtime.sender, "observer"):
-        runtime.sender.observer = metrics
-        return True
-    log.warning("the sender has no observer hook: sends and 429s are not counted")
-    return False
-
-
 async def serve_webhook(
     runtime: Runtime, *, stop: asyncio.Event | None = None, handle_signals: bool = True
 ) -> None:
@@ -109,7 +100,7 @@ async def serve_webhook(
         raise ValueError("no webhook URL: pass --webhook URL or set JIKIMI_TELEGRAM__WEBHOOK_URL")
     secret = webhook_secret(settings)
     metrics = create_metrics()
-    attach_send_observer(runtime, metrics)
+    metrics.watch_sender(runtime.sender)
     app = build_webhook_app(runtime, secret=secret, path=webhook_path(url), metrics=metrics)
     stop = stop or asyncio.Event()
     if handle_signals:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -39,14 +40,38 @@ def _update(update_id: int) -> Update:
     return Update(update_id=update_id, message=message)
 
 
-def test_each_worker_has_its_own_registry() -> None:
-    """Two metric sets coexist (nothing is registered globally at import time)."""
+@dataclass
+class FakeStats:
+    """The counters a sender keeps."""
+
+    sent: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    retried: int = 0
+    rate_limited: int = 0
+
+
+@dataclass
+class FakeSender:
+    """Anything with ``stats`` can be watched."""
+
+    stats: FakeStats
+
+
+def test_each_worker_has_its_own_registry_and_reads_its_sender() -> None:
+    """Two metric sets coexist; each shows its own sender's counters at scrape time."""
     first, second = create_metrics(), create_metrics()
-    first.on_send("text", "sent")
-    assert _samples(first.render())[("jikimi_sends_total", (("kind", "text"), ("result", "sent")))]
-    assert ("jikimi_sends_total", (("kind", "text"), ("result", "sent"))) not in _samples(
-        second.render()
-    )
+    sender = FakeSender(FakeStats())
+    first.watch_sender(sender)
+    sender.stats.sent = 7
+    sender.stats.rate_limited = 2
+    samples = _samples(first.render())
+    assert samples[("jikimi_sends_total", (("result", "sent"),))] == 7
+    assert samples[("jikimi_sends_total", (("result", "rate_limited"),))] == 2
+    assert samples[("jikimi_telegram_429_total", ())] == 2
+    sender.stats.sent = 9
+    assert _samples(first.render())[("jikimi_sends_total", (("result", "sent"),))] == 9
+    assert ("jikimi_sends_total", (("result", "sent"),)) not in _samples(second.render())
 
 
 async def test_middleware_counts_updates_and_errors_by_type() -> None:
