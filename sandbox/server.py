@@ -158,6 +158,10 @@ class SandboxServer:
             result = await handler(self._call(bot, name, params))
         except ApiError as exc:
             return web.json_response(exc.to_json(), status=exc.code)
+        except Exception:  # a sandbox bug must look like a Telegram 500, and be logged
+            log.exception("sandbox failed on %s", name)
+            error = server_error(500)
+            return web.json_response(error.to_json(), status=500)
         return web.json_response({"ok": True, "result": result})
 
     async def _inject_faults(self, name: str) -> None:

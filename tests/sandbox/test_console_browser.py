@@ -53,7 +53,7 @@ def _install_chromium() -> str:
     if os.geteuid() != 0:
         return "chromium is not installed and the tests are not running as root"
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    command = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
+    command = ["apt-get", "install", "-y", "chromium"]
     try:
         done = subprocess.run(command, env=env, capture_output=True, timeout=900, check=False)
         if done.returncode != 0:

@@ -123,3 +123,21 @@ async def test_unknown_method_and_token(sandbox: SandboxServer, world: World) ->
             assert (await response.json())["description"] == "Unauthorized"
         async with http.post(f"{sandbox.url}/bot{TOKEN}/GETME") as response:
             assert (await response.json())["ok"] is True
+
+
+async def test_a_sandbox_bug_answers_like_a_telegram_500(
+    sandbox: SandboxServer, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sandbox.methods import registry
+
+    async def broken(call: registry.Call) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(registry.METHODS, "getme", broken)
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{sandbox.url}/bot{TOKEN}/getMe") as response,
+    ):
+        assert response.status == 500
+        body = await response.json()
+    assert body == {"ok": False, "error_code": 500, "description": "Internal Server Error"}
