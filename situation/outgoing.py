@@ -105,11 +105,11 @@ class Outgoing:
         if buttons:
             payload["buttons"] = buttons
         elif keyboard is not None:
-            payload["keyboard"] = keyboard
+            payload["reply_keyboard"] = keyboard
             if keyboard.get("remove"):
                 self._remove_keyboard = False
         elif self._remove_keyboard:
-            payload["keyboard"] = REMOVE_KEYBOARD
+            payload["reply_keyboard"] = REMOVE_KEYBOARD
             self._remove_keyboard = False
         await enqueue(
             session=self.session,

@@ -97,8 +97,8 @@ async def test_korean_fire_report_with_photo_and_location(steps: Steps, media_di
     assert any("불이야" in text for text in sent)  # page 1 of the fire manual
     manual = next(row for row in rows if "불이야" in row.get("text", ""))
     assert manual["buttons"][0][0]["data"] == "cmp:fire:1:ko"
-    where = next(row for row in rows if "keyboard" in row and row["keyboard"].get("keyboard"))
-    assert where["keyboard"]["keyboard"][0][0]["request_location"] is True
+    where = next(row for row in rows if row.get("reply_keyboard", {}).get("keyboard"))
+    assert where["reply_keyboard"]["keyboard"][0][0]["request_location"] is True
     assert any("중구" in text for text in sent)  # location received, with its district
     assert {row["priority"] for row in rows} == {0}
 
@@ -254,9 +254,7 @@ async def test_skip_files_the_report(steps: Steps) -> None:
     (report,) = await reports_of(steps, user)
     assert report.status == "filed" and report.what_skipped and report.incident_id is not None
     rows = await steps.outbox(user)
-    assert rows[-1].get("keyboard") == {"remove": True} or any(
-        row.get("keyboard") == {"remove": True} for row in rows
-    )
+    assert any(row.get("reply_keyboard") == {"remove": True} for row in rows)
 
 
 async def test_unsure_classification_offers_three_choices(steps: Steps) -> None:
