@@ -60,6 +60,7 @@ CONFIDENT_PROBABILITY = 0.55
 CONFIDENT_SCORE = 2.0
 NGRAM_TIEBREAK = 0.01  # weight of the bigram similarity when keywords matched
 NGRAM_FALLBACK = 1.2  # the highest score bigram similarity alone can give
+NGRAM_MIN = 4.0  # below this similarity the fallback says nothing
 TOP_N = 3
 ABSORB_SHARE = 0.75  # share of an absorbed scenario's score given to the absorbing one
 ABSORB_MIN = 2.0  # the absorbing scenario needs this much evidence of its own
@@ -242,8 +243,11 @@ class _Hit:
 
 
 def _masked(hit: _Hit, friends: list[_Hit]) -> bool:
-    """True when a hit starts inside a false friend ("사랑에빠|졌" hides "빠졌")."""
-    return any(f.start <= hit.start < f.end for f in friends)
+    """True when a hit starts inside a false friend it does not cover ("사랑에빠|졌")."""
+    return any(
+        f.start <= hit.start < f.end and not (hit.start <= f.start and f.end < hit.end)
+        for f in friends
+    )
 
 
 def _unmasked(text: str, friends: list[_Hit]) -> str:
@@ -585,6 +589,8 @@ class Classifier:
                 scores[index] += NGRAM_TIEBREAK * similarity.get(index, 0.0)
         elif similarity and not (ko_friends or en_friends):
             top = max(similarity.values())
+            if top < NGRAM_MIN:
+                return {}
             for index, value in similarity.items():
                 scores[index] = NGRAM_FALLBACK * value / top * min(1.0, top / 6.0)
         return dict(scores)

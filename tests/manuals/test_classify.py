@@ -129,3 +129,42 @@ def test_no_urgent_signals_in_false_friends(text: str) -> None:
 
 def test_classification_carries_urgent_signals() -> None:
     assert "trapped" in classify("엘베에 갇혔어요").urgent
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("숨을안셔요", "not_breathing"),
+        ("불러도 대답이 없어요", "unconscious"),
+        ("칼 들고 있어요", "violence"),
+        ("연기남", "smoke"),
+        ("의식이 업써요", "unconscious"),
+    ],
+)
+def test_urgent_signals_in_chat_spelling(text: str, signal: str) -> None:
+    assert signal in urgent_signals(text)
+
+
+def test_false_friend_does_not_hide_a_longer_keyword() -> None:
+    # "불러" (call) is a false friend for fire, but "불러도 대답이 없어요" is unresponsive.
+    assert classify("불러도 대답이 없어요").top is not None
+    assert classify("불러도 대답이 없어요").slugs[0] == "cpr"
+
+
+def test_mixed_script_tokens_are_split() -> None:
+    assert normalize("fire났어요") == ["fire", "났어요"]
+    assert classify("fire났어요 빨리").slugs[0] == "fire"
+
+
+def test_short_english_words_do_not_match_inside_longer_ones() -> None:
+    assert "emergency_supplies" not in classify("smoke from the kitchen").slugs[:1]
+
+
+def test_gap_keywords_and_absorbing_scenarios() -> None:
+    assert classify("아빠가 엄마를 때리고 있어요").slugs[0] == "domestic_violence"
+    assert classify("한강 유람선에서 불났어요").slugs[0] == "ferry"
+
+
+def test_unrelated_text_gives_no_confident_answer() -> None:
+    for text in ("오늘 날씨 좋네요", "도와주세요", "hello", "ㅋㅋㅋㅋ"):
+        assert not classify(text).confident
