@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from sandbox.errors import ApiError, bad_request
+from sandbox.markdown import parse_markdown, parse_markdown_v2
 
 SIMPLE_TAGS = {
     "b": "bold",
@@ -272,11 +273,16 @@ def _sort(entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def format_text(
     text: str, parse_mode: str | None, entities: list[dict[str, Any]] | None = None
 ) -> tuple[str, list[dict[str, Any]]]:
-    """Parse ``text`` per ``parse_mode`` (HTML or none) and return (text, entities)."""
-    if parse_mode:
-        if parse_mode.lower() != "html":
-            raise bad_request(f"unsupported parse_mode {parse_mode!r} (the sandbox speaks HTML)")
+    """Parse ``text`` per ``parse_mode`` (HTML, MarkdownV2, Markdown or none)."""
+    mode = (parse_mode or "").lower()
+    if mode == "html":
         plain, parsed = _Parser(text).parse()
+    elif mode == "markdownv2":
+        plain, parsed = parse_markdown_v2(text)
+    elif mode == "markdown":
+        plain, parsed = parse_markdown(text)
+    elif mode:
+        raise bad_request("unsupported parse_mode")
     else:
         plain, parsed = text, list(entities or [])
     plain, parsed = _strip(plain, parsed)
