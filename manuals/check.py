@@ -16,10 +16,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import TemplateError
+from jinja2 import TemplateError, nodes
 
 from manuals.catalog import CAP_CATEGORIES, CATEGORIES, KINDS, LANGS, Catalog, load_catalog
-from manuals.classify import en_form, ko_form
+from manuals.classify import Classifier, en_form, ko_form
 from manuals.render import (
     FIRST_SCREEN_TARGET,
     HANDBOOK,
@@ -33,7 +33,11 @@ from manuals.render import (
 MIN_SCENARIOS = 60
 FIRST_SCREEN_MAX = FIRST_SCREEN_TARGET  # what a phone shows without scrolling
 NOW_BLOCK_MAX = 450
+NOW_LINE_MAX = 90
 NOW_LINES = (3, 5)
+BLOCK_MAX = {"before": 900, "during": 900, "after": 900, "steps": 1200}
+BULLET_BLOCKS = ("now", "before", "during", "after", "notes")
+_STEP = re.compile(r"^\d+\. ")
 REQUIRED_BLOCKS = {"hazard": ("now", "before", "during", "after"), "procedure": ("now", "steps")}
 HANDBOOK_MIN_BLOCKS = 3
 ALLOWED_TAGS = frozenset({"b", "i", "u", "s", "code", "pre", "a"})
@@ -111,6 +115,52 @@ def _keywords(catalog: Catalog) -> list[Problem]:
     ]
 
 
+def _names(catalog: Catalog) -> list[Problem]:
+    """Every scenario's own name, in both languages, must classify to that scenario."""
+    classifier = Classifier(catalog)
+    problems = []
+    for s in catalog:
+        for lang in LANGS:
+            top = classifier.classify(s.name(lang), lang).top
+            if top is None or top.slug != s.slug:
+                got = top.slug if top else "nothing"
+                problems.append(Problem(f"its name classifies as {got}", s.slug, lang))
+    return problems
+
+
+def _format(blocks: dict[str, str], slug: str, lang: str) -> list[Problem]:
+    """The template format of the shared spec: bullets, numbered steps, line and block sizes."""
+    problems = []
+    for block, text in blocks.items():
+        lines = [line for line in text.split("\n") if line.strip()]
+        if block in BULLET_BLOCKS and any(not line.startswith("• ") for line in lines):
+            problems.append(
+                Problem(f"block {block!r} has a line not starting with '• '", slug, lang)
+            )
+        if block == "steps" and any(not _STEP.match(line) for line in lines):
+            problems.append(Problem("block 'steps' has a line not numbered '1. '", slug, lang))
+        if block == "now" and any(len(line) > NOW_LINE_MAX for line in lines):
+            problems.append(Problem(f"a 'now' line is over {NOW_LINE_MAX} characters", slug, lang))
+        limit = BLOCK_MAX.get(block)
+        if limit and len(text) > limit:
+            problems.append(
+                Problem(f"block {block!r} is {len(text)} characters (> {limit})", slug, lang)
+            )
+    return problems
+
+
+def _outside_blocks(renderer: ManualRenderer, lang: str, name: str) -> bool:
+    """True when the template has text outside its blocks (only comments may be there)."""
+    assert renderer.env.loader is not None
+    source = renderer.env.loader.get_source(renderer.env, f"{lang}/{name}.j2")[0]
+    for node in renderer.env.parse(source).body:
+        if isinstance(node, nodes.Output):
+            for child in node.nodes:
+                if not (isinstance(child, nodes.TemplateData) and not child.data.strip()):
+                    return True
+    return False
+
+
 def _tags(text: str) -> set[str]:
     return {m.group(1).lower() for m in _TAG.finditer(text)}
 
@@ -133,6 +183,9 @@ def _templates(catalog: Catalog, renderer: ManualRenderer, templates_dir: Path) 
             except (TemplateError, ValueError, KeyError) as exc:
                 problems.append(Problem(f"does not render: {exc}", s.slug, lang))
                 continue
+            if _outside_blocks(renderer, lang, s.slug):
+                problems.append(Problem("text outside the blocks", s.slug, lang))
+            problems += _format(blocks, s.slug, lang)
             for block in REQUIRED_BLOCKS[s.kind]:
                 if block not in blocks:
                     problems.append(Problem(f"missing block {block!r} ({s.kind})", s.slug, lang))
@@ -202,6 +255,7 @@ def check_catalog(
     return (
         _metadata(catalog)
         + _keywords(catalog)
+        + _names(catalog)
         + _templates(catalog, renderer, templates_dir)
         + _handbook(renderer, templates_dir)
     )

@@ -344,6 +344,14 @@ class ManualRenderer:
                     found.append(scenario)
         return [ListingItem(key=s.slug, label=s.title(lang)) for s in found[:SEARCH_LIMIT]]
 
+    def inline_cards(self, query: str, lang: str, limit: int = SEARCH_LIMIT) -> list[ManualCard]:
+        """Return the cards for an inline query (`@bot 지진`); urgent scenarios when empty."""
+        if query.strip():
+            slugs = [item.key for item in self.search(query, lang)]
+        else:
+            slugs = [s.slug for s in self.catalog if s.urgent]
+        return [self.render_card(slug, lang) for slug in slugs[:limit]]
+
     def search_listing(self, query: str, lang: str) -> Listing:
         """Return the search answer for /manual WORD: a header and the matching scenarios."""
         items = tuple(self.search(query, lang))
@@ -419,6 +427,11 @@ def list_category(category: str, lang: str) -> Listing:
 def search(query: str, lang: str) -> list[ListingItem]:
     """Return the scenarios matching a search word, best first."""
     return get_renderer().search(query, lang)
+
+
+def inline_cards(query: str, lang: str, limit: int = SEARCH_LIMIT) -> list[ManualCard]:
+    """Return the manual cards answering an inline query."""
+    return get_renderer().inline_cards(query, lang, limit)
 
 
 def search_listing(query: str, lang: str) -> Listing:

@@ -72,3 +72,25 @@ def test_ambiguous_keyword_and_bad_metadata(tmp_path: Path, mini_dir: Path) -> N
     assert "alpha: bad related scenario 'nope'" in messages
     assert "alpha: unknown emergency number '999'" in messages
     assert "alpha: urgent scenario without 119 or 112" in messages
+
+
+def test_format_rules(mini_catalog: Catalog, mini_dir: Path) -> None:
+    (mini_dir / "en" / "beta.j2").write_text(
+        "stray text\n{% block now %}• a\n• b\nc{% endblock %}{% block steps %}do it{% endblock %}",
+        "utf-8",
+    )
+    messages = _messages(check_catalog(mini_catalog, mini_dir))
+    assert "beta/en: text outside the blocks" in messages
+    assert "beta/en: block 'now' has a line not starting with '• '" in messages
+    assert "beta/en: block 'steps' has a line not numbered '1. '" in messages
+
+
+def test_name_must_classify_to_its_scenario(tmp_path: Path, mini_dir: Path) -> None:
+    text = (Path(__file__).with_name("conftest.py")).read_text(encoding="utf-8")
+    toml = text.split('MINI_CATALOG = """', 1)[1].split('"""', 1)[0]
+    toml = toml.replace('keywords_en = ["beta aid"]', 'keywords_en = ["alpha|9"]')
+    toml += '\n[shared]\nkeywords = ["alpha"]\n'
+    path = tmp_path / "names.toml"
+    path.write_text(toml, encoding="utf-8")
+    messages = _messages(check_catalog(read_catalog(path), mini_dir))
+    assert "alpha/en: its name classifies as beta" in messages

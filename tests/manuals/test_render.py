@@ -162,3 +162,15 @@ def test_search() -> None:
     assert search_listing("xyzzy", "ko").items == ()
     listing = search_listing("<b>", "en")
     assert "&lt;b&gt;" in listing.text
+
+
+def test_inline_cards() -> None:
+    from manuals.render import inline_cards
+
+    cards = inline_cards("지진", "ko")
+    assert [c.slug for c in cards][:2] == ["earthquake", "tsunami"]
+    assert all(utf16_len(c.text) <= MESSAGE_LIMIT for c in cards)
+    default = inline_cards("", "en", limit=5)
+    assert len(default) == 5
+    assert all(load_catalog().by_slug(c.slug).urgent for c in default)
+    assert inline_cards("xyzzy", "ko") == []
