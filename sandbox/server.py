@@ -87,10 +87,8 @@ class SandboxServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.host, self.config.port)
         await site.start()
-        server = site._server
-        assert server is not None
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else self.config.port
+        addresses = self._runner.addresses
+        self.port = int(addresses[0][1]) if addresses else self.config.port
 
     async def stop(self) -> None:
         """Stop listening, end webhook deliveries and close connections."""
