@@ -138,7 +138,13 @@ class Sender:
         self._task: asyncio.Task[None] | None = None
         self._done = asyncio.Event()
         self._done.set()
+        self._idle = False
         self.stats = _Stats()
+
+    @property
+    def is_idle(self) -> bool:
+        """Whether the sender is waiting for work (nothing claimable, nothing in flight)."""
+        return self._idle and not self._in_flight
 
     async def start(self) -> None:
         """Run the sender in a background task."""
@@ -165,7 +171,11 @@ class Sender:
                 if claimed and len(self._in_flight) < self._max_in_flight:
                     continue
                 timeout = await self._idle_timeout()
-                await self._signal.wait(timeout)
+                self._idle = True
+                try:
+                    await self._signal.wait(timeout)
+                finally:
+                    self._idle = False
         finally:
             if self._in_flight:
                 await asyncio.gather(*self._in_flight.values(), return_exceptions=True)

@@ -17,7 +17,6 @@ the test when ``CI=true`` and the service is missing, and skip it with a reason 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import shutil
 import socket
@@ -35,9 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.engine import create_engine, create_session_factory, is_postgres
 from storage.migrate import upgrade
 
-pytest_plugins = (
-    ["tests.fixtures.sandbox"] if importlib.util.find_spec("tests.fixtures.sandbox") else []
-)
+pytest_plugins = ["tests.fixtures.sandbox"]
 
 POSTGRES_URL = os.environ.get(
     "JIKIMI_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
