@@ -19,7 +19,7 @@ from pathlib import Path
 from jinja2 import TemplateError, nodes
 
 from manuals.catalog import CAP_CATEGORIES, CATEGORIES, KINDS, LANGS, Catalog, load_catalog
-from manuals.classify import Classifier, en_form, ko_form
+from manuals.classify import MAX_SPAN, Classifier, en_form, ko_form
 from manuals.render import (
     FIRST_SCREEN_TARGET,
     HANDBOOK,
@@ -107,7 +107,13 @@ def _keywords(catalog: Catalog) -> list[Problem]:
             form = ko_form(k.text) if k.lang == "ko" else en_form(k.text)
             if not form:
                 return [Problem(f"keyword {k.text!r} is empty once normalised", s.slug, k.lang)]
+            if len(form) > MAX_SPAN and "*" not in k.text:
+                return [Problem(f"keyword {k.text!r} is longer than {MAX_SPAN}", s.slug, k.lang)]
             owners[(k.lang, form)].add(s.slug)
+    for k in catalog.false_friends:
+        form = ko_form(k.text) if k.lang == "ko" else en_form(k.text)
+        if len(form) > MAX_SPAN and "*" not in k.text:
+            return [Problem(f"false friend {k.text!r} is longer than {MAX_SPAN}", None, k.lang)]
     return [
         Problem(f"keyword {form!r} is shared by {', '.join(sorted(slugs))} (add it to [shared])")
         for (_, form), slugs in sorted(owners.items())

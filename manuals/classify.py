@@ -62,6 +62,8 @@ NGRAM_TIEBREAK = 0.01  # weight of the bigram similarity when keywords matched
 NGRAM_FALLBACK = 1.2  # the highest score bigram similarity alone can give
 NGRAM_MIN = 4.0  # below this similarity the fallback says nothing
 TOP_N = 3
+MAX_TEXT = 2000  # only the first characters of a message are classified (keeps it fast)
+MAX_SPAN = 64  # no keyword or false friend is longer than this (normalised characters)
 ABSORB_SHARE = 0.75  # share of an absorbed scenario's score given to the absorbing one
 ABSORB_MIN = 2.0  # the absorbing scenario needs this much evidence of its own
 GAP_KO = 8  # characters allowed between the parts of a Korean "a*b" keyword (spaceless)
@@ -248,6 +250,22 @@ def _masked(hit: _Hit, friends: list[_Hit]) -> bool:
         f.start <= hit.start < f.end and not (hit.start <= f.start and f.end < hit.end)
         for f in friends
     )
+
+
+def _by_start(hits: list[_Hit]) -> dict[int, list[_Hit]]:
+    """Index hits by start position (for the neighbourhood lookups of `_around`)."""
+    index: dict[int, list[_Hit]] = defaultdict(list)
+    for h in hits:
+        index[h.start].append(h)
+    return index
+
+
+def _around(index: dict[int, list[_Hit]], hit: _Hit) -> list[_Hit]:
+    """Return the indexed hits starting at most MAX_SPAN characters before `hit`, up to it."""
+    out: list[_Hit] = []
+    for start in range(max(0, hit.start - MAX_SPAN), hit.start + 1):
+        out += index.get(start, ())
+    return out
 
 
 def _unmasked(text: str, friends: list[_Hit]) -> str:
@@ -459,7 +477,7 @@ class Classifier:
         return token
 
     def _prepare(self, text: str) -> tuple[str, frozenset[int], str, list[int]]:
-        tokens = normalize(text)
+        tokens = normalize(text[:MAX_TEXT])
         ko_text = loose_korean("".join(tokens))
         ko_starts: list[int] = []
         pos = 0
@@ -480,17 +498,15 @@ class Classifier:
     @staticmethod
     def _resolve(hits: list[_Hit]) -> list[_Hit]:
         """Drop hits inside false friends and hits contained in a longer other-scenario hit."""
-        friends = [h for h in hits if h.target == -1]
-        real = [h for h in hits if h.target != -1 and not _masked(h, friends)]
+        friends = _by_start([h for h in hits if h.target == -1])
+        real = [h for h in hits if h.target != -1 and not _masked(h, _around(friends, h))]
+        starts = _by_start(real)
         return [
             h
             for h in real
             if not any(
-                o.target != h.target
-                and o.end - o.start > h.end - h.start
-                and o.start <= h.start
-                and h.end <= o.end
-                for o in real
+                o.target != h.target and o.end - o.start > h.end - h.start and h.end <= o.end
+                for o in _around(starts, h)
             )
         ]
 
@@ -643,11 +659,9 @@ class Classifier:
             self._sig_ko.find(ko_text, None, ko_starts),
             self._sig_en.find(en_text, en_starts, frozenset(en_starts)),
         ):
-            friends = [h for h in hits if h.target == -1]
+            friends = _by_start([h for h in hits if h.target == -1])
             for h in hits:
-                if h.target >= 0 and not any(
-                    f.start <= h.start and h.end <= f.end for f in friends
-                ):
+                if h.target >= 0 and not _masked(h, _around(friends, h)):
                     found.add(h.target)
         return [self.catalog.signals[i].name for i in sorted(found)]
 
