@@ -1,0 +1,284 @@
+"""Two webhook workers behind a reverse proxy on PostgreSQL and Redis, and a SIGKILL mid-burst.
+
+Every report the sandbox delivered is stored exactly once; every reply the workers committed
+reaches the citizen's chat, exactly once (or, for the few rows a killed worker was sending at
+the moment it died, at least once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel import col, func, select
+
+from bot.demo import DemoWorld, build_demo_world
+from sandbox.client import SandboxClient
+from sandbox.config import SandboxConfig
+from sandbox.server import SandboxServer
+from storage.engine import create_engine, create_session_factory
+from storage.migrate import upgrade
+from storage.models.citizens import Citizen
+from storage.models.outbox import UNSETTLED, OutboxMessage, OutboxStatus
+from storage.models.reports import Report
+from tests.conftest import REDIS_URL, require_redis
+from tests.production.cluster import RoundRobinProxy, Worker
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+# Kinds whose delivery puts exactly one new message in the chat.
+ONE_MESSAGE_KINDS = ("text", "photo", "document", "voice", "location", "venue", "copy")
+TEXTS = [
+    "지하차도에 물이 차올라 차가 잠기고 있어요",
+    "골목 배수구가 넘쳐서 도로가 침수됐어요",
+    "강풍에 간판이 떨어질 것 같아요",
+    "Water is flooding the underpass near the station",
+]
+PLACES = [(37.5663, 126.9779), (37.5172, 127.0473), (37.4563, 126.7052)]
+
+
+@dataclass
+class Cluster:
+    """The sandbox, two workers, the proxy and the database they share."""
+
+    sandbox: SandboxServer
+    client: SandboxClient
+    world: DemoWorld
+    proxy: RoundRobinProxy
+    workers: list[Worker]
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[Any]
+    http: aiohttp.ClientSession
+    citizens: list[int] = field(default_factory=list)
+
+    def pending_deliveries(self) -> int:
+        """Updates the sandbox has not delivered to the webhook yet."""
+        return len(self.sandbox.world.bots[self.world.token].updates.pending)
+
+    async def unsettled(self) -> int:
+        """Outbox rows not yet sent (or failed)."""
+        async with self.session_factory() as session:
+            statement = select(func.count()).where(col(OutboxMessage.status).in_(UNSETTLED))
+            return int((await session.exec(statement)).one())
+
+    async def settle(self, within: float = 40.0) -> None:
+        """Wait until every update was delivered and every outbox row settled."""
+        deadline = time.monotonic() + within
+        quiet = 0
+        while time.monotonic() < deadline:
+            busy = self.pending_deliveries() or await self.unsettled()
+            quiet = 0 if busy else quiet + 1
+            if quiet >= 5:
+                return
+            await asyncio.sleep(0.1)
+        raise TimeoutError(
+            f"not settled: {self.pending_deliveries()} undelivered updates, "
+            f"{await self.unsettled()} unsettled outbox rows\n"
+            + "\n".join(worker.tail(15) for worker in self.workers)
+        )
+
+    async def reports_per_citizen(self) -> dict[int, int]:
+        """Stored reports per citizen (Telegram user id)."""
+        async with self.session_factory() as session:
+            rows = await session.exec(
+                select(Citizen.telegram_user_id, func.count(col(Report.id)))
+                .join(Report, col(Report.citizen_id) == col(Citizen.id))
+                .group_by(col(Citizen.telegram_user_id))
+            )
+            return {int(user): int(count) for user, count in rows.all() if user is not None}
+
+    async def rows_to(self, chat_id: int) -> list[OutboxMessage]:
+        """Every outbox row addressed to a chat."""
+        async with self.session_factory() as session:
+            rows = await session.exec(
+                select(OutboxMessage).where(col(OutboxMessage.chat_id) == chat_id)
+            )
+            return list(rows.all())
+
+    def bot_message_ids(self, chat_id: int) -> list[int]:
+        """Ids of every message the bot posted in a private chat (deleted ones included)."""
+        bot = self.sandbox.world.bots[self.world.token]
+        chat = self.sandbox.world.private_chats.get((bot.user.id, chat_id))
+        if chat is None:
+            return []
+        return [m.message_id for m in chat.messages.values() if m.sender_id == bot.user.id]
+
+    async def updates_handled(self, worker: Worker) -> float:
+        """``jikimi_updates_total`` summed over types, read from the worker's /metrics."""
+        async with self.http.get(f"{worker.url}/metrics") as response:
+            body = await response.text()
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in body.splitlines()
+            if line.startswith("jikimi_updates_total{")
+        )
+
+
+@pytest.fixture
+async def cluster(postgres_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
+    """Two webhook workers on a fresh PostgreSQL schema and Redis, behind a proxy."""
+    require_redis()
+    await upgrade(postgres_url)
+    config = SandboxConfig(
+        host="127.0.0.1",
+        port=0,
+        rate_limits=False,
+        first_user_id=random.randrange(10**8, 2 * 10**9),
+        webhook_retry_delays=(0.1, 0.2, 0.5, 1.0),
+    )
+    engine = create_engine(postgres_url)
+    async with (
+        SandboxServer(config) as sandbox,
+        SandboxClient(sandbox.url) as client,
+        aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http,
+    ):
+        world = await build_demo_world(client)
+        proxy = RoundRobinProxy()
+        hook_url = f"{proxy.url}/telegram/webhook"
+        env = {
+            "JIKIMI_DATABASE_URL": postgres_url,
+            "JIKIMI_REDIS_URL": REDIS_URL,
+            "JIKIMI_TELEGRAM__API_BASE": sandbox.url,
+            "JIKIMI_TELEGRAM__TOKEN": world.token,
+            "JIKIMI_STAFF_CHAT_ID": str(world.staff_chat_id),
+            "JIKIMI_EXPERTS_HUB_ID": str(world.experts_hub_id),
+            "JIKIMI_MEDIA_DIR": str(tmp_path / "media"),
+            "JIKIMI_LOG_JSON": "true",
+        }
+        workers = [
+            Worker(name, webhook_url=hook_url, env=env, logs=tmp_path) for name in ("a", "b")
+        ]
+        proxy.route([worker.url for worker in workers])
+        await proxy.start()
+        try:
+            for worker in workers:
+                await worker.start()
+            for worker in workers:
+                await worker.wait_ready(http)
+            yield Cluster(
+                sandbox=sandbox,
+                client=client,
+                world=world,
+                proxy=proxy,
+                workers=workers,
+                engine=engine,
+                session_factory=create_session_factory(engine),
+                http=http,
+            )
+        finally:
+            for worker in workers:
+                await worker.stop()
+            await proxy.stop()
+            await engine.dispose()
+
+
+async def _citizens(cluster: Cluster, count: int) -> list[int]:
+    ids = []
+    for index in range(count):
+        user = await cluster.client.create_user(first_name=f"시민{index}", language_code="ko")
+        ids.append(int(user["id"]))
+    cluster.citizens = ids
+    return ids
+
+
+async def _report(cluster: Cluster, index: int, user: int, *, delay: float) -> None:
+    """One citizen's report: a description, then where it is."""
+    await asyncio.sleep(delay)
+    latitude, longitude = PLACES[index % len(PLACES)]
+    await cluster.client.send_text(user, user, f"{TEXTS[index % len(TEXTS)]} ({index})")
+    await cluster.client.send_location(user, user, latitude + index * 1e-4, longitude)
+
+
+async def _expire_leases_of(cluster: Cluster, worker: Worker) -> int:
+    """Make the dead worker's leases run out now (instead of in two minutes); count them.
+
+    The rows a SIGKILLed worker was sending stay leased to it until the lease ends; another
+    worker then claims them. Moving ``lease_until`` to the past is that wait, shortened.
+    """
+    async with cluster.session_factory() as session, session.begin():
+        result = await session.exec(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.status) == OutboxStatus.SENDING.value,
+                col(OutboxMessage.lease_owner).like(f"%:{worker.pid}"),
+            )
+            .values(lease_until=datetime.now(UTC) - timedelta(seconds=1))
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0))
+
+
+async def _assert_each_report_once_and_replies_delivered(
+    cluster: Cluster, *, allowed_duplicates: int = 0
+) -> None:
+    reports = await cluster.reports_per_citizen()
+    assert {user: reports.get(user, 0) for user in cluster.citizens} == {
+        user: 1 for user in cluster.citizens
+    }
+    duplicates = 0
+    for user in cluster.citizens:
+        rows = await cluster.rows_to(user)
+        assert rows, f"no reply was committed for citizen {user}"
+        assert {row.status for row in rows} == {OutboxStatus.SENT.value}, [
+            (row.id, row.status, row.last_error) for row in rows
+        ]
+        expected = sorted(row.result_message_id for row in rows if row.kind in ONE_MESSAGE_KINDS)
+        shown = cluster.bot_message_ids(user)
+        assert None not in expected
+        assert set(expected) <= set(shown), "a committed reply is missing from the chat"
+        assert len(expected) == len(set(expected))
+        duplicates += len(shown) - len(expected)
+    assert duplicates <= allowed_duplicates
+
+
+async def test_two_workers_behind_a_proxy_store_each_report_once_and_reply_once(
+    cluster: Cluster,
+) -> None:
+    """A burst through the proxy: both workers work, nothing is lost or doubled."""
+    users = await _citizens(cluster, 24)
+    await asyncio.gather(
+        *(_report(cluster, i, user, delay=i * 0.02) for i, user in enumerate(users))
+    )
+    await cluster.settle()
+    await _assert_each_report_once_and_replies_delivered(cluster)
+    handled = [await cluster.updates_handled(worker) for worker in cluster.workers]
+    assert all(count > 0 for count in handled), handled
+    assert all(count > 0 for count in cluster.proxy.forwarded), cluster.proxy.forwarded
+
+
+async def test_sigkill_mid_burst_loses_nothing(cluster: Cluster) -> None:
+    """Kill a worker while the burst is being handled, start it again: nothing is lost."""
+    users = await _citizens(cluster, 30)
+    burst = asyncio.gather(
+        *(_report(cluster, i, user, delay=i * 0.03) for i, user in enumerate(users))
+    )
+    victim = cluster.workers[0]
+    async with asyncio.timeout(20):
+        while True:
+            if await cluster.updates_handled(victim) >= 8:
+                break
+            await asyncio.sleep(0.02)
+    undelivered = cluster.pending_deliveries()
+    assert undelivered > 0, "every update was delivered before the kill: make the burst longer"
+    await victim.kill()
+    in_flight = await _expire_leases_of(cluster, victim)
+    print(f"killed {victim.name} with {undelivered} updates undelivered, {in_flight} rows leased")
+    await asyncio.sleep(0.5)
+    await victim.start()
+    await victim.wait_ready(cluster.http)
+    await burst
+    await cluster.settle(within=45)
+    # A row the dead worker was sending may have reached the chat before it could record
+    # that: another worker sends it again once the lease expires (at least once).
+    await _assert_each_report_once_and_replies_delivered(cluster, allowed_duplicates=in_flight)
+    print(f"proxy forwarded {cluster.proxy.forwarded}, failed {cluster.proxy.failed}")
