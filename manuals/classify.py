@@ -10,20 +10,25 @@ Usage::
     [m.slug for m in result.matches]   # up to three, best first
     urgent_signals("엘베에 갇혔어요")   # ["trapped"]
 
-How it works (pure Python, deterministic, well under a millisecond per message):
+How it works (pure Python, deterministic, well under a millisecond for a typical message; the
+full description and the accuracy figures are in manuals/README.md):
 
-1. Normalise: NFKC, lowercase, punctuation to spaces. Korean text is matched without spaces and
-   in a *loose* form where each Hangul syllable's final consonant is reduced to its sound class
-   and look-alike vowels are merged (ㅆ/ㅅ, ㅐ/ㅔ...), so "불낫어요" meets "불났" and "화제" meets
-   "화재". English words are spell-corrected against the keyword vocabulary (edit distance 1).
+1. Normalise: NFKC, lowercase, punctuation and bare jamo removed, Latin and Hangul runs split.
+   Korean is matched without spaces in a *loose* form where each Hangul syllable's final
+   consonant is reduced to its sound class and look-alike vowels are merged (ㅆ/ㅅ, ㅐ/ㅔ...), so
+   "불낫어요" meets "불났" and "화제" meets "화재". Unknown English words of six letters or more
+   are spell-corrected against the keyword vocabulary (edit distance 1, same first letter).
 2. Match every keyword, synonym and name of the catalogue: Korean as substrings of the spaceless
-   text (optionally only at a word start), English as word prefixes (optionally whole words).
-3. Resolve overlaps: a match inside a false friend ("불편", "물가가", "gas station") is dropped;
-   where matches of two scenarios overlap, the longer one wins ("산불났" beats "불났",
-   "지진해일" beats "지진"). Negative phrases veto their scenario.
-4. Score each scenario by the sum of its matched weights (a character-bigram similarity to the
-   scenario's vocabulary breaks ties and is the fallback when nothing matches) and turn the
-   scores into a softmax-like confidence against a "none of these" baseline.
+   text (optionally only at a word start), English as word prefixes (short words only with an
+   inflection; optionally whole words), "a*b" keywords with a short gap, and English phrases
+   whose (stemmed) content words appear near each other in any order.
+3. Resolve: a match starting inside a false friend ("불편", "물가가", "gas station") is dropped;
+   a match contained in a longer match of another scenario is dropped ("지진해일" hides "지진");
+   overlapping matches of one scenario count once; negative phrases veto their scenario.
+4. Score each scenario by the sum of its matched weights, give a scenario that "absorbs" a
+   generic one part of that one's score (a fire on a ferry is a ferry emergency), break ties with
+   a character-bigram similarity (also the never-confident fallback when nothing matched), and
+   turn the scores into a softmax-like confidence against a "none of these" baseline.
 """
 
 from __future__ import annotations
