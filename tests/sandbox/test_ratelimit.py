@@ -10,6 +10,7 @@ from aiogram.exceptions import TelegramRetryAfter, TelegramServerError
 from sandbox.config import SandboxConfig
 from sandbox.errors import ApiError
 from sandbox.ratelimit import RateLimiter
+from sandbox.server import SandboxServer
 from tests.sandbox.conftest import World
 
 
@@ -74,3 +75,20 @@ async def test_slow_fault_delays_the_answer(world: World) -> None:
     started = loop.time()
     await world.bot.get_me()
     assert loop.time() - started >= 0.3
+
+
+async def test_overall_limit_under_load_over_http(world: World, sandbox: SandboxServer) -> None:
+    users = [await world.client.create_user(first_name=f"시민{i}") for i in range(40)]
+    for user in users:
+        await world.client.start_bot(user["id"])
+    # a lower ceiling than Telegram's 30/s keeps the test independent of the machine's speed
+    sandbox.config.global_per_second = 10
+    await world.client.set_rate_limits(True)
+    results = await asyncio.gather(
+        *(world.bot.send_message(user["id"], "대피하세요") for user in users),
+        return_exceptions=True,
+    )
+    limited = [r for r in results if isinstance(r, TelegramRetryAfter)]
+    assert len(limited) >= 5
+    assert sum(1 for r in results if not isinstance(r, Exception)) >= 10
+    assert all(r.retry_after == 1 for r in limited)
