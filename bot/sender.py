@@ -20,6 +20,7 @@ without retrying; network errors and 5xx are retried with exponential backoff.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -52,7 +53,7 @@ from aiogram.types import (
     ReplyKeyboardRemove,
     ReplyParameters,
 )
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.ratelimit import RateLimiter, chat_kind_of
@@ -61,7 +62,7 @@ from storage import chats
 from storage import outbox as repo
 from storage.models.base import utcnow
 from storage.models.outbox import OutboxError, OutboxMessage, OutboxStatus
-from storage.outbox import OutboxSignal
+from storage.outbox import NOTIFY_CHANNEL, OutboxSignal
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,15 @@ OnSent = Callable[[OutboxMessage], Awaitable[None]]
 EDIT_KINDS = frozenset({"edit_text", "edit_caption", "edit_markup"})
 TOPIC_KINDS = frozenset({"edit_topic", "close_topic", "reopen_topic", "delete_topic"})
 MAX_BACKOFF_SECONDS = 300.0
+MAX_LOCAL_WAIT_SECONDS = 5.0  # longer rate-limit waits give the row back instead of sleeping
+
+
+class _Held(Exception):
+    """The chat (or the whole bot) is held longer than a task should sleep holding a lease."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
 
 
 @dataclass
@@ -139,6 +149,7 @@ class Sender:
         self._done = asyncio.Event()
         self._done.set()
         self._idle = False
+        self._stop_requested = asyncio.Event()
         self.stats = _Stats()
 
     @property
@@ -149,11 +160,14 @@ class Sender:
     async def start(self) -> None:
         """Run the sender in a background task."""
         if self._task is None or self._task.done():
+            self._stopping = False
+            self._stop_requested.clear()
             self._task = asyncio.create_task(self.run(), name=f"outbox-sender:{self.worker_id}")
 
     async def stop(self) -> None:
         """Stop claiming rows and wait until the messages in flight are settled."""
         self._stopping = True
+        self._stop_requested.set()
         self._signal.set()
         await self._done.wait()
         if self._task is not None:
@@ -162,9 +176,9 @@ class Sender:
 
     async def run(self) -> None:
         """Deliver until :meth:`stop` is called."""
-        self._stopping = False
         self._done.clear()
         log.info("outbox sender %s started", self.worker_id)
+        listener = asyncio.create_task(self._listen_postgres(), name="outbox-listen")
         try:
             while not self._stopping:
                 claimed = await self._claim_and_dispatch()
@@ -177,10 +191,40 @@ class Sender:
                 finally:
                     self._idle = False
         finally:
+            self._stop_requested.set()
             if self._in_flight:
                 await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+            try:
+                await asyncio.wait_for(listener, timeout=5)
+            except Exception:  # TimeoutError (then cancelled) or the listener's own failure
+                log.debug("outbox LISTEN task ended abnormally", exc_info=True)
             self._done.set()
             log.info("outbox sender %s stopped", self.worker_id)
+
+    async def _listen_postgres(self) -> None:
+        """On PostgreSQL, LISTEN for commits of other processes (NOTIFY from storage.outbox)."""
+        engine = self._session_factory.kw.get("bind")
+        if not isinstance(engine, AsyncEngine) or engine.dialect.name != "postgresql":
+            return
+        while not self._stopping:
+            try:
+                async with engine.connect() as conn:
+                    raw = await conn.get_raw_connection()
+                    driver: Any = raw.driver_connection
+                    await driver.add_listener(NOTIFY_CHANNEL, self._notified)
+                    try:
+                        await self._stop_requested.wait()
+                    finally:
+                        await driver.remove_listener(NOTIFY_CHANNEL, self._notified)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("outbox LISTEN failed; relying on the fallback poll", exc_info=True)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop_requested.wait(), self._poll_interval)
+
+    def _notified(self, *_args: object) -> None:
+        self._signal.set()
 
     async def _claim_and_dispatch(self) -> int:
         free = self._max_in_flight - len(self._in_flight)
@@ -236,6 +280,8 @@ class Sender:
             delivery = await self._attempt(row)
         except TelegramRetryAfter as error:
             await self._rate_limited(row, error.retry_after)
+        except _Held as held:
+            await self._hold(row, held.seconds)
         except TelegramForbiddenError as error:
             await self._unreachable(row, error.message)
         except TelegramMigrateToChat as error:
@@ -269,7 +315,11 @@ class Sender:
     async def _attempt(self, row: OutboxMessage) -> Delivery:
         thread_id, target_id = await self._resolve(row)
         cost = len(row.payload.get("items") or ()) if row.kind == "album" else 1
-        await self._limiter.acquire(row.chat_id, chat_kind_of(row.chat_id), max(cost, 1))
+        kind = chat_kind_of(row.chat_id)
+        wait = self._limiter.delay(row.chat_id, kind)
+        if wait > MAX_LOCAL_WAIT_SECONDS:
+            raise _Held(wait)
+        await self._limiter.acquire(row.chat_id, kind, max(cost, 1))
         try:
             return await perform(
                 self._bot,
@@ -414,6 +464,18 @@ class Sender:
             retry_after,
             " (all chats)" if others else "",
         )
+
+    async def _hold(self, row: OutboxMessage, seconds: float) -> None:
+        assert row.id is not None
+        async with self._session_factory() as session, session.begin():
+            await repo.reschedule(
+                session=session,
+                message_id=row.id,
+                at=self._clock() + timedelta(seconds=seconds),
+                error=f"{OutboxError.RATE_LIMITED.value}: held {seconds:.1f}s after a 429",
+                count_attempt=False,
+            )
+        log.info("outbox row %s: chat %s held for %.1fs", row.id, row.chat_id, seconds)
 
     async def _retry(self, row: OutboxMessage, code: OutboxError, detail: str) -> None:
         assert row.id is not None

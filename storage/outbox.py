@@ -30,7 +30,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.models.outbox import UNSETTLED, OutboxCreate, OutboxMessage, OutboxStatus
 
 SIGNAL_KEY = "jikimi.outbox_signal"
+NOTIFY_CHANNEL = "jikimi_outbox"
 _DIRTY_KEY = "jikimi.outbox_dirty"
+_NOTIFIED_KEY = "jikimi.outbox_notified"
 DEFAULT_LEASE = timedelta(seconds=120)
 
 
@@ -86,11 +88,17 @@ class OutboxSignal:
 
 
 def _after_flush(session: Session, _context: Any) -> None:
-    if SIGNAL_KEY in session.info and any(isinstance(obj, OutboxMessage) for obj in session.new):
-        session.info[_DIRTY_KEY] = True
+    if not any(isinstance(obj, OutboxMessage) for obj in session.new):
+        return
+    session.info[_DIRTY_KEY] = True
+    if not session.info.get(_NOTIFIED_KEY) and session.get_bind().dialect.name == "postgresql":
+        # Delivered by PostgreSQL at commit (and dropped on rollback): wakes other processes.
+        session.connection().exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")
+        session.info[_NOTIFIED_KEY] = True
 
 
 def _after_commit(session: Session) -> None:
+    session.info.pop(_NOTIFIED_KEY, None)
     if session.info.pop(_DIRTY_KEY, False):
         signal = session.info.get(SIGNAL_KEY)
         if isinstance(signal, OutboxSignal):
@@ -99,6 +107,7 @@ def _after_commit(session: Session) -> None:
 
 def _after_rollback(session: Session) -> None:
     session.info.pop(_DIRTY_KEY, None)
+    session.info.pop(_NOTIFIED_KEY, None)
 
 
 def _install_session_events() -> None:
@@ -113,6 +122,7 @@ def _install_session_events() -> None:
 
 async def enqueue(*, session: AsyncSession, message: OutboxCreate) -> OutboxMessage:
     """Add an outbox row to the session's transaction (delivered after commit)."""
+    _install_session_events()
     row = OutboxMessage.model_validate(message)
     session.add(row)
     await session.flush()

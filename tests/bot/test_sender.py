@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,15 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.ratelimit import RateLimiter
 from bot.sender import Sender
 from bot.settings import SenderSettings
 from sandbox.client import SandboxClient
 from sandbox.images import tiny_png
 from sandbox.server import SandboxServer
-from storage import chats
+from storage import chats, migrate
 from storage import outbox as repo
+from storage.engine import create_engine, create_session_factory
 from storage.models.outbox import OutboxCreate, OutboxError, OutboxMessage, error_code
 from storage.outbox import OutboxSignal
 
@@ -465,3 +468,64 @@ async def test_on_sent_hooks_see_the_result(world: World, session_factory: Facto
     )
     assert rows[0].status == "sent"
     assert seen == [("c:1", rows[0].result_message_id)]
+
+
+async def test_long_hold_gives_the_row_back(world: World, session_factory: Factory) -> None:
+    """A hold longer than a task should sleep reschedules the row instead of sleeping on it."""
+    limiter = RateLimiter.from_settings(FAST)
+    limiter.hold_all(600)
+    sender, _ = make_sender(world, session_factory, limiter=limiter)
+    (row_id,) = await enqueue(
+        session_factory, OutboxCreate(chat_id=world.citizens[0], kind="text", payload={"text": "x"})
+    )
+    await sender.start()
+    try:
+        async with asyncio.timeout(20):
+            while True:
+                async with session_factory() as session:
+                    row = await repo.get(session=session, message_id=row_id)
+                assert row is not None
+                if row.status == "pending" and row.last_error:
+                    break
+                await asyncio.sleep(0.02)
+    finally:
+        await sender.stop()
+    assert error_code(row.last_error) is OutboxError.RATE_LIMITED
+    assert row.attempts == 0
+    assert row.next_attempt_at > row.created_at + timedelta(seconds=500)
+    assert await from_bot(world, world.citizens[0]) == []
+
+
+@pytest.mark.postgres
+async def test_postgres_notify_wakes_a_sender_in_another_process(
+    world: World, postgres_url: str
+) -> None:
+    """On PostgreSQL a commit from another engine (no shared signal) wakes the sender."""
+    await migrate.upgrade(postgres_url)
+    sender_engine, writer_engine = create_engine(postgres_url), create_engine(postgres_url)
+    try:
+        sender_factory = create_session_factory(sender_engine)
+        writer_factory = create_session_factory(writer_engine)  # no signal attached
+        sender, signal = make_sender(world, sender_factory, poll_interval=3600)
+        await sender.start()
+        try:
+            async with asyncio.timeout(20):
+                while True:
+                    if sender.is_idle:
+                        break
+                    await asyncio.sleep(0.01)
+            before = signal.count
+            await enqueue(
+                writer_factory,
+                OutboxCreate(chat_id=world.citizens[1], kind="text", payload={"text": "notify"}),
+            )
+            message = await world.client.wait_for_message(
+                world.citizens[1], contains="notify", timeout=20
+            )
+            assert message["text"] == "notify"
+            assert signal.count > before
+        finally:
+            await sender.stop()
+    finally:
+        await sender_engine.dispose()
+        await writer_engine.dispose()
