@@ -72,12 +72,13 @@ async def test_fault_429_storm_and_5xx(world: World) -> None:
         await world.bot.get_me()
 
 
-async def test_slow_fault_delays_the_answer(world: World) -> None:
-    await world.client.fault("slow", count=1, delay=0.3)
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    await world.bot.get_me()
-    assert loop.time() - started >= 0.3
+async def test_slow_fault_delays_only_the_matching_method(world: World) -> None:
+    await world.client.fault("slow", count=1, delay=2.0, method="getMe")
+    slow = asyncio.create_task(world.bot.get_me())
+    fast = asyncio.create_task(world.bot.send_message(world.alice["id"], "빠름"))
+    done, _ = await asyncio.wait({slow, fast}, return_when=asyncio.FIRST_COMPLETED)
+    assert done == {fast}
+    assert (await slow).username == "jikimi_bot"
 
 
 async def test_overall_limit_under_load_over_http(world: World, sandbox: SandboxServer) -> None:

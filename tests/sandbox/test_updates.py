@@ -67,11 +67,15 @@ async def test_allowed_updates_filter_chat_member_by_default(
     assert updates[0].chat_member and updates[0].chat_member.new_chat_member.user.id == erin["id"]
 
 
-async def test_second_poller_terminates_the_first(world: World) -> None:
+async def test_second_poller_terminates_the_first(world: World, sandbox: SandboxServer) -> None:
     start = await world.bot.get_updates()
     offset = start[-1].update_id + 1
+    generation = sandbox.world.bots[TOKEN].poll_generation
     first = asyncio.create_task(world.bot.get_updates(offset=offset, timeout=5))
-    await asyncio.sleep(0.2)
+    for _ in range(1000):  # until the first poll is waiting in the sandbox
+        if sandbox.world.bots[TOKEN].poll_generation != generation:
+            break
+        await asyncio.sleep(0.01)
     second = asyncio.create_task(world.bot.get_updates(offset=offset, timeout=1))
     with pytest.raises(TelegramConflictError, match="terminated by other getUpdates request"):
         await first
