@@ -17,7 +17,8 @@ full description and the accuracy figures are in manuals/README.md):
    Korean is matched without spaces in a *loose* form where each Hangul syllable's final
    consonant is reduced to its sound class and look-alike vowels are merged (ㅆ/ㅅ, ㅐ/ㅔ...), so
    "불낫어요" meets "불났" and "화제" meets "화재". Unknown English words of six letters or more
-   are spell-corrected against the keyword vocabulary (edit distance 1, same first letter).
+   are spell-corrected against the keyword vocabulary (edit distance 1, same first letter) unless
+   they are ordinary words (any word of the English manual texts).
 2. Match every keyword, synonym and name of the catalogue: Korean as substrings of the spaceless
    text (optionally only at a word start), English as word prefixes (short words only with an
    inflection; optionally whole words), "a*b" keywords with a short gap, and English phrases
@@ -40,6 +41,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from manuals.catalog import Catalog, Keyword, load_catalog
 
@@ -75,6 +77,8 @@ GAP_KO = 8  # characters allowed between the parts of a Korean "a*b" keyword (sp
 GAP_EN = 24  # characters allowed between the parts of an English "a*b" keyword
 SHORT_WORD = 4  # English keywords this short match only as a word or its inflection
 _INFLECTIONS = frozenset({"s", "es", "ed", "d", "ing", "y", "ies", "er", "ers"})
+PARTICLES = frozenset("이가을를에은는도로랑")  # where a Korean keyword may have words inserted
+PARTICLE_GAP_SHARE = 0.8  # weight share of "비가쏟아" matched as "비 ... 쏟아"
 LOOSE_SHARE = 0.6  # weight share of an English phrase whose words appear out of order/apart
 LOOSE_WINDOW = 8  # tokens within which those words must appear
 _STOPWORDS = frozenset(
@@ -224,6 +228,23 @@ class _Pattern:
     short_word: bool = False  # a short English word: only itself or an inflection ("kit(s)")
 
 
+def _particle_gap(p: _Pattern) -> _Pattern | None:
+    """Return "비*쏟아" for "비가쏟아": a keyword whose particle may be followed by other words."""
+    text = p.text
+    if p.word_start or len(text) < 4:
+        return None
+    best: tuple[str, str] | None = None
+    for i in range(1, len(text) - 2):
+        if text[i] not in PARTICLES:
+            continue
+        end = i + 2 if text[i : i + 2] == "에서" else i + 1
+        if len(text) - end >= 2:
+            best = (text[:i], text[end:])
+    if best is None:
+        return None
+    return _Pattern(" ".join(best), p.target, p.weight * PARTICLE_GAP_SHARE, False, False, best)
+
+
 def _find_gapped(text: str, parts: tuple[str, ...], gap: int) -> tuple[int, int] | None:
     """Return the span of the first occurrence of `parts` in order with short gaps."""
     start = text.find(parts[0])
@@ -354,11 +375,25 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
+TEMPLATES_EN = Path(__file__).with_name("templates") / "en"
+_WORD = re.compile(r"[a-z]{3,}")
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Return the words of the English manual texts: real words the spell-corrector keeps."""
+    words: set[str] = set()
+    for path in sorted(TEMPLATES_EN.glob("*.j2")):
+        words.update(_WORD.findall(path.read_text(encoding="utf-8").lower()))
+    return frozenset(words)
+
+
 class Classifier:
     """A compiled catalogue ready to classify messages (build once, share freely)."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, known_words: frozenset[str] | None = None) -> None:
         self.catalog = catalog
+        self.known_words = english_words() if known_words is None else known_words
         scenarios = catalog.scenarios
         ko: list[_Pattern] = []
         en: list[_Pattern] = []
@@ -372,7 +407,11 @@ class Classifier:
                 key = (kw.lang, pattern.text)
                 if key not in best or best[key].weight < pattern.weight:
                     best[key] = pattern
-            for (lang, _), pattern in best.items():
+            for (lang, _), pattern in list(best.items()):
+                if lang == "ko" and not pattern.parts:
+                    gapped = _particle_gap(pattern)
+                    if gapped is not None and ("ko", gapped.text) not in best:
+                        self._gap_ko.append(gapped)
                 if pattern.parts:
                     (self._gap_ko if lang == "ko" else self._gap_en).append(pattern)
                 else:
@@ -470,6 +509,8 @@ class Classifier:
     def _correct(self, token: str) -> str:
         """Return the vocabulary word one edit away from an unknown English token, if unique."""
         if len(token) < 6 or not token.isascii() or token in self.vocab:
+            return token
+        if token in self.known_words:
             return token
         if any(token[:k] in self.vocab for k in range(4, len(token))):
             return token
