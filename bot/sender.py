@@ -24,7 +24,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -70,6 +70,7 @@ OnSent = Callable[[OutboxMessage], Awaitable[None]]
 EDIT_KINDS = frozenset({"edit_text", "edit_caption", "edit_markup"})
 TOPIC_KINDS = frozenset({"edit_topic", "close_topic", "reopen_topic", "delete_topic"})
 MAX_BACKOFF_SECONDS = 300.0
+BOOKKEEPING_ATTEMPTS = 5
 MAX_LOCAL_WAIT_SECONDS = 5.0  # longer rate-limit waits give the row back instead of sleeping
 
 
@@ -108,7 +109,6 @@ class _Stats:
     unreachable: int = 0
     retried: int = 0
     rate_limited: int = 0
-    history: list[int] = field(default_factory=list)
 
 
 class Sender:
@@ -376,20 +376,44 @@ class Sender:
 
     # -- bookkeeping -------------------------------------------------------------------------
 
+    async def _write(
+        self, row: OutboxMessage, action: Callable[[AsyncSession], Awaitable[None]]
+    ) -> None:
+        """Record an outcome in its own transaction, retrying while the database hiccups.
+
+        Losing this write after a successful call would send the message again once the
+        lease expires, so it is worth a few attempts.
+        """
+        delay = 0.2
+        for attempt in range(1, BOOKKEEPING_ATTEMPTS + 1):
+            try:
+                async with self._session_factory() as session, session.begin():
+                    await action(session)
+                return
+            except Exception:
+                if attempt == BOOKKEEPING_ATTEMPTS:
+                    log.exception("outbox row %s: cannot record the outcome", row.id)
+                    raise
+                log.warning("outbox row %s: recording failed, retrying", row.id, exc_info=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
     async def _sent(self, row: OutboxMessage, delivery: Delivery) -> None:
-        assert row.id is not None
+        row_id = _row_id(row)
         now = self._clock()
-        async with self._session_factory() as session, session.begin():
+
+        async def write(session: AsyncSession) -> None:
             await repo.mark_sent(
                 session=session,
-                message_id=row.id,
+                message_id=row_id,
                 now=now,
                 result_message_id=delivery.message_id,
                 result_thread_id=delivery.thread_id,
                 result=delivery.result,
             )
+
+        await self._write(row, write)
         self.stats.sent += 1
-        self.stats.history.append(row.id)
         row.status = OutboxStatus.SENT.value
         row.result_message_id = delivery.message_id
         row.result_thread_id = delivery.thread_id
@@ -403,12 +427,15 @@ class Sender:
                 log.exception("outbox on_sent hook %r failed for row %s", hook, row.id)
 
     async def _fail(self, row: OutboxMessage, code: OutboxError, detail: str) -> None:
-        assert row.id is not None
+        row_id = _row_id(row)
         error = f"{code.value}: {detail}"
-        async with self._session_factory() as session, session.begin():
+
+        async def write(session: AsyncSession) -> None:
             await repo.mark_failed(
-                session=session, message_id=row.id, error=error, now=self._clock()
+                session=session, message_id=row_id, error=error, now=self._clock()
             )
+
+        await self._write(row, write)
         self.stats.failed += 1
         log.warning(
             "outbox row %s (%s to chat %s) failed: %s", row.id, row.kind, row.chat_id, error
@@ -428,19 +455,22 @@ class Sender:
             await self._fail(row, OutboxError.BAD_REQUEST, message)
 
     async def _unreachable(self, row: OutboxMessage, message: str) -> None:
-        assert row.id is not None
+        row_id = _row_id(row)
         error = f"{OutboxError.FORBIDDEN.value}: {message}"
         now = self._clock()
-        async with self._session_factory() as session, session.begin():
-            await repo.mark_unreachable(session=session, message_id=row.id, error=error, now=now)
+
+        async def write(session: AsyncSession) -> None:
+            await repo.mark_unreachable(session=session, message_id=row_id, error=error, now=now)
             await chats.mark_unreachable(
                 session=session, chat_id=row.chat_id, reason=message, now=now
             )
+
+        await self._write(row, write)
         self.stats.unreachable += 1
         log.warning("outbox row %s: chat %s is unreachable: %s", row.id, row.chat_id, message)
 
     async def _rate_limited(self, row: OutboxMessage, retry_after: float) -> None:
-        assert row.id is not None
+        row_id = _row_id(row)
         now_mono = time.monotonic()
         self._recent_429 = {c: t for c, t in self._recent_429.items() if t > now_mono}
         others = [chat for chat in self._recent_429 if chat != row.chat_id]
@@ -448,14 +478,17 @@ class Sender:
         self._limiter.hold(row.chat_id, retry_after)
         if others:
             self._limiter.hold_all(retry_after)
-        async with self._session_factory() as session, session.begin():
+
+        async def write(session: AsyncSession) -> None:
             await repo.reschedule(
                 session=session,
-                message_id=row.id,
+                message_id=row_id,
                 at=self._clock() + timedelta(seconds=retry_after),
                 error=f"{OutboxError.RATE_LIMITED.value}: retry after {retry_after}s",
                 count_attempt=False,
             )
+
+        await self._write(row, write)
         self.stats.rate_limited += 1
         log.info(
             "outbox row %s: 429 for chat %s, waiting %ss%s",
@@ -466,35 +499,46 @@ class Sender:
         )
 
     async def _hold(self, row: OutboxMessage, seconds: float) -> None:
-        assert row.id is not None
-        async with self._session_factory() as session, session.begin():
+        row_id = _row_id(row)
+
+        async def write(session: AsyncSession) -> None:
             await repo.reschedule(
                 session=session,
-                message_id=row.id,
+                message_id=row_id,
                 at=self._clock() + timedelta(seconds=seconds),
                 error=f"{OutboxError.RATE_LIMITED.value}: held {seconds:.1f}s after a 429",
                 count_attempt=False,
             )
+
+        await self._write(row, write)
         log.info("outbox row %s: chat %s held for %.1fs", row.id, row.chat_id, seconds)
 
     async def _retry(self, row: OutboxMessage, code: OutboxError, detail: str) -> None:
-        assert row.id is not None
+        row_id = _row_id(row)
         attempts = row.attempts + 1
         if attempts > self._settings.max_network_retries:
             await self._fail(row, code, f"{detail} (gave up after {attempts} attempts)")
             return
         delay = min(self._backoff_base * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
-        async with self._session_factory() as session, session.begin():
+
+        async def write(session: AsyncSession) -> None:
             await repo.reschedule(
                 session=session,
-                message_id=row.id,
+                message_id=row_id,
                 at=self._clock() + timedelta(seconds=delay),
                 error=f"{code.value}: {detail}",
             )
+
+        await self._write(row, write)
         self.stats.retried += 1
         log.warning(
             "outbox row %s: %s: %s; retry %d in %.1fs", row.id, code.value, detail, attempts, delay
         )
+
+
+def _row_id(row: OutboxMessage) -> int:
+    assert row.id is not None
+    return row.id
 
 
 def _int_or_none(value: object) -> int | None:
