@@ -4,6 +4,7 @@ Usage::
 
     await upgrade(settings.database_url)           # jikimi db upgrade
     await current(settings.database_url)           # "0001_foundation" or None
+    await require_head(settings.database_url)      # raises DatabaseNotMigrated when behind
     await downgrade(settings.database_url, "base")
 
 The alembic command line works too: ``alembic -c storage/alembic.ini upgrade head`` reads the URL
@@ -57,6 +58,20 @@ async def current(url: str) -> str | None:
             )
     finally:
         await engine.dispose()
+
+
+class DatabaseNotMigrated(RuntimeError):
+    """The database is not at the newest revision: run ``jikimi db upgrade``."""
+
+
+async def require_head(url: str) -> None:
+    """Raise :class:`DatabaseNotMigrated` unless the database is at the newest revision."""
+    found, wanted = await current(url), head()
+    if found != wanted:
+        raise DatabaseNotMigrated(
+            f"the database is at revision {found or '(empty)'}, the code needs {wanted}: "
+            "run `jikimi db upgrade`"
+        )
 
 
 def head() -> str | None:

@@ -85,3 +85,14 @@ def test_migrations_form_a_single_line() -> None:
     revisions = list(script.walk_revisions())
     assert revisions[-1].revision == "0001_foundation"
     assert all(isinstance(rev.down_revision, str | None) for rev in revisions)
+
+
+async def test_require_head_tells_what_to_do(empty_database_url: str) -> None:
+    """A database behind the code is refused with the command that fixes it."""
+    with pytest.raises(migrate.DatabaseNotMigrated, match="jikimi db upgrade"):
+        await migrate.require_head(empty_database_url)
+    await migrate.upgrade(empty_database_url, "0001_foundation")
+    with pytest.raises(migrate.DatabaseNotMigrated, match="0001_foundation"):
+        await migrate.require_head(empty_database_url)
+    await migrate.upgrade(empty_database_url)
+    await migrate.require_head(empty_database_url)
