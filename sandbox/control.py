@@ -154,9 +154,15 @@ class ControlApi:
         return _ok(True)
 
     async def state(self, request: web.Request) -> web.Response:
-        """Return the world version and the people and bots (for the console)."""
+        """Return the world version, the people and bots, and the latest change events."""
         world = self.server.world
-        return _ok({"version": world.version, "users": await actions.users(world)})
+        return _ok(
+            {
+                "version": world.version,
+                "users": await actions.users(world),
+                "events": world.events[-50:],
+            }
+        )
 
     async def file(self, request: web.Request) -> web.Response:
         """Download a stored file by file_id (for the console)."""

@@ -52,13 +52,16 @@ class _Parser:
         self.entities: list[dict[str, Any]] = []
 
     def byte_offset(self, pos: int) -> int:
+        """Return the UTF-8 byte offset of a source index (Telegram reports bytes)."""
         return len(self.src[:pos].encode("utf-8"))
 
     def emit(self, chunk: str) -> None:
+        """Append text to the output and advance the UTF-16 length."""
         self.out.append(chunk)
         self.out_len16 += utf16_len(chunk)
 
     def peek(self) -> str:
+        """Return the current character (or '')."""
         return self.src[self.i] if self.i < len(self.src) else ""
 
     def decode_entity(self) -> str:
@@ -82,6 +85,7 @@ class _Parser:
         return "&"
 
     def parse(self) -> tuple[str, list[dict[str, Any]]]:
+        """Parse the whole source and return (text, entities)."""
         src = self.src
         while self.i < len(src):
             ch = src[self.i]
@@ -104,6 +108,7 @@ class _Parser:
         return "".join(self.out), self.entities
 
     def open_tag(self) -> None:
+        """Parse a start tag with its attributes."""
         src = self.src
         begin = self.i
         self.i += 1
@@ -173,6 +178,7 @@ class _Parser:
         self.stack.append({"tag": tag, "attrs": attrs, "offset": self.out_len16})
 
     def close_tag(self) -> None:
+        """Parse an end tag and record the entity it closes."""
         src = self.src
         begin = self.i
         if not self.stack:
@@ -203,6 +209,7 @@ class _Parser:
     def make_entity(
         self, tag: str, attrs: dict[str, str], offset: int, length: int
     ) -> dict[str, Any] | None:
+        """Return the MessageEntity for a closed tag (None when it makes none)."""
         base: dict[str, Any] = {"offset": offset, "length": length}
         if tag == "a":
             href = attrs.get("href", "")

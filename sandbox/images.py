@@ -53,6 +53,7 @@ def tiny_png(width: int = 4, height: int = 3, rgb: tuple[int, int, int] = (200, 
     """Return a valid solid-colour PNG, handy as a test photo."""
 
     def chunk(kind: bytes, body: bytes) -> bytes:
+        """Return one PNG chunk with its length and CRC."""
         crc = zlib.crc32(kind + body) & 0xFFFFFFFF
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
 

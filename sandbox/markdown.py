@@ -55,14 +55,17 @@ class _V2:
         self.quote_start: int | None = None
 
     def emit(self, chunk: str) -> None:
+        """Append text to the output and advance the UTF-16 length."""
         self.out.append(chunk)
         self.length += _utf16(chunk)
 
     def at(self, offset: int = 0) -> str:
+        """Return the character ``offset`` places ahead (or '')."""
         index = self.i + offset
         return self.src[index] if index < len(self.src) else ""
 
     def parse(self) -> tuple[str, list[dict[str, Any]]]:
+        """Parse the whole source and return (text, entities)."""
         while self.i < len(self.src):
             if self.stack and self.stack[-1]["type"] in ("code", "pre"):
                 self.code_char()
@@ -95,11 +98,13 @@ class _V2:
         return "".join(self.out), self.entities
 
     def blockquote_line(self) -> None:
+        """Start or continue a quote at a line beginning with '>'."""
         if self.quote_start is None:
             self.quote_start = self.length
         self.i += 1
 
     def end_blockquote(self) -> None:
+        """Close the open quote."""
         assert self.quote_start is not None
         if self.length > self.quote_start:
             self.entities.append(
@@ -112,6 +117,7 @@ class _V2:
         self.quote_start = None
 
     def code_char(self) -> None:
+        """Consume one character inside code or pre."""
         top = self.stack[-1]
         ch = self.at()
         if ch == "\\" and self.at(1):
@@ -130,12 +136,14 @@ class _V2:
         self.i += 1
 
     def closes_top(self) -> bool:
+        """Tell whether the source here closes the innermost entity."""
         if not self.stack:
             return False
         closer = _CLOSERS.get(self.stack[-1]["type"])
         return closer is not None and self.src.startswith(closer, self.i)
 
     def open(self) -> None:
+        """Open the entity whose marker starts here (or reject a reserved character)."""
         ch, begin = self.at(), self.i
         entity: dict[str, Any] = {"offset": self.length, "byte": _byte_offset(self.src, begin)}
         if ch == "_" and self.at(1) == "_":
@@ -179,6 +187,7 @@ class _V2:
         self.stack.append(entity)
 
     def close(self) -> None:
+        """Close the innermost entity (reading a link's URL)."""
         entity = self.stack.pop()
         self.i += len(_CLOSERS[entity["type"]])
         if entity["type"] in ("text_link", "custom_emoji"):
@@ -206,6 +215,7 @@ class _V2:
         self.finish(entity)
 
     def finish(self, entity: dict[str, Any]) -> None:
+        """Record a closed entity if it is not empty."""
         length = self.length - entity["offset"]
         entity.pop("byte", None)
         if length > 0:

@@ -144,6 +144,7 @@ async def send_photo(call: Call) -> dict[str, Any]:
 
 def _media_sender(kind: str, permission: str) -> Any:
     async def handler(call: Call) -> dict[str, Any]:
+        """Send a file of this kind."""
         chat = chat_for_bot(call.world, call.bot, call.params)
         caption = _params_caption(call.params) if kind != "sticker" else {}
         stored = await input_file(call.world, call.http, call.params.file(kind), kind, param=kind)

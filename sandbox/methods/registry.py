@@ -35,6 +35,7 @@ def method(*names: str) -> Callable[[Handler], Handler]:
     """Register a handler under Bot API method names (matched case-insensitively)."""
 
     def register(handler: Handler) -> Handler:
+        """Add the handler to the table."""
         for name in names:
             METHODS[name.lower()] = handler
         return handler

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
+import aiohttp
 import pytest
 from aiogram.types import BufferedInputFile
 
@@ -90,6 +91,18 @@ async def test_bot_voice_leave_and_export_link(world: World) -> None:
     assert link.startswith("https://t.me/+")
     assert await world.bot.leave_chat(world.staff["id"])
     assert (await world.client.member(world.staff["id"], world.me["id"]))["status"] == "left"
+
+
+async def test_state_lists_recent_events(sandbox: SandboxServer, world: World) -> None:
+    await world.client.send_text(world.alice["id"], world.alice["id"], "이벤트")
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{sandbox.url}/control/state") as response,
+    ):
+        state = (await response.json())["result"]
+    assert state["version"] > 0
+    kinds = [(e["type"], e.get("chat_id")) for e in state["events"][-2:]]
+    assert kinds == [("update", None), ("message", world.alice["id"])]
 
 
 async def test_reset_forgets_everything(sandbox: SandboxServer, world: World) -> None:
