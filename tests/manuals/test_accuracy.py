@@ -12,6 +12,7 @@ HERE = Path(__file__).parent
 LABELLED = HERE / "labelled_messages.tsv"
 HELDOUT = HERE / "labelled_heldout.tsv"
 HELDOUT2 = HERE / "labelled_heldout2.tsv"
+HELDOUT3 = HERE / "labelled_heldout3.tsv"
 FALSE_FRIENDS = HERE / "false_friends.tsv"
 
 
@@ -46,12 +47,21 @@ def test_heldout_accuracy() -> None:
 
 
 def test_second_heldout_accuracy() -> None:
-    # Never used for tuning: a floor against regressions, not a target.
+    # Looked at once its figures were recorded, like the first round (see README).
     outcomes = evaluate(read_labelled(HELDOUT2))
     print("\n" + report(outcomes))
     f = figures(outcomes)
+    assert f.top1 >= 0.90
+    assert f.top3 >= 0.98
+
+
+def test_third_heldout_accuracy() -> None:
+    # Never used for tuning: a floor against regressions, not a target.
+    outcomes = evaluate(read_labelled(HELDOUT3))
+    print("\n" + report(outcomes))
+    f = figures(outcomes)
     assert f.top1 >= 0.80
-    assert f.top3 >= 0.90
+    assert f.top3 >= 0.88
 
 
 def test_false_friends_are_not_confident_hits() -> None:
