@@ -350,6 +350,16 @@ async def depth_and_age(*, session: AsyncSession, now: datetime) -> OutboxDepth:
     )
 
 
+async def pending_count(*, session: AsyncSession) -> int:
+    """Count the rows not settled yet (pending or sending)."""
+    statement = (
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(col(OutboxMessage.status).in_(UNSETTLED))
+    )
+    return int((await session.exec(statement)).one())
+
+
 async def next_due_at(*, session: AsyncSession) -> datetime | None:
     """When the earliest pending row becomes due (None when nothing is pending)."""
     statement = select(func.min(OutboxMessage.next_attempt_at)).where(

@@ -176,6 +176,8 @@ async def test_find_sent_cancel_and_depth(session_factory: Factory) -> None:
         depth = await repo.depth_and_age(session=session, now=oldest + timedelta(seconds=10))
     assert (depth.pending, depth.sending) == (2, 0)
     assert depth.oldest_age_seconds == pytest.approx(10)
+    async with session_factory() as session:
+        assert await repo.pending_count(session=session) == 2
     await claim(session_factory, utcnow(), limit=1)
     await settle(session_factory, card, utcnow(), message_id=555)
     async with session_factory() as session, session.begin():
@@ -188,6 +190,7 @@ async def test_find_sent_cancel_and_depth(session_factory: Factory) -> None:
     assert cancelled.last_error == "cancelled: merged"
     async with session_factory() as session:
         depth = await repo.depth_and_age(session=session, now=utcnow())
+        assert await repo.pending_count(session=session) == 0
     assert (depth.pending, depth.sending, depth.oldest_age_seconds) == (0, 0, 0.0)
 
 
