@@ -559,7 +559,10 @@ class Classifier:
     @staticmethod
     def _gapped(patterns: list[_Pattern], text: str, friends: list[_Hit], gap: int) -> list[_Hit]:
         hits = []
+        present = {text[i : i + 2] for i in range(len(text) - 1)} | set(text)
         for p in patterns:
+            if p.parts[0][:2] not in present or p.parts[-1][:2] not in present:
+                continue
             span = _find_gapped(text, p.parts, gap)
             if span and not any(f.start <= span[0] < f.end for f in friends):
                 hits.append(_Hit(span[0], span[1], p.target, p.weight, p.text))
