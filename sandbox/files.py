@@ -88,18 +88,19 @@ class StoredFile:
 
     def media_json(self) -> dict[str, Any]:
         """Return the ``Document``/``Voice``/``Video``/``Audio`` object for this file."""
+        timed = self.kind in ("voice", "video", "audio", "animation")
+        sized = self.kind in ("video", "animation")
+        named = self.kind in ("document", "video", "audio", "animation")
         return drop_none(
             {
                 "file_id": self.file_id,
                 "file_unique_id": self.file_unique_id,
-                "file_name": self.file_name
-                if self.kind in ("document", "video", "audio")
-                else None,
+                "width": (self.width or 0) if sized else None,
+                "height": (self.height or 0) if sized else None,
+                "duration": (self.duration or 0) if timed else None,
+                "file_name": self.file_name if named else None,
                 "mime_type": self.mime_type,
                 "file_size": self.size,
-                "duration": self.duration if self.kind in ("voice", "video", "audio") else None,
-                "width": self.width if self.kind == "video" else None,
-                "height": self.height if self.kind == "video" else None,
             }
         )
 

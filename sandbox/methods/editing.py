@@ -7,6 +7,7 @@ from typing import Any
 from sandbox.access import bot_member, chat_for_bot, find_message, require_right
 from sandbox.errors import bad_request
 from sandbox.markup import markup_param
+from sandbox.media import input_file
 from sandbox.messaging import delete_message, edit_message, post_message, reply_json
 from sandbox.methods.messages import caption_content, location_content, text_content
 from sandbox.methods.registry import Call, method
@@ -241,3 +242,38 @@ async def unpin_all(call: Call) -> bool:
         message.pinned = False
     await call.world.notify({"type": "pin", "chat_id": chat.id})
     return True
+
+
+@method("editMessageMedia")
+async def edit_message_media(call: Call) -> dict[str, Any]:
+    """Replace the photo/document/video/audio of a bot's media message (and its caption)."""
+    chat, message = _target(call)
+    old_kind = next((key for key in MEDIA_KEYS if key in message.data), None)
+    if old_kind is None:
+        raise bad_request("there is no media in the message to edit")
+    media = call.params.json("media", error="can't parse InputMedia JSON object")
+    if not isinstance(media, dict) or media.get("type") not in MEDIA_KEYS:
+        raise bad_request("can't parse InputMedia JSON object")
+    kind = str(media["type"])
+    if message.data.get("media_group_id") and (kind == "document") != (old_kind == "document"):
+        raise bad_request("can't change the media type of an album item")
+    stored = await input_file(
+        call.world,
+        call.http,
+        call.params.resolve_media(media.get("media", "")),
+        kind,
+        param="media",
+    )
+    caption = caption_content(
+        media.get("caption"), media.get("parse_mode"), media.get("caption_entities")
+    )
+    body: Any = [stored.photo_size_json()] if kind == "photo" else stored.media_json()
+    await edit_message(
+        call.world,
+        chat,
+        message,
+        {kind: body, **caption},
+        remove=(*MEDIA_KEYS, "caption", "caption_entities"),
+        markup=markup_param(call.params),
+    )
+    return message.snapshot()

@@ -150,16 +150,11 @@ def _media_sender(kind: str, permission: str) -> Any:
         stored = await input_file(call.world, call.http, call.params.file(kind), kind, param=kind)
         if call.params.string("file_name") is not None:
             stored.file_name = call.params.string("file_name")
-        duration = call.params.integer("duration")
-        if duration is not None:
-            stored.duration = duration
-        body = stored.media_json()
-        if kind in ("voice", "audio", "video") and "duration" not in body:
-            body["duration"] = 0
-        if kind == "video":
-            body.setdefault("width", call.params.integer("width", default=0))
-            body.setdefault("height", call.params.integer("height", default=0))
-        content = {kind: body, **caption}
+        for name in ("duration", "width", "height"):
+            value = call.params.integer(name)
+            if value is not None:
+                setattr(stored, name, value)
+        content = {kind: stored.media_json(), **caption}
         return (await send(call, content, chat=chat, permission=permission)).snapshot()
 
     handler.__doc__ = f"Send a {kind}."
@@ -170,6 +165,7 @@ method("sendDocument")(_media_sender("document", "can_send_documents"))
 method("sendVoice")(_media_sender("voice", "can_send_voice_notes"))
 method("sendVideo")(_media_sender("video", "can_send_videos"))
 method("sendAudio")(_media_sender("audio", "can_send_audios"))
+method("sendAnimation")(_media_sender("animation", "can_send_other_messages"))
 
 
 @method("sendMediaGroup")
@@ -341,3 +337,54 @@ async def forward_message(call: Call) -> dict[str, Any]:
     }
     content["forward_origin"] = origin
     return (await send(call, content, chat=chat)).snapshot()
+
+
+def _many_sources(call: Call) -> tuple[Chat, list[StoredMessage]]:
+    world, bot, params = call.world, call.bot, call.params
+    source_chat = chat_for_bot(world, bot, params, "from_chat_id")
+    ids = params.json("message_ids")
+    if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
+        raise bad_request("message_ids is empty")
+    found = []
+    for message_id in sorted(int(i) for i in ids):
+        message = source_chat.messages.get(message_id)
+        if message is not None and not message.deleted and not (SERVICE_KEYS & message.data.keys()):
+            found.append(message)
+    if not found:
+        raise bad_request("there are no messages to forward")
+    return source_chat, found
+
+
+@method("copyMessages")
+async def copy_messages(call: Call) -> list[dict[str, Any]]:
+    """Copy several messages (skipping missing ones); return their MessageIds."""
+    chat = chat_for_bot(call.world, call.bot, call.params)
+    _, sources = _many_sources(call)
+    result = []
+    for source in sources:
+        content = {k: v for k, v in source.snapshot().items() if k in COPYABLE_KEYS}
+        if call.params.flag("remove_caption"):
+            content.pop("caption", None)
+            content.pop("caption_entities", None)
+        message = await send(call, content, chat=chat)
+        result.append({"message_id": message.message_id})
+    return result
+
+
+@method("forwardMessages")
+async def forward_messages(call: Call) -> list[dict[str, Any]]:
+    """Forward several messages (skipping missing ones); return their MessageIds."""
+    chat = chat_for_bot(call.world, call.bot, call.params)
+    _, sources = _many_sources(call)
+    result = []
+    for source in sources:
+        data = source.snapshot()
+        content = {k: v for k, v in data.items() if k in COPYABLE_KEYS}
+        content["forward_origin"] = data.get("forward_origin") or {
+            "type": "user",
+            "sender_user": data["from"],
+            "date": data["date"],
+        }
+        message = await send(call, content, chat=chat)
+        result.append({"message_id": message.message_id})
+    return result

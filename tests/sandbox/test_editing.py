@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import (
+    BufferedInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+)
 
 from sandbox.images import tiny_png
 from tests.sandbox.conftest import World
@@ -133,3 +138,22 @@ async def test_pin_and_unpin(world: World) -> None:
     other = await world.bot.send_message(plain["id"], "x")
     with pytest.raises(TelegramBadRequest, match="not enough rights to manage pinned messages"):
         await world.bot.pin_chat_message(plain["id"], other.message_id)
+
+
+async def test_edit_media_swaps_the_photo(world: World) -> None:
+    chat = world.alice["id"]
+    photo = await world.bot.send_photo(chat, BufferedInputFile(tiny_png(2, 2), "a.png"))
+    edited = await world.bot.edit_message_media(
+        InputMediaPhoto(media=BufferedInputFile(tiny_png(9, 9), "b.png"), caption="새 사진"),
+        chat_id=chat,
+        message_id=photo.message_id,
+    )
+    assert not isinstance(edited, bool) and edited.photo
+    assert edited.photo[-1].width == 9 and edited.caption == "새 사진"
+    text = await world.bot.send_message(chat, "글")
+    with pytest.raises(TelegramBadRequest, match="there is no media in the message to edit"):
+        await world.bot.edit_message_media(
+            InputMediaPhoto(media=photo.photo[-1].file_id if photo.photo else ""),
+            chat_id=chat,
+            message_id=text.message_id,
+        )

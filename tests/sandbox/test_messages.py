@@ -9,6 +9,7 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaPhoto,
+    InputMediaVideo,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -196,6 +197,14 @@ async def test_copy_and_forward(world: World) -> None:
     )
     assert forwarded.forward_origin is not None
     assert forwarded.forward_origin.type == "user"
+    copies = await world.bot.copy_messages(
+        world.staff["id"], world.alice["id"], [original["message_id"], 9999]
+    )
+    assert len(copies) == 1
+    forwards = await world.bot.forward_messages(
+        world.staff["id"], world.alice["id"], [original["message_id"]]
+    )
+    assert len(forwards) == 1
     with pytest.raises(TelegramBadRequest, match="message to copy not found"):
         await world.bot.copy_message(world.staff["id"], world.alice["id"], 9999)
 
@@ -233,3 +242,25 @@ async def test_join_request_applicant_can_be_messaged_for_five_minutes(world: Wo
     await world.client.advance_time(301)
     with pytest.raises(TelegramForbiddenError, match="can't initiate conversation"):
         await world.bot.send_message(carol["id"], "still there?")
+
+
+async def test_video_album_and_audio_parse_in_aiogram(world: World) -> None:
+    album = await world.bot.send_media_group(
+        world.alice["id"],
+        [
+            InputMediaVideo(media=BufferedInputFile(b"\x00\x00\x00\x18ftypmp42", "a.mp4")),
+            InputMediaPhoto(media=BufferedInputFile(tiny_png(), "b.png")),
+        ],
+    )
+    assert album[0].video and album[0].video.duration == 0
+    audio = await world.bot.send_audio(
+        world.alice["id"], BufferedInputFile(b"ID3 fake", "siren.mp3"), duration=4
+    )
+    assert audio.audio and audio.audio.duration == 4 and audio.audio.file_name == "siren.mp3"
+    video = await world.bot.send_video(
+        world.alice["id"],
+        BufferedInputFile(b"\x00\x00\x00\x18ftyp", "v.mp4"),
+        width=640,
+        height=360,
+    )
+    assert video.video and (video.video.width, video.video.height) == (640, 360)
