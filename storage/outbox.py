@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, event, exists, func, or_, update
+from sqlalchemy import and_, delete, event, exists, func, or_, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col, select
@@ -348,6 +348,23 @@ async def depth_and_age(*, session: AsyncSession, now: datetime) -> OutboxDepth:
         sending=counts[OutboxStatus.SENDING.value],
         oldest_age_seconds=age,
     )
+
+
+async def purge_settled(*, session: AsyncSession, before: datetime) -> int:
+    """Delete settled rows created before ``before`` that no correlation can name again.
+
+    Rows with a correlation are kept: later edits, pins and topic posts find them by it.
+    """
+    result = await session.exec(
+        delete(OutboxMessage)
+        .where(
+            col(OutboxMessage.status).not_in(UNSETTLED),
+            col(OutboxMessage.correlation).is_(None),
+            col(OutboxMessage.created_at) < before,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0))
 
 
 async def pending_count(*, session: AsyncSession) -> int:

@@ -282,3 +282,27 @@ async def test_concurrent_claimers_never_share_a_row(postgres_url: str) -> None:
     finally:
         await engine_a.dispose()
         await engine_b.dispose()
+
+
+async def test_purge_keeps_unsettled_and_correlated_rows(session_factory: Factory) -> None:
+    """Old settled rows go; pending rows and rows a correlation may name again stay."""
+    old_sent, old_named, old_pending, new_sent = await add(
+        session_factory,
+        text(1, "old sent"),
+        text(2, "old named", correlation="incident:1:card"),
+        text(3, "old pending"),
+        text(4, "new sent"),
+    )
+    now = utcnow()
+    await claim(session_factory, now)
+    for row_id in (old_sent, old_named, new_sent):
+        await settle(session_factory, row_id, now)
+    async with session_factory() as session, session.begin():
+        await repo.reschedule(session=session, message_id=old_pending, at=now, error="network: x")
+    cutoff = (await load(session_factory, new_sent)).created_at
+    async with session_factory() as session, session.begin():
+        assert await repo.purge_settled(session=session, before=cutoff) == 1
+    async with session_factory() as session:
+        assert await repo.get(session=session, message_id=old_sent) is None
+        for kept in (old_named, old_pending, new_sent):
+            assert await repo.get(session=session, message_id=kept) is not None
