@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import inspect
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from sandbox.server import SandboxServer
 
 Action = Callable[..., Awaitable[Any]]
+log = logging.getLogger(__name__)
 
 ACTIONS: dict[str, Action] = {
     name: getattr(actions, name)
@@ -122,8 +124,11 @@ class ControlApi:
             return _error(exc.code, exc.description)
         except TypeError as exc:
             return _error(400, f"{name}: {exc}")
-        except (ValueError, KeyError) as exc:
-            return _error(400, f"{name}: invalid argument ({exc})")
+        except (ValueError, KeyError, AttributeError) as exc:
+            return _error(400, f"{name}: invalid argument ({exc!r})")
+        except Exception as exc:  # a sandbox bug: say so instead of a bare 500 page
+            log.exception("control action %s failed", name)
+            return _error(500, f"{name}: internal error ({exc!r})")
         return _ok(result)
 
     async def fault(self, request: web.Request) -> web.Response:

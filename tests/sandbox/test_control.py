@@ -133,3 +133,21 @@ async def test_module_runs_standalone() -> None:
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_bad_control_calls_get_clear_errors(sandbox: SandboxServer, world: World) -> None:
+    with pytest.raises(SandboxError, match="unexpected argument"):
+        await world.client.call("send_text", user_id=1, chat_id=1, text="x", colour="red")
+    with pytest.raises(SandboxError, match="unknown control action"):
+        await world.client.call("teleport")
+    with pytest.raises(SandboxError, match="missing 1 required keyword-only argument"):
+        await world.client.call("send_text", user_id=world.alice["id"], chat_id=world.alice["id"])
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{sandbox.url}/control/send_text",
+            json={"user_id": world.alice["id"], "chat_id": world.alice["id"], "text": None},
+        ) as response,
+    ):
+        assert response.status == 400
+        assert "invalid argument" in (await response.json())["error"]
