@@ -26,6 +26,7 @@ from sandbox.server import SandboxServer
 from storage import chats, migrate
 from storage import outbox as repo
 from storage.engine import create_engine, create_session_factory
+from storage.models.base import utcnow
 from storage.models.outbox import OutboxCreate, OutboxError, OutboxMessage, error_code
 from storage.outbox import OutboxSignal
 
@@ -419,7 +420,7 @@ async def test_wakes_on_commit_without_polling(world: World, session_factory: Fa
         await enqueue(
             session_factory, OutboxCreate(chat_id=citizen, kind="text", payload={"text": "깨어나"})
         )
-        assert signal.count == count_before + 1  # the commit, not a poll, woke the sender
+        assert signal.count > count_before  # the commit (and on PostgreSQL its NOTIFY) woke it
         message = await world.client.wait_for_message(citizen, contains="깨어나", timeout=20)
         assert message["text"] == "깨어나"
     finally:
@@ -529,3 +530,26 @@ async def test_postgres_notify_wakes_a_sender_in_another_process(
     finally:
         await sender_engine.dispose()
         await writer_engine.dispose()
+
+
+async def test_row_of_a_crashed_worker_is_sent_after_its_lease(
+    world: World, session_factory: Factory
+) -> None:
+    """A row left `sending` by a worker that died is delivered once its lease has expired."""
+    citizen = world.citizens[0]
+    (row_id,) = await enqueue(
+        session_factory, OutboxCreate(chat_id=citizen, kind="text", payload={"text": "재전송"})
+    )
+    async with session_factory() as session, session.begin():
+        # The dead worker's lease ran out a moment after it claimed the row.
+        (claimed,) = await repo.claim_batch(
+            session=session,
+            worker_id="crashed",
+            now=utcnow(),
+            limit=1,
+            lease=timedelta(microseconds=1),
+        )
+    assert claimed.id == row_id
+    (row,) = await deliver(world, session_factory)
+    assert (row.status, row.lease_owner) == ("sent", None)
+    assert texts(await from_bot(world, citizen)) == ["재전송"]
