@@ -42,6 +42,7 @@ class UpdateQueue:
         self.pending: list[dict[str, Any]] = []
         self.next_update_id = first_update_id
         self.allowed_updates: list[str] | None = None
+        self.added = asyncio.Event()
         self._changed = asyncio.Condition()
 
     def wants(self, update_type: str) -> bool:
@@ -59,6 +60,7 @@ class UpdateQueue:
         async with self._changed:
             self.pending.append(update)
             self._changed.notify_all()
+        self.added.set()
         return update
 
     def confirm(self, offset: int) -> None:
@@ -67,6 +69,10 @@ class UpdateQueue:
             self.pending = self.pending[offset:]
         elif offset:
             self.pending = [u for u in self.pending if u["update_id"] >= offset]
+
+    def remove(self, update_id: int) -> None:
+        """Forget one update (the webhook delivered it)."""
+        self.pending = [u for u in self.pending if u["update_id"] != update_id]
 
     def peek(self, limit: int) -> list[dict[str, Any]]:
         """Return up to ``limit`` pending updates without confirming them."""

@@ -46,7 +46,11 @@ class Receiver:
 async def receiver() -> AsyncIterator[Receiver]:
     hook = Receiver()
     app = web.Application()
-    app.router.add_post("/hook", hook.handle)
+
+    async def route(request: web.Request) -> web.Response:
+        return await hook.handle(request)
+
+    app.router.add_post("/hook", route)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -115,3 +119,31 @@ async def test_method_in_webhook_answer_is_executed(world: World, receiver: Rece
 async def test_bad_secret_token_is_rejected(world: World, receiver: Receiver) -> None:
     with pytest.raises(TelegramBadRequest, match="secret token contains unallowed characters"):
         await world.bot.set_webhook(receiver.url, secret_token="no spaces!")
+
+
+async def test_chats_are_delivered_in_parallel_but_each_in_order(
+    world: World, receiver: Receiver
+) -> None:
+    release = asyncio.Event()
+    original = receiver.handle
+
+    async def hold_alice(request: web.Request) -> web.Response:
+        response = await original(request)
+        update = receiver.deliveries[-1][0]
+        if update.get("message", {}).get("text") == "alice 1":
+            await release.wait()
+        return response
+
+    receiver.handle = hold_alice  # type: ignore[method-assign]
+    await world.bot.set_webhook(receiver.url, drop_pending_updates=True)
+    alice, bob = world.alice["id"], world.bob["id"]
+    await world.client.send_text(alice, alice, "alice 1")
+    await receiver.wait(1)
+    await world.client.send_text(alice, alice, "alice 2")
+    await world.client.send_text(bob, bob, "bob 1")
+    await receiver.wait(2)
+    texts = [u["message"]["text"] for u, _ in receiver.deliveries]
+    assert texts == ["alice 1", "bob 1"]  # bob is not stuck behind alice, alice 2 waits
+    release.set()
+    await receiver.wait(3)
+    assert [u["message"]["text"] for u, _ in receiver.deliveries][-1] == "alice 2"
