@@ -19,9 +19,17 @@ from typing import Any
 import aiohttp
 import pytest
 from aiogram import Dispatcher, F, Router
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+)
 
 from sandbox.client import SandboxClient
+from sandbox.images import tiny_png
 from sandbox.server import SandboxServer
 from tests.sandbox.conftest import TOKEN, make_bot
 
@@ -169,6 +177,27 @@ def echo_router() -> Router:
         """Greet the citizen."""
         await message.answer("안녕하세요! 무엇을 도와드릴까요?")
 
+    @router.message(F.photo)
+    async def on_photo(message: Message) -> None:
+        """Acknowledge a photo with its size."""
+        assert message.photo
+        await message.answer(f"사진 받음 {message.photo[-1].width}x{message.photo[-1].height}")
+
+    @router.message(F.location)
+    async def on_location(message: Message) -> None:
+        """Acknowledge a location with its coordinates."""
+        assert message.location
+        await message.answer(f"위치 받음 {message.location.latitude:.4f}")
+
+    @router.message(F.text == "위치")
+    async def on_location_request(message: Message) -> None:
+        """Ask for the location with a request_location reply keyboard."""
+        keyboard = ReplyKeyboardMarkup(
+            keyboard=[[KeyboardButton(text="📍 위치 보내기", request_location=True)]],
+            resize_keyboard=True,
+        )
+        await message.answer("위치를 보내 주세요", reply_markup=keyboard)
+
     @router.message(F.text)
     async def on_text(message: Message) -> None:
         """Echo the text with a confirmation button."""
@@ -187,9 +216,11 @@ def echo_router() -> Router:
     return router
 
 
-async def test_citizen_sends_and_sees_the_reply(
-    sandbox: SandboxServer, sandbox_client: SandboxClient, page: DevTools
-) -> None:
+@pytest.fixture
+async def echo_bot(
+    sandbox: SandboxServer, sandbox_client: SandboxClient
+) -> AsyncIterator[dict[str, Any]]:
+    """The echo bot polling the sandbox, and a citizen who has not started it yet."""
     await sandbox_client.create_bot(token=TOKEN, username="jikimi_bot", first_name="Jikimi")
     citizen = await sandbox_client.create_user(first_name="민지", language_code="ko")
     bot = make_bot(sandbox)
@@ -198,48 +229,97 @@ async def test_citizen_sends_and_sees_the_reply(
     polling = asyncio.create_task(
         dispatcher.start_polling(bot, handle_signals=False, polling_timeout=1)
     )
-    try:
-        uid = citizen["id"]
-        await page.send("Page.navigate", url=f"{sandbox.url}/?as={uid}&chat={uid}")
-        await page.wait_for("document.querySelector('.chat-item.active') !== null")
-        await page.wait_for(
-            "getComputedStyle(document.getElementById('start-bot')).display !== 'none'"
+    yield citizen
+    await dispatcher.stop_polling()
+    with contextlib.suppress(asyncio.CancelledError):
+        await polling
+    await bot.session.close()
+
+
+async def test_photo_upload_and_location_via_reply_keyboard(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, page: DevTools, echo_bot: dict[str, Any]
+) -> None:
+    uid = echo_bot["id"]
+    await sandbox_client.start_bot(uid)
+    await page.send("Page.navigate", url=f"{sandbox.url}/?as={uid}&chat={uid}")
+    await page.wait_for("document.querySelector('.chat-item.active') !== null")
+    with tempfile.TemporaryDirectory() as folder:
+        photo = Path(folder) / "fire.png"
+        photo.write_bytes(tiny_png(12, 7))
+        document = await page.send("DOM.getDocument")
+        node = await page.send(
+            "DOM.querySelector", nodeId=document["root"]["nodeId"], selector="#photo-input"
         )
-        await page.evaluate("document.getElementById('start-bot').click()")
+        await page.send("DOM.setFileInputFiles", files=[str(photo)], nodeId=node["nodeId"])
         await page.wait_for(
             "[...document.querySelectorAll('.message.bot .text')]"
-            ".some(e => e.textContent.includes('무엇을 도와드릴까요'))"
+            ".some(e => e.textContent === '사진 받음 12x7')"
         )
-        await page.evaluate(
-            "document.getElementById('composer-input').value = '불이 났어요';"
-            "document.getElementById('send-button').click()"
-        )
-        await page.wait_for(
-            "[...document.querySelectorAll('.message.mine .text')]"
-            ".some(e => e.textContent === '불이 났어요')"
-        )
-        reply = await page.wait_for(
-            "[...document.querySelectorAll('.message.bot .text b')]"
-            ".map(e => e.textContent).find(t => t === '불이 났어요')"
-        )
-        assert reply == "불이 났어요"
-        await page.evaluate(
-            "[...document.querySelectorAll('.message.bot button[data-callback=\"ok\"]')]"
-            ".pop().click()"
-        )
-        toast = await page.wait_for(
-            "document.getElementById('toast').style.display === 'block'"
-            " && document.getElementById('toast').textContent"
-        )
-        assert toast == "확인했습니다"
-        shown = await sandbox_client.messages(uid)
-        assert [m.get("text") for m in shown][:3] == [
-            "/start",
-            "안녕하세요! 무엇을 도와드릴까요?",
-            "불이 났어요",
-        ]
-    finally:
-        await dispatcher.stop_polling()
-        with contextlib.suppress(asyncio.CancelledError):
-            await polling
-        await bot.session.close()
+    assert await page.evaluate("document.querySelectorAll('.message.mine img').length") == 1
+    await page.evaluate(
+        "document.getElementById('composer-input').value = '위치';"
+        "document.getElementById('send-button').click()"
+    )
+    await page.wait_for(
+        "[...document.querySelectorAll('#reply-keyboard button')]"
+        ".some(b => b.textContent === '📍 위치 보내기')"
+    )
+    await page.evaluate(
+        "[...document.querySelectorAll('#reply-keyboard button')]"
+        ".find(b => b.textContent === '📍 위치 보내기').click()"
+    )
+    await page.wait_for(
+        "getComputedStyle(document.getElementById('location-panel')).display === 'flex'"
+    )
+    await page.evaluate(
+        "const preset = document.getElementById('location-preset');"
+        "preset.value = '37.4602,126.4407'; preset.dispatchEvent(new Event('change'));"
+        "document.getElementById('send-location-now').click()"
+    )
+    await page.wait_for(
+        "[...document.querySelectorAll('.message.bot .text')]"
+        ".some(e => e.textContent === '위치 받음 37.4602')"
+    )
+    shown = await sandbox_client.messages(uid)
+    assert any(m.get("location", {}).get("longitude") == 126.4407 for m in shown)
+
+
+async def test_citizen_sends_and_sees_the_reply(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, page: DevTools, echo_bot: dict[str, Any]
+) -> None:
+    uid = echo_bot["id"]
+    await page.send("Page.navigate", url=f"{sandbox.url}/?as={uid}&chat={uid}")
+    await page.wait_for("document.querySelector('.chat-item.active') !== null")
+    await page.wait_for("getComputedStyle(document.getElementById('start-bot')).display !== 'none'")
+    await page.evaluate("document.getElementById('start-bot').click()")
+    await page.wait_for(
+        "[...document.querySelectorAll('.message.bot .text')]"
+        ".some(e => e.textContent.includes('무엇을 도와드릴까요'))"
+    )
+    await page.evaluate(
+        "document.getElementById('composer-input').value = '불이 났어요';"
+        "document.getElementById('send-button').click()"
+    )
+    await page.wait_for(
+        "[...document.querySelectorAll('.message.mine .text')]"
+        ".some(e => e.textContent === '불이 났어요')"
+    )
+    reply = await page.wait_for(
+        "[...document.querySelectorAll('.message.bot .text b')]"
+        ".map(e => e.textContent).find(t => t === '불이 났어요')"
+    )
+    assert reply == "불이 났어요"
+    await page.evaluate(
+        "[...document.querySelectorAll('.message.bot button[data-callback=\"ok\"]')].pop().click()"
+    )
+    toast = await page.wait_for(
+        "document.getElementById('toast').style.display === 'block'"
+        " && document.getElementById('toast').textContent"
+    )
+    assert toast == "확인했습니다"
+    shown = await sandbox_client.messages(uid)
+    assert [m.get("text") for m in shown][:3] == [
+        "/start",
+        "안녕하세요! 무엇을 도와드릴까요?",
+        "불이 났어요",
+    ]
