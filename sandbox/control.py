@@ -119,6 +119,7 @@ class ControlApi:
         if unknown:
             return _error(400, f"{name}: unexpected argument(s) {', '.join(unknown)}")
         try:
+            self.server.world.expire_members()
             result = await handler(self.server.world, **body)
         except ApiError as exc:
             return _error(exc.code, exc.description)

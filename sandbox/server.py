@@ -152,6 +152,7 @@ class SandboxServer:
             if handler is None:
                 raise not_found()
             await self._inject_faults(name)
+            self.world.expire_members()
             params = await Params.from_request(request)
             result = await handler(self._call(bot, name, params))
         except ApiError as exc:

@@ -315,11 +315,34 @@ class World:
         self.callback_answers: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.inline_answers: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.chat_actions: list[dict[str, Any]] = []
+        self.timed_members: set[tuple[int, int]] = set()
         self.events: list[dict[str, Any]] = []
 
     def now(self) -> int:
         """Return the sandbox's unix time (real time plus any advance_time offset)."""
         return int(time.time() + self.clock_offset)
+
+    def normalize_until(self, until_date: int) -> int:
+        """Apply Telegram's rule: under 30 s or over 366 days from now means forever (0)."""
+        if not until_date:
+            return 0
+        ahead = until_date - self.now()
+        return 0 if ahead < 30 or ahead > 366 * 86400 else until_date
+
+    def expire_members(self) -> None:
+        """Lift restrictions and bans whose until_date has passed."""
+        now = self.now()
+        for chat_id, user_id in list(self.timed_members):
+            chat = self.chats.get(chat_id)
+            member = chat.members.get(user_id) if chat else None
+            if chat is None or member is None or member.status not in ("restricted", "kicked"):
+                self.timed_members.discard((chat_id, user_id))
+                continue
+            if not member.until_date or member.until_date > now:
+                continue
+            present = member.status == "restricted" and member.is_member
+            chat.members[user_id] = Member(user_id=user_id, status="member" if present else "left")
+            self.timed_members.discard((chat_id, user_id))
 
     def next_user_id(self) -> int:
         """Allocate a user id."""

@@ -148,7 +148,7 @@ async def ban_chat_member(call: Call) -> bool:
     user_id, member = _target(call, chat, "can_restrict_members", RESTRICT_RIGHTS)
     if member is not None and member.status == "administrator":
         raise bad_request("user is an administrator of the chat")
-    until = call.params.integer("until_date", default=0)
+    until = call.world.normalize_until(call.params.integer("until_date", default=0))
     chat.join_requests.pop(user_id, None)
     await change_member(
         call.world,
@@ -156,6 +156,8 @@ async def ban_chat_member(call: Call) -> bool:
         Member(user_id=user_id, status="kicked", until_date=until),
         call.bot.user.id,
     )
+    if until:
+        call.world.timed_members.add((chat.id, user_id))
     if call.params.flag("revoke_messages"):
         for message in chat.live_messages():
             if message.sender_id == user_id:
@@ -198,7 +200,7 @@ async def restrict_chat_member(call: Call) -> bool:
         for name in DEFAULT_PERMISSIONS:
             if name.startswith("can_send_") or name == "can_add_web_page_previews":
                 perms.setdefault(name, False)
-    until = call.params.integer("until_date", default=0)
+    until = call.world.normalize_until(call.params.integer("until_date", default=0))
     present = member is not None and member.present
     effective = {**DEFAULT_PERMISSIONS, **chat.permissions}
     if all(perms.get(k, effective[k]) == effective[k] for k in effective) and present:
@@ -212,6 +214,8 @@ async def restrict_chat_member(call: Call) -> bool:
             is_member=present,
         )
     await change_member(call.world, chat, new, call.bot.user.id, service_message=False)
+    if new.status == "restricted" and until:
+        call.world.timed_members.add((chat.id, user_id))
     return True
 
 

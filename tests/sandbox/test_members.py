@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import ChatPermissions
@@ -112,3 +114,28 @@ async def test_promote_and_administrators(world: World) -> None:
         await world.bot.promote_chat_member(group, bob, can_pin_messages=True)
     assert await world.bot.promote_chat_member(promoter["id"], bob)
     assert (await world.bot.get_chat_member(promoter["id"], bob)).status == "member"
+
+
+async def test_timed_restrictions_and_bans_expire(world: World) -> None:
+    group, bob = world.staff["id"], world.bob["id"]
+    now = int(time.time())
+    await world.bot.restrict_chat_member(
+        group, bob, ChatPermissions(can_send_messages=False), until_date=now + 600
+    )
+    with pytest.raises(SandboxError, match="can_send_messages is false"):
+        await world.client.send_text(bob, group, "조용히")
+    await world.client.advance_time(601)
+    await world.client.send_text(bob, group, "이제 말할 수 있어요")
+    assert (await world.bot.get_chat_member(group, bob)).status == "member"
+    carol = await world.client.create_user(first_name="Carol")
+    await world.client.add_member(group, carol["id"])
+    await world.bot.ban_chat_member(group, carol["id"], until_date=int(time.time()) + 601 + 120)
+    link = await world.bot.create_chat_invite_link(group)
+    with pytest.raises(SandboxError, match="USER_BANNED_IN_CHANNEL"):
+        await world.client.join_request(carol["id"], link.invite_link)
+    await world.client.advance_time(200)
+    assert (await world.client.join_request(carol["id"], link.invite_link))["status"] == "joined"
+    # until_date under 30 seconds away means forever, as on Telegram
+    await world.bot.ban_chat_member(group, carol["id"], until_date=int(time.time()) + 801 + 10)
+    await world.client.advance_time(3600)
+    assert (await world.bot.get_chat_member(group, carol["id"])).status == "kicked"
