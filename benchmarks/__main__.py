@@ -36,6 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--databases", default="sqlite,postgres", help="comma list of sqlite, postgres"
     )
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    parser.add_argument(
+        "--telegram-limits",
+        action="store_true",
+        help="also run jikimi with the sender at Telegram's default limits (30 msg/s)",
+    )
     parser.add_argument("--only", choices=["surge", "outbound"], help="run one benchmark")
     parser.add_argument(
         "--outbound-messages", type=int, default=450, help="messages the sender must deliver"
@@ -76,6 +81,11 @@ async def _surges(args: argparse.Namespace, workdir: Path) -> list[SurgeResult]:
         if name == "sqlite":
             url = f"sqlite+aiosqlite:///{workdir / 'surge.db'}"
             targets.append(JikimiTarget(url, "jikimi on SQLite"))
+            if args.telegram_limits:
+                limited = f"sqlite+aiosqlite:///{workdir / 'surge-limited.db'}"
+                targets.append(
+                    JikimiTarget(limited, "jikimi SQLite 30 msg/s", telegram_limits=True)
+                )
         elif name == "postgres":
             targets.append(JikimiTarget(args.postgres_url, "jikimi on PostgreSQL"))
         else:

@@ -61,13 +61,25 @@ class EchoTarget:
         """Nothing to release."""
 
 
+# The sender's own limits lifted for the surge, so that it measures the pipeline rather than
+# Telegram's 30 messages/s (the echo bot has no limiter either); see benchmarks/outbound.py.
+UNTHROTTLED_SENDER = {
+    "JIKIMI_SENDER__GLOBAL_PER_SECOND": "100000",
+    "JIKIMI_SENDER__PRIVATE_PER_SECOND": "1000",
+    "JIKIMI_SENDER__PRIVATE_BURST": "100",
+    "JIKIMI_SENDER__GROUP_PER_MINUTE": "1000000",
+    "JIKIMI_SENDER__GROUP_BURST": "1000",
+}
+
+
 class JikimiTarget:
     """``jikimi run`` (polling) on a fresh database: intake, storage, outbox, sender."""
 
-    def __init__(self, database_url: str, label: str):
+    def __init__(self, database_url: str, label: str, *, telegram_limits: bool = False):
         self.label = label
         self.server_url = database_url
         self.database_url = database_url
+        self.telegram_limits = telegram_limits
         self._schema: str | None = None
 
     async def setup(self, client: SandboxClient, api_base: str, workdir: Path) -> int:
@@ -96,15 +108,14 @@ class JikimiTarget:
             "JIKIMI_STAFF_CHAT_ID": str(self.world.staff_chat_id),
             "JIKIMI_EXPERTS_HUB_ID": str(self.world.experts_hub_id),
             "JIKIMI_MEDIA_DIR": str(workdir / "media"),
+            **({} if self.telegram_limits else UNTHROTTLED_SENDER),
         }
         return BotProcess.python_module(
             "bot.cli", "run", env=env, log_path=workdir / f"jikimi-{self.label}.log"
         )
 
     async def prepare(self, client: SandboxClient, watcher: ChatWatcher, user_id: int) -> None:
-        """The citizen has started the bot before (and read its first answer)."""
-        await client.start_bot(user_id, DEMO_TOKEN)
-        await watcher.wait_for(user_id, lambda _data: True, since=0.0, within=30)
+        """Nothing: in a surge most citizens write to the bot for the first time."""
 
     def is_answer(self, data: dict[str, Any]) -> bool:
         """The action manual: the answer that carries the manual's buttons or title."""

@@ -8,6 +8,7 @@ the moment it died, at least once).
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from collections.abc import AsyncIterator
@@ -254,6 +255,10 @@ async def test_two_workers_behind_a_proxy_store_each_report_once_and_reply_once(
     handled = [await cluster.updates_handled(worker) for worker in cluster.workers]
     assert all(count > 0 for count in handled), handled
     assert all(count > 0 for count in cluster.proxy.forwarded), cluster.proxy.forwarded
+    for worker in cluster.workers:
+        lines = [line for line in worker.log_path.read_text().splitlines() if line.strip()]
+        assert lines and all(json.loads(line)["level"] for line in lines), worker.tail()
+        assert cluster.world.token not in "\n".join(lines)
 
 
 async def test_sigkill_mid_burst_loses_nothing(cluster: Cluster) -> None:
