@@ -134,7 +134,8 @@ class DevTools:
 @pytest.fixture
 async def page(chromium_path: str) -> AsyncIterator[DevTools]:
     """A headless Chromium page under DevTools control."""
-    with tempfile.TemporaryDirectory() as profile:
+    # chromium helper processes may still write the profile while it exits
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         process = await asyncio.create_subprocess_exec(
             chromium_path,
             *CHROMIUM_FLAGS,
