@@ -21,6 +21,7 @@ import pytest
 from aiogram import Dispatcher, F, Router
 from aiogram.types import (
     CallbackQuery,
+    ChatJoinRequest,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
@@ -199,6 +200,22 @@ def echo_router() -> Router:
         )
         await message.answer("위치를 보내 주세요", reply_markup=keyboard)
 
+    @router.message(F.text == "초대")
+    async def on_invite(message: Message, hub_id: int) -> None:
+        """Invite to the hub with a link that needs approval."""
+        assert message.bot
+        link = await message.bot.create_chat_invite_link(hub_id, creates_join_request=True)
+        button = InlineKeyboardButton(text="참여하기", url=link.invite_link)
+        markup = InlineKeyboardMarkup(inline_keyboard=[[button]])
+        await message.answer("전문가 허브에 초대합니다", reply_markup=markup)
+
+    @router.chat_join_request()
+    async def on_join_request(request: ChatJoinRequest) -> None:
+        """Approve every request and greet the applicant in private."""
+        await request.approve()
+        assert request.bot
+        await request.bot.send_message(request.user_chat_id, "승인되었습니다")
+
     @router.message(F.text)
     async def on_text(message: Message) -> None:
         """Echo the text with a confirmation button."""
@@ -224,13 +241,16 @@ async def echo_bot(
     """The echo bot polling the sandbox, and a citizen who has not started it yet."""
     await sandbox_client.create_bot(token=TOKEN, username="jikimi_bot", first_name="Jikimi")
     citizen = await sandbox_client.create_user(first_name="민지", language_code="ko")
+    hub = await sandbox_client.create_supergroup(
+        title="Experts hub", is_forum=True, bot_token=TOKEN, bot_rights={"can_invite_users": True}
+    )
     bot = make_bot(sandbox)
-    dispatcher = Dispatcher()
+    dispatcher = Dispatcher(hub_id=hub["id"])
     dispatcher.include_router(echo_router())
     polling = asyncio.create_task(
         dispatcher.start_polling(bot, handle_signals=False, polling_timeout=1)
     )
-    yield citizen
+    yield {**citizen, "hub_id": hub["id"]}
     await dispatcher.stop_polling()
     with contextlib.suppress(asyncio.CancelledError):
         await polling
@@ -324,3 +344,32 @@ async def test_citizen_sends_and_sees_the_reply(
         "안녕하세요! 무엇을 도와드릴까요?",
         "불이 났어요",
     ]
+
+
+async def test_invite_button_joins_through_a_request(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, page: DevTools, echo_bot: dict[str, Any]
+) -> None:
+    uid = echo_bot["id"]
+    await sandbox_client.start_bot(uid)
+    await page.send("Page.navigate", url=f"{sandbox.url}/?as={uid}&chat={uid}")
+    await page.wait_for("document.querySelector('.chat-item.active') !== null")
+    await page.evaluate(
+        "document.getElementById('composer-input').value = '초대';"
+        "document.getElementById('send-button').click()"
+    )
+    await page.wait_for(
+        "[...document.querySelectorAll('.message.bot button')]"
+        ".some(b => b.textContent === '참여하기')"
+    )
+    await page.evaluate(
+        "[...document.querySelectorAll('.message.bot button')]"
+        ".find(b => b.textContent === '참여하기').click()"
+    )
+    await page.wait_for(
+        "[...document.querySelectorAll('.message.bot .text')]"
+        ".some(e => e.textContent === '승인되었습니다')"
+    )
+    await page.wait_for(
+        f"document.querySelector('.chat-item[data-chat-id=\"{echo_bot['hub_id']}\"]') !== null"
+    )
+    assert (await sandbox_client.member(echo_bot["hub_id"], uid))["status"] == "member"
