@@ -303,6 +303,23 @@ async def add_member(
     return member_json(world, chat, chat.members[int(user_id)])
 
 
+async def remove_member(
+    world: World, *, chat_id: int, user_id: int, ban: bool = False, by_user_id: int | None = None
+) -> dict[str, Any]:
+    """An admin removes (or bans) a user or a bot from a group."""
+    chat = _chat(world, chat_id)
+    _user(world, user_id)
+    existing = chat.members.get(int(user_id))
+    if existing is None or (not existing.present and not ban):
+        raise ControlError(400, "USER_NOT_PARTICIPANT")
+    if existing.status == "creator":
+        raise ControlError(400, "can't remove chat owner")
+    actor = by_user_id or _owner(chat)
+    new = Member(user_id=int(user_id), status="kicked" if ban else "left")
+    await change_member(world, chat, new, int(actor))
+    return member_json(world, chat, new)
+
+
 def _owner(chat: Chat) -> int:
     return next(uid for uid, m in chat.members.items() if m.status == "creator")
 

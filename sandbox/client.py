@@ -154,6 +154,10 @@ class SandboxClient:
         """The owner adds a user to a group."""
         return await self.call("add_member", chat_id=chat_id, user_id=user_id)
 
+    async def remove_member(self, chat_id: int, user_id: int, ban: bool = False) -> dict[str, Any]:
+        """The owner removes (or bans) a user or a bot from a group."""
+        return await self.call("remove_member", chat_id=chat_id, user_id=user_id, ban=ban)
+
     async def set_admin(
         self, chat_id: int, user_id: int, rights: dict[str, bool] | None = None
     ) -> dict[str, Any]:

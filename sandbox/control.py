@@ -30,6 +30,7 @@ ACTIONS: dict[str, Action] = {
         "create_group",
         "create_supergroup",
         "add_member",
+        "remove_member",
         "set_admin",
         "create_invite_link",
         "create_topic",

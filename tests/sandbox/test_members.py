@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import ChatPermissions
 
 from sandbox.client import SandboxError
@@ -139,3 +139,15 @@ async def test_timed_restrictions_and_bans_expire(world: World) -> None:
     await world.bot.ban_chat_member(group, carol["id"], until_date=int(time.time()) + 801 + 10)
     await world.client.advance_time(3600)
     assert (await world.bot.get_chat_member(group, carol["id"])).status == "kicked"
+
+
+async def test_owner_removes_the_bot(world: World) -> None:
+    await world.bot.get_updates(offset=-1)
+    await world.client.remove_member(world.staff["id"], world.me["id"])
+    updates = await world.bot.get_updates()
+    change = updates[-1].my_chat_member
+    assert change and change.new_chat_member.status == "left"
+    with pytest.raises(TelegramForbiddenError, match="bot is not a member of the supergroup chat"):
+        await world.bot.send_message(world.staff["id"], "아직 있나요?")
+    await world.client.remove_member(world.staff["id"], world.bob["id"], ban=True)
+    assert (await world.client.member(world.staff["id"], world.bob["id"]))["status"] == "kicked"
