@@ -7,6 +7,7 @@ import contextlib
 import copy
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -316,6 +317,7 @@ class World:
         self.inline_answers: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.chat_actions: list[dict[str, Any]] = []
         self.timed_members: set[tuple[int, int]] = set()
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self.events: list[dict[str, Any]] = []
 
     def now(self) -> int:
@@ -361,8 +363,11 @@ class World:
         async with self._changed:
             self.version += 1
             if event is not None:
-                self.events.append({"version": self.version, **event})
+                record = {"version": self.version, **event}
+                self.events.append(record)
                 del self.events[:-500]
+                for listener in list(self.listeners):
+                    listener(record)
             self._changed.notify_all()
 
     async def wait_change(self, version: int, timeout: float) -> int:  # noqa: ASYNC109

@@ -151,3 +151,14 @@ async def test_bad_control_calls_get_clear_errors(sandbox: SandboxServer, world:
     ):
         assert response.status == 400
         assert "invalid argument" in (await response.json())["error"]
+
+
+async def test_listeners_see_every_change(sandbox: SandboxServer, world: World) -> None:
+    seen: list[dict[str, object]] = []
+    sandbox.world.listeners.append(seen.append)
+    sent = await world.bot.send_message(world.alice["id"], "관찰")
+    assert {
+        "type": "message",
+        "chat_id": world.alice["id"],
+        "message_id": sent.message_id,
+    }.items() <= seen[-1].items()
