@@ -98,17 +98,13 @@ def resolve_thread(
     world: World, chat: Chat, thread_id: int | None, sender_member: Member | None
 ) -> int | None:
     """Validate message_thread_id: topic exists and is open (Telegram's errors otherwise)."""
-    if not thread_id:
-        return None
     if chat.is_private:
         return None
     if chat.is_forum:
-        if thread_id == GENERAL_TOPIC_ID:
-            topic = chat.topics.get(GENERAL_TOPIC_ID)
-        else:
-            topic = chat.topics.get(thread_id)
-            if topic is None:
-                raise bad_request("message thread not found")
+        # no thread in a forum means the General topic, which can be closed too
+        topic = chat.topics.get(thread_id or GENERAL_TOPIC_ID)
+        if topic is None and thread_id not in (None, 0, GENERAL_TOPIC_ID):
+            raise bad_request("message thread not found")
         if topic is not None and topic.is_closed:
             # As in Telegram: only admins who manage topics and the topic's creator post there.
             bypass = world.config.closed_topic_admin_bypass and (
@@ -120,7 +116,9 @@ def resolve_thread(
             )
             if not bypass:
                 raise bad_request("TOPIC_CLOSED")
-        return thread_id
+        return thread_id or None
+    if not thread_id:
+        return None
     root = chat.messages.get(thread_id)
     if root is None or root.deleted:
         raise bad_request("message thread not found")

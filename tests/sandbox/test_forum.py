@@ -95,3 +95,13 @@ async def test_topic_creator_posts_in_its_closed_topic_unless_strict(
     sandbox.config.closed_topic_admin_bypass = False
     with pytest.raises(TelegramBadRequest, match="TOPIC_CLOSED"):
         await world.bot.send_message(group, "x", message_thread_id=topic.message_thread_id)
+
+
+async def test_closed_general_topic(world: World) -> None:
+    group = world.staff["id"]
+    assert await world.bot.close_general_forum_topic(group)
+    with pytest.raises(SandboxError, match="TOPIC_CLOSED"):
+        await world.client.send_text(world.bob["id"], group, "일반 토픽")
+    await world.bot.send_message(group, "관리자 공지")  # can_manage_topics still posts
+    assert await world.bot.reopen_general_forum_topic(group)
+    await world.client.send_text(world.bob["id"], group, "다시 열림")
