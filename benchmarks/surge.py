@@ -128,15 +128,19 @@ async def _sample_memory(process: BotProcess, stop: asyncio.Event) -> None:
             continue
 
 
-async def _wait_ready(process: BotProcess, within: float) -> None:
-    """Wait until the bot long-polls the sandbox (or fail with its log)."""
+async def _wait_ready(
+    process: BotProcess, client: SandboxClient, watcher: ChatWatcher, within: float
+) -> None:
+    """Wait until the bot answers a warm-up ``/start`` (or fail with its log)."""
+    user = int((await client.create_user(first_name="warm-up", language_code="ko"))["id"])
+    await client.send_text(user, user, "/start")
     deadline = time.perf_counter() + within
     while time.perf_counter() < deadline:
         if not process.alive():
             raise RuntimeError(f"the bot exited:\n{process.tail()}")
-        await asyncio.sleep(0.2)
-        return
-    raise RuntimeError("the bot did not start")
+        if await watcher.wait_for(user, lambda _data: True, since=0.0, within=0.5):
+            return
+    raise RuntimeError(f"the bot did not answer within {within:.0f} s:\n{process.tail()}")
 
 
 async def run_surge(
@@ -165,7 +169,7 @@ async def run_surge(
         stop_sampling = asyncio.Event()
         sampler = asyncio.create_task(_sample_memory(process, stop_sampling))
         try:
-            await _wait_ready(process, 30)
+            await _wait_ready(process, client, watcher, 60)
             users = [
                 int((await client.create_user(first_name=f"시민{i}", language_code="ko"))["id"])
                 for i in range(citizens)

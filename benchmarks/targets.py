@@ -84,6 +84,8 @@ class JikimiTarget:
 
     async def setup(self, client: SandboxClient, api_base: str, workdir: Path) -> int:
         """Build the demo world and migrate a fresh database (a new schema on PostgreSQL)."""
+        if not is_postgres(self.server_url):
+            _remove_sqlite(self.database_url)
         if is_postgres(self.server_url):
             self._schema = f"bench_{os.getpid()}_{uuid.uuid4().hex[:8]}"
             engine = create_engine(self.server_url)
@@ -149,6 +151,13 @@ class JikimiTarget:
         finally:
             await engine.dispose()
         await asyncio.sleep(0)
+
+
+def _remove_sqlite(url: str) -> None:
+    """Start from an empty SQLite file (update ids restart with every sandbox)."""
+    database = Path(url.split("///", 1)[1])
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
 
 
 def _is_manual(data: dict[str, Any]) -> bool:

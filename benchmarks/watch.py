@@ -69,15 +69,15 @@ class ChatWatcher:
     ) -> Arrival | None:
         """The first matching message since ``since``, waiting up to ``within`` seconds."""
         deadline = time.perf_counter() + within
+        event = self._changed[chat_id]
         while True:
+            event.clear()
             found = self.matching(chat_id, predicate, since=since)
             if found:
                 return found[0]
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
                 return None
-            event = self._changed[chat_id]
-            event.clear()
             try:
                 await asyncio.wait_for(event.wait(), remaining)
             except TimeoutError:
