@@ -146,7 +146,11 @@ def _can_delete(call: Call, chat: Chat, message: StoredMessage) -> bool:
     if message.sender_id == call.bot.user.id:
         return True
     member = bot_member(chat, call.bot)
-    return member is not None and member.right("can_delete_messages")
+    if member is None:
+        return False
+    if chat.type == "group":  # any administrator of a basic group deletes any message
+        return member.status in ("creator", "administrator")
+    return member.right("can_delete_messages")
 
 
 @method("deleteMessage")
