@@ -176,6 +176,7 @@ async def _build_group(
     admins: list[Any] | None,
     bot_tokens: list[str],
     bot_rights: dict[str, bool] | None,
+    bot_admin: bool = True,
 ) -> dict[str, Any]:
     members = [int(m) for m in members or []]
     admin_specs: list[tuple[int, dict[str, bool] | None]] = []
@@ -209,7 +210,9 @@ async def _build_group(
         await change_member(
             world,
             chat,
-            Member(user_id=bot.user.id, status="administrator", rights=_rights(bot_rights, False)),
+            Member(user_id=bot.user.id, status="administrator", rights=_rights(bot_rights, False))
+            if bot_admin
+            else Member(user_id=bot.user.id),
             owner_id,
             service_message=False,
         )
@@ -237,6 +240,7 @@ async def create_supergroup(
     members: list[int] | None = None,
     admins: list[Any] | None = None,
     owner_id: int | None = None,
+    bot_admin: bool = True,
 ) -> dict[str, Any]:
     """Create a supergroup (optionally a forum) with the bot(s) as administrators."""
     chat = Chat(
@@ -260,6 +264,7 @@ async def create_supergroup(
         admins=admins,
         bot_tokens=_tokens(bot_token, bot_tokens),
         bot_rights=bot_rights,
+        bot_admin=bot_admin,
     )
 
 
@@ -273,8 +278,9 @@ async def create_group(
     members: list[int] | None = None,
     admins: list[Any] | None = None,
     owner_id: int | None = None,
+    bot_admin: bool = True,
 ) -> dict[str, Any]:
-    """Create a basic group."""
+    """Create a basic group (bot_admin=False adds the bot(s) as plain members)."""
     chat = Chat(id=world.next_group_id(), type="group", title=title)
     return await _build_group(
         world,
@@ -284,6 +290,7 @@ async def create_group(
         admins=admins,
         bot_tokens=_tokens(bot_token, bot_tokens),
         bot_rights=bot_rights,
+        bot_admin=bot_admin,
     )
 
 

@@ -115,6 +115,7 @@ class SandboxClient:
         owner_id: int | None = None,
         username: str | None = None,
         bot_tokens: list[str] | None = None,
+        bot_admin: bool = True,
     ) -> dict[str, Any]:
         """Create a supergroup (forum if ``is_forum``) with the bot as admin; returns its Chat."""
         return await self.call(
@@ -128,6 +129,7 @@ class SandboxClient:
             owner_id=owner_id,
             username=username,
             bot_tokens=bot_tokens,
+            bot_admin=bot_admin,
         )
 
     async def create_group(
@@ -138,6 +140,7 @@ class SandboxClient:
         members: list[int] | None = None,
         admins: list[Any] | None = None,
         owner_id: int | None = None,
+        bot_admin: bool = True,
     ) -> dict[str, Any]:
         """Create a basic group; returns its Chat."""
         return await self.call(
@@ -148,6 +151,7 @@ class SandboxClient:
             members=members,
             admins=admins,
             owner_id=owner_id,
+            bot_admin=bot_admin,
         )
 
     async def add_member(self, chat_id: int, user_id: int) -> dict[str, Any]:

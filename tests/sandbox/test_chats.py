@@ -52,3 +52,24 @@ async def test_commands_by_scope(world: World) -> None:
     assert [c.command for c in grouped] == ["take"]
     with pytest.raises(TelegramBadRequest, match="BOT_COMMAND_INVALID"):
         await world.bot.set_my_commands([BotCommand(command="Bad-Command", description="x")])
+
+
+async def test_basic_group_and_privacy_mode(world: World) -> None:
+    client, bob = world.client, world.bob["id"]
+    group = await client.create_group(
+        title="동네 모임", bot_token="123456:TEST", members=[bob], bot_admin=False
+    )
+    assert group["type"] == "group" and group["id"] < 0
+    await world.bot.get_updates(offset=-1)
+    await client.send_text(bob, group["id"], "그냥 대화")
+    await client.send_text(bob, group["id"], "/report@jikimi_bot 불")
+    await client.send_text(bob, group["id"], "@jikimi_bot 도와줘")
+    await client.send_text(bob, group["id"], "/other@someone_else_bot")
+    updates = await world.bot.get_updates()
+    texts = [u.message.text for u in updates if u.message and u.message.text]
+    assert texts[-2:] == ["/report@jikimi_bot 불", "@jikimi_bot 도와줘"]
+    assert "그냥 대화" not in texts
+    sent = await world.bot.send_message(group["id"], "안녕하세요")
+    reply = await client.send_text(bob, group["id"], "네", reply_to_message_id=sent.message_id)
+    updates = await world.bot.get_updates(offset=updates[-1].update_id + 1)
+    assert updates[-1].message and updates[-1].message.message_id == reply["message_id"]
