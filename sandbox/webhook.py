@@ -105,6 +105,7 @@ class _Delivery:
         self.busy_keys.add(key)
 
         async def deliver() -> None:
+            """Deliver the update, then free its chat for the next one."""
             try:
                 await self.deliver(update)
             finally:
