@@ -7,6 +7,7 @@ from typing import Any
 from sandbox.errors import bad_request
 from sandbox.params import Params
 
+MAX_BUTTONS = 100
 INLINE_ACTIONS = (
     "url",
     "callback_data",
@@ -72,6 +73,8 @@ def validate_markup(markup: Any) -> dict[str, Any] | None:
         raise bad_request("object expected as reply markup")
     if "inline_keyboard" in markup:
         rows = _rows(markup["inline_keyboard"], "inline_keyboard")
+        if sum(len(row) for row in rows) > MAX_BUTTONS:
+            raise bad_request("reply markup is too long")
         return {"inline_keyboard": [[_inline_button(b) for b in row] for row in rows]}
     if "keyboard" in markup:
         rows = _rows(markup["keyboard"], "keyboard")

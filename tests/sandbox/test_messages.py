@@ -75,6 +75,13 @@ async def test_inline_keyboard_and_callback_data_limit(world: World) -> None:
         await world.bot.send_message(world.alice["id"], "신고", reply_markup=hangul)
 
 
+async def test_too_many_buttons(world: World) -> None:
+    row = [InlineKeyboardButton(text=str(i), callback_data=str(i)) for i in range(8)]
+    markup = InlineKeyboardMarkup(inline_keyboard=[row] * 13)
+    with pytest.raises(TelegramBadRequest, match="reply markup is too long"):
+        await world.bot.send_message(world.alice["id"], "목록", reply_markup=markup)
+
+
 async def test_reply_keyboard_is_shown_in_the_chat(world: World) -> None:
     keyboard = ReplyKeyboardMarkup(
         keyboard=[[KeyboardButton(text="📍 위치 보내기", request_location=True)]],
