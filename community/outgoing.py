@@ -97,7 +97,7 @@ async def send_photo(
     *, session: AsyncSession, chat_id: int, thread_id: int | None, file_id: str, caption: str = ""
 ) -> OutboxMessage:
     """Queue a photo by Telegram file id."""
-    payload: dict[str, Any] = {"photo": file_id}
+    payload: dict[str, Any] = {"file_id": file_id}
     if caption:
         payload["caption"] = caption[:CAPTION_LIMIT]
     return await _put(session, chat_id=chat_id, kind="photo", payload=payload, thread_id=thread_id)

@@ -23,6 +23,7 @@ from community.fields import AGENCIES, UnknownField, field_catalogue, parse_fiel
 from community.outgoing import button, send_text
 from situation.texts import render
 from storage.experts import get_expert, get_expert_by_user, list_experts, save_expert
+from storage.models.base import utcnow
 from storage.models.experts import Expert, ExpertRole
 from storage.models.outbox import Priority
 
@@ -228,3 +229,25 @@ async def import_csv(
     if missing:
         raise RegistryError("expert_error_csv_header", ", ".join(sorted(missing)))
     return await import_rows(session=session, rows=reader, now=now, verified=verified)
+
+
+async def seed_demo_experts(
+    *, session: AsyncSession, experts: Iterable[tuple[int, str, str]], now: datetime | None = None
+) -> list[Expert]:
+    """Register the demo world's experts (user id, name, field) as verified and available."""
+    moment = now or utcnow()
+    seeded = []
+    for user_id, name, expert_field in experts:
+        expert = await get_expert_by_user(session=session, telegram_user_id=user_id)
+        if expert is None:
+            expert = Expert(telegram_user_id=user_id, name=name, created_at=moment)
+        expert.name = name
+        expert.organisation = "jikimi demo"
+        expert.fields = [expert_field]
+        expert.verified = True
+        expert.verified_at = moment
+        expert.available = True
+        expert.active = True
+        expert.updated_at = moment
+        seeded.append(await save_expert(session=session, expert=expert))
+    return seeded

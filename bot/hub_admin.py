@@ -1,0 +1,142 @@
+"""The experts' hub administered through the Bot API (``community.ports.HubAdmin``).
+
+Usage::
+
+    hub = BotHubAdmin(bot)
+    link = await hub.create_invite_link(chat_id=hub_id, name="c7-e3", expire_date=until)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import ChatMemberAdministrator, ChatMemberRestricted, ChatPermissions
+
+from community.ports import HubError
+
+REQUIRED_RIGHTS = (
+    "can_manage_topics",
+    "can_invite_users",
+    "can_restrict_members",
+    "can_delete_messages",
+    "can_pin_messages",
+)
+SEND_PERMISSIONS = (
+    "can_send_messages",
+    "can_send_audios",
+    "can_send_documents",
+    "can_send_photos",
+    "can_send_videos",
+    "can_send_video_notes",
+    "can_send_voice_notes",
+    "can_send_polls",
+    "can_send_other_messages",
+    "can_add_web_page_previews",
+)
+
+
+class BotHubAdmin:
+    """Administer the hub with aiogram's Bot; Telegram's refusals become ``HubError``."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def create_topic(self, *, chat_id: int, name: str) -> int:
+        """Create a forum topic and return its thread id."""
+        try:
+            topic = await self._bot.create_forum_topic(chat_id=chat_id, name=name[:128])
+        except TelegramAPIError as error:
+            raise HubError(error.message) from error
+        return topic.message_thread_id
+
+    async def create_invite_link(
+        self, *, chat_id: int, name: str, expire_date: datetime | None
+    ) -> str:
+        """Create an invite link that files a join request."""
+        try:
+            link = await self._bot.create_chat_invite_link(
+                chat_id=chat_id,
+                name=name[:32],
+                expire_date=expire_date,
+                creates_join_request=True,
+            )
+        except TelegramAPIError as error:
+            raise HubError(error.message) from error
+        return link.invite_link
+
+    async def revoke_invite_link(self, *, chat_id: int, invite_link: str) -> None:
+        """Revoke an invite link."""
+        try:
+            await self._bot.revoke_chat_invite_link(chat_id=chat_id, invite_link=invite_link)
+        except TelegramAPIError as error:
+            raise HubError(error.message) from error
+
+    async def approve_join_request(self, *, chat_id: int, user_id: int) -> None:
+        """Approve a pending join request."""
+        try:
+            await self._bot.approve_chat_join_request(chat_id=chat_id, user_id=user_id)
+        except TelegramAPIError as error:
+            raise HubError(error.message) from error
+
+    async def decline_join_request(self, *, chat_id: int, user_id: int) -> None:
+        """Decline a pending join request."""
+        try:
+            await self._bot.decline_chat_join_request(chat_id=chat_id, user_id=user_id)
+        except TelegramAPIError as error:
+            raise HubError(error.message) from error
+
+    async def member_status(self, *, chat_id: int, user_id: int) -> str:
+        """Return the user's status; a restricted user still in the chat counts as ``member``."""
+        try:
+            member = await self._bot.get_chat_member(chat_id=chat_id, user_id=user_id)
+        except TelegramAPIError:
+            return "left"
+        if isinstance(member, ChatMemberRestricted):
+            return "member" if member.is_member else "left"
+        return str(member.status)
+
+    async def restrict(self, *, chat_id: int, user_id: int, can_send: bool) -> None:
+        """Mute (``can_send`` False) or unmute a member of the hub."""
+        permissions = ChatPermissions(**{name: can_send for name in SEND_PERMISSIONS})
+        try:
+            await self._bot.restrict_chat_member(
+                chat_id=chat_id,
+                user_id=user_id,
+                permissions=permissions,
+                use_independent_chat_permissions=True,
+            )
+        except TelegramAPIError as error:
+            raise HubError(error.message) from error
+
+    async def remove(self, *, chat_id: int, user_id: int) -> None:
+        """Remove a member: ban, then lift the ban so a new invitation can bring them back."""
+        try:
+            await self._bot.ban_chat_member(chat_id=chat_id, user_id=user_id)
+            await self._bot.unban_chat_member(chat_id=chat_id, user_id=user_id, only_if_banned=True)
+        except TelegramAPIError as error:
+            raise HubError(error.message) from error
+
+    async def delete_message(self, *, chat_id: int, message_id: int) -> None:
+        """Delete a message of the hub."""
+        try:
+            await self._bot.delete_message(chat_id=chat_id, message_id=message_id)
+        except TelegramAPIError as error:
+            raise HubError(error.message) from error
+
+    async def missing_rights(self, *, chat_id: int) -> list[str]:
+        """Return the administrator rights the bot lacks in the hub."""
+        try:
+            me = await self._bot.get_chat_member(chat_id=chat_id, user_id=self._bot.id)
+        except TelegramAPIError as error:
+            return [f"chat unreachable: {error.message}"]
+        if me.status == "creator":
+            return []
+        if not isinstance(me, ChatMemberAdministrator):
+            return ["administrator", *REQUIRED_RIGHTS]
+        missing = [name for name in REQUIRED_RIGHTS if not getattr(me, name, False)]
+        chat = await self._bot.get_chat(chat_id=chat_id)
+        if not chat.is_forum:
+            missing.append("forum topics enabled")
+        return missing

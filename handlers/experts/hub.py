@@ -1,0 +1,240 @@
+"""The experts' hub: join requests, staff moderation by replying, and the transcript.
+
+In a community topic staff reply to a member's message with /mute, /unmute, /remove, /del,
+/pin or /decision, or write /readonly on|off, /decision TEXT, /close. Every other message in a
+community topic is stored in the transcript.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import ChatJoinRequest, Message
+
+from bot.settings import Settings
+from community import moderation
+from community.access import is_staff
+from community.errors import CommunityError
+from community.invitations import handle_join_request
+from community.lifecycle import close_community
+from community.outgoing import send_text
+from community.ports import HubError
+from community.transcript import record_message, role_of
+from handlers.experts.common import first_int, hub_of, replied_message_id, replied_user
+from situation.clock import Clock
+from situation.texts import render
+from storage.communities import community_of_topic
+from storage.models.communities import Community, CommunityState
+from storage.models.staff import StaffMember
+
+log = logging.getLogger(__name__)
+
+HUB_COMMANDS = ("mute", "unmute", "remove", "del", "pin", "readonly", "decision", "close")
+CONTENT_KINDS = ("text", "photo", "document", "video", "voice", "audio", "sticker", "location")
+
+
+def in_hub(event: Message | ChatJoinRequest, settings: Settings) -> bool:
+    """Whether the update comes from the configured experts' hub."""
+    return settings.experts_hub_id is not None and event.chat.id == settings.experts_hub_id
+
+
+async def join_request(
+    request: ChatJoinRequest, bot: Bot, session: Any, settings: Settings, clock: Clock, lang: str
+) -> None:
+    """Approve an invited, verified expert; decline anyone else with the reason."""
+    try:
+        decision = await handle_join_request(
+            session=session,
+            hub=hub_of(bot),
+            chat_id=request.chat.id,
+            user_id=request.from_user.id,
+            invite_link=request.invite_link.invite_link if request.invite_link else None,
+            now=clock.now(),
+            lang=lang,
+            staff_lang=settings.default_language,
+        )
+    except HubError as error:
+        log.warning("join request of %s not resolved: %s", request.from_user.id, error)
+        return
+    log.info(
+        "join request of %s: %s (%s)",
+        request.from_user.id,
+        "approved" if decision.approved else "declined",
+        decision.reason,
+    )
+
+
+async def _community(message: Message, session: Any) -> Community | None:
+    if message.message_thread_id is None:
+        return None
+    return await community_of_topic(
+        session=session, hub_chat_id=message.chat.id, topic_id=message.message_thread_id
+    )
+
+
+async def _tell_staff(session: Any, community: Community, text: str) -> None:
+    if community.staff_chat_id is not None:
+        await send_text(
+            session=session,
+            chat_id=community.staff_chat_id,
+            thread_id=community.staff_thread_id,
+            text=text,
+        )
+
+
+async def hub_command(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    session: Any,
+    settings: Settings,
+    clock: Clock,
+    role: str | None,
+    staff_member: StaffMember | None,
+) -> None:
+    """Moderate a community from inside its topic (staff only)."""
+    community = await _community(message, session)
+    if community is None or staff_member is None or not is_staff(role):
+        return
+    lang = settings.default_language
+    try:
+        await _moderate(command, message, bot, session, settings, clock, community, staff_member)
+    except CommunityError as error:
+        await _tell_staff(session, community, render(lang, error.code, **error.context))
+
+
+async def _moderate(
+    command: CommandObject,
+    message: Message,
+    bot: Bot,
+    session: Any,
+    settings: Settings,
+    clock: Clock,
+    community: Community,
+    staff_member: StaffMember,
+) -> None:
+    lang = settings.default_language
+    hub = hub_of(bot)
+    now = clock.now()
+    name = command.command.lower()
+    if name in ("mute", "unmute", "remove"):
+        target = replied_user(message)
+        number = first_int(command.args)
+        user = target or ((number, "") if number is not None else None)
+        if user is None:
+            raise CommunityError("community_error_no_target")
+        action = {"mute": moderation.mute, "unmute": moderation.unmute, "remove": moderation.remove}
+        await action[name](
+            session=session,
+            hub=hub,
+            community=community,
+            user_id=user[0],
+            now=now,
+            name=user[1],
+            lang=lang,
+        )
+    elif name in ("del", "pin"):
+        message_id = replied_message_id(message)
+        if message_id is None:
+            raise CommunityError("community_error_no_target")
+        if name == "del":
+            await moderation.delete_message(
+                session=session, hub=hub, community=community, message_id=message_id
+            )
+        else:
+            await moderation.pin_message(
+                session=session, community=community, message_id=message_id
+            )
+    elif name == "readonly":
+        on = (command.args or "on").strip().lower() not in ("off", "0", "no")
+        await moderation.set_readonly(session=session, community=community, readonly=on, lang=lang)
+    elif name == "decision":
+        await moderation.record_decision(
+            session=session,
+            community=community,
+            now=now,
+            actor_id=staff_member.telegram_user_id,
+            actor_name=staff_member.name,
+            text=(command.args or "").strip() or None,
+            message_id=replied_message_id(message),
+            lang=lang,
+        )
+    elif name == "close":
+        await close_community(
+            session=session,
+            hub=hub,
+            community=community,
+            now=now,
+            actor_id=staff_member.telegram_user_id,
+            reason="staff",
+            lang=lang,
+            tz=settings.timezone,
+        )
+
+
+def _kind(message: Message) -> str | None:
+    for kind in CONTENT_KINDS:
+        if getattr(message, kind, None):
+            return kind
+    return None
+
+
+async def transcript(message: Message, session: Any, clock: Clock, role: str | None) -> None:
+    """Store a message written in a community topic, with its author and role."""
+    kind = _kind(message)
+    if kind is None or message.from_user is None or message.from_user.is_bot:
+        return
+    community = await _community(message, session)
+    if community is None or community.state != CommunityState.OPEN:
+        return
+    author_role = await role_of(
+        session=session, community=community, user_id=message.from_user.id, staff_role=role
+    )
+    await record_message(
+        session=session,
+        community=community,
+        message_id=message.message_id,
+        author_id=message.from_user.id,
+        author_name=message.from_user.full_name,
+        author_role=author_role,
+        kind=kind,
+        text=message.text or message.caption,
+        now=clock.now(),
+    )
+
+
+async def check_hub_rights(bot: Bot, settings: Settings) -> None:
+    """At start-up, say which rights the bot lacks in the experts' hub."""
+    if settings.experts_hub_id is None:
+        log.warning("experts' hub is not configured (JIKIMI_EXPERTS_HUB_ID): no communities")
+        return
+    missing = await hub_of(bot).missing_rights(chat_id=settings.experts_hub_id)
+    if not missing:
+        log.info(
+            "experts' hub %s: every right the communities need is granted", settings.experts_hub_id
+        )
+        return
+    log.warning("experts' hub %s: the bot lacks %s", settings.experts_hub_id, ", ".join(missing))
+    if settings.staff_chat_id is not None:
+        try:
+            await bot.send_message(
+                chat_id=settings.staff_chat_id,
+                text=render(
+                    settings.default_language, "community_hub_rights_missing", missing=missing
+                ),
+            )
+        except Exception:  # a start-up notice must never stop the bot
+            log.exception("could not tell the staff chat about the hub's missing rights")
+
+
+def get_router() -> Router:
+    """Build this module's router (a fresh one per dispatcher)."""
+    router = Router(name=__name__)
+    router.chat_join_request.register(join_request, in_hub)
+    router.message.register(hub_command, in_hub, Command(*HUB_COMMANDS), F.message_thread_id)
+    router.message.register(transcript, in_hub, F.message_thread_id)
+    router.startup.register(check_hub_rights)
+    return router

@@ -1,0 +1,325 @@
+"""Community controls in the staff supergroup: the card's button, the panel, topic commands.
+
+Commands in the incident topic where the community was opened: /community, /invite ID,
+/exclude ID, /mute ID, /unmute ID, /remove ID, /del MSG, /pin MSG, /readonly on|off,
+/decision TEXT, /closecommunity (``/close`` stays the incident's).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import CallbackQuery, Message
+
+from bot.settings import Settings
+from community import moderation
+from community.access import is_staff
+from community.callbacks import (
+    PREFIX,
+    CallbackError,
+    CloseCommunity,
+    OpenCommunity,
+    SendInvitations,
+    ToggleField,
+    action_of,
+)
+from community.errors import CommunityError
+from community.invitations import invite_one, send_invitations
+from community.lifecycle import (
+    close_community,
+    exclude_expert,
+    open_community,
+    panel,
+    toggle_field,
+)
+from community.outgoing import edit_text, send_text
+from handlers.experts.common import community_config, first_int, hub_of
+from situation.clock import Clock
+from situation.texts import render
+from storage.communities import community_of_staff_thread, get_community
+from storage.experts import get_expert
+from storage.models.communities import Community
+from storage.models.staff import StaffMember
+
+CALLBACKS = (OpenCommunity, ToggleField, SendInvitations, CloseCommunity)
+
+
+def _from_staff_chat(query: CallbackQuery, settings: Settings) -> bool:
+    message = query.message
+    return message is not None and message.chat.id == settings.staff_chat_id
+
+
+def _thread_of(query: CallbackQuery) -> int | None:
+    message = query.message
+    return message.message_thread_id if isinstance(message, Message) else None
+
+
+def in_staff_chat(message: Message, settings: Settings) -> bool:
+    """Whether the message was written in the staff supergroup."""
+    return settings.staff_chat_id is not None and message.chat.id == settings.staff_chat_id
+
+
+async def _refresh_panel(
+    query: CallbackQuery, session: Any, community: Community, lang: str
+) -> None:
+    if query.message is None:
+        return
+    text, buttons = await panel(session=session, community=community, lang=lang)
+    await edit_text(
+        session=session,
+        chat_id=query.message.chat.id,
+        message_id=query.message.message_id,
+        text=text,
+        buttons=buttons,
+    )
+
+
+async def button(
+    query: CallbackQuery,
+    bot: Bot,
+    session: Any,
+    settings: Settings,
+    clock: Clock,
+    role: str | None,
+    staff_member: StaffMember | None,
+) -> None:
+    """Open a community from the incident card, toggle its fields, send invitations, close it."""
+    lang = settings.default_language
+    if not _from_staff_chat(query, settings) or staff_member is None or not is_staff(role):
+        await query.answer(render(lang, "community_error_staff_only"), show_alert=True)
+        return
+    if settings.experts_hub_id is None:
+        await query.answer(render(lang, "community_hub_missing"), show_alert=True)
+        return
+    data = query.data or ""
+    hub = hub_of(bot)
+    config = community_config(settings)
+    try:
+        action = action_of(data)
+        if action == OpenCommunity.ACTION:
+            opened = await open_community(
+                session=session,
+                hub=hub,
+                incident_id=OpenCommunity.unpack(data).incident_id,
+                actor_id=staff_member.telegram_user_id,
+                actor_name=staff_member.name,
+                role=role,
+                hub_chat_id=settings.experts_hub_id,
+                staff_chat_id=settings.staff_chat_id,
+                staff_thread_id=_thread_of(query),
+                now=clock.now(),
+                lang=lang,
+                tz=settings.timezone,
+            )
+            name = (
+                "community_opened"
+                if opened.created or opened.reopened
+                else "community_already_open"
+            )
+            await query.answer(render(lang, name, community=opened.community))
+            return
+        community_id = (
+            ToggleField.unpack(data).community_id
+            if action == ToggleField.ACTION
+            else SendInvitations.unpack(data).community_id
+            if action == SendInvitations.ACTION
+            else CloseCommunity.unpack(data).community_id
+        )
+        community = await get_community(session=session, community_id=community_id)
+        if community is None:
+            raise CommunityError("community_error_no_community")
+        if action == ToggleField.ACTION:
+            await toggle_field(
+                session=session, community=community, field=ToggleField.unpack(data).field
+            )
+        elif action == SendInvitations.ACTION:
+            await send_invitations(
+                session=session,
+                hub=hub,
+                community=community,
+                now=clock.now(),
+                lang=lang,
+                tz=settings.timezone,
+                link_ttl=config.invite_link_ttl,
+            )
+        else:
+            await close_community(
+                session=session,
+                hub=hub,
+                community=community,
+                now=clock.now(),
+                actor_id=staff_member.telegram_user_id,
+                reason="staff",
+                lang=lang,
+                tz=settings.timezone,
+            )
+        await _refresh_panel(query, session, community, lang)
+        await query.answer(render(lang, "community_done"))
+    except CallbackError:
+        await query.answer()
+    except CommunityError as error:
+        await query.answer(render(lang, error.code, **error.context), show_alert=True)
+
+
+async def _staff_community(message: Message, session: Any, settings: Settings) -> Community | None:
+    if message.message_thread_id is None or settings.staff_chat_id is None:
+        return None
+    return await community_of_staff_thread(
+        session=session, staff_chat_id=settings.staff_chat_id, thread_id=message.message_thread_id
+    )
+
+
+async def _answer(session: Any, message: Message, text: str) -> None:
+    await send_text(
+        session=session, chat_id=message.chat.id, thread_id=message.message_thread_id, text=text
+    )
+
+
+async def command(
+    message: Message,
+    command: CommandObject,
+    bot: Bot,
+    session: Any,
+    settings: Settings,
+    clock: Clock,
+    role: str | None,
+    staff_member: StaffMember | None,
+) -> None:
+    """Moderate the topic's community from the staff topic."""
+    lang = settings.default_language
+    if staff_member is None or not is_staff(role):
+        return
+    community = await _staff_community(message, session, settings)
+    if community is None:
+        await _answer(session, message, render(lang, "community_error_no_community"))
+        return
+    try:
+        done = await _run(
+            command.command.lower(),
+            command.args,
+            bot,
+            session,
+            settings,
+            clock,
+            community,
+            staff_member,
+        )
+    except CommunityError as error:
+        await _answer(session, message, render(lang, error.code, **error.context))
+        return
+    if done is not None:
+        await _answer(session, message, done)
+
+
+async def _run(
+    name: str,
+    args: str | None,
+    bot: Bot,
+    session: Any,
+    settings: Settings,
+    clock: Clock,
+    community: Community,
+    staff_member: StaffMember,
+) -> str | None:
+    lang = settings.default_language
+    hub = hub_of(bot)
+    now = clock.now()
+    number = first_int(args)
+    if name == "community":
+        text, _ = await panel(session=session, community=community, lang=lang)
+        return text + "\n\n" + render(lang, "community_usage")
+    if name in ("invite", "exclude"):
+        if number is None:
+            raise CommunityError(
+                "community_usage_decision" if False else "community_error_no_target"
+            )
+        if name == "exclude":
+            await exclude_expert(session=session, community=community, expert_id=number)
+            return render(lang, "community_excluded_one", expert_id=number)
+        expert = await get_expert(session=session, expert_id=number)
+        if expert is None:
+            raise CommunityError("community_error_no_target")
+        member = await invite_one(
+            session=session,
+            hub=hub,
+            community=community,
+            expert=expert,
+            now=now,
+            tz=settings.timezone,
+            link_ttl=community_config(settings).invite_link_ttl,
+        )
+        return render(lang, "community_invited_one", member=member)
+    if name in ("mute", "unmute", "remove"):
+        if number is None:
+            raise CommunityError("community_error_no_target")
+        action = {"mute": moderation.mute, "unmute": moderation.unmute, "remove": moderation.remove}
+        await action[name](
+            session=session, hub=hub, community=community, user_id=number, now=now, lang=lang
+        )
+        return render(lang, "community_done")
+    if name in ("del", "pin"):
+        if number is None:
+            raise CommunityError("community_error_no_target")
+        if name == "del":
+            await moderation.delete_message(
+                session=session, hub=hub, community=community, message_id=number
+            )
+        else:
+            await moderation.pin_message(session=session, community=community, message_id=number)
+        return render(lang, "community_done")
+    if name == "readonly":
+        on = (args or "on").strip().lower() not in ("off", "0", "no")
+        await moderation.set_readonly(session=session, community=community, readonly=on, lang=lang)
+        return render(lang, "community_done")
+    if name == "decision":
+        await moderation.record_decision(
+            session=session,
+            community=community,
+            now=now,
+            actor_id=staff_member.telegram_user_id,
+            actor_name=staff_member.name,
+            text=(args or "").strip() or None,
+            lang=lang,
+        )
+        return render(lang, "community_done")
+    if name == "closecommunity":
+        await close_community(
+            session=session,
+            hub=hub,
+            community=community,
+            now=now,
+            actor_id=staff_member.telegram_user_id,
+            reason="staff",
+            lang=lang,
+            tz=settings.timezone,
+        )
+        return None
+    return None
+
+
+STAFF_COMMANDS = (
+    "community",
+    "invite",
+    "exclude",
+    "mute",
+    "unmute",
+    "remove",
+    "del",
+    "pin",
+    "readonly",
+    "decision",
+    "closecommunity",
+)
+
+
+def get_router() -> Router:
+    """Build this module's router (a fresh one per dispatcher)."""
+    router = Router(name=__name__)
+    router.callback_query.register(
+        button,
+        F.data.regexp(rf"^{PREFIX}:({'|'.join(c.ACTION for c in CALLBACKS)}):"),
+    )
+    router.message.register(command, Command(*STAFF_COMMANDS), in_staff_chat, F.message_thread_id)
+    return router
