@@ -72,10 +72,19 @@ def _create_sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
         Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
     engine = _create_async_engine(url, echo=echo)
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
+    event.listen(engine.sync_engine, "begin", _begin_immediate)
     return engine
 
 
+def _begin_immediate(connection: Any) -> None:
+    # A deferred transaction that reads and then writes deadlocks with another one doing the
+    # same, and SQLite resolves that only after busy_timeout: take the write lock up front.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+    # The driver must not start transactions on its own: _begin_immediate does it.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
