@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models.failures import FailedUpdate
 
@@ -22,7 +23,6 @@ async def create_failed_update(
 
 async def count_unresolved(*, session: AsyncSession) -> int:
     """Count failed updates nobody has looked at yet."""
-    result = await session.execute(
-        select(func.count()).select_from(FailedUpdate).where(FailedUpdate.resolved_at.is_(None))  # type: ignore[union-attr]
-    )
-    return int(result.scalar_one())
+    statement = select(func.count()).select_from(FailedUpdate)
+    result = await session.exec(statement.where(col(FailedUpdate.resolved_at).is_(None)))
+    return int(result.one())
