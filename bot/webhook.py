@@ -107,9 +107,9 @@ async def serve_webhook(
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-    await runtime.start_services()
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
-    await runner.setup()
+    await runner.setup()  # the dispatcher's startup hooks run here
+    await runtime.start_services()
     try:
         site = web.TCPSite(runner, settings.telegram.webhook_host, settings.telegram.webhook_port)
         await site.start()

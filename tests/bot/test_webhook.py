@@ -101,9 +101,11 @@ async def hooked(
             yield Hooked(runtime, sandbox, sandbox_client, world, base, url, http)
         finally:
             stop.set()
-            await asyncio.wait_for(serving, 15)
-            await runtime.close()
-            release_routers(runtime)
+            try:
+                await asyncio.wait_for(serving, 15)
+            finally:
+                await runtime.close()
+                release_routers(runtime)
 
 
 def release_routers(runtime: Runtime) -> None:
