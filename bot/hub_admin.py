@@ -8,13 +8,25 @@ Usage::
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ChatMemberAdministrator, ChatMemberRestricted, ChatPermissions
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from bot.settings import Settings
+from community.config import config_of
+from community.lifecycle import Sweep, sweep_quiet
 from community.ports import HubError
+from situation.clock import Clock
+
+log = logging.getLogger(__name__)
 
 REQUIRED_RIGHTS = (
     "can_manage_topics",
@@ -140,3 +152,82 @@ class BotHubAdmin:
         if not chat.is_forum:
             missing.append("forum topics enabled")
         return missing
+
+
+async def sweep_communities(
+    *,
+    bot: Bot,
+    session_factory: async_sessionmaker[Any],
+    settings: Settings,
+    now: datetime,
+) -> Sweep:
+    """Run the community sweep once: close those of closed incidents, warn or close quiet ones."""
+    async with session_factory() as session, session.begin():
+        return await sweep_quiet(
+            session=session,
+            hub=BotHubAdmin(bot),
+            now=now,
+            config=config_of(settings),
+            lang=settings.default_language,
+            tz=settings.timezone,
+        )
+
+
+class CommunitySweeper:
+    """Run :func:`sweep_communities` every ``sweep_minutes`` in the worker leading the scheduler.
+
+    The sweep's state lives in the community rows (last activity, warning time), so a restart
+    or a change of leader loses nothing: the next sweep catches up.
+    """
+
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        settings: Settings,
+        clock: Clock,
+        scheduler: Callable[[], Any],
+        interval: float | None = None,
+    ) -> None:
+        self._bot = bot
+        self._settings = settings
+        self._clock = clock
+        self._scheduler = scheduler
+        self._interval = interval or config_of(settings).sweep_minutes * 60
+        self._task: asyncio.Task[None] | None = None
+
+    async def tick(self) -> Sweep | None:
+        """Sweep once if this worker leads the scheduler (None otherwise)."""
+        service = self._scheduler()
+        if service is None or not getattr(service, "leading", False):
+            return None
+        result = await sweep_communities(
+            bot=self._bot,
+            session_factory=service.session_factory,
+            settings=self._settings,
+            now=self._clock.now(),
+        )
+        if result.warned or result.closed:
+            log.info("community sweep: warned %s, closed %s", result.warned, result.closed)
+        return result
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("community sweep failed")
+
+    async def start(self) -> None:
+        """Start sweeping in the background."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="community-sweep")
+
+    async def stop(self) -> None:
+        """Stop sweeping."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Dispatcher, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import ChatJoinRequest, Message
 
+from bot.hub_admin import CommunitySweeper
 from bot.settings import Settings
 from community import moderation
 from community.access import is_staff
@@ -32,6 +33,7 @@ from storage.models.staff import StaffMember
 
 log = logging.getLogger(__name__)
 
+SWEEPER_KEY = "community_sweeper"
 HUB_COMMANDS = ("mute", "unmute", "remove", "del", "pin", "readonly", "decision", "close")
 CONTENT_KINDS = ("text", "photo", "document", "video", "voice", "audio", "sticker", "location")
 
@@ -230,6 +232,27 @@ async def check_hub_rights(bot: Bot, settings: Settings) -> None:
             log.exception("could not tell the staff chat about the hub's missing rights")
 
 
+async def start_sweeper(
+    bot: Bot, settings: Settings, dispatcher: Dispatcher, clock: Clock | None = None
+) -> None:
+    """Start the quiet-period sweep (it runs only in the worker leading the scheduler)."""
+    sweeper = CommunitySweeper(
+        bot=bot,
+        settings=settings,
+        clock=clock or Clock(),
+        scheduler=lambda: dispatcher.workflow_data.get("scheduler_service"),
+    )
+    dispatcher.workflow_data[SWEEPER_KEY] = sweeper
+    await sweeper.start()
+
+
+async def stop_sweeper(dispatcher: Dispatcher) -> None:
+    """Stop the quiet-period sweep."""
+    sweeper = dispatcher.workflow_data.pop(SWEEPER_KEY, None)
+    if isinstance(sweeper, CommunitySweeper):
+        await sweeper.stop()
+
+
 def get_router() -> Router:
     """Build this module's router (a fresh one per dispatcher)."""
     router = Router(name=__name__)
@@ -237,4 +260,6 @@ def get_router() -> Router:
     router.message.register(hub_command, in_hub, Command(*HUB_COMMANDS), F.message_thread_id)
     router.message.register(transcript, in_hub, F.message_thread_id)
     router.startup.register(check_hub_rights)
+    router.startup.register(start_sweeper)
+    router.shutdown.register(stop_sweeper)
     return router
