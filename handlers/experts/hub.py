@@ -23,9 +23,12 @@ from community.invitations import handle_join_request
 from community.lifecycle import close_community
 from community.outgoing import send_text
 from community.ports import HubError
+from community.relay import community_to_citizens
 from community.transcript import record_message, role_of
 from handlers.experts.common import first_int, hub_of, replied_message_id, replied_user
+from situation.audit import Actor
 from situation.clock import Clock
+from situation.staffroom import RoomConfig
 from situation.texts import render
 from storage.communities import community_of_topic
 from storage.models.communities import Community, CommunityState
@@ -34,7 +37,17 @@ from storage.models.staff import StaffMember
 log = logging.getLogger(__name__)
 
 SWEEPER_KEY = "community_sweeper"
-HUB_COMMANDS = ("mute", "unmute", "remove", "del", "pin", "readonly", "decision", "close")
+HUB_COMMANDS = (
+    "mute",
+    "unmute",
+    "remove",
+    "del",
+    "pin",
+    "readonly",
+    "decision",
+    "tocitizen",
+    "close",
+)
 CONTENT_KINDS = ("text", "photo", "document", "video", "voice", "audio", "sticker", "location")
 
 
@@ -96,6 +109,7 @@ async def hub_command(
     clock: Clock,
     role: str | None,
     staff_member: StaffMember | None,
+    room: RoomConfig | None = None,
 ) -> None:
     """Moderate a community from inside its topic (staff only)."""
     community = await _community(message, session)
@@ -103,7 +117,9 @@ async def hub_command(
         return
     lang = settings.default_language
     try:
-        await _moderate(command, message, bot, session, settings, clock, community, staff_member)
+        await _moderate(
+            command, message, bot, session, settings, clock, community, staff_member, room
+        )
     except CommunityError as error:
         await _tell_staff(session, community, render(lang, error.code, **error.context))
 
@@ -117,6 +133,7 @@ async def _moderate(
     clock: Clock,
     community: Community,
     staff_member: StaffMember,
+    room: RoomConfig | None,
 ) -> None:
     lang = settings.default_language
     hub = hub_of(bot)
@@ -163,6 +180,24 @@ async def _moderate(
             text=(command.args or "").strip() or None,
             message_id=replied_message_id(message),
             lang=lang,
+        )
+    elif name == "tocitizen":
+        reply = message.reply_to_message
+        text = (command.args or "").strip()
+        if not text and reply is not None and reply.message_id != message.message_thread_id:
+            text = reply.text or reply.caption or ""
+        if room is None:
+            raise CommunityError("community_error_no_target")
+        result = await community_to_citizens(
+            session=session,
+            community=community,
+            room=room,
+            actor=Actor(user_id=staff_member.telegram_user_id, name=staff_member.name),
+            text=text,
+            now=now,
+        )
+        await _tell_staff(
+            session, community, render(lang, "community_relayed_out", sent=result.sent)
         )
     elif name == "close":
         await close_community(

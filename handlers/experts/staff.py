@@ -35,6 +35,7 @@ from community.lifecycle import (
     toggle_field,
 )
 from community.outgoing import edit_text, send_text
+from community.relay import citizen_to_community
 from handlers.experts.common import community_config, first_int, hub_of
 from situation.clock import Clock
 from situation.texts import render
@@ -196,9 +197,14 @@ async def command(
         await _answer(session, message, render(lang, "community_error_no_community"))
         return
     try:
+        args = command.args
+        if command.command.lower() == "tocommunity" and not (args or "").strip():
+            reply = message.reply_to_message
+            if reply is not None and reply.message_id != message.message_thread_id:
+                args = reply.text or reply.caption
         done = await _run(
             command.command.lower(),
-            command.args,
+            args,
             bot,
             session,
             settings,
@@ -284,6 +290,11 @@ async def _run(
             lang=lang,
         )
         return render(lang, "community_done")
+    if name == "tocommunity":
+        await citizen_to_community(
+            session=session, community=community, text=args or "", now=now, lang=lang
+        )
+        return render(lang, "community_done")
     if name == "closecommunity":
         await close_community(
             session=session,
@@ -310,6 +321,7 @@ STAFF_COMMANDS = (
     "pin",
     "readonly",
     "decision",
+    "tocommunity",
     "closecommunity",
 )
 
