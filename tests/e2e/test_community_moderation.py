@@ -1,0 +1,48 @@
+"""Moderation from the staff topic: mute and unmute by user id, decisions in the summary."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox.client import SandboxError
+from tests.e2e.community_helpers import community_of, incident_with_card, links_in, seed
+from tests.e2e.conftest import E2E
+
+
+async def test_moderate_from_the_staff_topic(app: E2E) -> None:
+    """Staff mute and unmute a member by id, record a decision and close from the staff topic."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    fire = app.world.person("한지훈")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    await app.settle()
+    community = await community_of(app, incident_id)
+    panel = await app.client.wait_for_message(
+        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
+    )
+    await app.client.press_button(
+        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
+    )
+    [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
+    await app.client.join_request(fire.id, link)
+    await app.settle()
+
+    async def staff_says(text: str) -> None:
+        await app.client.send_text(lead.id, staff_chat, text, message_thread_id=thread_id)
+        await app.settle(timeout=30)
+
+    await staff_says(f"/mute {fire.id}")
+    with pytest.raises(SandboxError):
+        await app.client.send_text(fire.id, hub, "들리나요?", message_thread_id=community.topic_id)
+    await staff_says(f"/unmute {fire.id}")
+    await app.client.send_text(fire.id, hub, "다시 됩니다", message_thread_id=community.topic_id)
+    await staff_says("/decision 3층 진입 중지, 외부 방수로 전환")
+    await staff_says("/closecommunity")
+    summary = await app.client.wait_for_message(
+        staff_chat, message_thread_id=thread_id, contains="커뮤니티 요약"
+    )
+    assert "3층 진입 중지" in str(summary.get("text"))
+    assert (await community_of(app, incident_id)).state == "closed"
