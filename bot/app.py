@@ -17,6 +17,7 @@ import handlers
 from bot.middlewares.database import DatabaseMiddleware
 from bot.middlewares.language import LanguageMiddleware
 from bot.middlewares.metrics import MetricsMiddleware
+from bot.scheduler import setup_situation_room
 from bot.settings import Settings
 
 
@@ -56,5 +57,6 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(MetricsMiddleware())
     dispatcher.update.outer_middleware(DatabaseMiddleware(session_factory))
     dispatcher.update.outer_middleware(LanguageMiddleware(default=settings.default_language))
+    setup_situation_room(dispatcher, settings, session_factory)
     dispatcher.include_routers(*handlers.get_routers())
     return dispatcher

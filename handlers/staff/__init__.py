@@ -1,4 +1,4 @@
-"""Routers for the staff conversation area."""
+"""Routers for the staff conversation area (the staff supergroup and follow-up answers)."""
 
 from __future__ import annotations
 
@@ -6,5 +6,12 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
-    """Return this area's routers in order."""
-    return []
+    """Return this area's routers in order: buttons, commands, follow-ups, then the relay."""
+    from handlers.staff import buttons, commands, followup, relay
+
+    return [
+        buttons.get_router(),
+        commands.get_router(),
+        followup.get_router(),
+        relay.get_router(),
+    ]

@@ -1,0 +1,82 @@
+"""Give every handler the situation room: ``role``, ``staff_member``, ``room`` and the
+``report_listeners`` that keep incident topics up to date.
+
+``role`` is "admin", "lead", "staff" or None (anyone else), read from the staff registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, User
+from pydantic import BaseModel, Field
+
+from bot.settings import Settings
+from situation.agencies import load_agencies
+from situation.roster import load_roster
+from situation.staffroom import DEFAULT_ACK_MINUTES, RoomConfig, StaffRoom
+from storage.staff import get_staff
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class SituationRoomSettings(BaseModel):
+    """Settings of the situation room (``settings.situation_room`` when present)."""
+
+    ack_minutes: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_ACK_MINUTES))
+    followup_hours: float = 2.0
+    roster_file: Path | None = None
+    agencies_file: Path | None = None
+    handover_mode: Literal["release", "assign"] = "release"
+    sweep_seconds: float = 15.0
+
+
+def room_settings(settings: Settings) -> SituationRoomSettings:
+    """Return the situation-room section of the settings (defaults when absent)."""
+    section = getattr(settings, "situation_room", None)
+    if isinstance(section, SituationRoomSettings):
+        return section
+    if section is not None:
+        return SituationRoomSettings.model_validate(section, from_attributes=True)
+    return SituationRoomSettings()
+
+
+def build_room(settings: Settings) -> RoomConfig:
+    """Build the situation room's configuration from the settings."""
+    section = room_settings(settings)
+    return RoomConfig(
+        chat_id=settings.staff_chat_id,
+        lang=settings.default_language,
+        timezone=settings.timezone,
+        show_staff_names=settings.show_staff_names,
+        ack_minutes=dict(section.ack_minutes),
+        followup_after=timedelta(hours=section.followup_hours),
+        agencies=load_agencies(section.agencies_file),
+        roster=load_roster(section.roster_file) if section.roster_file else None,
+        handover_mode=section.handover_mode,
+    )
+
+
+class RoleMiddleware(BaseMiddleware):
+    """Resolve the user's situation-room role (needs the database middleware before it)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._room = build_room(settings)
+        self._listeners = (StaffRoom(self._room),)
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Put ``role``, ``staff_member``, ``room`` and ``report_listeners`` in the data."""
+        user: User | None = data.get("event_from_user")
+        session = data.get("session")
+        member = None
+        if user is not None and not user.is_bot and session is not None:
+            member = await get_staff(session=session, telegram_user_id=user.id)
+        data["staff_member"] = member
+        data["role"] = member.role if member is not None else None
+        data["room"] = self._room
+        data["report_listeners"] = self._listeners
+        return await handler(event, data)

@@ -1,0 +1,331 @@
+"""Timers that survive restarts: an apscheduler (3.x) scheduler whose jobs live in the database,
+run by exactly one worker (a lease in the database elects it).
+
+Usage (the composition root)::
+
+    setup_situation_room(dispatcher, settings, session_factory)    # middleware + start/stop
+
+One persistent job, ``bot.scheduler:run_sweep``, runs every ``sweep_seconds``: it opens topics
+the intake hook missed, posts due escalation steps, asks due follow-ups and posts the shift
+hand-over. Every timer's state is a row (``incident_deadline``, ``incident_followup``,
+``shift_handover``), so the sweep catches up with whatever came due while the bot was down;
+the job itself is stored with ``coalesce=True`` and no misfire limit, so a run missed while
+down fires once on start. Jobs are plain functions referenced as ``module:function`` that open
+their own session.
+
+The job store is synchronous SQLAlchemy. Its queries must never run on the event loop: with
+SQLite a blocked loop cannot finish the async transaction that holds the write lock, and both
+wait until the busy timeout. So the scheduler is a ``BackgroundScheduler`` (its own thread for
+the job store), every call into it goes through ``asyncio.to_thread``, and the job hands the
+sweep coroutine back to the bot's event loop with ``run_coroutine_threadsafe``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from bot.middlewares.roles import RoleMiddleware, build_room, room_settings
+from bot.settings import Settings
+from situation.clock import Clock
+from situation.deadlines import Escalation, escalate_due
+from situation.followup import ask_due
+from situation.handover import handover_due
+from situation.staffroom import RoomConfig, sync_topics
+from storage.engine import split_search_path
+from storage.escalations import release_lease, try_lease
+
+log = logging.getLogger(__name__)
+
+SWEEP_JOB_ID = "situation-sweep"
+SWEEP_JOB = "bot.scheduler:run_sweep"
+LEASE_NAME = "scheduler"
+JOBS_TABLE = "apscheduler_jobs"
+
+
+def sync_url(url: str) -> str:
+    """Turn the application's async database URL into one for the synchronous job store."""
+    parsed, search_path = split_search_path(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite").render_as_string(hide_password=False)
+    if backend == "postgresql":
+        converted: URL = parsed.set(drivername="postgresql+psycopg")
+        if search_path:
+            converted = converted.update_query_dict({"options": f"-csearch_path={search_path}"})
+        return converted.render_as_string(hide_password=False)
+    raise ValueError(f"unsupported database URL for the job store: {backend}")
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did."""
+
+    topics: int = 0
+    escalations: list[Escalation] = field(default_factory=list)
+    followups: int = 0
+    handover: bool = False
+
+
+@dataclass
+class SweepContext:
+    """The live objects the persistent job needs (set when this worker leads)."""
+
+    session_factory: async_sessionmaker[Any]
+    room: RoomConfig
+    clock: Clock
+    loop: asyncio.AbstractEventLoop | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+_context: SweepContext | None = None
+
+
+def set_sweep_context(context: SweepContext | None) -> None:
+    """Tell the job which database, room and clock to use in this process."""
+    global _context  # one scheduler per process
+    _context = context
+
+
+async def sweep_once(
+    *,
+    session_factory: async_sessionmaker[Any],
+    room: RoomConfig,
+    now: datetime,
+    lock: asyncio.Lock | None = None,
+) -> SweepReport:
+    """Run every due timer once, in one transaction."""
+    guard = lock or asyncio.Lock()
+    async with guard, session_factory() as session, session.begin():
+        report = SweepReport()
+        report.topics = await sync_topics(session=session, room=room, now=now)
+        report.escalations = await escalate_due(session=session, now=now, room=room)
+        report.followups = await ask_due(session=session, now=now)
+        handover = await handover_due(
+            session=session,
+            room=room,
+            now=now,
+            mode=room.handover_mode,
+        )
+        report.handover = handover is not None
+    return report
+
+
+SWEEP_TIMEOUT_SECONDS = 120.0
+
+
+async def sweep_with_context(context: SweepContext) -> SweepReport | None:
+    """Sweep with a context's database, room and clock; log instead of raising."""
+    try:
+        report = await sweep_once(
+            session_factory=context.session_factory,
+            room=context.room,
+            now=context.clock.now(),
+            lock=context.lock,
+        )
+    except Exception:
+        log.exception("situation-room sweep failed")
+        return None
+    if report.escalations or report.topics or report.followups or report.handover:
+        log.info(
+            "sweep: %d topics, %d escalations, %d follow-ups, handover=%s",
+            report.topics,
+            len(report.escalations),
+            report.followups,
+            report.handover,
+        )
+    return report
+
+
+def run_sweep() -> None:
+    """The persistent job (scheduler thread): run the sweep on the bot's event loop."""
+    context = _context
+    if context is None or context.loop is None or context.loop.is_closed():
+        log.warning("sweep skipped: no scheduler context in this process")
+        return
+    future = asyncio.run_coroutine_threadsafe(sweep_with_context(context), context.loop)
+    try:
+        future.result(timeout=SWEEP_TIMEOUT_SECONDS)
+    except Exception:  # the loop stopped or the sweep hung: the next run catches up
+        future.cancel()
+        log.exception("sweep did not finish")
+
+
+def create_scheduler(database_url: str) -> BackgroundScheduler:
+    """Build the scheduler with its job store on the application's database."""
+    url = sync_url(database_url)
+    connect_args = {"timeout": 15} if url.startswith("sqlite") else {}
+    engine = create_sync_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    return BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
+        job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+        timezone=UTC,
+    )
+
+
+def ensure_sweep_job(scheduler: BackgroundScheduler, *, seconds: float) -> None:
+    """Add the sweep job unless the job store already holds it (keeping its missed run)."""
+    if scheduler.get_job(SWEEP_JOB_ID) is not None:
+        return
+    scheduler.add_job(
+        SWEEP_JOB,
+        "interval",
+        seconds=seconds,
+        id=SWEEP_JOB_ID,
+        name="situation-room sweep",
+        next_run_time=datetime.now(UTC),
+    )
+
+
+def start_scheduler(scheduler: BackgroundScheduler, *, sweep_seconds: float) -> None:
+    """Start the scheduler and make sure the sweep job exists (blocking: run in a thread)."""
+    scheduler.start()
+    ensure_sweep_job(scheduler, seconds=sweep_seconds)
+
+
+class SchedulerService:
+    """Run the scheduler in the one worker that holds the database lease."""
+
+    def __init__(
+        self,
+        *,
+        database_url: str,
+        session_factory: async_sessionmaker[Any],
+        room: RoomConfig,
+        clock: Clock,
+        worker_id: str,
+        sweep_seconds: float = 15.0,
+        lease: timedelta = timedelta(seconds=30),
+    ) -> None:
+        self.database_url = database_url
+        self.session_factory = session_factory
+        self.context = SweepContext(session_factory=session_factory, room=room, clock=clock)
+        self.worker_id = worker_id
+        self.sweep_seconds = sweep_seconds
+        self.lease = lease
+        self.scheduler: BackgroundScheduler | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def leading(self) -> bool:
+        """Whether this worker runs the scheduler now."""
+        return self.scheduler is not None
+
+    async def _renew(self) -> bool:
+        now = self.context.clock.now()
+        async with self.session_factory() as session, session.begin():
+            return await try_lease(
+                session=session,
+                name=LEASE_NAME,
+                owner=self.worker_id,
+                now=now,
+                until=now + self.lease,
+            )
+
+    async def step(self) -> bool:
+        """Renew or take the lease; start or stop the scheduler to match. Return leadership."""
+        try:
+            leader = await self._renew()
+        except Exception:
+            log.exception("scheduler lease check failed")
+            leader = False
+        if leader and self.scheduler is None:
+            self.context.loop = asyncio.get_running_loop()
+            set_sweep_context(self.context)
+            scheduler = create_scheduler(self.database_url)
+            await asyncio.to_thread(start_scheduler, scheduler, sweep_seconds=self.sweep_seconds)
+            self.scheduler = scheduler
+            log.info("worker %s leads the scheduler", self.worker_id)
+        elif not leader and self.scheduler is not None:
+            await self._shutdown()
+            log.warning("worker %s lost the scheduler lease", self.worker_id)
+        return leader
+
+    async def _shutdown(self) -> None:
+        scheduler, self.scheduler = self.scheduler, None
+        if scheduler is not None:
+            await asyncio.to_thread(scheduler.shutdown, wait=False)
+
+    async def _run(self) -> None:
+        while True:
+            await self.step()
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+
+    async def start(self) -> None:
+        """Start competing for the lease in the background."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="scheduler-lease")
+
+    async def stop(self) -> None:
+        """Stop the scheduler and give up the lease."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        was_leading = self.leading
+        await self._shutdown()
+        if was_leading:
+            set_sweep_context(None)
+            with contextlib.suppress(Exception):
+                async with self.session_factory() as session, session.begin():
+                    await release_lease(
+                        session=session,
+                        name=LEASE_NAME,
+                        owner=self.worker_id,
+                    )
+
+
+def default_worker_id() -> str:
+    """Name this process for the lease: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def setup_situation_room(
+    dispatcher: Dispatcher,
+    settings: Settings,
+    session_factory: async_sessionmaker[Any],
+) -> None:
+    """Install the role middleware and start/stop the rights check and the scheduler."""
+    from bot.rights import announce_rights
+
+    dispatcher.update.outer_middleware(RoleMiddleware(settings))
+    section = room_settings(settings)
+    holder: dict[str, SchedulerService] = {}
+
+    async def on_startup(bot: Bot, **data: Any) -> None:
+        room = build_room(settings)
+        clock = data.get("clock") or Clock()
+        await announce_rights(bot=bot, room=room, session_factory=session_factory, now=clock.now())
+        service = SchedulerService(
+            database_url=settings.database_url,
+            session_factory=session_factory,
+            room=room,
+            clock=clock,
+            worker_id=str(data.get("worker_id") or default_worker_id()),
+            sweep_seconds=section.sweep_seconds,
+        )
+        holder["service"] = service
+        dispatcher["scheduler_service"] = service
+        await service.start()
+
+    async def on_shutdown(**_: Any) -> None:
+        service = holder.pop("service", None)
+        if service is not None:
+            await service.stop()
+
+    dispatcher.startup.register(on_startup)
+    dispatcher.shutdown.register(on_shutdown)

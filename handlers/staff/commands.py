@@ -1,0 +1,308 @@
+"""Staff commands in the staff supergroup: /note /all /close /ref /canned /history in an
+incident topic; /stats /duty /handbook /staff anywhere in the supergroup."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+
+from handlers.staff.filters import actor_of, in_staff_chat
+from handlers.staff.relay import staff_message
+from manuals.render import render_handbook
+from situation import audit, roles, roster, stats, triage
+from situation.cards import CANNED, CLOSE_REASONS, StaffAction
+from situation.clock import Clock
+from situation.relay import incident_for_topic, relay_staff_message
+from situation.staffroom import RoomConfig, post
+from situation.texts import render
+from storage.models.incidents import Incident
+from storage.models.staff import StaffMember, StaffRole
+
+
+async def _refuse(session: Any, room: RoomConfig, message: Message, key: str) -> None:
+    await post(
+        session=session,
+        room=room,
+        text=render(room.lang, "staff_answer", key=key),
+        thread_id=message.message_thread_id,
+    )
+
+
+async def _incident(session: Any, room: RoomConfig, message: Message) -> Incident | None:
+    if not message.message_thread_id or not message.is_topic_message:
+        return None
+    return await incident_for_topic(
+        session=session, chat_id=message.chat.id, thread_id=message.message_thread_id
+    )
+
+
+async def note(
+    message: Message,
+    command: CommandObject,
+    session: Any,
+    room: RoomConfig,
+    clock: Clock,
+    staff_member: StaffMember | None,
+) -> None:
+    """Record an internal note on the topic's incident (never relayed)."""
+    if staff_member is None:
+        return
+    incident = await _incident(session, room, message)
+    if incident is None or incident.id is None:
+        await _refuse(session, room, message, "not_in_topic")
+        return
+    await triage.add_note(
+        session=session,
+        incident_id=incident.id,
+        text=command.args or "",
+        actor=actor_of(staff_member),
+        now=clock.now(),
+    )
+
+
+async def to_all(
+    message: Message,
+    command: CommandObject,
+    session: Any,
+    room: RoomConfig,
+    clock: Clock,
+    staff_member: StaffMember | None,
+) -> None:
+    """Send the text to every citizen of the topic's incident."""
+    if staff_member is None or not command.args:
+        return
+    described = replace(staff_message(message, staff_member, text=command.args), to_all=True)
+    await relay_staff_message(session=session, room=room, message=described, now=clock.now())
+
+
+async def close(
+    message: Message,
+    command: CommandObject,
+    session: Any,
+    room: RoomConfig,
+    clock: Clock,
+    staff_member: StaffMember | None,
+) -> None:
+    """Close the topic's incident: ``/close [resolved|false_alarm|duplicate] [note]``."""
+    if staff_member is None:
+        return
+    incident = await _incident(session, room, message)
+    if incident is None or incident.id is None:
+        await _refuse(session, room, message, "not_in_topic")
+        return
+    words = (command.args or "").split(maxsplit=1)
+    reason = words[0] if words and words[0] in CLOSE_REASONS else "resolved"
+    note_text = words[1] if words and words[0] == reason else command.args
+    outcome = await triage.close(
+        session=session,
+        incident_id=incident.id,
+        reason=reason,
+        actor=actor_of(staff_member),
+        room=room,
+        now=clock.now(),
+        note=note_text,
+    )
+    if not outcome.ok:
+        await post(
+            session=session, room=room, text=outcome.answer, thread_id=message.message_thread_id
+        )
+
+
+async def reference(
+    message: Message,
+    command: CommandObject,
+    session: Any,
+    room: RoomConfig,
+    clock: Clock,
+    staff_member: StaffMember | None,
+) -> None:
+    """Attach the agency's reference number to the latest hand-over: ``/ref NUMBER``."""
+    if staff_member is None or not command.args:
+        return
+    incident = await _incident(session, room, message)
+    if incident is None or incident.id is None:
+        await _refuse(session, room, message, "not_in_topic")
+        return
+    outcome = await triage.set_handover_reference(
+        session=session,
+        incident_id=incident.id,
+        reference=command.args.strip(),
+        actor=actor_of(staff_member),
+        room=room,
+        now=clock.now(),
+    )
+    await post(session=session, room=room, text=outcome.answer, thread_id=message.message_thread_id)
+
+
+async def canned(
+    message: Message,
+    command: CommandObject,
+    session: Any,
+    room: RoomConfig,
+    clock: Clock,
+    staff_member: StaffMember | None,
+) -> None:
+    """Send a canned reply (``/canned KEY``) or show the canned-reply buttons on the card."""
+    if staff_member is None:
+        return
+    incident = await _incident(session, room, message)
+    if incident is None or incident.id is None:
+        await _refuse(session, room, message, "not_in_topic")
+        return
+    key = (command.args or "").strip()
+    action = (
+        StaffAction("cndx", incident.id, key) if key in CANNED else StaffAction("cnd", incident.id)
+    )
+    outcome = await triage.perform(
+        session=session, action=action, actor=actor_of(staff_member), room=room, now=clock.now()
+    )
+    await post(session=session, room=room, text=outcome.answer, thread_id=message.message_thread_id)
+
+
+async def history(
+    message: Message, session: Any, room: RoomConfig, staff_member: StaffMember | None
+) -> None:
+    """Show the timeline of the topic's incident."""
+    if staff_member is None:
+        return
+    incident = await _incident(session, room, message)
+    if incident is None or incident.id is None:
+        await _refuse(session, room, message, "not_in_topic")
+        return
+    text = await audit.history(
+        session=session,
+        incident_id=incident.id,
+        lang=room.lang,
+        reference=incident.reference or f"#{incident.id}",
+        timezone=room.timezone,
+    )
+    await post(session=session, room=room, text=text, thread_id=message.message_thread_id)
+
+
+async def show_stats(
+    message: Message,
+    command: CommandObject,
+    session: Any,
+    room: RoomConfig,
+    clock: Clock,
+    staff_member: StaffMember | None,
+) -> None:
+    """Show the figures of the last N days (``/stats [days]``, 7 by default)."""
+    if staff_member is None:
+        return
+    days = int(command.args) if command.args and command.args.strip().isdigit() else 7
+    now = clock.now()
+    figures = await stats.compute_stats(
+        session=session, since=now - timedelta(days=days), until=now, timezone=room.timezone
+    )
+    text = stats.render_stats(figures, lang=room.lang, timezone=room.timezone)
+    await post(session=session, room=room, text=text, thread_id=message.message_thread_id)
+
+
+async def duty(
+    message: Message,
+    command: CommandObject,
+    session: Any,
+    room: RoomConfig,
+    clock: Clock,
+    role: str | None,
+    staff_member: StaffMember | None,
+) -> None:
+    """Show who is on duty now and next; ``/duty set TEAM`` (leads) changes the current shift."""
+    if staff_member is None:
+        return
+    words = (command.args or "").split()
+    now = clock.now()
+    if words[:1] == ["set"] and len(words) == 2 and room.roster is not None:
+        if not roles.allowed(role, "duty_edit"):
+            await _refuse(session, room, message, "refused")
+            return
+        try:
+            await roster.set_override(
+                session=session,
+                roster=room.roster,
+                team=words[1],
+                now=now,
+                set_by=staff_member.telegram_user_id,
+            )
+        except ValueError:
+            await _refuse(session, room, message, "invalid")
+            return
+    text = await roster.duty_text(session=session, roster=room.roster, now=now, lang=room.lang)
+    await post(session=session, room=room, text=text, thread_id=message.message_thread_id)
+
+
+async def handbook(
+    message: Message, session: Any, room: RoomConfig, staff_member: StaffMember | None
+) -> None:
+    """Post the situation team's handbook (every page)."""
+    if staff_member is None:
+        return
+    context = {
+        f"sla_{p.lower()}_minutes": room.ack_minutes.get(p) for p in ("P1", "P2", "P3", "P4")
+    }
+    rendered = render_handbook(room.lang, **{k: v for k, v in context.items() if v is not None})
+    for page in rendered.pages:
+        await post(session=session, room=room, text=page, thread_id=message.message_thread_id)
+
+
+async def staff(
+    message: Message,
+    command: CommandObject,
+    session: Any,
+    room: RoomConfig,
+    clock: Clock,
+    role: str | None,
+    staff_member: StaffMember | None,
+) -> None:
+    """Manage staff (admins): ``/staff list``, ``/staff add ID ROLE NAME``, ``/staff remove ID``;
+    ``add ROLE`` or ``remove`` in reply to someone's message works too."""
+    if staff_member is None:
+        return
+    words = (command.args or "list").split()
+    if words[0] != "list" and not roles.allowed(role, "staff_manage"):
+        await _refuse(session, room, message, "refused")
+        return
+    reply_user = message.reply_to_message.from_user if message.reply_to_message else None
+    now = clock.now()
+    if words[0] == "add":
+        if reply_user is not None and len(words) >= 2 and words[1] in StaffRole.ALL:
+            user_id, new_role, name = reply_user.id, words[1], reply_user.full_name
+        elif len(words) >= 4 and words[1].lstrip("-").isdigit() and words[2] in StaffRole.ALL:
+            user_id, new_role, name = int(words[1]), words[2], " ".join(words[3:])
+        else:
+            await _refuse(session, room, message, "invalid")
+            return
+        await roles.register(session=session, user_id=user_id, name=name, role=new_role, now=now)
+    elif words[0] == "remove":
+        target = reply_user.id if reply_user is not None else None
+        if target is None and len(words) >= 2 and words[1].lstrip("-").isdigit():
+            target = int(words[1])
+        if target is None:
+            await _refuse(session, room, message, "invalid")
+            return
+        await roles.unregister(session=session, user_id=target, now=now)
+    text = await roles.roster_text(session=session, lang=room.lang)
+    await post(session=session, room=room, text=text, thread_id=message.message_thread_id)
+
+
+def get_router() -> Router:
+    """Build this module's router (a fresh one per dispatcher)."""
+    router = Router(name=__name__)
+    router.message.filter(in_staff_chat)
+    router.message.register(note, Command("note"))
+    router.message.register(to_all, Command("all"))
+    router.message.register(close, Command("close"))
+    router.message.register(reference, Command("ref"))
+    router.message.register(canned, Command("canned"))
+    router.message.register(history, Command("history"))
+    router.message.register(show_stats, Command("stats"))
+    router.message.register(duty, Command("duty"))
+    router.message.register(handbook, Command("handbook"))
+    router.message.register(staff, Command("staff"))
+    return router

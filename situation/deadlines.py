@@ -1,0 +1,222 @@
+"""Acknowledgement deadlines that escalate: the on-duty team, then the shift lead, then everyone.
+
+Usage (the periodic sweep, in its own transaction)::
+
+    fired = await escalate_due(session=session, now=clock.now(), room=room)
+
+An incident opened at ``t`` with acknowledgement time ``a`` (per priority) mentions the on-duty
+team in its topic at ``t + a``, the shift lead at ``t + 2a`` and everyone at ``t + 3a``, with a
+digest of unacknowledged incidents in the General topic. Taking (or escalating to an agency,
+or closing) cancels the chain. The state lives in ``incident_deadline``, so it survives a
+restart; steps that came due while nobody swept fire once, as the latest step only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from markupsafe import Markup
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from situation.audit import SYSTEM, record
+from situation.cards import scenario_icon
+from situation.roster import on_duty_members
+from situation.staffroom import RoomConfig, Topic, refresh_card
+from situation.texts import render
+from storage.escalations import due_deadlines, get_deadline, save_deadline
+from storage.incidents import get_incident
+from storage.models.escalations import IncidentDeadline
+from storage.models.incidents import Incident, IncidentStatus
+from storage.models.outbox import OutboxCreate, Priority
+from storage.models.staff import StaffMember, StaffRole
+from storage.outbox import enqueue
+from storage.staff import list_staff
+from storage.topics import get_topic
+
+STEPS = ("team", "lead", "everyone")
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """One escalation step posted for an incident."""
+
+    incident_id: int
+    step: int
+    level: str
+    mentioned: tuple[int, ...]
+
+
+def step_time(due_at: datetime, ack_time: timedelta, step: int) -> datetime:
+    """When step ``step`` (1-based) of the chain is due."""
+    return due_at + ack_time * (step - 1)
+
+
+async def cancel_deadline(
+    *, session: AsyncSession, incident_id: int, now: datetime
+) -> IncidentDeadline | None:
+    """Stop an incident's escalation chain (acknowledged, handed over or closed)."""
+    deadline = await get_deadline(session=session, incident_id=incident_id)
+    if deadline is None or deadline.cancelled_at is not None:
+        return deadline
+    deadline.cancelled_at = now
+    deadline.next_at = None
+    deadline.updated_at = now
+    return await save_deadline(session=session, deadline=deadline)
+
+
+async def reprioritise_deadline(
+    *, session: AsyncSession, incident: Incident, room: RoomConfig, now: datetime
+) -> None:
+    """Move a running deadline to the incident's new priority."""
+    assert incident.id is not None
+    deadline = await get_deadline(session=session, incident_id=incident.id)
+    if deadline is None or deadline.cancelled_at is not None:
+        return
+    ack = room.ack_time(incident.priority)
+    deadline.priority = incident.priority
+    deadline.due_at = incident.opened_at + ack
+    deadline.next_at = (
+        step_time(deadline.due_at, ack, deadline.step + 1) if deadline.step < len(STEPS) else None
+    )
+    deadline.updated_at = now
+    await save_deadline(session=session, deadline=deadline)
+
+
+def mention(member: StaffMember) -> Markup:
+    """Return an HTML mention of a staff member (notifies them)."""
+    return Markup('<a href="tg://user?id={}">{}</a>').format(member.telegram_user_id, member.name)
+
+
+def mentions(members: list[StaffMember]) -> Markup:
+    """Return mentions of several staff members, comma-separated."""
+    return Markup(", ").join(mention(member) for member in members)
+
+
+async def _people(
+    session: AsyncSession, room: RoomConfig, level: str, now: datetime
+) -> list[StaffMember]:
+    everyone = list(await list_staff(session=session))
+    if level == "everyone":
+        return everyone
+    team = await on_duty_members(session=session, roster=room.roster, now=now)
+    if level == "team":
+        return team or [m for m in everyone if m.role == StaffRole.STAFF] or everyone
+    leads = [m for m in team if m.role in (StaffRole.LEAD, StaffRole.ADMIN)]
+    return leads or [m for m in everyone if m.role == StaffRole.LEAD] or everyone
+
+
+async def escalate_due(
+    *, session: AsyncSession, now: datetime, room: RoomConfig
+) -> list[Escalation]:
+    """Post every escalation step due at ``now``; return what was posted."""
+    fired: list[Escalation] = []
+    digest_needed = False
+    for deadline in await due_deadlines(session=session, now=now):
+        incident = await get_incident(session=session, incident_id=deadline.incident_id)
+        if incident is None or incident.status != IncidentStatus.NEW:
+            await cancel_deadline(session=session, incident_id=deadline.incident_id, now=now)
+            continue
+        ack = room.ack_time(deadline.priority)
+        step = deadline.step
+        while step < len(STEPS) and step_time(deadline.due_at, ack, step + 1) <= now:
+            step += 1
+        if step == deadline.step:
+            continue
+        skipped = step - deadline.step - 1
+        deadline.step = step
+        deadline.next_at = step_time(deadline.due_at, ack, step + 1) if step < len(STEPS) else None
+        deadline.updated_at = now
+        await save_deadline(session=session, deadline=deadline)
+        level = STEPS[step - 1]
+        people = await _people(session, room, level, now)
+        await _post_step(session, room, incident, level, people, deadline, now)
+        await record(
+            session=session,
+            incident_id=deadline.incident_id,
+            action="escalation",
+            actor=SYSTEM,
+            now=now,
+            after={"step": step, "level": level, "skipped": skipped},
+        )
+        await refresh_card(session=session, incident=incident, room=room, now=now)
+        fired.append(
+            Escalation(
+                incident_id=deadline.incident_id,
+                step=step,
+                level=level,
+                mentioned=tuple(member.telegram_user_id for member in people),
+            )
+        )
+        digest_needed = digest_needed or level == "everyone"
+    if digest_needed:
+        await post_digest(session=session, room=room, now=now)
+    return fired
+
+
+async def _post_step(
+    session: AsyncSession,
+    room: RoomConfig,
+    incident: Incident,
+    level: str,
+    people: list[StaffMember],
+    deadline: IncidentDeadline,
+    now: datetime,
+) -> None:
+    assert incident.id is not None
+    topic = await get_topic(session=session, incident_id=incident.id)
+    if topic is None:
+        return
+    minutes = int((now - incident.opened_at).total_seconds() // 60)
+    text = render(
+        room.lang,
+        "staff_escalation",
+        level=level,
+        mentions=mentions(people),
+        reference=incident.reference,
+        priority=incident.priority,
+        minutes=minutes,
+    )
+    await Topic(session=session, topic=topic).text(text)
+
+
+async def unacknowledged(*, session: AsyncSession) -> list[Incident]:
+    """Return open incidents nobody acknowledged yet, most urgent and oldest first."""
+    statement = select(Incident).where(col(Incident.status) == IncidentStatus.NEW)
+    rows = list((await session.exec(statement)).all())
+    rows.sort(key=lambda row: (row.priority, row.opened_at))
+    return rows
+
+
+async def post_digest(*, session: AsyncSession, room: RoomConfig, now: datetime) -> None:
+    """Post the digest of unacknowledged incidents in the General topic."""
+    if room.chat_id is None:
+        return
+    lines = [
+        {
+            "icon": scenario_icon(incident.scenario),
+            "reference": incident.reference,
+            "priority": incident.priority,
+            "district": incident.district_name,
+            "minutes": int((now - incident.opened_at).total_seconds() // 60),
+        }
+        for incident in await unacknowledged(session=session)
+    ]
+    everyone = await list_staff(session=session)
+    await enqueue(
+        session=session,
+        message=OutboxCreate(
+            chat_id=room.chat_id,
+            kind="text",
+            payload={
+                "text": render(
+                    room.lang,
+                    "staff_digest",
+                    lines=lines,
+                    mentions=mentions(list(everyone)),
+                )[:4096]
+            },
+            priority=Priority.STAFF_NOTICE,
+        ),
+    )

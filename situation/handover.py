@@ -1,0 +1,163 @@
+"""Shift hand-over: at each shift change, a digest of open incidents, and the leaving shift's
+incidents released to (or assigned across) the incoming shift.
+
+Usage (the periodic sweep)::
+
+    posted = await handover_due(session=session, room=room, now=now, mode="release")
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from situation.audit import SYSTEM, record
+from situation.cards import label, scenario_icon
+from situation.roster import current_shift
+from situation.staffroom import RoomConfig, refresh_card
+from situation.texts import render
+from storage.incidents import save_incident
+from storage.models.incidents import Incident, IncidentStatus
+from storage.models.outbox import OutboxCreate, Priority
+from storage.models.roster import ShiftHandover
+from storage.models.staff import StaffMember
+from storage.outbox import enqueue
+from storage.staff import list_staff, staff_names
+
+MODES = ("release", "assign")
+
+
+async def open_incidents(*, session: AsyncSession) -> list[Incident]:
+    """Return every open incident, most urgent and oldest first."""
+    statement = select(Incident).where(col(Incident.status).in_(IncidentStatus.OPEN))
+    rows = list((await session.exec(statement)).all())
+    rows.sort(key=lambda row: (row.priority, row.opened_at))
+    return rows
+
+
+async def handover_due(
+    *, session: AsyncSession, room: RoomConfig, now: datetime, mode: str = "release"
+) -> ShiftHandover | None:
+    """Post the hand-over of the current shift if not done yet; return it, else None."""
+    if room.roster is None or room.chat_id is None:
+        return None
+    shift = await current_shift(session=session, roster=room.roster, now=now)
+    assert shift is not None
+    exists = await session.exec(
+        select(col(ShiftHandover.id)).where(col(ShiftHandover.shift_start) == shift.start)
+    )
+    if exists.first() is not None:
+        return None
+    previous = room.roster.shift_at(shift.start - room.roster.shift_length / 2)
+    handover = ShiftHandover(
+        shift_start=shift.start,
+        outgoing_team=previous.team,
+        incoming_team=shift.team,
+        posted_at=now,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(handover)
+            await session.flush()
+    except IntegrityError:  # another worker posted it
+        return None
+    await hand_over(
+        session=session,
+        room=room,
+        now=now,
+        outgoing_team=previous.team,
+        incoming_team=shift.team,
+        mode=mode,
+    )
+    return handover
+
+
+async def hand_over(
+    *,
+    session: AsyncSession,
+    room: RoomConfig,
+    now: datetime,
+    outgoing_team: str | None,
+    incoming_team: str,
+    mode: str = "release",
+) -> list[Incident]:
+    """Release or reassign the outgoing team's incidents and post the digest; return them."""
+    if mode not in MODES:
+        raise ValueError(f"hand-over mode must be one of {MODES}")
+    leaving = {
+        member.telegram_user_id
+        for member in (await list_staff(session=session, team=outgoing_team))
+        if outgoing_team is not None
+    }
+    incoming: list[StaffMember] = list(await list_staff(session=session, team=incoming_team))
+    incidents = await open_incidents(session=session)
+    moved: list[Incident] = []
+    turn = 0
+    for incident in incidents:
+        if incident.holder is None or int(incident.holder) not in leaving:
+            continue
+        assert incident.id is not None
+        before = incident.holder
+        if mode == "assign" and incoming:
+            incident.holder = str(incoming[turn % len(incoming)].telegram_user_id)
+            turn += 1
+        else:
+            incident.holder = None
+        incident.updated_at = now
+        await save_incident(session=session, incident=incident)
+        await record(
+            session=session,
+            incident_id=incident.id,
+            action="handover",
+            actor=SYSTEM,
+            now=now,
+            before={"holder": before},
+            after={"holder": incident.holder, "team": incoming_team},
+        )
+        await refresh_card(session=session, incident=incident, room=room, now=now)
+        moved.append(incident)
+    holders = await staff_names(
+        session=session, user_ids=[int(i.holder) for i in incidents if i.holder]
+    )
+    lines = [
+        {
+            "icon": scenario_icon(incident.scenario),
+            "reference": incident.reference,
+            "priority": incident.priority,
+            "status": label(room.lang, incident.status),
+            "hours": round((now - incident.opened_at).total_seconds() / 3600, 1),
+            "holder": holders.get(int(incident.holder)) if incident.holder else None,
+            "district": incident.district_name,
+        }
+        for incident in incidents
+    ]
+    mentions = Markup(", ").join(
+        Markup('<a href="tg://user?id={}">{}</a>').format(m.telegram_user_id, m.name)
+        for m in incoming
+    )
+    assert room.chat_id is not None
+    await enqueue(
+        session=session,
+        message=OutboxCreate(
+            chat_id=room.chat_id,
+            kind="text",
+            payload={
+                "text": render(
+                    room.lang,
+                    "staff_handover",
+                    outgoing=outgoing_team,
+                    incoming=incoming_team,
+                    lines=lines,
+                    moved=len(moved),
+                    mode=mode,
+                    mentions=mentions,
+                )[:4096]
+            },
+            priority=Priority.STAFF_NOTICE,
+        ),
+    )
+    return moved

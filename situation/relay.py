@@ -1,0 +1,242 @@
+"""Two-way relay between an incident's topic and its citizens.
+
+Usage (a staff message in an incident topic, inside the update's transaction)::
+
+    result = await relay_staff_message(session=session, room=room, message=StaffMessage(...),
+                                       now=now)
+
+Staff text reaches the citizens signed as the situation room (with the staff member's name
+when ``show_staff_names``); a reply to a relayed citizen message answers that citizen only,
+anything else (and ``/all``) answers every citizen of the incident; lines starting with ``!``
+and ``/note`` stay internal. Photos, locations and other media are copied as they are. Citizen
+messages reach the topic through :func:`situation.staffroom.relay_citizen_messages`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from situation.audit import Actor, record
+from situation.outgoing import Outgoing
+from situation.staffroom import RoomConfig
+from situation.texts import render
+from storage.citizens import get_citizen
+from storage.incidents import get_incident
+from storage.models.incidents import Incident, IncidentStatus
+from storage.models.outbox import OutboxCreate, OutboxMessage, Priority
+from storage.models.reports import Report, ReportMessage
+from storage.outbox import enqueue
+from storage.reports import get_report, reports_of_incident
+from storage.topics import incident_id_for_thread
+
+INTERNAL_PREFIX = "!"
+
+
+@dataclass(frozen=True)
+class StaffMessage:
+    """A message a staff member posted in the staff supergroup, independent of the messenger."""
+
+    chat_id: int
+    thread_id: int
+    message_id: int
+    kind: str  # text | photo | location | venue | document | video | voice | other
+    actor: Actor
+    text: str | None = None
+    reply_to_message_id: int | None = None
+    to_all: bool = False
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A citizen of an incident: their private chat, language and report."""
+
+    chat_id: int
+    lang: str
+    report: Report
+
+
+@dataclass
+class RelayResult:
+    """What the relay did: how many citizens got the message, or why nothing was sent."""
+
+    incident_id: int | None = None
+    sent: int = 0
+    internal: bool = False
+    problem: str | None = None  # "no_incident" | "closed" | "no_citizens"
+
+
+async def recipients(*, session: AsyncSession, incident_id: int) -> list[Recipient]:
+    """Return each reachable citizen of an incident once, with their first report."""
+    found: dict[int, Recipient] = {}
+    for report in await reports_of_incident(session=session, incident_id=incident_id):
+        if report.citizen_id is None:
+            continue
+        citizen = await get_citizen(session=session, citizen_id=report.citizen_id)
+        if citizen is None or citizen.telegram_user_id is None or citizen.blocked:
+            continue
+        if citizen.telegram_user_id not in found:
+            found[citizen.telegram_user_id] = Recipient(
+                chat_id=citizen.telegram_user_id,
+                lang=citizen.language or report.language,
+                report=report,
+            )
+    return list(found.values())
+
+
+async def incident_for_topic(
+    *, session: AsyncSession, chat_id: int, thread_id: int
+) -> Incident | None:
+    """Return the incident whose topic is ``thread_id``."""
+    incident_id = await incident_id_for_thread(
+        session=session, chat_id=chat_id, thread_id=thread_id
+    )
+    if incident_id is None:
+        return None
+    return await get_incident(session=session, incident_id=incident_id)
+
+
+async def replied_report(*, session: AsyncSession, chat_id: int, message_id: int) -> Report | None:
+    """Return the report whose relayed citizen message is ``message_id`` in the staff chat."""
+    statement = select(col(OutboxMessage.correlation)).where(
+        col(OutboxMessage.chat_id) == chat_id,
+        col(OutboxMessage.result_message_id) == message_id,
+        col(OutboxMessage.correlation).like("relay:in:%"),
+    )
+    correlation = (await session.exec(statement)).first()
+    if correlation is None:
+        return None
+    report_message = await session.get(ReportMessage, int(correlation.split(":")[2]))
+    if report_message is None:
+        return None
+    return await get_report(session=session, report_id=report_message.report_id)
+
+
+def signature(room: RoomConfig, actor: Actor) -> str | None:
+    """Return the staff name to show citizens, or None when names are hidden."""
+    return actor.name if room.show_staff_names else None
+
+
+def is_internal(text: str | None) -> bool:
+    """Whether a staff message is an internal note that citizens must never see."""
+    return bool(text) and text.lstrip().startswith(INTERNAL_PREFIX)  # type: ignore[union-attr]
+
+
+async def relay_staff_message(
+    *, session: AsyncSession, room: RoomConfig, message: StaffMessage, now: datetime
+) -> RelayResult:
+    """Relay a staff message from an incident topic to one citizen or all of them."""
+    incident = await incident_for_topic(
+        session=session, chat_id=message.chat_id, thread_id=message.thread_id
+    )
+    if incident is None or incident.id is None:
+        return RelayResult(problem="no_incident")
+    result = RelayResult(incident_id=incident.id)
+    if message.kind == "text" and is_internal(message.text):
+        result.internal = True
+        await record(
+            session=session,
+            incident_id=incident.id,
+            action="note",
+            actor=message.actor,
+            now=now,
+            note=(message.text or "").lstrip()[1:].strip(),
+        )
+        return result
+    if incident.status == IncidentStatus.CLOSED:
+        result.problem = "closed"
+        return result
+    targets = await recipients(session=session, incident_id=incident.id)
+    if message.reply_to_message_id is not None and not message.to_all:
+        report = await replied_report(
+            session=session, chat_id=message.chat_id, message_id=message.reply_to_message_id
+        )
+        if report is not None:
+            targets = [
+                target for target in targets if target.report.citizen_id == report.citizen_id
+            ]
+    if not targets:
+        result.problem = "no_citizens"
+        return result
+    for target in targets:
+        await _deliver(session, room, message, target)
+    result.sent = len(targets)
+    if incident.status == IncidentStatus.ACKNOWLEDGED:
+        incident.status = IncidentStatus.IN_PROGRESS
+        incident.updated_at = now
+        session.add(incident)
+    await record(
+        session=session,
+        incident_id=incident.id,
+        action="message_out",
+        actor=message.actor,
+        now=now,
+        after={"to": [target.report.reference for target in targets], "kind": message.kind},
+        note=message.text,
+    )
+    return result
+
+
+async def _deliver(
+    session: AsyncSession, room: RoomConfig, message: StaffMessage, target: Recipient
+) -> None:
+    correlation = f"relay:out:{message.chat_id}:{message.message_id}:{target.chat_id}"
+    if message.kind == "text":
+        text = render(
+            target.lang,
+            "citizen_staff_reply",
+            reference=target.report.reference,
+            text=message.text or "",
+            signature=signature(room, message.actor),
+        )
+        payload: dict[str, Any] = {"text": text[:4096]}
+        kind = "text"
+    else:
+        payload = {"from_chat_id": message.chat_id, "message_id": message.message_id}
+        if message.kind in ("photo", "document", "video"):
+            payload["caption"] = render(
+                target.lang,
+                "staff_relay_caption",
+                text=message.text,
+                signature=signature(room, message.actor),
+            )[:1024]
+        kind = "copy"
+    await enqueue(
+        session=session,
+        message=OutboxCreate(
+            chat_id=target.chat_id,
+            kind=kind,
+            payload=payload,
+            correlation=correlation,
+            priority=Priority.CITIZEN_REPLY,
+        ),
+    )
+
+
+async def send_canned(
+    *, session: AsyncSession, incident_id: int, key: str, actor: Actor, now: datetime
+) -> int:
+    """Send canned reply ``key`` to every citizen of an incident, each in their language."""
+    targets = await recipients(session=session, incident_id=incident_id)
+    for target in targets:
+        out = Outgoing(session=session, chat_id=target.chat_id, lang=target.lang)
+        await out.message(
+            "citizen_staff_reply",
+            reference=target.report.reference,
+            text=Markup(render(target.lang, "staff_canned", key=key)),
+            signature=None,
+        )
+    await record(
+        session=session,
+        incident_id=incident_id,
+        action="canned",
+        actor=actor,
+        now=now,
+        after={"key": key, "to": [target.report.reference for target in targets]},
+    )
+    return len(targets)

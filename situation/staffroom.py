@@ -1,0 +1,462 @@
+"""The situation room: one forum topic per incident, with its card, kept up to date.
+
+Usage (inside the transaction that opened the incident or attached the report)::
+
+    room = RoomConfig(chat_id=settings.staff_chat_id)
+    await open_topic(session=session, incident=incident, room=room, now=now)
+    await refresh_card(session=session, incident=incident, room=room, now=now)
+
+The citizen intake calls :class:`StaffRoom` (a ``situation.intake.ReportListener``) after each
+citizen message; :func:`sync_topics` in the periodic sweep catches anything it missed.
+Everything is queued in the outbox: the topic (``incident:<id>:topic``), the card
+(``incident:<id>:card``, pinned and edited in place), the photos and the map pin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from situation.agencies import DEFAULT_AGENCIES, Directory
+from situation.audit import SYSTEM, record
+from situation.cards import CardView, card_buttons, card_text, topic_name
+from situation.outgoing import Buttons
+from situation.roster import Roster
+from situation.texts import render
+from storage.escalations import get_deadline, handovers_of_incident, save_deadline
+from storage.incidents import get_incident
+from storage.models.escalations import IncidentDeadline
+from storage.models.incidents import Incident, IncidentStatus
+from storage.models.outbox import OutboxCreate, Priority
+from storage.models.reports import Report, ReportMedia, ReportMessage, ReportStatus
+from storage.models.topics import IncidentTopic, TopicState
+from storage.outbox import enqueue
+from storage.reports import media_of_report, messages_of_report, reports_of_incident
+from storage.staff import staff_names
+from storage.topics import card_correlation, get_topic, save_topic, topic_correlation
+
+DEFAULT_ACK_MINUTES: Mapping[str, float] = {"P1": 2, "P2": 10, "P3": 30, "P4": 120}
+ALBUM_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class RoomConfig:
+    """How the situation room works (built from the settings by ``bot``)."""
+
+    chat_id: int | None
+    lang: str = "ko"
+    timezone: str = "Asia/Seoul"
+    show_staff_names: bool = False
+    ack_minutes: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_ACK_MINUTES))
+    followup_after: timedelta = timedelta(hours=2)
+    agencies: Directory = field(default_factory=lambda: Directory(DEFAULT_AGENCIES))
+    roster: Roster | None = None
+    handover_mode: str = "release"
+
+    def ack_time(self, priority: str) -> timedelta:
+        """Return how long an incident of ``priority`` may wait for acknowledgement."""
+        minutes = self.ack_minutes.get(priority, DEFAULT_ACK_MINUTES.get(priority, 30))
+        return timedelta(minutes=minutes)
+
+
+class Topic:
+    """Queue messages into one incident's topic (through the topic's outbox correlation)."""
+
+    def __init__(self, *, session: AsyncSession, topic: IncidentTopic) -> None:
+        self.session = session
+        self.topic = topic
+
+    @property
+    def ref(self) -> str:
+        """The correlation of the outbox row that created the topic."""
+        return topic_correlation(self.topic.incident_id, self.topic.generation)
+
+    @property
+    def card_ref(self) -> str:
+        """The correlation of the topic's card."""
+        return card_correlation(self.topic.incident_id, self.topic.generation)
+
+    async def send(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        correlation: str | None = None,
+        target_ref: str | None = None,
+        in_topic: bool = True,
+    ) -> None:
+        """Queue one action in the staff supergroup, in the topic unless ``in_topic`` is False."""
+        await enqueue(
+            session=self.session,
+            message=OutboxCreate(
+                chat_id=self.topic.chat_id,
+                kind=kind,
+                payload=payload,
+                thread_ref=self.ref if in_topic else None,
+                target_ref=target_ref,
+                correlation=correlation,
+                priority=Priority.STAFF_NOTICE,
+            ),
+        )
+
+    async def text(self, text: str, *, buttons: Buttons | None = None, **extra: Any) -> None:
+        """Queue a text message in the topic."""
+        payload: dict[str, Any] = {"text": text[:4096], **extra}
+        if buttons:
+            payload["buttons"] = buttons
+        await self.send("text", payload)
+
+
+async def _citizen_label(report: Report) -> str:
+    return f"👤 {report.reference or f'#{report.id}'}"
+
+
+async def card_view(
+    *, session: AsyncSession, incident: Incident, room: RoomConfig, now: datetime
+) -> CardView:
+    """Gather what the card of ``incident`` shows."""
+    assert incident.id is not None
+    reports = await reports_of_incident(session=session, incident_id=incident.id)
+    words = next((report.text for report in reports if report.text), None)
+    photos = 0
+    for report in reports:
+        assert report.id is not None
+        photos += sum(
+            1
+            for media in await media_of_report(session=session, report_id=report.id)
+            if media.kind == "photo" and media.file_id
+        )
+    holder_name = None
+    if incident.holder:
+        holder_id = int(incident.holder)
+        holder_name = (await staff_names(session=session, user_ids=[holder_id])).get(
+            holder_id, incident.holder
+        )
+    deadline = await get_deadline(session=session, incident_id=incident.id)
+    handovers = []
+    for handover in await handovers_of_incident(session=session, incident_id=incident.id):
+        agency = room.agencies.get(handover.agency)
+        handovers.append(
+            render(
+                room.lang,
+                "staff_handover_line",
+                agency=agency.name(room.lang) if agency else handover.agency,
+                method=render(room.lang, "staff_label", key=handover.method),
+                reference=handover.reference,
+            )
+        )
+    merged_into = None
+    if incident.merged_into_id is not None:
+        target = await get_incident(session=session, incident_id=incident.merged_into_id)
+        merged_into = target.reference if target else f"#{incident.merged_into_id}"
+    return CardView(
+        incident=incident,
+        words=words,
+        photos=photos,
+        holder_name=holder_name,
+        ack_due_at=deadline.due_at if deadline else None,
+        now=now,
+        handovers=handovers,
+        merged_into=merged_into,
+        timezone=room.timezone,
+    )
+
+
+async def open_topic(
+    *, session: AsyncSession, incident: Incident, room: RoomConfig, now: datetime
+) -> IncidentTopic | None:
+    """Open the incident's topic with its card, photos and map pin, and start its deadline."""
+    assert incident.id is not None
+    if room.chat_id is None:
+        return None
+    existing = await get_topic(session=session, incident_id=incident.id)
+    if existing is not None:
+        return existing
+    topic = await save_topic(
+        session=session,
+        topic=IncidentTopic(
+            incident_id=incident.id,
+            chat_id=room.chat_id,
+            name=topic_name(incident),
+            state=TopicState.OPEN,
+            created_at=now,
+            updated_at=now,
+        ),
+    )
+    if incident.status == IncidentStatus.NEW:
+        await save_deadline(
+            session=session,
+            deadline=IncidentDeadline(
+                incident_id=incident.id,
+                priority=incident.priority,
+                due_at=incident.opened_at + room.ack_time(incident.priority),
+                next_at=incident.opened_at + room.ack_time(incident.priority),
+                updated_at=now,
+            ),
+        )
+    await _post_topic(session, topic, incident, room, now)
+    await record(
+        session=session,
+        incident_id=incident.id,
+        action="opened",
+        actor=SYSTEM,
+        now=now,
+        after={
+            "scenario": incident.scenario,
+            "priority": incident.priority,
+            "district": incident.district_name,
+            "reports": incident.report_count,
+        },
+    )
+    return topic
+
+
+async def _post_topic(
+    session: AsyncSession,
+    topic: IncidentTopic,
+    incident: Incident,
+    room: RoomConfig,
+    now: datetime,
+) -> None:
+    """Queue the topic's creation, the pinned card and every report's content so far."""
+    assert incident.id is not None
+    out = Topic(session=session, topic=topic)
+    await out.send("create_topic", {"name": topic.name}, correlation=out.ref, in_topic=False)
+    view = await card_view(session=session, incident=incident, room=room, now=now)
+    payload: dict[str, Any] = {"text": card_text(view, lang=room.lang)}
+    buttons = card_buttons(incident, lang=room.lang)
+    if buttons:
+        payload["buttons"] = buttons
+    await out.send("text", payload, correlation=out.card_ref)
+    await out.send("pin", {"disable_notification": True}, target_ref=out.card_ref)
+    for report in await reports_of_incident(session=session, incident_id=incident.id):
+        await post_report_content(
+            session=session, topic=topic, report=report, lang=room.lang, first=True
+        )
+    if incident.latitude is not None and incident.longitude is not None:
+        await out.send("location", {"latitude": incident.latitude, "longitude": incident.longitude})
+
+
+async def post_report_content(
+    *,
+    session: AsyncSession,
+    topic: IncidentTopic,
+    report: Report,
+    lang: str,
+    first: bool = False,
+) -> None:
+    """Queue a report's photos (as an album) into the topic and mark its messages relayed."""
+    assert report.id is not None
+    out = Topic(session=session, topic=topic)
+    photos = [
+        media
+        for media in await media_of_report(session=session, report_id=report.id)
+        if media.kind == "photo" and media.file_id
+    ]
+    if not first:
+        await out.text(
+            render(
+                lang,
+                "staff_report_joined",
+                citizen=await _citizen_label(report),
+                text=report.text,
+                district=report.district_name,
+            )
+        )
+    await _send_photos(out, photos, caption=await _citizen_label(report))
+    if not first and report.latitude is not None and report.longitude is not None:
+        await out.send("location", {"latitude": report.latitude, "longitude": report.longitude})
+    for message in await messages_of_report(session=session, report_id=report.id):
+        if not message.relayed:
+            message.relayed = True
+            session.add(message)
+    await session.flush()
+
+
+async def _send_photos(out: Topic, photos: list[ReportMedia], *, caption: str) -> None:
+    for start in range(0, len(photos), ALBUM_LIMIT):
+        chunk = photos[start : start + ALBUM_LIMIT]
+        if len(chunk) == 1:
+            await out.send("photo", {"file_id": chunk[0].file_id, "caption": caption})
+            continue
+        items: list[dict[str, Any]] = [{"type": "photo", "file_id": item.file_id} for item in chunk]
+        items[0]["caption"] = caption
+        await out.send("album", {"items": items})
+
+
+async def refresh_card(
+    *, session: AsyncSession, incident: Incident, room: RoomConfig, now: datetime
+) -> None:
+    """Edit the card in place and rename the topic when its status or place changed."""
+    assert incident.id is not None
+    topic = await get_topic(session=session, incident_id=incident.id)
+    if topic is None:
+        return
+    out = Topic(session=session, topic=topic)
+    view = await card_view(session=session, incident=incident, room=room, now=now)
+    await out.send(
+        "edit_text",
+        {
+            "text": card_text(view, lang=room.lang),
+            "buttons": card_buttons(incident, lang=room.lang),
+        },
+        target_ref=out.card_ref,
+    )
+    name = topic_name(incident)
+    if name != topic.name:
+        topic.name = name
+        topic.updated_at = now
+        await save_topic(session=session, topic=topic)
+        await out.send("edit_topic", {"name": name})
+
+
+async def show_menu(*, session: AsyncSession, incident: Incident, buttons: Buttons) -> None:
+    """Replace the card's keyboard with a sub-menu (or the main keyboard again)."""
+    assert incident.id is not None
+    topic = await get_topic(session=session, incident_id=incident.id)
+    if topic is None:
+        return
+    out = Topic(session=session, topic=topic)
+    await out.send("edit_markup", {"buttons": buttons}, target_ref=out.card_ref)
+
+
+async def relay_citizen_messages(
+    *, session: AsyncSession, incident: Incident, report: Report, room: RoomConfig
+) -> int:
+    """Copy the report's messages not yet relayed into the incident's topic; return how many."""
+    assert incident.id is not None and report.id is not None
+    topic = await get_topic(session=session, incident_id=incident.id)
+    if topic is None or incident.status == IncidentStatus.CLOSED:
+        return 0
+    out = Topic(session=session, topic=topic)
+    label = await _citizen_label(report)
+    count = 0
+    for message in await messages_of_report(session=session, report_id=report.id):
+        if message.relayed:
+            continue
+        await _relay_one(out, message, label, room, generation=topic.generation)
+        message.relayed = True
+        session.add(message)
+        count += 1
+    await session.flush()
+    return count
+
+
+def relay_in_correlation(message_id: int, generation: int) -> str:
+    """Name the copy of citizen message ``message_id`` (a ReportMessage id) in the topic."""
+    return f"relay:in:{message_id}:{generation}"
+
+
+async def _relay_one(
+    out: Topic, message: ReportMessage, label: str, room: RoomConfig, *, generation: int
+) -> None:
+    assert message.id is not None
+    correlation = relay_in_correlation(message.id, generation)
+    if message.kind == "text" or message.chat_id is None or message.message_id is None:
+        text = render(room.lang, "staff_citizen_says", citizen=label, text=message.text or "")
+        await out.send("text", {"text": text[:4096]}, correlation=correlation)
+        return
+    payload: dict[str, Any] = {"from_chat_id": message.chat_id, "message_id": message.message_id}
+    if message.kind in ("photo", "document", "video", "voice"):
+        payload["caption"] = label if not message.text else f"{label}: {message.text}"[:1024]
+    await out.send("copy", payload, correlation=correlation)
+
+
+async def incident_of_report(*, session: AsyncSession, report: Report) -> Incident | None:
+    """Return the incident a report belongs to."""
+    if report.incident_id is None:
+        return None
+    return await get_incident(session=session, incident_id=report.incident_id)
+
+
+class StaffRoom:
+    """The situation room's side of citizen reporting (a ``situation.intake.ReportListener``)."""
+
+    def __init__(self, room: RoomConfig) -> None:
+        self.room = room
+
+    async def report_changed(self, *, session: AsyncSession, report: Report, result: Any) -> None:
+        """Open a topic for a new incident, post a joining report, or relay a new message."""
+        await on_report(session=session, report=report, room=self.room, now=report.updated_at)
+
+
+async def on_report(
+    *, session: AsyncSession, report: Report, room: RoomConfig, now: datetime
+) -> None:
+    """Bring the staff room up to date with one report (idempotent)."""
+    if room.chat_id is None or report.status != ReportStatus.FILED:
+        return
+    incident = await incident_of_report(session=session, report=report)
+    if incident is None or incident.id is None:
+        return
+    topic = await get_topic(session=session, incident_id=incident.id)
+    if topic is None:
+        await open_topic(session=session, incident=incident, room=room, now=now)
+        return
+    messages = await messages_of_report(session=session, report_id=report.id or 0)
+    if messages and not any(message.relayed for message in messages):
+        await post_report_content(session=session, topic=topic, report=report, lang=room.lang)
+        await record(
+            session=session,
+            incident_id=incident.id,
+            action="report_joined",
+            actor=SYSTEM,
+            now=now,
+            after={"report": report.reference, "reports": incident.report_count},
+        )
+        await refresh_card(session=session, incident=incident, room=room, now=now)
+        return
+    await relay_citizen_messages(session=session, incident=incident, report=report, room=room)
+
+
+async def sync_topics(*, session: AsyncSession, room: RoomConfig, now: datetime) -> int:
+    """Open topics for open incidents that have none and relay pending messages; return count."""
+    if room.chat_id is None:
+        return 0
+    statement = (
+        select(Report)
+        .join(Incident, col(Incident.id) == col(Report.incident_id))
+        .join(ReportMessage, col(ReportMessage.report_id) == col(Report.id))
+        .where(
+            col(Report.status) == ReportStatus.FILED,
+            col(Incident.status).in_(IncidentStatus.OPEN),
+            col(ReportMessage.relayed).is_(False),
+        )
+        .distinct()
+        .order_by(col(Report.id))
+    )
+    reports = (await session.exec(statement)).all()
+    for report in reports:
+        await on_report(session=session, report=report, room=room, now=now)
+    return len(reports)
+
+
+async def post(
+    *,
+    session: AsyncSession,
+    room: RoomConfig,
+    text: str,
+    thread_id: int | None = None,
+    buttons: Buttons | None = None,
+) -> None:
+    """Queue a message in the staff supergroup (a topic by thread id, else General)."""
+    if room.chat_id is None:
+        return
+    payload: dict[str, Any] = {"text": text[:4096]}
+    if buttons:
+        payload["buttons"] = buttons
+    await enqueue(
+        session=session,
+        message=OutboxCreate(
+            chat_id=room.chat_id,
+            thread_id=thread_id,
+            kind="text",
+            payload=payload,
+            priority=Priority.STAFF_NOTICE,
+        ),
+    )

@@ -1,0 +1,594 @@
+"""What staff do to an incident from its card: take, prioritise, change scenario, merge,
+hand over to an agency, close. Each action records an audit event and queues every message
+it causes (card edit, topic rename, citizens' notices) in the caller's transaction.
+
+Usage::
+
+    outcome = await take(session=session, incident_id=7, actor=actor, room=room, now=now)
+    outcome.ok, outcome.answer          # the short answer shown to the staff member
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from markupsafe import Markup
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from situation import notify, scenarios
+from situation.agencies import METHODS
+from situation.audit import Actor, record
+from situation.cards import (
+    CANNED,
+    CLOSE_REASONS,
+    PRIORITIES,
+    StaffAction,
+    agency_buttons,
+    canned_buttons,
+    card_buttons,
+    close_buttons,
+    label,
+    merge_buttons,
+    method_buttons,
+    scenario_buttons,
+)
+from situation.deadlines import cancel_deadline, reprioritise_deadline
+from situation.incidents import higher_priority
+from situation.intake import send_manual
+from situation.outgoing import Outgoing
+from situation.relay import recipients, send_canned
+from situation.staffroom import RoomConfig, Topic, refresh_card, show_menu
+from situation.texts import render
+from storage.escalations import add_followup, add_handover, handovers_of_incident
+from storage.incidents import get_incident, save_incident
+from storage.models.escalations import AgencyHandover, FollowUp
+from storage.models.incidents import Incident, IncidentStatus
+from storage.models.topics import TopicState
+from storage.reports import reports_of_incident, save_report
+from storage.topics import get_topic, save_topic, thread_of
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of a staff action: whether it changed anything and what to answer."""
+
+    ok: bool
+    answer: str
+
+
+async def _open_incident(
+    session: AsyncSession, incident_id: int, room: RoomConfig
+) -> tuple[Incident | None, Outcome | None]:
+    incident = await get_incident(session=session, incident_id=incident_id)
+    if incident is None:
+        return None, Outcome(False, render(room.lang, "staff_answer", key="unknown"))
+    if incident.status == IncidentStatus.CLOSED:
+        return None, Outcome(False, render(room.lang, "staff_answer", key="closed"))
+    return incident, None
+
+
+async def _topic_note(session: AsyncSession, incident_id: int, text: str) -> None:
+    topic = await get_topic(session=session, incident_id=incident_id)
+    if topic is not None:
+        await Topic(session=session, topic=topic).text(text)
+
+
+def _acknowledge(incident: Incident, actor: Actor, now: datetime) -> bool:
+    """Mark the incident acknowledged by ``actor``; return whether this is the first time."""
+    first = incident.acknowledged_at is None
+    if first:
+        incident.acknowledged_at = now
+    if incident.status == IncidentStatus.NEW:
+        incident.status = IncidentStatus.ACKNOWLEDGED
+    if incident.holder is None and actor.user_id is not None:
+        incident.holder = str(actor.user_id)
+    return first
+
+
+async def take(
+    *, session: AsyncSession, incident_id: int, actor: Actor, room: RoomConfig, now: datetime
+) -> Outcome:
+    """Assign the incident to ``actor`` and acknowledge it (the citizens are told once)."""
+    incident, refused = await _open_incident(session, incident_id, room)
+    if incident is None:
+        assert refused is not None
+        return refused
+    if incident.holder == str(actor.user_id):
+        return Outcome(False, render(room.lang, "staff_answer", key="already_yours"))
+    before = {"holder": incident.holder, "status": incident.status}
+    incident.holder = str(actor.user_id)
+    first = _acknowledge(incident, actor, now)
+    incident.updated_at = now
+    await save_incident(session=session, incident=incident)
+    await cancel_deadline(session=session, incident_id=incident_id, now=now)
+    await record(
+        session=session,
+        incident_id=incident_id,
+        action="take",
+        actor=actor,
+        now=now,
+        before=before,
+        after={"holder": incident.holder, "status": incident.status},
+    )
+    if first:
+        await notify.incident_acknowledged(session=session, incident_id=incident_id)
+    await _topic_note(
+        session, incident_id, render(room.lang, "staff_taken", who=actor.mention, first=first)
+    )
+    await refresh_card(session=session, incident=incident, room=room, now=now)
+    return Outcome(True, render(room.lang, "staff_answer", key="taken"))
+
+
+async def set_priority(
+    *,
+    session: AsyncSession,
+    incident_id: int,
+    priority: str,
+    actor: Actor,
+    room: RoomConfig,
+    now: datetime,
+) -> Outcome:
+    """Change the incident's priority (a running deadline moves with it)."""
+    if priority not in PRIORITIES:
+        return Outcome(False, render(room.lang, "staff_answer", key="invalid"))
+    incident, refused = await _open_incident(session, incident_id, room)
+    if incident is None:
+        assert refused is not None
+        return refused
+    if incident.priority == priority:
+        return Outcome(False, render(room.lang, "staff_answer", key="unchanged"))
+    before = {"priority": incident.priority}
+    incident.priority = priority
+    incident.updated_at = now
+    await save_incident(session=session, incident=incident)
+    await reprioritise_deadline(session=session, incident=incident, room=room, now=now)
+    await record(
+        session=session,
+        incident_id=incident_id,
+        action="priority",
+        actor=actor,
+        now=now,
+        before=before,
+        after={"priority": priority},
+    )
+    await refresh_card(session=session, incident=incident, room=room, now=now)
+    return Outcome(True, render(room.lang, "staff_answer", key="priority", value=priority))
+
+
+async def set_scenario(
+    *,
+    session: AsyncSession,
+    incident_id: int,
+    slug: str,
+    actor: Actor,
+    room: RoomConfig,
+    now: datetime,
+) -> Outcome:
+    """Change the incident's scenario and send the right manual to its citizens."""
+    if not scenarios.known_scenario(slug):
+        return Outcome(False, render(room.lang, "staff_answer", key="invalid"))
+    incident, refused = await _open_incident(session, incident_id, room)
+    if incident is None:
+        assert refused is not None
+        return refused
+    if incident.scenario == slug:
+        return Outcome(False, render(room.lang, "staff_answer", key="unchanged"))
+    before = {"scenario": incident.scenario}
+    incident.scenario = slug
+    incident.updated_at = now
+    await save_incident(session=session, incident=incident)
+    for report in await reports_of_incident(session=session, incident_id=incident_id):
+        report.scenario = slug
+        report.scenario_confirmed = True
+        await save_report(session=session, report=report)
+    for target in await recipients(session=session, incident_id=incident_id):
+        out = Outgoing(session=session, chat_id=target.chat_id, lang=target.lang)
+        await out.message(
+            "staff_citizen_scenario",
+            reference=target.report.reference,
+            scenario=scenarios.title(slug, target.lang),
+        )
+        await send_manual(out, slug)
+    await record(
+        session=session,
+        incident_id=incident_id,
+        action="scenario",
+        actor=actor,
+        now=now,
+        before=before,
+        after={"scenario": slug},
+    )
+    await refresh_card(session=session, incident=incident, room=room, now=now)
+    return Outcome(True, render(room.lang, "staff_answer", key="scenario"))
+
+
+def topic_link(chat_id: int, thread_id: int | None) -> str | None:
+    """Return a t.me link to a topic of a supergroup, when its thread id is known."""
+    text = str(chat_id)
+    if thread_id is None or not text.startswith("-100"):
+        return None
+    return f"https://t.me/c/{text[4:]}/{thread_id}"
+
+
+async def merge(
+    *,
+    session: AsyncSession,
+    source_id: int,
+    target_id: int,
+    actor: Actor,
+    room: RoomConfig,
+    now: datetime,
+) -> Outcome:
+    """Move every report of ``source_id`` into ``target_id`` and close the source's topic."""
+    if source_id == target_id:
+        return Outcome(False, render(room.lang, "staff_answer", key="invalid"))
+    source, refused = await _open_incident(session, source_id, room)
+    target, refused_target = await _open_incident(session, target_id, room)
+    if source is None or target is None:
+        refusal = refused or refused_target
+        assert refusal is not None
+        return refusal
+    source_people = await recipients(session=session, incident_id=source_id)
+    moved = list(await reports_of_incident(session=session, incident_id=source_id))
+    for report in moved:
+        report.incident_id = target_id
+        await save_report(session=session, report=report)
+    target.report_count += len(moved)
+    target.urgent = target.urgent or source.urgent
+    target.priority = higher_priority(target.priority, source.priority)
+    if source.last_report_at and (
+        target.last_report_at is None or source.last_report_at > target.last_report_at
+    ):
+        target.last_report_at = source.last_report_at
+    target.updated_at = now
+    await save_incident(session=session, incident=target)
+    before = {"status": source.status, "reports": source.report_count}
+    source.status = IncidentStatus.CLOSED
+    source.merged_into_id = target_id
+    source.closed_at = now
+    source.closing_note = render(room.lang, "staff_label", key="merged")
+    source.report_count = 0
+    source.updated_at = now
+    await save_incident(session=session, incident=source)
+    await cancel_deadline(session=session, incident_id=source_id, now=now)
+
+    for person in source_people:
+        out = Outgoing(session=session, chat_id=person.chat_id, lang=person.lang)
+        await out.message(
+            "staff_citizen_merged", reference=person.report.reference, incident=target.reference
+        )
+
+    target_topic = await get_topic(session=session, incident_id=target_id)
+    thread = await thread_of(session=session, topic=target_topic) if target_topic else None
+    link = topic_link(room.chat_id or 0, thread)
+    source_topic = await get_topic(session=session, incident_id=source_id)
+    if source_topic is not None:
+        out_topic = Topic(session=session, topic=source_topic)
+        await out_topic.text(
+            render(
+                room.lang,
+                "staff_merged_away",
+                who=actor.mention,
+                reference=target.reference,
+                link=link,
+            )
+        )
+        await refresh_card(session=session, incident=source, room=room, now=now)
+        await out_topic.send("close_topic", {})
+        source_topic.state = TopicState.CLOSED
+        source_topic.updated_at = now
+        await save_topic(session=session, topic=source_topic)
+    await _topic_note(
+        session,
+        target_id,
+        render(
+            room.lang,
+            "staff_merged_here",
+            who=actor.mention,
+            reference=source.reference,
+            reports=len(moved),
+            texts=[report.text for report in moved if report.text][:10],
+        ),
+    )
+    await refresh_card(session=session, incident=target, room=room, now=now)
+    for incident_id, after in (
+        (source_id, {"status": IncidentStatus.CLOSED, "merged_into": target.reference}),
+        (target_id, {"merged_from": source.reference, "reports": target.report_count}),
+    ):
+        await record(
+            session=session,
+            incident_id=incident_id,
+            action="merge",
+            actor=actor,
+            now=now,
+            before=before if incident_id == source_id else None,
+            after=after,
+        )
+    return Outcome(True, render(room.lang, "staff_answer", key="merged", value=target.reference))
+
+
+async def merge_candidates(
+    *, session: AsyncSession, incident_id: int, limit: int = 8
+) -> list[Incident]:
+    """Return the latest open incidents another one could be merged into."""
+    statement = (
+        select(Incident)
+        .where(col(Incident.status).in_(IncidentStatus.OPEN), col(Incident.id) != incident_id)
+        .order_by(col(Incident.id).desc())
+        .limit(limit)
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def escalate(
+    *,
+    session: AsyncSession,
+    incident_id: int,
+    agency: str,
+    method: str,
+    actor: Actor,
+    room: RoomConfig,
+    now: datetime,
+    reference: str | None = None,
+) -> Outcome:
+    """Record a hand-over to an agency (acknowledges the incident) and tell the citizens."""
+    found = room.agencies.get(agency)
+    if found is None or method not in METHODS:
+        return Outcome(False, render(room.lang, "staff_answer", key="invalid"))
+    incident, refused = await _open_incident(session, incident_id, room)
+    if incident is None:
+        assert refused is not None
+        return refused
+    before = {"status": incident.status, "holder": incident.holder}
+    first = _acknowledge(incident, actor, now)
+    incident.status = IncidentStatus.ESCALATED
+    incident.updated_at = now
+    await save_incident(session=session, incident=incident)
+    await cancel_deadline(session=session, incident_id=incident_id, now=now)
+    await add_handover(
+        session=session,
+        handover=AgencyHandover(
+            incident_id=incident_id,
+            agency=agency,
+            method=method,
+            reference=reference,
+            actor_id=actor.user_id,
+            at=now,
+        ),
+    )
+    await record(
+        session=session,
+        incident_id=incident_id,
+        action="escalate",
+        actor=actor,
+        now=now,
+        before=before,
+        after={"status": incident.status, "agency": agency, "method": method, "ref": reference},
+    )
+    if first:
+        await notify.incident_acknowledged(session=session, incident_id=incident_id)
+    for target in await recipients(session=session, incident_id=incident_id):
+        out = Outgoing(session=session, chat_id=target.chat_id, lang=target.lang)
+        await out.message(
+            "staff_citizen_escalated",
+            reference=target.report.reference,
+            agency=found.name(target.lang),
+        )
+    await _topic_note(
+        session,
+        incident_id,
+        render(
+            room.lang,
+            "staff_escalated",
+            who=actor.mention,
+            agency=found.name(room.lang),
+            contact=found.contact,
+            method=label(room.lang, method),
+            reference=reference,
+        ),
+    )
+    await refresh_card(session=session, incident=incident, room=room, now=now)
+    return Outcome(True, render(room.lang, "staff_answer", key="escalated"))
+
+
+async def set_handover_reference(
+    *,
+    session: AsyncSession,
+    incident_id: int,
+    reference: str,
+    actor: Actor,
+    room: RoomConfig,
+    now: datetime,
+) -> Outcome:
+    """Attach the agency's reference number to the incident's latest hand-over."""
+    handovers = await handovers_of_incident(session=session, incident_id=incident_id)
+    incident = await get_incident(session=session, incident_id=incident_id)
+    if not handovers or incident is None:
+        return Outcome(False, render(room.lang, "staff_answer", key="no_handover"))
+    latest = handovers[-1]
+    before = {"ref": latest.reference}
+    latest.reference = reference[:128]
+    session.add(latest)
+    await session.flush()
+    await record(
+        session=session,
+        incident_id=incident_id,
+        action="handover_ref",
+        actor=actor,
+        now=now,
+        before=before,
+        after={"agency": latest.agency, "ref": latest.reference},
+    )
+    await refresh_card(session=session, incident=incident, room=room, now=now)
+    return Outcome(True, render(room.lang, "staff_answer", key="saved"))
+
+
+async def close(
+    *,
+    session: AsyncSession,
+    incident_id: int,
+    reason: str,
+    actor: Actor,
+    room: RoomConfig,
+    now: datetime,
+    note: str | None = None,
+) -> Outcome:
+    """Close the incident with a reason and a note for the citizens; schedule the follow-up."""
+    if reason not in CLOSE_REASONS:
+        return Outcome(False, render(room.lang, "staff_answer", key="invalid"))
+    incident, refused = await _open_incident(session, incident_id, room)
+    if incident is None:
+        assert refused is not None
+        return refused
+    before = {"status": incident.status}
+    staff_note = note.strip() if note and note.strip() else None
+    incident.status = IncidentStatus.CLOSED
+    incident.closed_at = now
+    incident.closing_note = f"{label(room.lang, reason)}" + (
+        f": {staff_note}" if staff_note else ""
+    )
+    if incident.acknowledged_at is None:
+        incident.acknowledged_at = now
+    incident.updated_at = now
+    await save_incident(session=session, incident=incident)
+    await cancel_deadline(session=session, incident_id=incident_id, now=now)
+    targets = await recipients(session=session, incident_id=incident_id)
+    for target in targets:
+        out = Outgoing(session=session, chat_id=target.chat_id, lang=target.lang)
+        citizen_note = staff_note or Markup(render(target.lang, "staff_close_note", reason=reason))
+        await out.message(
+            "citizen_incident_closed", reference=target.report.reference, note=citizen_note
+        )
+        if reason != "false_alarm":
+            await add_followup(
+                session=session,
+                followup=FollowUp(
+                    incident_id=incident_id,
+                    citizen_user_id=target.chat_id,
+                    language=target.lang,
+                    due_at=now + room.followup_after,
+                ),
+            )
+    await record(
+        session=session,
+        incident_id=incident_id,
+        action="close",
+        actor=actor,
+        now=now,
+        before=before,
+        after={"status": incident.status, "reason": reason},
+        note=staff_note,
+    )
+    topic = await get_topic(session=session, incident_id=incident_id)
+    await refresh_card(session=session, incident=incident, room=room, now=now)
+    if topic is not None:
+        out_topic = Topic(session=session, topic=topic)
+        await out_topic.text(
+            render(
+                room.lang,
+                "staff_closed",
+                who=actor.mention,
+                reason=label(room.lang, reason),
+                note=staff_note,
+                citizens=len(targets),
+            )
+        )
+        await out_topic.send("close_topic", {})
+        topic.state = TopicState.CLOSED
+        topic.updated_at = now
+        await save_topic(session=session, topic=topic)
+    return Outcome(True, render(room.lang, "staff_answer", key="closed_done"))
+
+
+async def add_note(
+    *, session: AsyncSession, incident_id: int, text: str, actor: Actor, now: datetime
+) -> None:
+    """Record an internal note (never relayed to citizens)."""
+    await record(
+        session=session, incident_id=incident_id, action="note", actor=actor, now=now, note=text
+    )
+
+
+MENUS = ("scnp", "mrg", "esc", "esca", "cls", "cnd", "back")
+
+
+async def perform(
+    *,
+    session: AsyncSession,
+    action: StaffAction,
+    actor: Actor,
+    room: RoomConfig,
+    now: datetime,
+) -> Outcome:
+    """Carry out a card button: open a sub-menu on the card or change the incident."""
+    iid, arg = action.incident_id, action.arg
+    if action.action in MENUS:
+        return await _menu(session, action, room)
+    if action.action == "take":
+        return await take(session=session, incident_id=iid, actor=actor, room=room, now=now)
+    if action.action == "pri":
+        return await set_priority(
+            session=session, incident_id=iid, priority=arg, actor=actor, room=room, now=now
+        )
+    if action.action == "scn":
+        return await set_scenario(
+            session=session, incident_id=iid, slug=arg, actor=actor, room=room, now=now
+        )
+    if action.action == "mrgto" and arg.isdigit():
+        return await merge(
+            session=session, source_id=iid, target_id=int(arg), actor=actor, room=room, now=now
+        )
+    if action.action == "escm" and "." in arg:
+        agency, method = arg.split(".", 1)
+        return await escalate(
+            session=session,
+            incident_id=iid,
+            agency=agency,
+            method=method,
+            actor=actor,
+            room=room,
+            now=now,
+        )
+    if action.action == "clsr":
+        return await close(
+            session=session, incident_id=iid, reason=arg, actor=actor, room=room, now=now
+        )
+    if action.action == "cndx" and arg in CANNED:
+        incident, refused = await _open_incident(session, iid, room)
+        if incident is None:
+            assert refused is not None
+            return refused
+        sent = await send_canned(session=session, incident_id=iid, key=arg, actor=actor, now=now)
+        await show_menu(
+            session=session, incident=incident, buttons=card_buttons(incident, lang=room.lang)
+        )
+        return Outcome(True, render(room.lang, "staff_answer", key="canned_sent", value=sent))
+    return Outcome(False, render(room.lang, "staff_answer", key="invalid"))
+
+
+async def _menu(session: AsyncSession, action: StaffAction, room: RoomConfig) -> Outcome:
+    incident, refused = await _open_incident(session, action.incident_id, room)
+    if incident is None:
+        assert refused is not None
+        return refused
+    lang = room.lang
+    if action.action == "scnp":
+        page = int(action.arg) if action.arg.isdigit() else 0
+        buttons = scenario_buttons(incident, lang=lang, page=page)
+    elif action.action == "mrg":
+        others = await merge_candidates(session=session, incident_id=action.incident_id)
+        buttons = merge_buttons(incident, others, lang=lang)
+    elif action.action == "esc":
+        buttons = agency_buttons(incident, room.agencies, lang=lang)
+    elif action.action == "esca" and room.agencies.get(action.arg) is not None:
+        buttons = method_buttons(incident, action.arg, lang=lang)
+    elif action.action == "cls":
+        buttons = close_buttons(incident, lang=lang)
+    elif action.action == "cnd":
+        buttons = canned_buttons(incident, lang=lang)
+    else:
+        buttons = card_buttons(incident, lang=lang)
+    await show_menu(session=session, incident=incident, buttons=buttons)
+    return Outcome(True, render(lang, "staff_answer", key="menu"))

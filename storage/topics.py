@@ -1,0 +1,74 @@
+"""Repository of incident topics in the staff supergroup.
+
+A topic's thread id is only known once the sender created it; :func:`thread_of` reads it from
+the outbox row that created the topic.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models.outbox import OutboxMessage, OutboxStatus
+from storage.models.topics import IncidentTopic
+from storage.outbox import find
+
+
+def topic_correlation(incident_id: int, generation: int = 1) -> str:
+    """Name the outbox row that creates generation ``generation`` of an incident's topic."""
+    suffix = "" if generation == 1 else f":{generation}"
+    return f"incident:{incident_id}:topic{suffix}"
+
+
+def card_correlation(incident_id: int, generation: int = 1) -> str:
+    """Name the outbox row of an incident's card in generation ``generation`` of its topic."""
+    suffix = "" if generation == 1 else f":{generation}"
+    return f"incident:{incident_id}:card{suffix}"
+
+
+async def get_topic(*, session: AsyncSession, incident_id: int) -> IncidentTopic | None:
+    """Return the topic of an incident."""
+    return await session.get(IncidentTopic, incident_id)
+
+
+async def save_topic(*, session: AsyncSession, topic: IncidentTopic) -> IncidentTopic:
+    """Insert or update an incident topic."""
+    session.add(topic)
+    await session.flush()
+    return topic
+
+
+async def creation_row(*, session: AsyncSession, topic: IncidentTopic) -> OutboxMessage | None:
+    """Return the outbox row that created the topic's current generation."""
+    return await find(
+        session=session, correlation=topic_correlation(topic.incident_id, topic.generation)
+    )
+
+
+async def thread_of(*, session: AsyncSession, topic: IncidentTopic) -> int | None:
+    """Return the topic's message thread id once the sender created it, else None."""
+    row = await creation_row(session=session, topic=topic)
+    if row is None or row.status != OutboxStatus.SENT:
+        return None
+    return row.result_thread_id
+
+
+async def incident_id_for_thread(
+    *, session: AsyncSession, chat_id: int, thread_id: int
+) -> int | None:
+    """Return the incident whose topic (any generation) is ``thread_id`` in ``chat_id``."""
+    statement = (
+        select(col(OutboxMessage.correlation))
+        .where(
+            col(OutboxMessage.chat_id) == chat_id,
+            col(OutboxMessage.kind) == "create_topic",
+            col(OutboxMessage.result_thread_id) == thread_id,
+            col(OutboxMessage.correlation).like("incident:%:topic%"),
+        )
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(1)
+    )
+    correlation = (await session.exec(statement)).one_or_none()
+    if correlation is None:
+        return None
+    return int(correlation.split(":")[1])

@@ -1,0 +1,111 @@
+"""End to end: a citizen report opens a topic with its card; staff take it and talk with the
+citizen through the topic; notes stay internal; strangers are refused."""
+
+from __future__ import annotations
+
+from sandbox.images import tiny_png
+from tests.e2e.citizen_helpers import bot_messages, bot_texts
+from tests.e2e.conftest import E2E
+from tests.e2e.staffroom_helpers import (
+    button_data,
+    card,
+    press,
+    report_fire,
+    seed_staff,
+    text_of,
+    topic_messages,
+    topics,
+)
+
+
+async def test_report_opens_topic_with_card_and_take_tells_the_citizen(app: E2E) -> None:
+    await seed_staff(app)
+    citizen = await report_fire(app)
+
+    (topic,) = await topics(app)
+    assert topic["name"].startswith("🔴 🔥 중구 I-")
+    thread = int(topic["message_thread_id"])
+    the_card = await card(app, thread)
+    assert "화재" in text_of(the_card) and "P1" in text_of(the_card)
+    assert "불이 났어요" in text_of(the_card) and "접수 기한" in text_of(the_card)
+    shown = await topic_messages(app, thread)
+    assert any("location" in message for message in shown)
+
+    haeun = app.world.person("정하은")
+    answer = await press(app, haeun.id, the_card, button_data(the_card, "st:take:"))
+    assert answer.get("show_alert") is not True
+
+    the_card = await card(app, thread)
+    assert "정하은" in text_of(the_card) and "접수됨" in text_of(the_card)
+    (topic,) = await topics(app)
+    assert topic["name"].startswith("🟡")
+    assert any(
+        "상황실이 신고" in text and "확인했습니다" in text
+        for text in await bot_texts(app, citizen.id)
+    )
+
+
+async def test_stranger_pressing_a_staff_button_is_refused_and_nothing_changes(app: E2E) -> None:
+    await seed_staff(app)
+    await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    before = await card(app, thread)
+    stranger = await app.client.create_user(first_name="Mallory", language_code="en")
+    await app.client.add_member(app.world.staff_chat_id, int(stranger["id"]))
+
+    answer = await press(app, int(stranger["id"]), before, button_data(before, "st:take:"))
+    assert answer["show_alert"] is True and "상황실 근무자만" in answer["text"]
+    after = await card(app, thread)
+    assert text_of(after) == text_of(before)
+    (topic,) = await topics(app)
+    assert topic["name"].startswith("🔴")
+
+
+async def test_text_photo_and_location_pass_both_ways_and_notes_stay_internal(app: E2E) -> None:
+    await seed_staff(app)
+    citizen = await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    staff_chat = app.world.staff_chat_id
+    haeun = app.world.person("정하은")
+    client = app.client
+
+    await client.send_text(
+        haeun.id,
+        staff_chat,
+        "소방차가 출동했습니다. 건물 밖으로 나오세요.",
+        message_thread_id=thread,
+    )
+    await client.send_text(
+        haeun.id, staff_chat, "! 119 종합상황실과 통화 중", message_thread_id=thread
+    )
+    await client.send_text(
+        haeun.id, staff_chat, "/note 현장 CCTV 확인 필요", message_thread_id=thread
+    )
+    await client.send_photo(
+        haeun.id,
+        staff_chat,
+        tiny_png(rgb=(0, 0, 255)),
+        caption="대피 경로",
+        message_thread_id=thread,
+    )
+    await client.send_location(haeun.id, staff_chat, 37.5665, 126.978, message_thread_id=thread)
+    await app.settle()
+
+    to_citizen = await bot_messages(app, citizen.id)
+    texts = [text_of(message) for message in to_citizen]
+    assert any("소방차가 출동했습니다" in text and "상황실" in text for text in texts)
+    assert not any("통화 중" in text or "CCTV" in text for text in texts)
+    assert any("photo" in message and "대피 경로" in text_of(message) for message in to_citizen)
+    assert any("location" in message for message in to_citizen)
+
+    await client.send_text(citizen.id, citizen.id, "1층 계단으로 나왔어요")
+    await client.send_photo(citizen.id, citizen.id, tiny_png(rgb=(200, 0, 0)))
+    await client.send_location(citizen.id, citizen.id, 37.5664, 126.9781)
+    await app.settle()
+    shown = await topic_messages(app, thread)
+    from_bot = [message for message in shown if message.get("from", {}).get("is_bot")]
+    assert any("1층 계단으로 나왔어요" in text_of(message) for message in from_bot)
+    assert sum(1 for message in from_bot if "photo" in message) >= 1
+    assert sum(1 for message in from_bot if "location" in message) >= 2  # map pin + relayed one

@@ -1,0 +1,222 @@
+"""Incidents open a topic with a pinned card, photos and a map pin; citizen messages follow."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import col, select
+
+from situation.audit import Actor
+from situation.intake import IncomingFile, IncomingMessage, IncomingPlace, receive_message
+from situation.roles import seed_demo_staff
+from situation.staffroom import RoomConfig, StaffRoom, sync_topics
+from storage.models.audit import IncidentEvent
+from storage.models.escalations import IncidentDeadline
+from storage.models.incidents import Incident
+from storage.models.outbox import OutboxMessage
+from storage.models.topics import IncidentTopic
+from tests.situation.conftest import START, Steps
+
+STAFF_CHAT = -1001234567890
+ROOM = RoomConfig(chat_id=STAFF_CHAT)
+CITY_HALL = IncomingPlace(latitude=37.5663, longitude=126.9779)
+FAR = IncomingPlace(latitude=37.4979, longitude=127.0276)  # 강남역, another incident
+STAFF = [(9001, "이서연", "admin"), (9002, "최도윤", "lead"), (9003, "정하은", "staff")]
+HAEUN = Actor(user_id=9003, name="정하은")
+DOYUN = Actor(user_id=9002, name="최도윤")
+
+
+@dataclass
+class Room:
+    """Drive the citizen intake with the situation room listening, and read what it queued."""
+
+    steps: Steps
+    room: RoomConfig = ROOM
+    seen: int = 0
+    listeners: Sequence[Any] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        self.listeners = (StaffRoom(self.room),)
+
+    async def seed(self) -> None:
+        async with self.steps.tx() as session:
+            await seed_demo_staff(session=session, world_staff=STAFF, now=START)
+
+    async def citizen(
+        self,
+        user_id: int,
+        *,
+        text: str | None = None,
+        place: IncomingPlace | None = None,
+        photo: str | None = None,
+        lang: str = "ko",
+        now: datetime = START,
+    ) -> None:
+        kind = "photo" if photo else ("location" if place and not text else "text")
+        message = IncomingMessage(
+            user_id=user_id,
+            chat_id=user_id,
+            message_id=self.steps.next_id(),
+            lang=lang,
+            kind=kind,
+            text=text,
+            place=place if kind == "location" else None,
+            file=IncomingFile(kind="photo", file_id=photo, data=b"\xff\xd8 jpg " + photo.encode())
+            if photo
+            else None,
+        )
+        async with self.steps.tx() as session:
+            await receive_message(
+                session=session,
+                message=message,
+                config=self.steps.config,
+                now=now,
+                listeners=self.listeners,
+            )
+
+    async def report(
+        self, user_id: int, text: str, place: IncomingPlace = CITY_HALL, **kw: Any
+    ) -> Incident:
+        await self.citizen(user_id, text=text, **kw)
+        await self.citizen(user_id, place=place, **{k: v for k, v in kw.items() if k == "now"})
+        return (await self.incidents())[-1]
+
+    async def incidents(self) -> list[Incident]:
+        async with self.steps.tx() as session:
+            return list((await session.exec(select(Incident).order_by(col(Incident.id)))).all())
+
+    async def incident(self, incident_id: int) -> Incident:
+        async with self.steps.tx() as session:
+            found = await session.get(Incident, incident_id)
+            assert found is not None
+            return found
+
+    async def staff_rows(self) -> list[OutboxMessage]:
+        """Rows queued for the staff chat since the last call."""
+        async with self.steps.tx() as session:
+            rows = (
+                await session.exec(
+                    select(OutboxMessage)
+                    .where(col(OutboxMessage.chat_id) == STAFF_CHAT)
+                    .where(col(OutboxMessage.id) > self.seen)
+                    .order_by(col(OutboxMessage.id))
+                )
+            ).all()
+            everything = (await session.exec(select(OutboxMessage))).all()
+        if everything:
+            self.seen = max(row.id or 0 for row in everything)
+        return list(rows)
+
+    async def rows_to(self, chat_id: int) -> list[OutboxMessage]:
+        async with self.steps.tx() as session:
+            return list(
+                (
+                    await session.exec(
+                        select(OutboxMessage)
+                        .where(col(OutboxMessage.chat_id) == chat_id)
+                        .order_by(col(OutboxMessage.id))
+                    )
+                ).all()
+            )
+
+    async def events(self, incident_id: int) -> list[IncidentEvent]:
+        async with self.steps.tx() as session:
+            return list(
+                (
+                    await session.exec(
+                        select(IncidentEvent)
+                        .where(col(IncidentEvent.incident_id) == incident_id)
+                        .order_by(col(IncidentEvent.id))
+                    )
+                ).all()
+            )
+
+
+def texts(rows: Sequence[OutboxMessage]) -> list[str]:
+    return [str(row.payload.get("text", "")) for row in rows]
+
+
+async def test_a_new_incident_opens_a_topic_with_the_pinned_card_photos_and_pin(
+    steps: Steps,
+) -> None:
+    room = Room(steps)
+    await room.seed()
+    await room.citizen(501, text="아파트 3층에서 불이 났어요 연기가 많아요")
+    await room.citizen(501, photo="photo-1")
+    assert await room.staff_rows() == []  # no incident before the location is known
+    incident = await room.report(502, "불이 났어요")  # another citizen nearby joins later
+    first = (await room.incidents())[0]
+    assert incident.id == first.id
+    await room.citizen(501, place=CITY_HALL)
+
+    incidents = await room.incidents()
+    rows = await room.staff_rows()
+    kinds = [row.kind for row in rows]
+    assert kinds[:3] == ["create_topic", "text", "pin"]
+    topic_row, card, pin = rows[:3]
+    assert topic_row.correlation == f"incident:{first.id}:topic"
+    assert topic_row.payload["name"].startswith("🔴 🔥 중구 I-")
+    assert (
+        card.thread_ref == topic_row.correlation and card.correlation == f"incident:{first.id}:card"
+    )
+    assert pin.target_ref == card.correlation
+    card_text = card.payload["text"]
+    assert "화재" in card_text and "P1" in card_text and "중구" in card_text
+    assert "불이 났어요" in card_text and "접수 기한" in card_text
+    assert [b["data"] for b in card.payload["buttons"][0]] == [f"st:take:{first.id}:"]
+    assert len(incidents) == 1 and incidents[0].report_count == 2
+
+    async with steps.tx() as session:
+        topic = await session.get(IncidentTopic, first.id)
+        deadline = await session.get(IncidentDeadline, first.id)
+    assert topic is not None and topic.chat_id == STAFF_CHAT
+    assert deadline is not None and deadline.due_at == first.opened_at + timedelta(minutes=2)
+    assert [event.action for event in await room.events(first.id or 0)][:1] == ["opened"]
+
+
+async def test_a_joining_report_and_later_citizen_messages_reach_the_topic(steps: Steps) -> None:
+    room = Room(steps)
+    incident = await room.report(501, "집 앞 도로가 물에 잠겼어요")
+    opened = await room.staff_rows()
+    assert any(row.kind == "location" for row in opened)
+
+    await room.report(502, "도로 침수 심해요", now=START + timedelta(minutes=1))
+    joined = await room.staff_rows()
+    assert any("새 신고가 이 건에 연결" in text for text in texts(joined))
+    assert any(
+        row.kind == "edit_text" and row.target_ref == f"incident:{incident.id}:card"
+        for row in joined
+    )
+
+    await room.citizen(501, text="물이 무릎까지 찼어요", now=START + timedelta(minutes=2))
+    await room.citizen(501, photo="photo-9", now=START + timedelta(minutes=2))
+    relayed = await room.staff_rows()
+    said = [row for row in relayed if row.correlation and row.correlation.startswith("relay:in:")]
+    assert [row.kind for row in said] == ["text", "copy"]
+    assert "물이 무릎까지 찼어요" in said[0].payload["text"]
+    assert (
+        said[1].payload["from_chat_id"] == 501
+        and said[1].thread_ref == f"incident:{incident.id}:topic"
+    )
+
+
+async def test_sync_topics_opens_what_the_hook_missed_and_is_idempotent(steps: Steps) -> None:
+    room = Room(steps)
+    room.listeners = ()
+    await room.report(501, "불이 났어요")
+    assert await room.staff_rows() == []
+    async with steps.tx() as session:
+        assert await sync_topics(session=session, room=ROOM, now=START) == 1
+    assert [row.kind for row in await room.staff_rows()][:3] == ["create_topic", "text", "pin"]
+    async with steps.tx() as session:
+        assert await sync_topics(session=session, room=ROOM, now=START) == 0
+    assert await room.staff_rows() == []
+
+
+async def test_without_a_staff_chat_nothing_is_queued(steps: Steps) -> None:
+    room = Room(steps, room=RoomConfig(chat_id=None))
+    await room.report(501, "불이 났어요")
+    assert await room.staff_rows() == []
