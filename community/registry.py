@@ -14,7 +14,7 @@ import csv
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import IO
+from typing import IO, Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -231,13 +231,25 @@ async def import_csv(
     return await import_rows(session=session, rows=reader, now=now, verified=verified)
 
 
+def _demo_entry(entry: Any) -> tuple[int, str, str]:
+    if isinstance(entry, tuple):
+        user_id, name, expert_field = entry
+        return int(user_id), str(name), str(expert_field)
+    return int(entry.id), str(entry.name), str(entry.field or "fire")
+
+
 async def seed_demo_experts(
-    *, session: AsyncSession, experts: Iterable[tuple[int, str, str]], now: datetime | None = None
+    *, session: AsyncSession, experts: Iterable[Any], now: datetime | None = None
 ) -> list[Expert]:
-    """Register the demo world's experts (user id, name, field) as verified and available."""
+    """Register the demo world's experts as verified and available.
+
+    ``experts`` holds ``(user_id, name, field)`` tuples or objects with ``id``, ``name`` and
+    ``field`` (``bot.demo.Person``).
+    """
     moment = now or utcnow()
     seeded = []
-    for user_id, name, expert_field in experts:
+    for entry in experts:
+        user_id, name, expert_field = _demo_entry(entry)
         expert = await get_expert_by_user(session=session, telegram_user_id=user_id)
         if expert is None:
             expert = Expert(telegram_user_id=user_id, name=name, created_at=moment)

@@ -25,7 +25,7 @@ async def seed(app: E2E) -> None:
         )
         await seed_demo_experts(
             session=session,
-            experts=[(p.id, p.name, p.field or "fire") for p in app.world.experts],
+            experts=app.world.experts,
         )
 
 
