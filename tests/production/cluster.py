@@ -43,6 +43,21 @@ class RoundRobinProxy:
         self._next = itertools.cycle(range(len(upstreams)))
         self.forwarded = [0] * len(upstreams)
         self.failed = [0] * len(upstreams)
+        self.down: set[int] = set()
+        self.in_flight: list[dict[int, bytes]] = [{} for _ in upstreams]
+        self._ids = itertools.count()
+
+    def take_out(self, index: int) -> None:
+        """Send nothing more to upstream ``index`` (a load balancer marking it down)."""
+        self.down.add(index)
+
+    def put_back(self, index: int) -> None:
+        """Send to upstream ``index`` again."""
+        self.down.discard(index)
+
+    def bodies_in_flight(self, index: int) -> list[bytes]:
+        """Request bodies forwarded to upstream ``index`` and not answered yet."""
+        return list(self.in_flight[index].values())
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
 
@@ -68,11 +83,15 @@ class RoundRobinProxy:
             await self._http.close()
 
     async def _forward(self, request: web.Request) -> web.Response:
-        if not self.upstreams:
+        if len(self.down) >= len(self.upstreams):
             return web.Response(status=503, text="no upstream")
         index = next(self._next)
+        while index in self.down:
+            index = next(self._next)
         assert self._http is not None
         body = await request.read()
+        request_id = next(self._ids)
+        self.in_flight[index][request_id] = body
         headers = {
             key: value
             for key, value in request.headers.items()
@@ -95,6 +114,8 @@ class RoundRobinProxy:
         except (aiohttp.ClientError, OSError, TimeoutError):
             self.failed[index] += 1
             return web.Response(status=502, text="bad gateway")
+        finally:
+            self.in_flight[index].pop(request_id, None)
 
 
 class Worker:
