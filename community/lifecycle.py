@@ -36,6 +36,7 @@ from storage.communities import (
     quiet_communities,
     save_community,
 )
+from storage.experts import get_expert
 from storage.models.communities import Community, CommunityState, MemberRole, MemberStatus
 from storage.models.incidents import Incident, IncidentStatus
 from storage.models.outbox import Priority
@@ -129,7 +130,6 @@ async def panel(*, session: AsyncSession, community: Community, lang: str) -> tu
             row = []
     if row:
         buttons.append(row)
-    assert community.id is not None
     buttons.append(
         [
             button(render(lang, "community_button_send"), SendInvitations(community.id).pack()),
@@ -260,10 +260,15 @@ async def close_community(
     for member in await members_of(
         session=session, community_id=community.id, statuses=(MemberStatus.JOINED,)
     ):
+        expert = (
+            await get_expert(session=session, expert_id=member.expert_id)
+            if member.expert_id
+            else None
+        )
         await send_text(
             session=session,
             chat_id=member.telegram_user_id,
-            text=render(lang, "expert_thanks", community=community),
+            text=render(expert.language if expert else lang, "expert_thanks", community=community),
             priority=Priority.BULK,
         )
     if community.staff_chat_id is not None:
