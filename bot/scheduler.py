@@ -177,8 +177,10 @@ def create_scheduler(database_url: str) -> BackgroundScheduler:
 
 
 def ensure_sweep_job(scheduler: BackgroundScheduler, *, seconds: float) -> None:
-    """Add the sweep job unless the job store already holds it (keeping its missed run)."""
-    if scheduler.get_job(SWEEP_JOB_ID) is not None:
+    """Add the sweep job, or run the stored one now: what came due while down fires once."""
+    stored = scheduler.get_job(SWEEP_JOB_ID)
+    if stored is not None:
+        stored.modify(next_run_time=datetime.now(UTC))
         return
     scheduler.add_job(
         SWEEP_JOB,

@@ -70,10 +70,12 @@ async def press(app: E2E, user_id: int, message: dict[str, Any], data: str) -> d
 
 async def sweep(app: E2E) -> SweepReport:
     """Run the situation-room sweep now (on the app's clock) and settle."""
+    service = app.runtime.dispatcher.workflow_data.get("scheduler_service")
     report = await sweep_once(
         session_factory=app.runtime.session_factory,
         room=build_room(app.settings),
         now=app.clock.now(),
+        lock=service.context.lock if service is not None else None,
     )
     await app.settle()
     return report
