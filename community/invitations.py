@@ -26,6 +26,7 @@ from storage.communities import (
     invitations_of_user,
     member_by_link,
     members_of,
+    memberships_of_user,
     save_community,
     save_member,
 )
@@ -345,4 +346,24 @@ async def revoke_links(*, session: AsyncSession, hub: HubAdmin, community: Commu
             pass  # expired links cannot be revoked twice; they are unusable either way
         member.link_revoked = True
         await save_member(session=session, member=member)
+    return count
+
+
+async def member_left(
+    *, session: AsyncSession, hub_chat_id: int, user_id: int, now: datetime
+) -> int:
+    """Record that someone left the hub: their joined memberships of open communities end."""
+    count = 0
+    for member in await memberships_of_user(session=session, telegram_user_id=user_id):
+        if member.status != MemberStatus.JOINED:
+            continue
+        community = await get_community(session=session, community_id=member.community_id)
+        if community is None or community.hub_chat_id != hub_chat_id:
+            continue
+        if community.state != CommunityState.OPEN:
+            continue
+        member.status = MemberStatus.LEFT
+        member.left_at = now
+        await save_member(session=session, member=member)
+        count += 1
     return count

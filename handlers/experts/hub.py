@@ -12,14 +12,14 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import ChatJoinRequest, Message
+from aiogram.types import ChatJoinRequest, ChatMemberUpdated, Message
 
 from bot.hub_admin import CommunitySweeper
 from bot.settings import Settings
 from community import moderation
 from community.access import is_staff
 from community.errors import CommunityError
-from community.invitations import handle_join_request
+from community.invitations import handle_join_request, member_left
 from community.lifecycle import close_community
 from community.outgoing import send_text
 from community.ports import HubError
@@ -51,7 +51,7 @@ HUB_COMMANDS = (
 CONTENT_KINDS = ("text", "photo", "document", "video", "voice", "audio", "sticker", "location")
 
 
-def in_hub(event: Message | ChatJoinRequest, settings: Settings) -> bool:
+def in_hub(event: Message | ChatJoinRequest | ChatMemberUpdated, settings: Settings) -> bool:
     """Whether the update comes from the configured experts' hub."""
     return settings.experts_hub_id is not None and event.chat.id == settings.experts_hub_id
 
@@ -80,6 +80,17 @@ async def join_request(
         "approved" if decision.approved else "declined",
         decision.reason,
     )
+
+
+async def member_update(event: ChatMemberUpdated, session: Any, clock: Clock) -> None:
+    """Note who left the hub (or was banned) in the communities they had joined."""
+    if event.new_chat_member.status in ("left", "kicked"):
+        await member_left(
+            session=session,
+            hub_chat_id=event.chat.id,
+            user_id=event.new_chat_member.user.id,
+            now=clock.now(),
+        )
 
 
 async def _community(message: Message, session: Any) -> Community | None:
@@ -292,6 +303,7 @@ def get_router() -> Router:
     """Build this module's router (a fresh one per dispatcher)."""
     router = Router(name=__name__)
     router.chat_join_request.register(join_request, in_hub)
+    router.chat_member.register(member_update, in_hub)
     router.message.register(hub_command, in_hub, Command(*HUB_COMMANDS), F.message_thread_id)
     router.message.register(transcript, in_hub, F.message_thread_id)
     router.startup.register(check_hub_rights)

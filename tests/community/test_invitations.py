@@ -151,3 +151,19 @@ async def test_invite_one_and_hub_failures(steps: Steps, hub: FakeHub) -> None:
     async with steps.tx() as session:
         report = await send_invitations(session=session, hub=hub, community=community, now=START)
     assert [e.telegram_user_id for e, _ in report.failed] == [73]
+
+
+async def test_leaving_the_hub_ends_joined_memberships(steps: Steps, hub: FakeHub) -> None:
+    """Someone who leaves the hub is no longer counted as joined; removed stays removed."""
+    from community.invitations import member_left
+
+    await steps.expert(91, ["fire"])
+    hub.members[91] = "member"
+    community = await _community(steps, hub)
+    async with steps.tx() as session:
+        await send_invitations(session=session, hub=hub, community=community, now=START)
+        assert await member_left(session=session, hub_chat_id=HUB, user_id=91, now=START) == 1
+        assert await member_left(session=session, hub_chat_id=HUB, user_id=91, now=START) == 0
+        assert community.id is not None
+        member = await get_member(session=session, community_id=community.id, telegram_user_id=91)
+    assert member is not None and member.status == MemberStatus.LEFT
