@@ -30,6 +30,7 @@ from community.ports import HubAdmin, HubError
 from community.transcript import record_message, summarise
 from situation.texts import render
 from storage.communities import (
+    closed_with_live_links,
     communities_of_closed_incidents,
     community_of_incident,
     members_of,
@@ -226,7 +227,7 @@ async def exclude_expert(
 async def close_community(
     *,
     session: AsyncSession,
-    hub: HubAdmin,
+    hub: HubAdmin | None,
     community: Community,
     now: datetime,
     actor_id: int | None,
@@ -234,7 +235,11 @@ async def close_community(
     lang: str = "ko",
     tz: str = "Asia/Seoul",
 ) -> Community:
-    """Close a community: revoke links, thank the members, close the topic, post the summary."""
+    """Close a community: revoke links, thank the members, close the topic, post the summary.
+
+    Without ``hub`` (a caller with no messenger at hand) the links are revoked by the next
+    sweep; until then join requests through them are declined because the community is closed.
+    """
     if community.state != CommunityState.OPEN:
         raise CommunityError("community_error_closed")
     assert community.id is not None
@@ -243,7 +248,8 @@ async def close_community(
     community.closed_by = actor_id
     community.close_reason = reason
     await save_community(session=session, community=community)
-    await revoke_links(session=session, hub=hub, community=community)
+    if hub is not None:
+        await revoke_links(session=session, hub=hub, community=community)
     if community.topic_id is not None:
         await send_text(
             session=session,
@@ -330,12 +336,16 @@ async def on_incident_closed(
     session: AsyncSession,
     incident_id: int,
     now: datetime,
-    hub: HubAdmin,
+    hub: HubAdmin | None = None,
     actor_id: int | None = None,
     lang: str = "ko",
     tz: str = "Asia/Seoul",
 ) -> Community | None:
-    """Close the incident's community when the incident closes (None when it has none open)."""
+    """Close the incident's community when the incident closes (None when it has none open).
+
+    Call it in the transaction that closes the incident; ``hub`` may be omitted (the sweep then
+    revokes the unused links).
+    """
     community = await community_of_incident(session=session, incident_id=incident_id)
     if community is None or community.state != CommunityState.OPEN:
         return None
@@ -357,6 +367,7 @@ class Sweep:
 
     warned: list[int] = field(default_factory=list)
     closed: list[int] = field(default_factory=list)
+    revoked: int = 0
 
 
 async def sweep_quiet(
@@ -370,6 +381,8 @@ async def sweep_quiet(
 ) -> Sweep:
     """Close communities of closed incidents; warn quiet ones, then close them after the warning."""
     result = Sweep()
+    for community in await closed_with_live_links(session=session):
+        result.revoked += await revoke_links(session=session, hub=hub, community=community)
     for community in await communities_of_closed_incidents(session=session):
         assert community.id is not None
         await close_community(

@@ -95,6 +95,24 @@ async def communities_of_closed_incidents(*, session: AsyncSession) -> Sequence[
     return (await session.exec(statement)).all()
 
 
+async def closed_with_live_links(*, session: AsyncSession) -> Sequence[Community]:
+    """Return closed communities that still have invite links not revoked."""
+    statement = (
+        select(Community)
+        .where(
+            col(Community.state) == CommunityState.CLOSED,
+            col(Community.id).in_(
+                select(CommunityMember.community_id).where(
+                    col(CommunityMember.invite_link).is_not(None),
+                    col(CommunityMember.link_revoked).is_(False),
+                )
+            ),
+        )
+        .order_by(col(Community.id))
+    )
+    return (await session.exec(statement)).all()
+
+
 async def quiet_communities(*, session: AsyncSession, idle_since: datetime) -> Sequence[Community]:
     """Return open communities with no activity since ``idle_since``."""
     statement = (

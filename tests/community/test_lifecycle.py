@@ -292,3 +292,26 @@ async def test_incident_closed_between_sweeps_is_reconciled(steps: Steps, hub: F
             session=session, hub=hub, now=START + timedelta(minutes=1), config=CommunityConfig()
         )
     assert result.closed == [community_id]
+
+
+async def test_closing_without_the_messenger_leaves_links_to_the_sweep(
+    steps: Steps, hub: FakeHub
+) -> None:
+    """The situation room may close without a hub port; the next sweep revokes the links."""
+    incident = await steps.incident("fire")
+    assert incident.id is not None
+    await steps.expert(31, ["fire"])
+    community_id = await _open(steps, hub, incident.id)
+    async with steps.tx() as session:
+        community = await get_community(session=session, community_id=community_id)
+        assert community is not None
+        await send_invitations(session=session, hub=hub, community=community, now=START)
+        closed = await on_incident_closed(session=session, incident_id=incident.id, now=START)
+        assert closed is not None and closed.state == CommunityState.CLOSED
+    assert list(hub.links.values()) == [False]
+    async with steps.tx() as session:
+        result = await sweep_quiet(session=session, hub=hub, now=START, config=CommunityConfig())
+    assert result.revoked == 1 and list(hub.links.values()) == [True]
+    async with steps.tx() as session:
+        again = await sweep_quiet(session=session, hub=hub, now=START, config=CommunityConfig())
+    assert again.revoked == 0
