@@ -500,17 +500,17 @@ async def receive_message(
             report.what_skipped = True
         out.remove_keyboard()
     elif text:
+        if report.asked_what_at is not None and not has_what(report):
+            out.remove_keyboard()
         report.text = f"{report.text}\n{text}" if report.text else text
         _apply_classification(report)
-        if report.asked_what_at is not None:
-            out.remove_keyboard()
 
     media_status = None
     if message.file is not None:
         media_status = await _attach_file(session, report, message, config)
     if message.place is not None:
         _apply_place(report, message.place, message.message_id, now)
-        if report.asked_where_at is not None:
+        if report.asked_where_at is not None and not had_where:
             out.remove_keyboard()
 
     if media_status == MediaStatus.TOO_LARGE:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from storage.models.citizens import Citizen
 from storage.models.incidents import Incident
+from storage.models.outbox import UNSETTLED, OutboxMessage
 from storage.models.reports import Report, ReportMedia
 from tests.e2e.conftest import E2E
 
@@ -64,3 +67,32 @@ def bot_text(message: dict[str, Any]) -> str:
 async def bot_messages(app: E2E, chat_id: int) -> list[dict[str, Any]]:
     """Return the messages the bot sent to a chat, oldest first."""
     return [m for m in await app.client.messages(chat_id) if m.get("from", {}).get("is_bot")]
+
+
+async def settle(app: E2E, *chat_ids: int, timeout: float = 20.0) -> None:  # noqa: ASYNC109
+    """Wait until every update was handled and everything queued for these chats was sent.
+
+    Staff-room traffic (group rate limits) is not waited for: these tests watch citizens.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    quiet = 0
+    while loop.time() < deadline:
+        async with app.runtime.session_factory() as session:
+            unsettled = (
+                await session.exec(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(
+                        col(OutboxMessage.chat_id).in_(chat_ids),
+                        col(OutboxMessage.status).in_(UNSETTLED),
+                    )
+                )
+            ).one()
+        undelivered = await app.client.pending_updates(app.token)
+        busy = unsettled or undelivered or app.runtime.dispatcher_busy()
+        quiet = 0 if busy else quiet + 1
+        if quiet >= 3:
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"chats {chat_ids} did not settle in {timeout}s")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sandbox.images import tiny_png
-from tests.e2e.citizen_helpers import CITY_HALL, bot_texts, media_of, reports_of
+from tests.e2e.citizen_helpers import CITY_HALL, bot_texts, media_of, reports_of, settle
 from tests.e2e.conftest import E2E
 
 
@@ -13,7 +13,7 @@ async def test_a_flood_is_throttled_and_merged_without_losing_anything(app: E2E)
     await client.send_location(citizen.id, chat, *CITY_HALL)
     for i in range(25):
         await client.send_text(citizen.id, chat, f"물이 계속 차올라요 {i}")
-    await app.settle(timeout=30)
+    await settle(app, chat, timeout=40)
 
     (report,) = await reports_of(app, citizen.id)
     lines = (report.text or "").splitlines()
@@ -25,7 +25,7 @@ async def test_a_flood_is_throttled_and_merged_without_losing_anything(app: E2E)
 async def test_unsupported_message_gets_a_polite_answer(app: E2E) -> None:
     citizen = await app.citizen("스티커", "ko")
     await app.client.send_contact(citizen.id, citizen.id, "+82-10-0000-0000")
-    await app.settle()
+    await settle(app, citizen.id)
     (answer,) = await bot_texts(app, citizen.id)
     assert "죄송합니다" in answer
     assert await reports_of(app, citizen.id) == []
@@ -37,7 +37,7 @@ async def test_oversized_photo_gets_a_clear_answer_and_the_report_goes_on(app: E
     client, chat = app.client, citizen.id
     await client.send_text(citizen.id, chat, "A tree fell on a car")
     await client.send_photo(citizen.id, chat, tiny_png(width=40, height=40))
-    await app.settle()
+    await settle(app, chat)
     (report,) = await reports_of(app, citizen.id)
     (media,) = await media_of(app, report.id)
     assert media.status == "too_large" and media.file_id
@@ -50,7 +50,7 @@ async def test_failed_download_gets_a_clear_answer(app: E2E) -> None:
     client, chat = app.client, citizen.id
     await client.fault("5xx", count=20, method="getFile")
     await client.send_photo(citizen.id, chat, tiny_png(rgb=(9, 9, 9)))
-    await app.settle(timeout=30)
+    await settle(app, chat, timeout=40)
     await client.clear_faults()
     (report,) = await reports_of(app, citizen.id)
     (media,) = await media_of(app, report.id)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from sandbox.images import tiny_png
-from tests.e2e.citizen_helpers import CITY_HALL, all_incidents, bot_messages, media_of, reports_of
+from tests.e2e.citizen_helpers import (
+    CITY_HALL,
+    all_incidents,
+    bot_messages,
+    media_of,
+    reports_of,
+    settle,
+)
 from tests.e2e.conftest import E2E
 
 
@@ -15,18 +22,18 @@ async def test_forget_removes_personal_data(app: E2E) -> None:
     await client.send_text(citizen.id, chat, "도로가 침수됐어요 제 번호는 010-0000-0000")
     await client.send_photo(citizen.id, chat, tiny_png(rgb=(1, 2, 3)))
     await client.send_location(citizen.id, chat, *CITY_HALL)
-    await app.settle()
+    await settle(app, chat)
     (report,) = await reports_of(app, citizen.id)
     (media,) = await media_of(app, report.id)
     stored = Path(app.settings.media_dir) / (media.path or "")
     assert stored.exists()
 
     await client.send_text(citizen.id, chat, "/forget")
-    await app.settle()
+    await settle(app, chat)
     question = (await bot_messages(app, chat))[-1]
     yes = question["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     await client.press_button(citizen.id, chat, question["message_id"], yes)
-    await app.settle()
+    await settle(app, chat)
 
     assert await reports_of(app, citizen.id) == []  # no citizen has this Telegram id any more
     (kept,) = await media_of(app, report.id)

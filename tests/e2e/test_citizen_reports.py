@@ -13,6 +13,7 @@ from tests.e2e.citizen_helpers import (
     media_of,
     north_of,
     reports_of,
+    settle,
 )
 from tests.e2e.conftest import E2E
 
@@ -23,7 +24,7 @@ async def test_korean_text_photo_and_location_make_one_report(app: E2E) -> None:
     await client.send_text(citizen.id, chat, "아파트 3층 복도에서 불이 났어요")
     await client.send_photo(citizen.id, chat, tiny_png(rgb=(250, 80, 0)))
     await client.send_location(citizen.id, chat, *CITY_HALL, horizontal_accuracy=15)
-    await app.settle()
+    await settle(app, chat)
 
     (report,) = await reports_of(app, citizen.id)
     assert report.status == "filed" and report.reference is not None
@@ -57,7 +58,7 @@ async def test_album_of_four_photos_interleaved_with_a_location_is_one_report(ap
     await client.send_location(citizen.id, chat, *CITY_HALL)
     await client.send_photo(citizen.id, chat, photos[3], media_group_id=group)
     await client.send_photo(citizen.id, chat, photos[1], media_group_id=group)
-    await app.settle()
+    await settle(app, chat)
 
     (report,) = await reports_of(app, citizen.id)
     media = await media_of(app, report.id)
@@ -74,10 +75,10 @@ async def test_two_reports_100_m_apart_join_one_incident(app: E2E) -> None:
     client = app.client
     await client.send_text(first.id, first.id, "불이 났어요! 상가 건물에서 연기가 나요")
     await client.send_location(first.id, first.id, *CITY_HALL)
-    await app.settle()
+    await settle(app, first.id)
     await client.send_text(second.id, second.id, "There is a fire, black smoke from a shop")
     await client.send_location(second.id, second.id, *north_of(CITY_HALL, 100))
-    await app.settle()
+    await settle(app, second.id)
 
     (incident,) = await all_incidents(app)
     assert incident.report_count == 2 and incident.scenario == "fire"
@@ -93,7 +94,7 @@ async def test_two_reports_100_m_apart_join_one_incident(app: E2E) -> None:
 async def test_urgent_message_gets_the_119_prompt_first(app: E2E) -> None:
     citizen = await app.citizen("급한사람", "ko")
     await app.client.send_text(citizen.id, citizen.id, "사람이 엘리베이터에 갇혔어요 의식이 없어요")
-    await app.settle()
+    await settle(app, citizen.id)
     texts = await bot_texts(app, citizen.id)
     assert texts and "119" in texts[0] and "지금 바로" in texts[0]
     (report,) = await reports_of(app, citizen.id)

@@ -376,3 +376,14 @@ async def test_urgent_words_after_clustering_raise_the_incident(steps: Steps) ->
     (incident,) = await incidents(steps)
     assert incident.priority == "P1" and incident.urgent
     assert any("119" in text for text in texts(await steps.outbox(user))[-2:])
+
+
+async def test_keyboard_is_removed_once_after_the_answer(steps: Steps) -> None:
+    user = 3013
+    await steps.send(user, kind="location", place=CITY_HALL)
+    for i in range(6):
+        await steps.send(user, text=f"물이 차올라요 {i}", now=START + timedelta(seconds=2 + i))
+    rows = await steps.outbox(user)
+    removals = [row for row in rows if row.get("reply_keyboard") == {"remove": True}]
+    assert len(removals) == 1
+    assert sum("알겠습니다" in row.get("text", "") for row in rows) <= 1
