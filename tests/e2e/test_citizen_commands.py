@@ -1,0 +1,105 @@
+"""End to end: /start with consent, /lang, buttons, /new, /cancel, /myreports and live locations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.e2e.citizen_helpers import (
+    CITY_HALL,
+    bot_messages,
+    north_of,
+    reports_of,
+    settle,
+)
+from tests.e2e.conftest import E2E
+
+
+def button_data(message: dict[str, Any]) -> list[str]:
+    """Return every callback_data of a message's inline keyboard."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    return [button.get("callback_data", "") for row in rows for button in row]
+
+
+async def test_start_consent_and_language(app: E2E) -> None:
+    citizen = await app.citizen("Sarah", "en")
+    client, chat = app.client, citizen.id
+    await client.start_bot(citizen.id, bot_token=app.token)
+    await settle(app, chat)
+    welcome, consent = await bot_messages(app, chat)
+    assert "does not replace a 119 or 112 call" in welcome["text"]
+    assert "30 days" in consent["text"] and button_data(consent) == ["ccn:accept", "ccn:decline"]
+    await client.press_button(citizen.id, chat, consent["message_id"], "ccn:accept")
+    await settle(app, chat)
+    assert "consent is recorded" in (await bot_messages(app, chat))[-1]["text"]
+
+    await client.send_text(citizen.id, chat, "/lang")
+    await settle(app, chat)
+    choice = (await bot_messages(app, chat))[-1]
+    await client.press_button(citizen.id, chat, choice["message_id"], "clg:ko")
+    await settle(app, chat)
+    assert "한국어" in (await bot_messages(app, chat))[-1]["text"]
+    await client.send_text(citizen.id, chat, "/help")
+    await settle(app, chat)
+    assert "신고하는 법" in (await bot_messages(app, chat))[-1]["text"]
+
+
+async def test_manual_pages_and_scenario_choice_buttons(app: E2E) -> None:
+    citizen = await app.citizen("버튼", "ko")
+    client, chat = app.client, citizen.id
+    await client.send_location(citizen.id, chat, *CITY_HALL)
+    await client.send_text(citizen.id, chat, "뭔가 이상해요 냄새가")
+    await settle(app, chat)
+    choices = next(
+        m
+        for m in await bot_messages(app, chat)
+        if any(d.startswith("csc:") for d in button_data(m))
+    )
+    picked = button_data(choices)[0]
+    await client.press_button(citizen.id, chat, choices["message_id"], picked)
+    await settle(app, chat)
+    manual = (await bot_messages(app, chat))[-1]
+    pages = [d for d in button_data(manual) if d.startswith("cmp:")]
+    assert pages and pages[0].endswith(":1:ko")
+    (report,) = await reports_of(app, citizen.id)
+    assert report.scenario == picked.split(":")[2] and report.scenario_confirmed
+    if len(pages) > 1:
+        before = manual["text"]
+        await client.press_button(citizen.id, chat, manual["message_id"], pages[1])
+        await settle(app, chat)
+        edited = next(
+            m for m in await bot_messages(app, chat) if m["message_id"] == manual["message_id"]
+        )
+        assert edited["text"] != before
+
+
+async def test_new_cancel_and_myreports(app: E2E) -> None:
+    citizen = await app.citizen("명령", "ko")
+    client, chat = app.client, citizen.id
+    await client.send_text(citizen.id, chat, "도로에 큰 싱크홀이 생겼어요")
+    await settle(app, chat)
+    await client.send_text(citizen.id, chat, "/new")
+    await client.send_text(citizen.id, chat, "가로등이 넘어져 있어요")
+    await client.send_text(citizen.id, chat, "/cancel")
+    await client.send_text(citizen.id, chat, "/myreports")
+    await settle(app, chat)
+    first, second = await reports_of(app, citizen.id)
+    assert first.text == "도로에 큰 싱크홀이 생겼어요" and first.sealed_at is not None
+    assert second.text == "가로등이 넘어져 있어요" and second.status == "cancelled"
+    listing = (await bot_messages(app, chat))[-1]["text"]
+    assert (first.reference or "?") in listing and (second.reference or "?") in listing
+    assert "취소" in listing
+
+
+async def test_live_location_moves_the_report(app: E2E) -> None:
+    citizen = await app.citizen("실시간", "ko")
+    client, chat = app.client, citizen.id
+    await client.send_text(citizen.id, chat, "하천 물이 넘치고 있어요")
+    live = await client.send_location(citizen.id, chat, *CITY_HALL, live_period=900)
+    await settle(app, chat)
+    moved = north_of(CITY_HALL, 300)
+    await client.edit_live_location(citizen.id, chat, live["message_id"], *moved)
+    await settle(app, chat)
+    (report,) = await reports_of(app, citizen.id)
+    assert report.live_message_id == live["message_id"]
+    assert (report.latitude, report.longitude) == moved
+    assert any("실시간 위치" in (m.get("text") or "") for m in await bot_messages(app, chat))
