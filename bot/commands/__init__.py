@@ -4,6 +4,26 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.commands import community, db, experts, maintenance, manuals, run, sandbox
+from bot.commands import (
+    community,
+    db,
+    experts,
+    export,
+    maintenance,
+    manuals,
+    run,
+    sandbox,
+    staff,
+)
 
-COMMAND_MODULES: list[ModuleType] = [run, sandbox, db, manuals, maintenance, experts, community]
+COMMAND_MODULES: list[ModuleType] = [
+    run,
+    sandbox,
+    db,
+    manuals,
+    maintenance,
+    experts,
+    community,
+    staff,
+    export,
+]

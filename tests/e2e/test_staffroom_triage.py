@@ -1,0 +1,119 @@
+"""End to end: merging incidents (every citizen hears once), the shift hand-over digest, and the
+export of incidents with their whole timeline."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.cli import main as cli
+from bot.middlewares.roles import build_room
+from bot.scheduler import sweep_once
+from situation.roster import Roster
+from tests.e2e.citizen_helpers import CITY_HALL, bot_texts, north_of
+from tests.e2e.conftest import E2E
+from tests.e2e.staffroom_helpers import (
+    button_data,
+    card,
+    press,
+    report_fire,
+    seed_staff,
+    text_of,
+    topics,
+)
+
+GANGNAM = (37.4979, 127.0276)
+
+
+async def test_two_incidents_merge_and_every_citizen_hears_once(app: E2E) -> None:
+    await seed_staff(app)
+    await report_fire(app, "첫째", where=CITY_HALL)
+    second = await report_fire(app, "둘째", where=GANGNAM)
+    third = await report_fire(app, "셋째", where=north_of(GANGNAM, 50))
+    first_topic, second_topic = await topics(app)
+    target_ref = first_topic["name"].split()[-1]
+    haeun = app.world.person("정하은")
+
+    source_card = await card(app, int(second_topic["message_thread_id"]))
+    await press(app, haeun.id, source_card, button_data(source_card, "st:mrg:"))
+    source_card = await card(app, int(second_topic["message_thread_id"]))
+    await press(app, haeun.id, source_card, button_data(source_card, "st:mrgto:"))
+
+    for citizen in (second, third):
+        merged = [t for t in await bot_texts(app, citizen.id) if "합쳐졌습니다" in t]
+        assert len(merged) == 1 and target_ref in merged[0]
+    first_topic, second_topic = await topics(app)
+    assert second_topic["name"].startswith("✅") and second_topic.get("is_closed") is True
+    target_card = await card(app, int(first_topic["message_thread_id"]))
+    assert "연결된 신고: 3건" in text_of(target_card)
+
+
+async def test_shift_handover_digest_lists_open_incidents_and_releases_the_leaving_team(
+    app: E2E,
+) -> None:
+    await seed_staff(app)  # teams alternate: 이서연 A, 최도윤 B, 정하은 A, Daniel Cho B
+    await report_fire(app, "첫째", where=CITY_HALL)
+    await report_fire(app, "둘째", where=GANGNAM)
+    first_topic, second_topic = await topics(app)
+    haeun = app.world.person("정하은")
+    held = await card(app, int(first_topic["message_thread_id"]))
+    await press(app, haeun.id, held, button_data(held, "st:take:"))
+
+    now = app.clock.now()
+    anchor = now - timedelta(hours=12, minutes=1)  # team A's shift ended a minute ago
+    roster = Roster(teams=("A", "B"), shift_length=timedelta(hours=12), anchor=anchor)
+    room = build_room(app.settings)
+    room = type(room)(**{**room.__dict__, "roster": roster})
+    report = await sweep_once(session_factory=app.runtime.session_factory, room=room, now=now)
+    await app.settle()
+    assert report.handover
+    again = await sweep_once(session_factory=app.runtime.session_factory, room=room, now=now)
+    assert not again.handover  # posted once per shift change
+
+    general = await app.client.messages(app.world.staff_chat_id)
+    (digest,) = [m for m in general if "근무 교대" in text_of(m)]
+    for topic in (first_topic, second_topic):
+        assert topic["name"].split()[-1] in text_of(digest)
+    assert "담당을 해제" in text_of(digest) and "Daniel Cho" in text_of(digest)
+    released = await card(app, int(first_topic["message_thread_id"]))
+    assert "담당: 없음" in text_of(released)
+
+
+async def test_export_contains_the_whole_timeline(app: E2E, tmp_path: Path) -> None:
+    await seed_staff(app)
+    await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    haeun = app.world.person("정하은")
+    staff_chat = app.world.staff_chat_id
+    the_card = await card(app, thread)
+    await press(app, haeun.id, the_card, button_data(the_card, "st:take:"))
+    to_p2 = button_data(the_card, "st:take:").replace(":take:", ":pri:") + "P2"
+    await press(app, haeun.id, the_card, to_p2)
+    await app.client.send_text(haeun.id, staff_chat, "! 내부 메모", message_thread_id=thread)
+    await app.client.send_text(haeun.id, staff_chat, "곧 도착합니다", message_thread_id=thread)
+    await app.client.send_text(
+        haeun.id, staff_chat, "/close resolved 진화 완료", message_thread_id=thread
+    )
+    await app.settle()
+
+    url = app.settings.database_url
+    out_json, out_csv = tmp_path / "incidents.json", tmp_path / "incidents.csv"
+    args = ["export", "incidents", "--database-url", url]
+    assert await asyncio.to_thread(cli, [*args, "--format", "json", "-o", str(out_json)]) == 0
+    assert await asyncio.to_thread(cli, [*args, "--format", "csv", "-o", str(out_csv)]) == 0
+
+    (incident,) = json.loads(out_json.read_text(encoding="utf-8"))
+    actions = [event["action"] for event in incident["timeline"]]
+    assert actions == ["opened", "take", "priority", "note", "message_out", "close"]
+    assert incident["status"] == "closed" and incident["closing_note"].endswith("진화 완료")
+    take = incident["timeline"][1]
+    assert take["actor"] == "정하은" and take["before"]["status"] == "new"
+    assert datetime.fromisoformat(take["at"]).tzinfo is not None
+    assert datetime.fromisoformat(take["at"]) <= datetime.now(UTC) + timedelta(minutes=1)
+    rows = list(csv.DictReader(out_csv.read_text(encoding="utf-8").splitlines()))
+    assert [row["event_action"] for row in rows] == actions
+    assert {row["incident"] for row in rows} == {incident["incident"]}
