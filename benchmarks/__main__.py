@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.surge import SurgeResult, run_surge
+from benchmarks.surge import SurgeResult, Target, run_surge
 from benchmarks.targets import EchoTarget, JikimiTarget
 
 POSTGRES_URL = os.environ.get(
@@ -76,7 +76,7 @@ def print_surge(results: list[SurgeResult]) -> None:
 
 
 async def _surges(args: argparse.Namespace, workdir: Path) -> list[SurgeResult]:
-    targets = [EchoTarget()]
+    targets: list[Target] = [EchoTarget()]
     for name in [d.strip() for d in args.databases.split(",") if d.strip()]:
         if name == "sqlite":
             url = f"sqlite+aiosqlite:///{workdir / 'surge.db'}"

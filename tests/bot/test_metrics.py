@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import Message, Update
 from prometheus_client.parser import text_string_to_metric_families
@@ -87,10 +88,8 @@ async def test_middleware_counts_updates_and_errors_by_type() -> None:
 
     await middleware(ok, _update(1), {"metrics": metrics})
     await middleware(ok, _update(2), {"metrics": metrics})
-    try:
+    with pytest.raises(RuntimeError, match="boom"):
         await middleware(broken, _update(3), {"metrics": metrics})
-    except RuntimeError:
-        pass
     samples = _samples(metrics.render())
     assert samples[("jikimi_updates_total", (("type", "message"),))] == 3
     assert samples[("jikimi_handler_errors_total", (("type", "message"),))] == 1
@@ -136,9 +135,7 @@ async def test_refresh_reads_outbox_and_open_incidents(
     assert samples[("jikimi_outbox_depth", (("status", "sending"),))] == 0
     assert 25 <= samples[("jikimi_outbox_oldest_age_seconds", ())] <= 60
     assert samples[("jikimi_open_incidents", (("priority", "P1"), ("status", "new")))] == 2
-    assert (
-        samples[("jikimi_open_incidents", (("priority", "P3"), ("status", "acknowledged")))] == 1
-    )
+    assert samples[("jikimi_open_incidents", (("priority", "P3"), ("status", "acknowledged")))] == 1
     assert not any(
         name == "jikimi_open_incidents" and ("status", "closed") in labels
         for name, labels in samples
