@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sandbox.images import tiny_png
 from tests.e2e.citizen_helpers import CITY_HALL, bot_texts, media_of, reports_of, settle
 from tests.e2e.conftest import E2E
@@ -56,3 +58,19 @@ async def test_failed_download_gets_a_clear_answer(app: E2E) -> None:
     (media,) = await media_of(app, report.id)
     assert media.status == "failed" and media.file_id
     assert any("내려받지 못했습니다" in text for text in await bot_texts(app, chat))
+
+
+async def test_photo_over_telegrams_download_limit_gets_a_clear_answer(
+    app: E2E, sandbox: Any
+) -> None:
+    sandbox.config.max_download_size = 100  # stands in for getFile's 20 MB limit
+    citizen = await app.citizen("큰사진", "ko")
+    client, chat = app.client, citizen.id
+    await client.send_photo(
+        citizen.id, chat, tiny_png(width=300, height=300), caption="담벼락 붕괴"
+    )
+    await settle(app, chat)
+    (report,) = await reports_of(app, citizen.id)
+    (media,) = await media_of(app, report.id)
+    assert media.status == "too_large" and report.text == "담벼락 붕괴"
+    assert any("너무 커서" in text for text in await bot_texts(app, chat))
