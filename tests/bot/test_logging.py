@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 
 import pytest
 
@@ -82,22 +83,13 @@ def test_formatters_redact_exception_text() -> None:
         raise RuntimeError(f"request to /bot{TOKEN}/getMe failed")
     except RuntimeError:
         record = logging.LogRecord(
-            "jikimi.test", logging.ERROR, __file__, 1, "failed", None, sys_exc_info()
+            "jikimi.test", logging.ERROR, __file__, 1, "failed", None, sys.exc_info()
         )
     plain = RedactingFormatter("%(message)s").format(record)
     as_json = JsonFormatter().format(record)
     for text in (plain, as_json):
         assert TOKEN not in text
         assert "RuntimeError" in text
-
-
-def sys_exc_info() -> tuple[type[BaseException], BaseException, object]:
-    """The exception being handled (typed for LogRecord)."""
-    import sys
-
-    info = sys.exc_info()
-    assert info[0] is not None and info[1] is not None
-    return info[0], info[1], info[2]
 
 
 def test_configure_logging_installs_one_json_handler(monkeypatch: pytest.MonkeyPatch) -> None:
