@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from community.config import CommunityConfig
+
 Language = Literal["ko", "en"]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/jikimi.db"
@@ -72,3 +74,4 @@ class Settings(BaseSettings):
     log_json: bool = False
     sender: SenderSettings = Field(default_factory=SenderSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    community: CommunityConfig = Field(default_factory=CommunityConfig)

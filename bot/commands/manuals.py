@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from manuals import cli as manuals_cli
+import manuals.cli as manuals_cli
 
 
 def register(subparsers: Any) -> None:

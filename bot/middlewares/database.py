@@ -11,7 +11,8 @@ from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import TelegramObject, Update
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.updates import claim_update
 
@@ -45,11 +46,8 @@ class DatabaseMiddleware(BaseMiddleware):
         for attempt in range(1, self._attempts + 1):
             try:
                 return await self._process(handler, event, data)
-            except (OperationalError, DBAPIError, ConnectionError, OSError) as error:
-                if isinstance(error, DBAPIError) and not error.connection_invalidated:
-                    if not isinstance(error, OperationalError):
-                        raise
-                if attempt == self._attempts:
+            except (DBAPIError, ConnectionError, OSError) as error:
+                if not _transient(error) or attempt == self._attempts:
                     raise
                 log.warning(
                     "database unavailable for update %s (attempt %d): %s",
@@ -70,3 +68,12 @@ class DatabaseMiddleware(BaseMiddleware):
                 return UNHANDLED
             data["session"] = session
             return await handler(event, data)
+
+
+def _transient(error: Exception) -> bool:
+    """Whether a database error means "briefly unavailable" rather than a bug."""
+    if isinstance(error, OperationalError):
+        return True
+    if isinstance(error, DBAPIError):
+        return bool(error.connection_invalidated)
+    return True

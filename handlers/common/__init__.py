@@ -6,7 +6,7 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
-    """Return the shared routers in order."""
+    """Return fresh shared routers (a router can belong to one dispatcher only)."""
     from handlers.common import errors
 
-    return [errors.router]
+    return [errors.get_router()]

@@ -9,11 +9,9 @@ from aiogram.types import ErrorEvent
 
 from situation.failures import FailureRecorder
 
-router = Router(name=__name__)
 log = logging.getLogger(__name__)
 
 
-@router.errors()
 async def keep_failed_update(event: ErrorEvent, failures: FailureRecorder) -> bool:
     """Log the failure and keep the raw update so staff can recover it."""
     update = event.update
@@ -29,3 +27,10 @@ async def keep_failed_update(event: ErrorEvent, failures: FailureRecorder) -> bo
         error=f"{type(event.exception).__name__}: {event.exception}",
     )
     return True
+
+
+def get_router() -> Router:
+    """Build the errors router."""
+    router = Router(name=__name__)
+    router.errors.register(keep_failed_update)
+    return router

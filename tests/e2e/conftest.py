@@ -41,12 +41,12 @@ class E2E:
         person = Person(id=int(user["id"]), name=name, role="citizen", language=language)
         return person
 
-    async def settle(self, timeout: float = 10.0) -> None:
+    async def settle(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - polls to a deadline
         """Wait until every update was handled and the outbox is empty."""
         await wait_until_idle(self, timeout=timeout)
 
 
-async def wait_until_idle(e2e: E2E, *, timeout: float) -> None:
+async def wait_until_idle(e2e: E2E, *, timeout: float) -> None:  # noqa: ASYNC109
     """Poll the sandbox and the outbox until nothing is in flight."""
     from storage.outbox import pending_count
 
@@ -77,7 +77,10 @@ def e2e_settings(world: DemoWorld, sandbox_url: str, database_url: str, media: P
 
 @pytest.fixture
 async def app(
-    sandbox: Any, sandbox_client: SandboxClient, session_factory: Any, database_url: str,
+    sandbox: Any,
+    sandbox_client: SandboxClient,
+    session_factory: Any,
+    database_url: str,
     tmp_path: Path,
 ) -> AsyncIterator[E2E]:
     """Run the real bot against the sandbox for one test."""
@@ -88,7 +91,7 @@ async def app(
     polling = asyncio.create_task(runtime.run_polling(handle_signals=False))
     e2e = E2E(runtime, sandbox_client, world, settings, clock, sandbox.url)
     try:
-        await runtime.wait_started()
+        await asyncio.wait_for(runtime.wait_started(), timeout=15)
         yield e2e
     finally:
         await runtime.stop_polling()
