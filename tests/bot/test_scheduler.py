@@ -1,0 +1,106 @@
+"""The scheduler: sync job-store URLs, the leader lease, and a stored job that survives a
+restart and fires once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.scheduler import SWEEP_JOB_ID, SchedulerService, create_scheduler, sync_url
+from situation.clock import Clock
+from situation.staffroom import RoomConfig
+from storage.escalations import release_lease, try_lease
+
+T0 = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+
+
+def test_sync_url_for_sqlite_and_postgresql() -> None:
+    assert sync_url("sqlite+aiosqlite:///var/jikimi.db") == "sqlite:///var/jikimi.db"
+    converted = sync_url("postgresql+asyncpg://u:p@db:5432/jikimi?search_path=t_1")
+    assert converted.startswith("postgresql+psycopg://u:p@db:5432/jikimi?")
+    assert "search_path%3Dt_1" in converted or "search_path=t_1" in converted
+
+
+async def test_the_lease_has_one_owner_until_it_expires(session_factory: Any) -> None:
+    async def take(owner: str, now: datetime) -> bool:
+        async with session_factory() as session, session.begin():
+            return await try_lease(
+                session=session,
+                name="scheduler",
+                owner=owner,
+                now=now,
+                until=now + timedelta(seconds=30),
+            )
+
+    assert await take("a", T0)
+    assert not await take("b", T0 + timedelta(seconds=10))
+    assert await take("a", T0 + timedelta(seconds=20))  # renewal
+    assert not await take("b", T0 + timedelta(seconds=49))
+    assert await take("b", T0 + timedelta(seconds=51))  # a died: b takes over
+    async with session_factory() as session, session.begin():
+        await release_lease(session=session, name="scheduler", owner="b")
+    assert await take("a", T0 + timedelta(seconds=52))
+
+
+async def test_only_one_of_two_workers_runs_the_scheduler(
+    session_factory: Any, database_url: str
+) -> None:
+    room = RoomConfig(chat_id=None)
+    services = [
+        SchedulerService(
+            database_url=database_url,
+            session_factory=session_factory,
+            room=room,
+            clock=Clock(),
+            worker_id=name,
+            sweep_seconds=3600,
+        )
+        for name in ("w1", "w2")
+    ]
+    try:
+        assert [await service.step() for service in services] == [True, False]
+        assert services[0].leading and not services[1].leading
+        await services[0].stop()  # releases the lease
+        assert await services[1].step() and services[1].leading
+    finally:
+        for service in services:
+            await service.stop()
+
+
+FIRED: list[datetime] = []
+
+
+def record_run() -> None:
+    """A job for the test below (referenced by name, like the real ones)."""
+    FIRED.append(datetime.now(UTC))
+
+
+async def test_a_stored_job_missed_while_down_fires_once_on_start(database_url: str) -> None:
+    FIRED.clear()
+    first = create_scheduler(database_url)
+    await asyncio.to_thread(
+        first.add_job,
+        f"{__name__}:record_run",
+        "interval",
+        minutes=1,
+        id="missed",
+        next_run_time=datetime.now(UTC) - timedelta(minutes=5),  # five runs missed
+    )
+    await asyncio.to_thread(first.start, paused=True)  # stores the job, runs nothing
+    # The worker then dies without a clean shutdown (its paused daemon thread stays idle).
+
+    second = create_scheduler(database_url)
+    await asyncio.to_thread(second.start)
+    try:
+        for _ in range(100):
+            if FIRED:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        assert len(FIRED) == 1  # coalesced: once, not five times
+        job = await asyncio.to_thread(second.get_job, "missed")
+        assert job is not None and job.next_run_time > datetime.now(UTC)
+        assert await asyncio.to_thread(second.get_job, SWEEP_JOB_ID) is None
+    finally:
+        await asyncio.to_thread(second.shutdown, wait=False)

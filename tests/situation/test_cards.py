@@ -1,0 +1,69 @@
+"""Card callback data packs within 64 bytes and round-trips; topic names show the status."""
+
+from __future__ import annotations
+
+import pytest
+
+from manuals.catalog import load_catalog
+from situation.agencies import DEFAULT_AGENCIES, METHODS, Directory
+from situation.cards import (
+    CallbackError,
+    StaffAction,
+    agency_buttons,
+    card_buttons,
+    method_buttons,
+    scenario_buttons,
+    topic_name,
+)
+from storage.models.incidents import Incident, IncidentStatus
+
+
+def incident(**fields: object) -> Incident:
+    values: dict[str, object] = {
+        "id": 123456789,
+        "reference": "I-20261122-123456789",
+        "scenario": "fire",
+        "priority": "P1",
+        "district_name": "중구",
+    }
+    values.update(fields)
+    return Incident(**values)
+
+
+def every_button(rows: list[list[dict[str, str]]]) -> list[str]:
+    return [button["data"] for row in rows for button in row]
+
+
+def test_round_trip_and_limits() -> None:
+    action = StaffAction("escm", 42, "fire119.phone")
+    assert action.pack() == "st:escm:42:fire119.phone"
+    assert StaffAction.unpack(action.pack()) == action
+    with pytest.raises(CallbackError):
+        StaffAction("pri", 1, "a:b").pack()
+    with pytest.raises(CallbackError):
+        StaffAction("x", 1, "y" * 70).pack()
+    for bad in ("st:take", "cmp:fire:1:ko", "st::1:", "st:take:x:"):
+        with pytest.raises(CallbackError):
+            StaffAction.unpack(bad)
+
+
+def test_every_button_of_every_menu_fits_in_64_bytes() -> None:
+    item = incident()
+    directory = Directory(DEFAULT_AGENCIES)
+    data = every_button(card_buttons(item, lang="ko"))
+    pages = -(-len(load_catalog().slugs) // 8)
+    for page in range(pages):
+        data += every_button(scenario_buttons(item, lang="en", page=page))
+    data += every_button(agency_buttons(item, directory, lang="ko"))
+    for agency in DEFAULT_AGENCIES:
+        data += every_button(method_buttons(item, agency.key, lang="ko"))
+    assert len(data) > 60 and all(len(d.encode()) <= 64 for d in data)
+    assert {StaffAction.unpack(d).incident_id for d in data} == {123456789}
+    assert sum(1 for d in data if d.startswith("st:escm:")) == len(DEFAULT_AGENCIES) * len(METHODS)
+
+
+def test_closed_cards_have_no_buttons_and_names_show_status() -> None:
+    assert card_buttons(incident(status=IncidentStatus.CLOSED), lang="ko") == []
+    assert topic_name(incident()) == "🔴 🔥 중구 I-20261122-123456789"
+    assert topic_name(incident(status=IncidentStatus.ACKNOWLEDGED)).startswith("🟡 🔥")
+    assert topic_name(incident(scenario=None, district_name=None)).startswith("🔴 ❓ I-")
