@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
-from aiogram import Bot
+from aiogram import BaseMiddleware, Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.types import Message, TelegramObject, Update
 
 log = logging.getLogger(__name__)
 
 TOO_LARGE = "too_large"
 FAILED = "failed"
 DOWNLOAD_TIMEOUT = 60
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 async def fetch_file(
@@ -49,3 +54,42 @@ async def fetch_file(
     if len(data) > max_bytes:
         return None, TOO_LARGE
     return data, None
+
+
+def file_of(message: Message) -> tuple[str, int | None] | None:
+    """Return the (file_id, size) a citizen's message carries, if any (largest photo size)."""
+    if message.photo:
+        return message.photo[-1].file_id, message.photo[-1].file_size
+    for item in (message.document, message.voice, message.video, message.video_note):
+        if item is not None:
+            return item.file_id, item.file_size
+    return None
+
+
+Prefetched = dict[str, tuple[bytes | None, str | None]]
+
+
+class MediaPrefetchMiddleware(BaseMiddleware):
+    """Download a private message's file before the update's database transaction opens.
+
+    Register it on ``dispatcher.update`` *before* the database middleware: a slow 20 MB
+    download then never holds a transaction (or SQLite's write lock). Handlers find the result
+    in ``data["prefetched"]`` (file_id -> (bytes, problem)).
+    """
+
+    def __init__(self, *, max_bytes: int) -> None:
+        self._max_bytes = max_bytes
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Fetch the file, if any, then run the rest of the chain."""
+        message = event.message if isinstance(event, Update) else None
+        prefetched: Prefetched = {}
+        if message is not None and message.chat.type == "private":
+            found = file_of(message)
+            if found is not None:
+                file_id, size = found
+                prefetched[file_id] = await fetch_file(
+                    data["bot"], file_id=file_id, size=size, max_bytes=self._max_bytes
+                )
+        data["prefetched"] = prefetched
+        return await handler(event, data)

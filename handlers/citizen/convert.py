@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 from aiogram import Bot
 from aiogram.types import Message
 
-from bot.media import fetch_file
+from bot.media import Prefetched, fetch_file
 from bot.settings import Settings
 from situation.intake import IncomingFile, IncomingMessage, IncomingPlace, IntakeConfig
 
@@ -68,14 +68,24 @@ def _file_fields(
     return None
 
 
-async def incoming(message: Message, *, bot: Bot, lang: str, max_bytes: int) -> IncomingMessage:
-    """Describe a private message for the domain, downloading its file if it has one."""
+async def incoming(
+    message: Message,
+    *,
+    bot: Bot,
+    lang: str,
+    max_bytes: int,
+    prefetched: Prefetched | None = None,
+) -> IncomingMessage:
+    """Describe a private message for the domain, with its file's bytes (prefetched or fetched)."""
     user_id = message.from_user.id if message.from_user else message.chat.id
     fields = _file_fields(message)
     file = None
     if fields is not None:
         kind, file_id, unique_id, size, mime, suffix = fields
-        data, problem = await fetch_file(bot, file_id=file_id, size=size, max_bytes=max_bytes)
+        if prefetched is not None and file_id in prefetched:
+            data, problem = prefetched[file_id]
+        else:
+            data, problem = await fetch_file(bot, file_id=file_id, size=size, max_bytes=max_bytes)
         file = IncomingFile(
             kind=kind,
             file_id=file_id,

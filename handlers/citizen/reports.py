@@ -8,6 +8,7 @@ from typing import Any
 from aiogram import Bot, F, Router
 from aiogram.types import Message
 
+from bot.media import Prefetched
 from bot.settings import Settings
 from handlers.citizen.convert import incoming, intake_config, place_of
 from situation.clock import Clock
@@ -22,10 +23,13 @@ async def report_message(
     lang: str,
     clock: Clock,
     report_listeners: Sequence[ReportListener] = (),
+    prefetched: Prefetched | None = None,
 ) -> None:
     """Store the message in the citizen's report and queue the answers."""
     config = intake_config(settings)
-    citizen_message = await incoming(message, bot=bot, lang=lang, max_bytes=config.max_file_bytes)
+    citizen_message = await incoming(
+        message, bot=bot, lang=lang, max_bytes=config.max_file_bytes, prefetched=prefetched
+    )
     await receive_message(
         session=session,
         message=citizen_message,

@@ -74,3 +74,21 @@ async def test_photo_is_downloaded_or_refused(monkeypatch: pytest.MonkeyPatch) -
     big = await convert.incoming(message(photo=photo), bot=None, lang="ko", max_bytes=2)  # type: ignore[arg-type]
     assert big.file is not None and big.file.problem == "too_large" and big.file.data is None
     assert calls == ["large", "large"]
+
+
+async def test_prefetched_bytes_are_used_without_downloading(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def no_fetch(*args: object, **kwargs: object) -> tuple[bytes | None, str | None]:
+        raise AssertionError("must not download again")
+
+    monkeypatch.setattr(convert, "fetch_file", no_fetch)
+    photo = [PhotoSize(file_id="p", file_unique_id="u", width=9, height=9, file_size=3)]
+    converted = await convert.incoming(
+        message(photo=photo),
+        bot=None,
+        lang="ko",
+        max_bytes=10,
+        prefetched={"p": (b"abc", None)},  # type: ignore[arg-type]
+    )
+    assert converted.file is not None and converted.file.data == b"abc"

@@ -21,6 +21,7 @@ from pydantic import SecretStr
 from sqlmodel import col, select
 
 import handlers.citizen
+from bot.media import MediaPrefetchMiddleware
 from bot.middlewares.database import DatabaseMiddleware
 from bot.middlewares.language import LanguageMiddleware
 from bot.settings import Settings
@@ -74,6 +75,7 @@ async def harness(
     settings.telegram.token = SecretStr(TOKEN)
     bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(sandbox.url)))
     dispatcher = Dispatcher(settings=settings, clock=Clock())
+    dispatcher.update.outer_middleware(MediaPrefetchMiddleware(max_bytes=1024 * 1024))
     dispatcher.update.outer_middleware(DatabaseMiddleware(session_factory))
     dispatcher.update.outer_middleware(LanguageMiddleware(default=settings.default_language))
     dispatcher.include_routers(*handlers.citizen.get_routers())
