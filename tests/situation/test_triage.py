@@ -1,0 +1,142 @@
+"""Staff actions change the incident, record who/what/before/after, and queue their messages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlmodel import select
+
+from situation import triage
+from situation.cards import StaffAction
+from situation.followup import FollowUpAnswer, ask_due, record_answer
+from storage.models.escalations import FollowUp, IncidentDeadline
+from storage.models.incidents import IncidentStatus
+from tests.situation.conftest import START, Steps
+from tests.situation.test_staffroom import DOYUN, HAEUN, ROOM, Room, texts
+
+
+async def test_take_acknowledges_once_cancels_the_deadline_and_records_it(steps: Steps) -> None:
+    room = Room(steps)
+    await room.seed()
+    incident = await room.report(501, "불이 났어요")
+    await room.staff_rows()
+    assert incident.id is not None
+    later = START + timedelta(minutes=1)
+    async with steps.tx() as session:
+        outcome = await triage.take(
+            session=session, incident_id=incident.id, actor=HAEUN, room=ROOM, now=later
+        )
+    assert outcome.ok
+    async with steps.tx() as session:
+        again = await triage.take(
+            session=session, incident_id=incident.id, actor=HAEUN, room=ROOM, now=later
+        )
+        moved = await triage.take(
+            session=session, incident_id=incident.id, actor=DOYUN, room=ROOM, now=later
+        )
+        deadline = await session.get(IncidentDeadline, incident.id)
+    assert not again.ok and moved.ok
+    assert deadline is not None and deadline.cancelled_at == later and deadline.next_at is None
+    taken = await room.incident(incident.id)
+    assert taken.status == IncidentStatus.ACKNOWLEDGED and taken.holder == "9002"
+    assert taken.acknowledged_at == later
+    take_events = [e for e in await room.events(incident.id) if e.action == "take"]
+    assert [(e.actor_name, e.before, e.after) for e in take_events] == [
+        ("정하은", {"holder": None, "status": "new"}, {"holder": "9003", "status": "acknowledged"}),
+        (
+            "최도윤",
+            {"holder": "9003", "status": "acknowledged"},
+            {"holder": "9002", "status": "acknowledged"},
+        ),
+    ]
+    told = [t for t in texts(await room.rows_to(501)) if "확인했습니다" in t]
+    assert len(told) == 1  # the citizen hears about the acknowledgement once
+
+
+async def test_menus_priority_scenario_escalate_and_close(steps: Steps) -> None:
+    room = Room(steps)
+    await room.seed()
+    incident = await room.report(501, "불이 났어요")
+    assert incident.id is not None
+    await room.staff_rows()
+
+    async def act(action: str, arg: str = "") -> triage.Outcome:
+        async with steps.tx() as session:
+            return await triage.perform(
+                session=session,
+                action=StaffAction(action, incident.id or 0, arg),
+                actor=HAEUN,
+                room=ROOM,
+                now=START,
+            )
+
+    assert (await act("esc")).ok
+    menu = (await room.staff_rows())[-1]
+    assert menu.kind == "edit_markup" and menu.target_ref == f"incident:{incident.id}:card"
+    assert (await act("pri", "P3")).ok and not (await act("pri", "P9")).ok
+    async with steps.tx() as session:
+        deadline = await session.get(IncidentDeadline, incident.id)
+    assert deadline is not None and deadline.due_at == START + timedelta(minutes=30)
+
+    assert (await act("scn", "explosion")).ok
+    assert any("폭발" in text for text in texts(await room.rows_to(501)))
+    assert (await act("escm", "fire119.phone")).ok
+    escalated = await room.incident(incident.id)
+    assert escalated.status == IncidentStatus.ESCALATED and escalated.acknowledged_at == START
+    assert any("119 종합상황실" in text for text in texts(await room.rows_to(501)))
+
+    assert (await act("clsr", "resolved")).ok
+    assert not (await act("take")).ok  # closed incidents refuse every action
+    rows = await room.staff_rows()
+    assert [row.kind for row in rows][-1] == "close_topic"
+    actions = [event.action for event in await room.events(incident.id)]
+    assert actions == ["opened", "priority", "scenario", "escalate", "close"]
+
+
+async def test_closing_schedules_a_follow_up_whose_answer_lands_in_the_topic(steps: Steps) -> None:
+    room = Room(steps)
+    incident = await room.report(501, "불이 났어요")
+    assert incident.id is not None
+    async with steps.tx() as session:
+        await triage.close(
+            session=session,
+            incident_id=incident.id,
+            reason="resolved",
+            actor=HAEUN,
+            room=ROOM,
+            now=START,
+            note="진화 완료",
+        )
+    await room.staff_rows()
+    async with steps.tx() as session:
+        assert await ask_due(session=session, now=START + timedelta(hours=1)) == 0
+        assert await ask_due(session=session, now=START + timedelta(hours=2)) == 1
+        assert await ask_due(session=session, now=START + timedelta(hours=3)) == 0
+    question = texts(await room.rows_to(501))[-1]
+    assert "안전하신가요" in question
+    async with steps.tx() as session:
+        (followup,) = (await session.exec(select(FollowUp))).all()
+    data = FollowUpAnswer(followup.id or 0, "no").pack()
+    parsed = FollowUpAnswer.unpack(data)
+    assert parsed is not None
+    async with steps.tx() as session:
+        assert not await record_answer(
+            session=session,
+            followup_id=parsed.followup_id,
+            answer="no",
+            user_id=999,
+            room=ROOM,
+            now=START,
+        )
+        assert await record_answer(
+            session=session,
+            followup_id=parsed.followup_id,
+            answer=parsed.answer,
+            user_id=501,
+            room=ROOM,
+            now=START + timedelta(hours=2, minutes=5),
+        )
+    rows = await room.staff_rows()
+    assert [row.kind for row in rows] == ["reopen_topic", "text", "close_topic"]
+    assert "도움이 필요하다고" in texts(rows)[1]
+    assert "followup" in [event.action for event in await room.events(incident.id)]
