@@ -17,8 +17,9 @@ import time
 from pathlib import Path
 
 from benchmarks.surge import SurgeResult, Target, run_surge
-from benchmarks.targets import EchoTarget, JikimiTarget
+from benchmarks.targets import EchoTarget, JikimiTarget, JikimiWebhookTarget
 
+REDIS_URL = os.environ.get("JIKIMI_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = os.environ.get(
     "JIKIMI_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
@@ -36,6 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--databases", default="sqlite,postgres", help="comma list of sqlite, postgres"
     )
     parser.add_argument("--postgres-url", default=POSTGRES_URL)
+    parser.add_argument("--redis-url", default=REDIS_URL, help="a Redis database for the bench")
+    parser.add_argument(
+        "--webhook-workers",
+        type=int,
+        default=2,
+        help="also run this many webhook workers behind a proxy on PostgreSQL (0: skip)",
+    )
     parser.add_argument(
         "--telegram-limits",
         action="store_true",
@@ -88,6 +96,12 @@ async def _surges(args: argparse.Namespace, workdir: Path) -> list[SurgeResult]:
                 )
         elif name == "postgres":
             targets.append(JikimiTarget(args.postgres_url, "jikimi on PostgreSQL"))
+            if args.webhook_workers > 0:
+                targets.append(
+                    JikimiWebhookTarget(
+                        args.postgres_url, args.redis_url, workers=args.webhook_workers
+                    )
+                )
         else:
             raise SystemExit(f"unknown database {name!r}")
     results = []

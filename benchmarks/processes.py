@@ -90,3 +90,44 @@ class BotProcess:
         with contextlib.suppress(OSError):
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         return ""
+
+
+class ProcessGroup:
+    """Several bot processes measured as one (memory and CPU are summed)."""
+
+    def __init__(self, processes: list[BotProcess]):
+        self.processes = processes
+
+    async def start(self) -> None:
+        """Start every process."""
+        for process in self.processes:
+            await process.start()
+
+    @property
+    def peak_rss_kib(self) -> int:
+        """The sum of the processes' peak resident sets."""
+        return sum(process.peak_rss_kib for process in self.processes)
+
+    @property
+    def cpu_seconds(self) -> float:
+        """The processes' CPU time together."""
+        return sum(process.cpu_seconds for process in self.processes)
+
+    def sample_memory(self) -> int:
+        """Sample every process; return the summed peak."""
+        for process in self.processes:
+            process.sample_memory()
+        return self.peak_rss_kib
+
+    def alive(self) -> bool:
+        """Whether every process still runs."""
+        return all(process.alive() for process in self.processes)
+
+    async def stop(self, grace: float = 15.0) -> None:
+        """Stop every process."""
+        for process in self.processes:
+            await process.stop(grace)
+
+    def tail(self, lines: int = 30) -> str:
+        """The end of every process's log."""
+        return "\n".join(process.tail(lines) for process in self.processes)

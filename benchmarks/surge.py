@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from benchmarks.processes import BotProcess
+from benchmarks.processes import BotProcess, ProcessGroup
 from benchmarks.watch import Arrival, ChatWatcher
 from sandbox.client import SandboxClient
 from sandbox.images import tiny_png
@@ -46,8 +46,8 @@ class Target(Protocol):
     async def setup(self, client: SandboxClient, api_base: str, workdir: Path) -> int:
         """Create the bot (and its world) in the sandbox; return the bot's user id."""
 
-    def process(self, api_base: str, workdir: Path) -> BotProcess:
-        """The process that runs the bot."""
+    def process(self, api_base: str, workdir: Path) -> BotProcess | ProcessGroup:
+        """The process (or processes) that run the bot."""
 
     async def prepare(self, client: SandboxClient, watcher: ChatWatcher, user_id: int) -> None:
         """Everything a citizen did before the surge (not measured)."""
@@ -119,7 +119,7 @@ async def _citizen(
     return sent_at, answer
 
 
-async def _sample_memory(process: BotProcess, stop: asyncio.Event) -> None:
+async def _sample_memory(process: BotProcess | ProcessGroup, stop: asyncio.Event) -> None:
     while not stop.is_set():
         process.sample_memory()
         try:
@@ -129,7 +129,10 @@ async def _sample_memory(process: BotProcess, stop: asyncio.Event) -> None:
 
 
 async def _wait_ready(
-    process: BotProcess, client: SandboxClient, watcher: ChatWatcher, within: float
+    process: BotProcess | ProcessGroup,
+    client: SandboxClient,
+    watcher: ChatWatcher,
+    within: float,
 ) -> None:
     """Wait until the bot answers a warm-up ``/start`` (or fail with its log)."""
     user = int((await client.create_user(first_name="warm-up", language_code="ko"))["id"])

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import func, text
 from sqlmodel import col, select
 
-from benchmarks.processes import BotProcess
+from benchmarks.processes import BotProcess, ProcessGroup
+from benchmarks.proxy import RoundRobinProxy, free_port
 from benchmarks.watch import ChatWatcher
 from bot.demo import DEMO_TOKEN, build_demo_world
 from sandbox.client import SandboxClient
@@ -151,6 +152,56 @@ class JikimiTarget:
         finally:
             await engine.dispose()
         await asyncio.sleep(0)
+
+
+class JikimiWebhookTarget(JikimiTarget):
+    """Several ``jikimi run --webhook`` workers behind a round-robin proxy (PostgreSQL, Redis)."""
+
+    def __init__(self, database_url: str, redis_url: str, *, workers: int):
+        super().__init__(database_url, f"jikimi PG webhook x{workers}")
+        self.redis_url = redis_url
+        self.ports = [free_port() for _ in range(workers)]
+        self.proxy = RoundRobinProxy([f"http://127.0.0.1:{port}" for port in self.ports])
+
+    async def setup(self, client: SandboxClient, api_base: str, workdir: Path) -> int:
+        """Migrate, build the world, forget old conversation state and start the proxy."""
+        bot_id = await super().setup(client, api_base, workdir)
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(self.redis_url)
+        try:
+            keys = [key async for key in redis.scan_iter("fsm:*")]
+            if keys:
+                await redis.delete(*keys)
+        finally:
+            await redis.aclose()
+        await self.proxy.start()
+        return bot_id
+
+    def process(self, api_base: str, workdir: Path) -> ProcessGroup:  # type: ignore[override]
+        """The workers, each on its own port, all behind the proxy."""
+        base = super().process(api_base, workdir)
+        workers = []
+        for index, port in enumerate(self.ports):
+            env = {key: value for key, value in base.env.items() if key.startswith("JIKIMI_")}
+            env["JIKIMI_REDIS_URL"] = self.redis_url
+            env["JIKIMI_TELEGRAM__WEBHOOK_PORT"] = str(port)
+            workers.append(
+                BotProcess.python_module(
+                    "bot.cli",
+                    "run",
+                    "--webhook",
+                    f"{self.proxy.url}/telegram/webhook",
+                    env=env,
+                    log_path=workdir / f"jikimi-webhook-{index}.log",
+                )
+            )
+        return ProcessGroup(workers)
+
+    async def cleanup(self) -> None:
+        """Stop the proxy and drop the schema."""
+        await self.proxy.stop()
+        await super().cleanup()
 
 
 def _remove_sqlite(url: str) -> None:
