@@ -44,7 +44,7 @@ from situation.clock import Clock
 from situation.deadlines import Escalation, escalate_due
 from situation.followup import ask_due
 from situation.handover import handover_due
-from situation.staffroom import RoomConfig, sync_topics
+from situation.staffroom import RoomConfig, recover_topics, sync_topics
 from storage.engine import split_search_path
 from storage.escalations import release_lease, try_lease
 
@@ -75,6 +75,7 @@ class SweepReport:
     """What one sweep did."""
 
     topics: int = 0
+    recovered: int = 0
     escalations: list[Escalation] = field(default_factory=list)
     followups: int = 0
     handover: bool = False
@@ -111,6 +112,7 @@ async def sweep_once(
     guard = lock or asyncio.Lock()
     async with guard, session_factory() as session, session.begin():
         report = SweepReport()
+        report.recovered = await recover_topics(session=session, room=room, now=now)
         report.topics = await sync_topics(session=session, room=room, now=now)
         report.escalations = await escalate_due(session=session, now=now, room=room)
         report.followups = await ask_due(session=session, now=now)
@@ -139,7 +141,13 @@ async def sweep_with_context(context: SweepContext) -> SweepReport | None:
     except Exception:
         log.exception("situation-room sweep failed")
         return None
-    if report.escalations or report.topics or report.followups or report.handover:
+    if (
+        report.escalations
+        or report.topics
+        or report.recovered
+        or report.followups
+        or report.handover
+    ):
         log.info(
             "sweep: %d topics, %d escalations, %d follow-ups, handover=%s",
             report.topics,

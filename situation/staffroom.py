@@ -38,7 +38,15 @@ from storage.models.topics import IncidentTopic, TopicState
 from storage.outbox import enqueue
 from storage.reports import media_of_report, messages_of_report, reports_of_incident
 from storage.staff import staff_names
-from storage.topics import card_correlation, get_topic, save_topic, topic_correlation
+from storage.topics import (
+    card_correlation,
+    failed_topic_rows,
+    get_topic,
+    incident_id_for_thread,
+    mark_recovered,
+    save_topic,
+    topic_correlation,
+)
 
 DEFAULT_ACK_MINUTES: Mapping[str, float] = {"P1": 2, "P2": 10, "P3": 30, "P4": 120}
 ALBUM_LIMIT = 10
@@ -460,3 +468,109 @@ async def post(
             priority=Priority.STAFF_NOTICE,
         ),
     )
+
+
+RESENDABLE = frozenset({"text", "photo", "album", "location", "venue", "copy", "document", "voice"})
+
+
+async def recover_topics(*, session: AsyncSession, room: RoomConfig, now: datetime) -> int:
+    """Reopen topics closed by hand, recreate deleted ones, and send their failed messages again.
+
+    The sender records ``topic_closed`` / ``thread_not_found`` on rows it could not deliver;
+    a closed topic of an open incident is reopened, a deleted one is created again (a new
+    generation with a fresh pinned card), then the lost messages follow. Returns the number of
+    messages sent again.
+    """
+    if room.chat_id is None:
+        return 0
+    failed = await failed_topic_rows(session=session, chat_id=room.chat_id)
+    by_incident: dict[int, list[Any]] = {}
+    for row in failed:
+        assert row.thread_ref is not None
+        by_incident.setdefault(int(row.thread_ref.split(":")[1]), []).append(row)
+    resent = 0
+    for incident_id, rows in by_incident.items():
+        topic = await get_topic(session=session, incident_id=incident_id)
+        incident = await get_incident(session=session, incident_id=incident_id)
+        current = [
+            row
+            for row in rows
+            if topic and row.thread_ref == topic_correlation(incident_id, topic.generation)
+        ]
+        await mark_recovered(session=session, rows=rows)
+        if topic is None or incident is None or not current:
+            continue
+        deleted = any((row.last_error or "").startswith("thread_not_found") for row in current)
+        if deleted:
+            topic.generation += 1
+            topic.name = topic_name(incident)
+            topic.state = TopicState.OPEN
+            topic.updated_at = now
+            await save_topic(session=session, topic=topic)
+            out = Topic(session=session, topic=topic)
+            await out.send(
+                "create_topic", {"name": topic.name}, correlation=out.ref, in_topic=False
+            )
+            view = await card_view(session=session, incident=incident, room=room, now=now)
+            payload: dict[str, Any] = {"text": card_text(view, lang=room.lang)}
+            buttons = card_buttons(incident, lang=room.lang)
+            if buttons:
+                payload["buttons"] = buttons
+            await out.send("text", payload, correlation=out.card_ref)
+            await out.send("pin", {"disable_notification": True}, target_ref=out.card_ref)
+            await out.text(render(room.lang, "staff_topic_recreated", reference=incident.reference))
+        else:
+            out = Topic(session=session, topic=topic)
+            await out.send("reopen_topic", {})
+        for row in current:
+            if row.kind not in RESENDABLE:
+                continue
+            correlation = row.correlation
+            if correlation and correlation.startswith("relay:in:"):
+                correlation = relay_in_correlation(int(correlation.split(":")[2]), topic.generation)
+                if not deleted:
+                    correlation = f"{correlation}:r{row.id}"
+            elif correlation:
+                correlation = f"{correlation}:r{row.id}"
+            await out.send(row.kind, dict(row.payload), correlation=correlation)
+            resent += 1
+        if incident.status == IncidentStatus.CLOSED:
+            await out.send("close_topic", {})
+        await record(
+            session=session,
+            incident_id=incident_id,
+            action="topic_recreated" if deleted else "topic_reopened",
+            actor=SYSTEM,
+            now=now,
+            after={"generation": topic.generation, "resent": len(current)},
+        )
+    return resent
+
+
+async def topic_closed_by_hand(
+    *, session: AsyncSession, room: RoomConfig, thread_id: int, now: datetime
+) -> bool:
+    """Reopen an open incident's topic that someone closed by hand; return whether it did."""
+    if room.chat_id is None:
+        return False
+    incident_id = await incident_id_for_thread(
+        session=session, chat_id=room.chat_id, thread_id=thread_id
+    )
+    if incident_id is None:
+        return False
+    incident = await get_incident(session=session, incident_id=incident_id)
+    topic = await get_topic(session=session, incident_id=incident_id)
+    if incident is None or topic is None or incident.status == IncidentStatus.CLOSED:
+        return False
+    out = Topic(session=session, topic=topic)
+    await out.send("reopen_topic", {})
+    await out.text(render(room.lang, "staff_topic_reopened", reference=incident.reference))
+    await record(
+        session=session,
+        incident_id=incident_id,
+        action="topic_reopened",
+        actor=SYSTEM,
+        now=now,
+        after={"generation": topic.generation},
+    )
+    return True

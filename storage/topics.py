@@ -6,6 +6,7 @@ the outbox row that created the topic.
 
 from __future__ import annotations
 
+from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -72,3 +73,33 @@ async def incident_id_for_thread(
     if correlation is None:
         return None
     return int(correlation.split(":")[1])
+
+
+TOPIC_ERRORS = ("topic_closed", "thread_not_found")
+RECOVERED_PREFIX = "recovered: "
+
+
+async def failed_topic_rows(*, session: AsyncSession, chat_id: int) -> list[OutboxMessage]:
+    """Return failed rows of incident topics whose topic was closed or deleted by hand."""
+    statement = (
+        select(OutboxMessage)
+        .where(
+            col(OutboxMessage.chat_id) == chat_id,
+            col(OutboxMessage.status) == OutboxStatus.FAILED,
+            col(OutboxMessage.thread_ref).like("incident:%:topic%"),
+            or_(*(col(OutboxMessage.last_error).like(f"{code}:%") for code in TOPIC_ERRORS)),
+        )
+        .order_by(col(OutboxMessage.id))
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def mark_recovered(*, session: AsyncSession, rows: list[OutboxMessage]) -> None:
+    """Note on failed rows that they were sent again, so they are not recovered twice."""
+    for row in rows:
+        await session.exec(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id) == row.id)
+            .values(last_error=f"{RECOVERED_PREFIX}{row.last_error}")
+            .execution_options(synchronize_session=False)
+        )

@@ -7,11 +7,12 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     """Return this area's routers in order: buttons, commands, follow-ups, then the relay."""
-    from handlers.staff import buttons, commands, followup, relay
+    from handlers.staff import buttons, commands, followup, relay, service
 
     return [
         buttons.get_router(),
         commands.get_router(),
         followup.get_router(),
+        service.get_router(),
         relay.get_router(),
     ]

@@ -1,0 +1,58 @@
+"""End to end: a topic closed or deleted by hand is reopened or recreated, and the messages
+that could not be delivered are sent again."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import E2E
+from tests.e2e.staffroom_helpers import (
+    card,
+    report_fire,
+    seed_staff,
+    sweep,
+    text_of,
+    topic_messages,
+    topics,
+)
+
+
+async def test_a_topic_closed_by_hand_is_reopened_and_nothing_is_lost(app: E2E) -> None:
+    await seed_staff(app)
+    citizen = await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    admin = app.world.person("이서연")
+    await app.client.close_topic(app.world.staff_chat_id, thread, user_id=admin.id)
+    await app.client.send_text(citizen.id, citizen.id, "연기가 계단까지 올라왔어요")
+    await app.settle()
+
+    await sweep(app)
+    (topic,) = await topics(app)
+    assert topic.get("is_closed") is not True
+    shown = [text_of(m) for m in await topic_messages(app, thread)]
+    assert any("연기가 계단까지 올라왔어요" in text for text in shown)
+
+
+async def test_a_deleted_topic_is_recreated_with_its_card_and_the_lost_message(app: E2E) -> None:
+    await seed_staff(app)
+    citizen = await report_fire(app)
+    (topic,) = await topics(app)
+    old_thread = int(topic["message_thread_id"])
+    await _delete_topic(app, old_thread)
+    await app.client.send_text(citizen.id, citizen.id, "1층 출입구가 막혔어요")
+    await app.settle()
+
+    await sweep(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    assert thread != old_thread and topic["name"].startswith("🔴 🔥")
+    assert "화재" in text_of(await card(app, thread))
+    shown = [text_of(m) for m in await topic_messages(app, thread)]
+    assert any("새로 만들었습니다" in text for text in shown)
+    assert any("1층 출입구가 막혔어요" in text for text in shown)
+
+
+async def _delete_topic(app: E2E, thread: int) -> None:
+    """Delete a topic through the Bot API (the sandbox has no control call for it)."""
+    await app.runtime.bot.delete_forum_topic(
+        chat_id=app.world.staff_chat_id, message_thread_id=thread
+    )
