@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
+from community.callbacks import OpenCommunity
 from manuals.catalog import load_catalog
 from situation.agencies import METHODS, Directory
 from situation.outgoing import Buttons, button
@@ -180,7 +181,10 @@ def card_buttons(incident: Incident, *, lang: str) -> Buttons:
             button(label(lang, "escalate"), _act("esc", iid)),
             button(label(lang, "close"), _act("cls", iid)),
         ],
-        [button(label(lang, "canned"), _act("cnd", iid))],
+        [
+            button(label(lang, "canned"), _act("cnd", iid)),
+            button(label(lang, "community"), OpenCommunity(incident_id=iid).pack()),
+        ],
     ]
 
 

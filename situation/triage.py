@@ -17,6 +17,7 @@ from markupsafe import Markup
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from community.lifecycle import on_incident_closed
 from situation import notify, scenarios
 from situation.agencies import METHODS
 from situation.audit import Actor, record
@@ -253,6 +254,9 @@ async def merge(
     source.updated_at = now
     await save_incident(session=session, incident=source)
     await cancel_deadline(session=session, incident_id=source_id, now=now)
+    await on_incident_closed(
+        session=session, incident_id=source_id, now=now, lang=room.lang, tz=room.timezone
+    )
 
     for person in source_people:
         out = Outgoing(session=session, chat_id=person.chat_id, lang=person.lang)
@@ -480,6 +484,9 @@ async def close(
         before=before,
         after={"status": incident.status, "reason": reason},
         note=staff_note,
+    )
+    await on_incident_closed(
+        session=session, incident_id=incident_id, now=now, lang=room.lang, tz=room.timezone
     )
     topic = await get_topic(session=session, incident_id=incident_id)
     await refresh_card(session=session, incident=incident, room=room, now=now)
