@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation.audit import Actor, record
 from situation.outgoing import Outgoing
-from situation.staffroom import RoomConfig
+from situation.staffroom import RoomConfig, post
 from situation.texts import render
 from storage.citizens import get_citizen
 from storage.incidents import get_incident
@@ -150,6 +150,7 @@ async def relay_staff_message(
         return result
     if incident.status == IncidentStatus.CLOSED:
         result.problem = "closed"
+        await _warn(session, room, message, "relay_closed")
         return result
     targets = await recipients(session=session, incident_id=incident.id)
     if message.reply_to_message_id is not None and not message.to_all:
@@ -162,6 +163,7 @@ async def relay_staff_message(
             ]
     if not targets:
         result.problem = "no_citizens"
+        await _warn(session, room, message, "relay_nobody")
         return result
     for target in targets:
         await _deliver(session, room, message, target)
@@ -180,6 +182,16 @@ async def relay_staff_message(
         note=message.text,
     )
     return result
+
+
+async def _warn(session: AsyncSession, room: RoomConfig, message: StaffMessage, key: str) -> None:
+    """Tell the staff member in the topic that the message reached nobody."""
+    await post(
+        session=session,
+        room=room,
+        text=render(room.lang, "staff_answer", key=key),
+        thread_id=message.thread_id,
+    )
 
 
 async def _deliver(
