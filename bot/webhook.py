@@ -77,7 +77,9 @@ def build_webhook_app(
         handle_in_background=False,
         secret_token=secret,
     )
-    handler.register(app, path=path)
+    # Not handler.register(): it closes the bot's HTTP session at shutdown, under the sends the
+    # sender still has in flight; Runtime.close() closes it after the sender stopped.
+    app.router.add_route("POST", path, handler.handle)
     add_health_routes(
         app,
         checks={

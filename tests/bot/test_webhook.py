@@ -44,6 +44,8 @@ class Hooked:
     base: str
     url: str
     http: aiohttp.ClientSession
+    stop: asyncio.Event
+    serving: asyncio.Task[None]
 
     async def count(self, model: Any) -> int:
         """Rows of a table."""
@@ -98,7 +100,7 @@ async def hooked(
                     if sandbox.world.bots[world.token].webhook is not None:
                         break
                     await asyncio.sleep(0.05)
-            yield Hooked(runtime, sandbox, sandbox_client, world, base, url, http)
+            yield Hooked(runtime, sandbox, sandbox_client, world, base, url, http, stop, serving)
         finally:
             stop.set()
             try:
@@ -258,3 +260,29 @@ async def test_readyz_is_503_when_a_check_fails() -> None:
                 assert response.status == 200
     finally:
         await runner.cleanup()
+
+
+async def test_stopping_finishes_the_sends_in_flight(hooked: Hooked) -> None:
+    """A stopped worker lets its sender finish: no send fails on a closed HTTP session."""
+    await hooked.delivered()
+    await hooked.client.fault("slow", count=20, delay=1.0, method="sendMessage")
+    for citizen in hooked.world.citizens:
+        await hooked.client.send_text(citizen.id, citizen.id, "골목 배수구가 넘쳐요")
+    await hooked.delivered()
+    async with asyncio.timeout(10):
+        while True:  # wait until the sender has a (slow) send in flight
+            async with hooked.runtime.session_factory() as session:
+                statement = select(func.count()).where(OutboxMessage.status == "sending")
+                if (await session.exec(statement)).one():
+                    break
+            await asyncio.sleep(0.02)
+    hooked.stop.set()
+    await asyncio.wait_for(hooked.serving, 15)
+    await hooked.runtime.sender.stop()
+    async with hooked.runtime.session_factory() as session:
+        errors = (
+            await session.exec(
+                select(OutboxMessage.last_error).where(OutboxMessage.last_error != None)  # noqa: E711
+            )
+        ).all()
+    assert not [error for error in errors if error and error.startswith("network")], errors
