@@ -35,7 +35,7 @@ from aiogram import Bot, Dispatcher
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.middlewares.roles import RoleMiddleware, build_room, room_settings
@@ -172,11 +172,16 @@ def run_sweep() -> None:
         log.exception("sweep did not finish")
 
 
-def create_scheduler(database_url: str) -> BackgroundScheduler:
-    """Build the scheduler with its job store on the application's database."""
+def create_job_store_engine(database_url: str) -> Engine:
+    """Build the synchronous engine of the job store."""
     url = sync_url(database_url)
     connect_args = {"timeout": 15} if url.startswith("sqlite") else {}
-    engine = create_sync_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    return create_sync_engine(url, connect_args=connect_args, pool_pre_ping=True)
+
+
+def create_scheduler(database_url: str, engine: Engine | None = None) -> BackgroundScheduler:
+    """Build the scheduler with its job store on the application's database."""
+    engine = engine or create_job_store_engine(database_url)
     return BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOBS_TABLE)},
         job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
@@ -227,6 +232,7 @@ class SchedulerService:
         self.sweep_seconds = sweep_seconds
         self.lease = lease
         self.scheduler: BackgroundScheduler | None = None
+        self._engine: Engine | None = None
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -255,7 +261,8 @@ class SchedulerService:
         if leader and self.scheduler is None:
             self.context.loop = asyncio.get_running_loop()
             set_sweep_context(self.context)
-            scheduler = create_scheduler(self.database_url)
+            self._engine = create_job_store_engine(self.database_url)
+            scheduler = create_scheduler(self.database_url, self._engine)
             await asyncio.to_thread(start_scheduler, scheduler, sweep_seconds=self.sweep_seconds)
             self.scheduler = scheduler
             log.info("worker %s leads the scheduler", self.worker_id)
@@ -266,8 +273,12 @@ class SchedulerService:
 
     async def _shutdown(self) -> None:
         scheduler, self.scheduler = self.scheduler, None
+        engine, self._engine = self._engine, None
         if scheduler is not None:
-            await asyncio.to_thread(scheduler.shutdown, wait=False)
+            await asyncio.to_thread(scheduler.shutdown, wait=False)  # joins its thread
+        if engine is not None:
+            # apscheduler's thread may have opened a connection after the store was shut down
+            await asyncio.to_thread(engine.dispose)
 
     async def _run(self) -> None:
         while True:

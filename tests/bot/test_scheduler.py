@@ -7,7 +7,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.scheduler import SWEEP_JOB_ID, SchedulerService, create_scheduler, sync_url
+from bot.scheduler import (
+    SWEEP_JOB_ID,
+    SchedulerService,
+    create_job_store_engine,
+    create_scheduler,
+    sync_url,
+)
 from situation.clock import Clock
 from situation.staffroom import RoomConfig
 from storage.escalations import release_lease, try_lease
@@ -78,7 +84,8 @@ def record_run() -> None:
 
 async def test_a_stored_job_missed_while_down_fires_once_on_start(database_url: str) -> None:
     FIRED.clear()
-    first = create_scheduler(database_url)
+    engines = [create_job_store_engine(database_url) for _ in range(2)]
+    first = create_scheduler(database_url, engines[0])
     await asyncio.to_thread(
         first.add_job,
         f"{__name__}:record_run",
@@ -90,7 +97,7 @@ async def test_a_stored_job_missed_while_down_fires_once_on_start(database_url: 
     await asyncio.to_thread(first.start, paused=True)  # stores the job, runs nothing
     # The worker then dies without a clean shutdown (its paused daemon thread stays idle).
 
-    second = create_scheduler(database_url)
+    second = create_scheduler(database_url, engines[1])
     await asyncio.to_thread(second.start)
     try:
         for _ in range(100):
@@ -104,3 +111,5 @@ async def test_a_stored_job_missed_while_down_fires_once_on_start(database_url: 
         assert await asyncio.to_thread(second.get_job, SWEEP_JOB_ID) is None
     finally:
         await asyncio.to_thread(second.shutdown, wait=False)
+        for engine in engines:
+            await asyncio.to_thread(engine.dispose)
