@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import Bot
+from aiogram import methods as _methods
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
@@ -40,6 +41,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.methods.base import Response, TelegramMethod
 from aiogram.types import (
     FSInputFile,
     InlineKeyboardButton,
@@ -72,6 +74,29 @@ TOPIC_KINDS = frozenset({"edit_topic", "close_topic", "reopen_topic", "delete_to
 MAX_BACKOFF_SECONDS = 300.0
 BOOKKEEPING_ATTEMPTS = 5
 MAX_LOCAL_WAIT_SECONDS = 5.0  # longer rate-limit waits give the row back instead of sleeping
+
+
+def _pin_response_types() -> tuple[Any, ...]:
+    """Build ``Response[T]`` once for every Bot API method and keep it alive.
+
+    aiogram parses each answer with ``Response[method.__returning__]``; pydantic keeps those
+    parametrised models only weakly, so after a garbage collection the next call rebuilds the
+    model (milliseconds of CPU per call under load). Holding them here makes that a dict lookup
+    for the sender's calls and the polling loop alike.
+    """
+    returning = {
+        cls.__returning__
+        for cls in vars(_methods).values()
+        if isinstance(cls, type) and issubclass(cls, TelegramMethod) and cls is not TelegramMethod
+    }
+    pinned: list[Any] = []
+    for kind in returning:
+        with contextlib.suppress(Exception):
+            pinned.append(Response[kind])  # type: ignore[valid-type]
+    return tuple(pinned)
+
+
+_RESPONSE_TYPES = _pin_response_types()
 
 
 class _Held(Exception):
@@ -111,6 +136,10 @@ class _Stats:
     rate_limited: int = 0
 
 
+_UNKNOWN = object()  # the next due time was not read with the last claim
+_SentItem = tuple[OutboxMessage, int, datetime, Delivery, "asyncio.Future[None]"]
+
+
 class Sender:
     """Delivers the outbox in priority order, one message at a time per chat."""
 
@@ -143,6 +172,9 @@ class Sender:
         self._max_in_flight = max_in_flight
         self._backoff_base = backoff_base
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._sent_queue: list[_SentItem] = []
+        self._next_due: object = _UNKNOWN  # datetime, None or _UNKNOWN
+        self._sent_writer: asyncio.Task[None] | None = None
         self._recent_429: dict[int, float] = {}
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -239,10 +271,15 @@ class Sender:
                     limit=free,
                     lease=self._lease,
                 )
+                # Nothing more is claimable now: read when the next row is due in the same
+                # transaction rather than in one of its own before waiting.
+                due = await repo.next_due_at(session=session) if not rows else None
                 await session.commit()
         except Exception:
             log.exception("outbox claim failed; retrying after %.1fs", self._poll_interval)
+            self._next_due = _UNKNOWN
             return 0
+        self._next_due = due if not rows else _UNKNOWN
         for row in rows:
             assert row.id is not None
             task = asyncio.create_task(self._deliver(row), name=f"outbox:{row.id}")
@@ -260,12 +297,16 @@ class Sender:
         return done
 
     async def _idle_timeout(self) -> float:
-        try:
-            async with self._session_factory() as session:
-                due = await repo.next_due_at(session=session)
-        except Exception:
-            log.exception("outbox: cannot read the next due time")
-            return self._poll_interval
+        due = self._next_due
+        self._next_due = _UNKNOWN
+        if due is _UNKNOWN:
+            try:
+                async with self._session_factory() as session:
+                    due = await repo.next_due_at(session=session)
+            except Exception:
+                log.exception("outbox: cannot read the next due time")
+                return self._poll_interval
+        assert due is None or isinstance(due, datetime)
         if due is None:
             return self._poll_interval
         wait = (due - self._clock()).total_seconds()
@@ -398,21 +439,52 @@ class Sender:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
+    async def _record_sent(
+        self, row: OutboxMessage, row_id: int, now: datetime, delivery: Delivery
+    ) -> None:
+        """Record a delivery, sharing one transaction with the deliveries that end meanwhile.
+
+        Returns once the row is committed as sent (or raises like :meth:`_write`): a chat's
+        next row is still claimed only after this one is settled in the database.
+        """
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._sent_queue.append((row, row_id, now, delivery, done))
+        if self._sent_writer is None or self._sent_writer.done():
+            self._sent_writer = asyncio.create_task(self._write_sent(), name="outbox-sent")
+        await done
+
+    async def _write_sent(self) -> None:
+        """Write the queued deliveries, one transaction per batch, until the queue is empty."""
+        while self._sent_queue:
+            batch, self._sent_queue = self._sent_queue, []
+
+            async def write(session: AsyncSession, batch: list[_SentItem] = batch) -> None:
+                for _row, row_id, now, delivery, _done in batch:
+                    await repo.mark_sent(
+                        session=session,
+                        message_id=row_id,
+                        now=now,
+                        result_message_id=delivery.message_id,
+                        result_thread_id=delivery.thread_id,
+                        result=delivery.result,
+                    )
+
+            try:
+                await self._write(batch[0][0], write)
+            except Exception as error:
+                for *_item, done in batch:
+                    if not done.done():
+                        done.set_exception(error)
+            else:
+                for *_item, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
     async def _sent(self, row: OutboxMessage, delivery: Delivery) -> None:
         row_id = _row_id(row)
         now = self._clock()
 
-        async def write(session: AsyncSession) -> None:
-            await repo.mark_sent(
-                session=session,
-                message_id=row_id,
-                now=now,
-                result_message_id=delivery.message_id,
-                result_thread_id=delivery.thread_id,
-                result=delivery.result,
-            )
-
-        await self._write(row, write)
+        await self._record_sent(row, row_id, now, delivery)
         self.stats.sent += 1
         row.status = OutboxStatus.SENT.value
         row.result_message_id = delivery.message_id
