@@ -27,6 +27,7 @@ import contextlib
 import logging
 import os
 import socket
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -311,8 +312,8 @@ class SchedulerService:
 
 
 def default_worker_id() -> str:
-    """Name this process for the lease: host and pid."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Name this worker for the lease: host, pid and a random part (several per process)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def setup_situation_room(
