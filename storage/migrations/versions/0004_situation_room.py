@@ -2,7 +2,7 @@
 duty roster state and the scheduler lease.
 
 Revision ID: 0004_situation_room
-Revises: 0005_communities
+Revises: 0003_communities
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_situation_room"
-down_revision = "0005_communities"
+down_revision = "0003_communities"
 branch_labels = None
 depends_on = None
 

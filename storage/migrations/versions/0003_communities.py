@@ -1,6 +1,6 @@
 """Expert registry and emergency communities: experts, communities, members, transcript.
 
-Revision ID: 0005_communities
+Revision ID: 0003_communities
 Revises: 0002_reports
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_communities"
+revision = "0003_communities"
 down_revision = "0002_reports"
 branch_labels = None
 depends_on = None
