@@ -153,7 +153,7 @@ async def run_surge(
     rate: float,
     photo_every: int,
     workdir: Path,
-    wait: float = 30.0,
+    wait: float = 90.0,
     prepare_concurrency: int = 20,
 ) -> SurgeResult:
     """Run one surge against ``target`` and return its figures."""
