@@ -58,6 +58,7 @@ from aiogram.types import (
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.middlewares.database import write_gate
 from bot.ratelimit import RateLimiter, chat_kind_of
 from bot.settings import SenderSettings
 from storage import chats
@@ -263,7 +264,7 @@ class Sender:
         if free <= 0:
             return 0
         try:
-            async with self._session_factory() as session:
+            async with write_gate(self._session_factory), self._session_factory() as session:
                 rows = await repo.claim_batch(
                     session=session,
                     worker_id=self.worker_id,
@@ -301,7 +302,7 @@ class Sender:
         self._next_due = _UNKNOWN
         if due is _UNKNOWN:
             try:
-                async with self._session_factory() as session:
+                async with write_gate(self._session_factory), self._session_factory() as session:
                     due = await repo.next_due_at(session=session)
             except Exception:
                 log.exception("outbox: cannot read the next due time")
@@ -385,7 +386,7 @@ class Sender:
         target_id = _int_or_none(row.payload.get("message_id"))
         if row.thread_ref is None and (row.target_ref is None or target_id is not None):
             return thread_id, target_id
-        async with self._session_factory() as session:
+        async with write_gate(self._session_factory), self._session_factory() as session:
             if row.thread_ref is not None:
                 ref = await self._referenced(session, row.thread_ref, "thread_ref")
                 thread_id = ref.result_thread_id
@@ -428,7 +429,11 @@ class Sender:
         delay = 0.2
         for attempt in range(1, BOOKKEEPING_ATTEMPTS + 1):
             try:
-                async with self._session_factory() as session, session.begin():
+                async with (
+                    write_gate(self._session_factory),
+                    self._session_factory() as session,
+                    session.begin(),
+                ):
                     await action(session)
                 return
             except Exception:

@@ -114,6 +114,7 @@ class ManualRenderer:
             undefined=StrictUndefined,
             keep_trailing_newline=False,
         )
+        self._manuals: dict[tuple[str, str], RenderedManual] = {}
 
     # -- low level -------------------------------------------------------------------------
 
@@ -163,8 +164,18 @@ class ManualRenderer:
     # -- manuals ---------------------------------------------------------------------------
 
     def render_manual(self, slug: str, lang: str) -> RenderedManual:
-        """Render a scenario's manual: first screen then one page per further block."""
+        """Render a scenario's manual: first screen then one page per further block.
+
+        Manuals are static: each (slug, language) is rendered once per renderer.
+        """
         lang = _lang(lang)
+        cached = self._manuals.get((slug, lang))
+        if cached is None:
+            cached = self._render_manual(slug, lang)
+            self._manuals[(slug, lang)] = cached
+        return cached
+
+    def _render_manual(self, slug: str, lang: str) -> RenderedManual:
         scenario = self.catalog.by_slug(slug)
         blocks = self.blocks(lang, slug)
         if "now" not in blocks:

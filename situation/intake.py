@@ -520,7 +520,11 @@ async def receive_message(
     elif media_status == MediaStatus.FAILED:
         await out.message("citizen_media_failed")
 
-    has_media = bool(await media_of_report(session=session, report_id=report.id))
+    # A file was just attached, or the report was opened by this message without one: no
+    # need to ask the database whether the report has media.
+    has_media = message.file is not None or (
+        not new and bool(await media_of_report(session=session, report_id=report.id))
+    )
     if report.status == ReportStatus.DRAFT and is_useful(report, has_media=has_media):
         await _file(session, out, report, now)
         result.filed = True

@@ -116,6 +116,7 @@ class Outgoing:
             message=OutboxCreate(
                 chat_id=self.chat_id, kind="text", payload=payload, priority=self.priority
             ),
+            flush=False,
         )
         self.names.append("")
 
@@ -129,6 +130,7 @@ class Outgoing:
             message=OutboxCreate(
                 chat_id=self.chat_id, kind="edit_text", payload=payload, priority=self.priority
             ),
+            flush=False,
         )
         self.names.append("edit")
 

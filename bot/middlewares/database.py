@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import TelegramObject, Update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.updates import claim_update
@@ -19,6 +22,33 @@ from storage.updates import claim_update
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+_GATES: weakref.WeakKeyDictionary[Engine, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@contextlib.asynccontextmanager
+async def write_gate(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[None]:
+    """Hold this process's turn to write to a SQLite database (no-op on other databases).
+
+    SQLite lets one transaction write at a time and every transaction here starts with
+    ``BEGIN IMMEDIATE``; a connection that finds the lock taken sleeps in SQLite's busy
+    handler (1, 2, 5 ... 100 ms), so under load the lock sits free while waiters sleep. Waiting
+    for an asyncio lock first hands the database over the moment the previous transaction
+    ends. Other processes still meet the busy handler as before.
+    """
+    engine = session_factory.kw.get("bind")
+    if not isinstance(engine, AsyncEngine) or engine.dialect.name != "sqlite":
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    known = _GATES.get(engine.sync_engine)
+    if known is None or known[0] is not loop:
+        known = (loop, asyncio.Lock())
+        _GATES[engine.sync_engine] = known
+    async with known[1]:
+        yield
 
 
 class DatabaseMiddleware(BaseMiddleware):
@@ -61,7 +91,11 @@ class DatabaseMiddleware(BaseMiddleware):
 
     async def _process(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
         bot = data["bot"]
-        async with self._session_factory() as session, session.begin():
+        async with (
+            write_gate(self._session_factory),
+            self._session_factory() as session,
+            session.begin(),
+        ):
             fresh = await claim_update(session=session, bot_id=bot.id, update_id=event.update_id)
             if not fresh:
                 log.info("update %s was already processed: ignored", event.update_id)
