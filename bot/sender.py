@@ -174,7 +174,10 @@ class Sender:
         self._backoff_base = backoff_base
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._sent_queue: list[_SentItem] = []
-        self._next_due: object = _UNKNOWN  # datetime, None or _UNKNOWN
+        self._next_due: object = _UNKNOWN
+        self._exhausted = (
+            True  # the last claim took every claimable row  # datetime, None or _UNKNOWN
+        )
         self._sent_writer: asyncio.Task[None] | None = None
         self._recent_429: dict[int, float] = {}
         self._stopping = False
@@ -215,7 +218,9 @@ class Sender:
         try:
             while not self._stopping:
                 claimed = await self._claim_and_dispatch()
-                if claimed and len(self._in_flight) < self._max_in_flight:
+                # A batch smaller than asked for took everything claimable: claiming again at
+                # once would find nothing; a settlement or a commit sets the signal.
+                if claimed and not self._exhausted and len(self._in_flight) < self._max_in_flight:
                     continue
                 timeout = await self._idle_timeout()
                 self._idle = True
@@ -274,13 +279,16 @@ class Sender:
                 )
                 # Nothing more is claimable now: read when the next row is due in the same
                 # transaction rather than in one of its own before waiting.
-                due = await repo.next_due_at(session=session) if not rows else None
+                exhausted = len(rows) < free
+                due = await repo.next_due_at(session=session) if exhausted else None
                 await session.commit()
         except Exception:
             log.exception("outbox claim failed; retrying after %.1fs", self._poll_interval)
             self._next_due = _UNKNOWN
+            self._exhausted = True
             return 0
-        self._next_due = due if not rows else _UNKNOWN
+        self._exhausted = exhausted
+        self._next_due = due if exhausted else _UNKNOWN
         for row in rows:
             assert row.id is not None
             task = asyncio.create_task(self._deliver(row), name=f"outbox:{row.id}")
@@ -464,15 +472,19 @@ class Sender:
             batch, self._sent_queue = self._sent_queue, []
 
             async def write(session: AsyncSession, batch: list[_SentItem] = batch) -> None:
-                for _row, row_id, now, delivery, _done in batch:
-                    await repo.mark_sent(
-                        session=session,
-                        message_id=row_id,
-                        now=now,
-                        result_message_id=delivery.message_id,
-                        result_thread_id=delivery.thread_id,
-                        result=delivery.result,
-                    )
+                await repo.mark_sent_many(
+                    session=session,
+                    deliveries=[
+                        repo.SentRecord(
+                            message_id=row_id,
+                            now=now,
+                            result_message_id=delivery.message_id,
+                            result_thread_id=delivery.thread_id,
+                            result=delivery.result,
+                        )
+                        for _row, row_id, now, delivery, _done in batch
+                    ],
+                )
 
             try:
                 await self._write(batch[0][0], write)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -241,6 +242,50 @@ async def mark_sent(
         result_message_id=result_message_id,
         result_thread_id=result_thread_id,
         result=result,
+    )
+
+
+@dataclass(frozen=True)
+class SentRecord:
+    """One successful delivery to record with :func:`mark_sent_many`."""
+
+    message_id: int
+    now: datetime
+    result_message_id: int | None = None
+    result_thread_id: int | None = None
+    result: dict[str, Any] | None = None
+
+
+async def mark_sent_many(*, session: AsyncSession, deliveries: Sequence[SentRecord]) -> None:
+    """Record several successful deliveries in one statement (what :func:`mark_sent` does)."""
+    if not deliveries:
+        return
+    if len(deliveries) == 1:
+        one = deliveries[0]
+        await mark_sent(
+            session=session,
+            message_id=one.message_id,
+            now=one.now,
+            result_message_id=one.result_message_id,
+            result_thread_id=one.result_thread_id,
+            result=one.result,
+        )
+        return
+    await session.exec(
+        update(OutboxMessage),
+        params=[
+            {
+                "id": one.message_id,
+                "status": OutboxStatus.SENT.value,
+                "sent_at": one.now,
+                "lease_owner": None,
+                "lease_until": None,
+                "result_message_id": one.result_message_id,
+                "result_thread_id": one.result_thread_id,
+                "result": one.result,
+            }
+            for one in deliveries
+        ],
     )
 
 
