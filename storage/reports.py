@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import func, inspect
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -154,21 +154,60 @@ async def reports_created_before(*, session: AsyncSession, before: datetime) -> 
     return result.all()
 
 
+_MEDIA_KEY = "jikimi.media_of_report"
+
+
+def _forget_media(session: AsyncSession, *report_ids: int | None) -> None:
+    known = session.info.get(_MEDIA_KEY)
+    if known:
+        for report_id in report_ids:
+            known.pop(report_id, None)
+
+
+def _known_media(session: AsyncSession, report_id: int) -> list[ReportMedia] | None:
+    """The media list this session already read for the report, if every row is still fresh."""
+    media = session.info.get(_MEDIA_KEY, {}).get(report_id)
+    if media is None:
+        return None
+    for item in media:
+        state = inspect(item)
+        if (
+            item not in session
+            or state.deleted
+            or state.was_deleted
+            or state.expired_attributes
+            or item.report_id != report_id
+        ):
+            return None
+    return list(media)
+
+
 async def add_media(*, session: AsyncSession, media: ReportMedia) -> ReportMedia:
     """Attach a media file to a report."""
     session.add(media)
     await session.flush()
+    _forget_media(session, media.report_id)
     return media
 
 
 async def media_of_report(*, session: AsyncSession, report_id: int) -> Sequence[ReportMedia]:
-    """Return a report's media in arrival order (album parts by message id)."""
+    """Return a report's media in arrival order (album parts by message id).
+
+    One update asks several times (intake, then the staff room's card and relay): the list read
+    earlier in the same session is reused; :func:`add_media` and :func:`move_report_content`
+    forget it.
+    """
+    known = _known_media(session, report_id)
+    if known is not None:
+        return known
     result = await session.exec(
         select(ReportMedia)
         .where(col(ReportMedia.report_id) == report_id)
         .order_by(col(ReportMedia.message_id), col(ReportMedia.id))
     )
-    return result.all()
+    media = list(result.all())
+    session.info.setdefault(_MEDIA_KEY, {})[report_id] = media
+    return list(media)
 
 
 async def media_group_seen(*, session: AsyncSession, report_id: int, media_group_id: str) -> bool:
@@ -232,6 +271,7 @@ async def messages_of_report(*, session: AsyncSession, report_id: int) -> Sequen
 
 async def move_report_content(*, session: AsyncSession, source_id: int, target_id: int) -> None:
     """Move every media file and message of report ``source_id`` to ``target_id``."""
+    _forget_media(session, source_id, target_id)
     for media in await media_of_report(session=session, report_id=source_id):
         media.report_id = target_id
         session.add(media)
@@ -239,3 +279,4 @@ async def move_report_content(*, session: AsyncSession, source_id: int, target_i
         message.report_id = target_id
         session.add(message)
     await session.flush()
+    _forget_media(session, source_id, target_id)
