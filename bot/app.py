@@ -11,9 +11,11 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage, SimpleEventIsolation
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 import handlers
+from bot.media import MediaPrefetchMiddleware
 from bot.middlewares.database import DatabaseMiddleware
 from bot.middlewares.language import LanguageMiddleware
 from bot.middlewares.metrics import MetricsMiddleware
@@ -55,6 +57,7 @@ def create_dispatcher(
         **services,
     )
     dispatcher.update.outer_middleware(MetricsMiddleware())
+    dispatcher.update.outer_middleware(MediaPrefetchMiddleware(settings.reports))
     dispatcher.update.outer_middleware(DatabaseMiddleware(session_factory))
     dispatcher.update.outer_middleware(LanguageMiddleware(default=settings.default_language))
     setup_situation_room(dispatcher, settings, session_factory)

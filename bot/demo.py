@@ -9,7 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from community.registry import seed_demo_experts
 from sandbox.client import SandboxClient
+from situation.roles import seed_demo_staff
 
 DEMO_TOKEN = "7000000001:JIKIMI-sandbox-demo-token-000000000"
 BOT_RIGHTS = {
@@ -112,3 +117,13 @@ async def build_demo_world(client: SandboxClient, *, token: str = DEMO_TOKEN) ->
         staff=staff,
         experts=experts,
     )
+
+
+async def seed_demo(session_factory: async_sessionmaker[AsyncSession], world: DemoWorld) -> None:
+    """Register the demo world's staff (with roles) and verified experts in the database."""
+    async with session_factory() as session, session.begin():
+        await seed_demo_staff(
+            session=session,
+            world_staff=[(person.id, person.name, person.role) for person in world.staff],
+        )
+        await seed_demo_experts(session=session, experts=world.experts)

@@ -18,6 +18,8 @@ from aiogram import BaseMiddleware, Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from aiogram.types import Message, TelegramObject, Update
 
+from bot.settings import ReportSettings
+
 log = logging.getLogger(__name__)
 
 TOO_LARGE = "too_large"
@@ -77,8 +79,8 @@ class MediaPrefetchMiddleware(BaseMiddleware):
     in ``data["prefetched"]`` (file_id -> (bytes, problem)).
     """
 
-    def __init__(self, *, max_bytes: int) -> None:
-        self._max_bytes = max_bytes
+    def __init__(self, reports: ReportSettings) -> None:
+        self._reports = reports
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Fetch the file, if any, then run the rest of the chain."""
@@ -89,7 +91,7 @@ class MediaPrefetchMiddleware(BaseMiddleware):
             if found is not None:
                 file_id, size = found
                 prefetched[file_id] = await fetch_file(
-                    data["bot"], file_id=file_id, size=size, max_bytes=self._max_bytes
+                    data["bot"], file_id=file_id, size=size, max_bytes=self._reports.max_photo_bytes
                 )
         data["prefetched"] = prefetched
         return await handler(event, data)

@@ -41,11 +41,14 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.middlewares.roles import RoleMiddleware, build_room, room_settings
 from bot.settings import Settings
+from handlers.citizen.convert import intake_config
 from situation.clock import Clock
 from situation.deadlines import Escalation, escalate_due
 from situation.followup import ask_due
 from situation.handover import handover_due
-from situation.staffroom import RoomConfig, recover_topics, sync_topics
+from situation.intake import IntakeConfig, file_stale_drafts
+from situation.privacy import purge_expired
+from situation.staffroom import RoomConfig, StaffRoom, recover_topics, sync_topics
 from storage.engine import split_search_path
 from storage.escalations import release_lease, try_lease
 
@@ -91,6 +94,8 @@ class SweepContext:
     clock: Clock
     loop: asyncio.AbstractEventLoop | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    intake: IntakeConfig | None = None
+    last_purge: datetime | None = None
 
 
 _context: SweepContext | None = None
@@ -130,8 +135,39 @@ async def sweep_once(
 SWEEP_TIMEOUT_SECONDS = 120.0
 
 
+PURGE_EVERY = timedelta(hours=1)
+
+
+async def run_citizen_timers(context: SweepContext, now: datetime) -> tuple[int, int]:
+    """File quiet drafts (opening their topics), and hourly purge data past retention."""
+    intake = context.intake
+    if intake is None:
+        return 0, 0
+    async with context.session_factory() as session, session.begin():
+        filed = await file_stale_drafts(
+            session=session, now=now, config=intake, listeners=(StaffRoom(context.room),)
+        )
+    purged = 0
+    if context.last_purge is None or now - context.last_purge >= PURGE_EVERY:
+        async with context.session_factory() as session, session.begin():
+            purged = await purge_expired(
+                session=session,
+                now=now,
+                retention_days=intake.retention_days,
+                media_dir=intake.media_dir,
+            )
+        context.last_purge = now
+    if filed or purged:
+        log.info("citizen timers: %d drafts filed, %d reports purged", filed, purged)
+    return filed, purged
+
+
 async def sweep_with_context(context: SweepContext) -> SweepReport | None:
     """Sweep with a context's database, room and clock; log instead of raising."""
+    try:
+        await run_citizen_timers(context, context.clock.now())
+    except Exception:
+        log.exception("citizen timers failed")
     try:
         report = await sweep_once(
             session_factory=context.session_factory,
@@ -225,10 +261,13 @@ class SchedulerService:
         worker_id: str,
         sweep_seconds: float = 15.0,
         lease: timedelta = timedelta(seconds=30),
+        intake: IntakeConfig | None = None,
     ) -> None:
         self.database_url = database_url
         self.session_factory = session_factory
-        self.context = SweepContext(session_factory=session_factory, room=room, clock=clock)
+        self.context = SweepContext(
+            session_factory=session_factory, room=room, clock=clock, intake=intake
+        )
         self.worker_id = worker_id
         self.sweep_seconds = sweep_seconds
         self.lease = lease
@@ -339,6 +378,7 @@ def setup_situation_room(
             clock=clock,
             worker_id=str(data.get("worker_id") or default_worker_id()),
             sweep_seconds=section.sweep_seconds,
+            intake=intake_config(settings),
         )
         holder["service"] = service
         dispatcher["scheduler_service"] = service

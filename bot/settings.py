@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from community.config import CommunityConfig
+from situation.staffroom import DEFAULT_ACK_MINUTES
 
 Language = Literal["ko", "en"]
 
@@ -51,6 +52,17 @@ class ReportSettings(BaseModel):
     max_photo_bytes: int = 20 * 1024 * 1024
 
 
+class SituationRoomSettings(BaseModel):
+    """The situation room: acknowledgement deadlines, follow-ups, roster and agencies."""
+
+    ack_minutes: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_ACK_MINUTES))
+    followup_hours: float = 2.0
+    roster_file: Path | None = None
+    agencies_file: Path | None = None
+    handover_mode: Literal["release", "assign"] = "release"
+    sweep_seconds: float = 15.0
+
+
 class Settings(BaseSettings):
     """Every setting of jikimi; nested sections use ``__`` in variable names."""
 
@@ -75,3 +87,4 @@ class Settings(BaseSettings):
     sender: SenderSettings = Field(default_factory=SenderSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
     community: CommunityConfig = Field(default_factory=CommunityConfig)
+    situation_room: SituationRoomSettings = Field(default_factory=SituationRoomSettings)

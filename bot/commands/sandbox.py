@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
 
-from bot.demo import build_demo_world
+from bot.demo import build_demo_world, seed_demo
 from bot.logging import configure_logging
 from bot.runtime import build_runtime
 from bot.settings import Settings
@@ -39,20 +40,23 @@ def register(subparsers: Any) -> None:
 
 def _sandbox(args: argparse.Namespace) -> int:
     configure_logging()
-    try:
+    if not args.database_url:
+        args.database_url = _fresh_demo_database()
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))
-    except KeyboardInterrupt:
-        pass
     return 0
+
+
+def _fresh_demo_database() -> str:
+    """Start the demo on an empty SQLite file: the sandbox's world is new at every start."""
+    DEMO_DATABASE.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{DEMO_DATABASE}{suffix}").unlink(missing_ok=True)
+    return f"sqlite+aiosqlite:///{DEMO_DATABASE}"
 
 
 async def _serve(args: argparse.Namespace) -> None:
     database_url = args.database_url
-    if not database_url:
-        DEMO_DATABASE.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{DEMO_DATABASE}{suffix}").unlink(missing_ok=True)
-        database_url = f"sqlite+aiosqlite:///{DEMO_DATABASE}"
     config = SandboxConfig(host=args.host, port=args.port, rate_limits=not args.no_rate_limits)
     async with SandboxServer(config) as server, SandboxClient(server.url) as client:
         world = await build_demo_world(client)
@@ -64,6 +68,7 @@ async def _serve(args: argparse.Namespace) -> None:
         settings.experts_hub_id = world.experts_hub_id
         await migrate.upgrade(database_url)
         runtime = await build_runtime(settings)
+        await seed_demo(runtime.session_factory, world)
         print(f"\n  jikimi sandbox is running: open {server.url}/ in a browser\n", flush=True)
         try:
             await runtime.run_polling()

@@ -8,41 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
-from pydantic import BaseModel, Field
 
-from bot.settings import Settings
+from bot.settings import Settings, SituationRoomSettings
 from situation.agencies import load_agencies
 from situation.roster import load_roster
-from situation.staffroom import DEFAULT_ACK_MINUTES, RoomConfig, StaffRoom
+from situation.staffroom import RoomConfig, StaffRoom
 from storage.staff import get_staff
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
-class SituationRoomSettings(BaseModel):
-    """Settings of the situation room (``settings.situation_room`` when present)."""
-
-    ack_minutes: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_ACK_MINUTES))
-    followup_hours: float = 2.0
-    roster_file: Path | None = None
-    agencies_file: Path | None = None
-    handover_mode: Literal["release", "assign"] = "release"
-    sweep_seconds: float = 15.0
-
-
 def room_settings(settings: Settings) -> SituationRoomSettings:
     """Return the situation-room section of the settings (defaults when absent)."""
-    section = getattr(settings, "situation_room", None)
-    if isinstance(section, SituationRoomSettings):
-        return section
-    if section is not None:
-        return SituationRoomSettings.model_validate(section, from_attributes=True)
-    return SituationRoomSettings()
+    return settings.situation_room
 
 
 def build_room(settings: Settings) -> RoomConfig:

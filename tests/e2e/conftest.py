@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from bot.demo import DemoWorld, Person, build_demo_world
+from bot.demo import DemoWorld, Person, build_demo_world, seed_demo
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from sandbox.client import SandboxClient
@@ -72,6 +72,13 @@ def e2e_settings(world: DemoWorld, sandbox_url: str, database_url: str, media: P
     settings.telegram.token = SecretStr(world.token)
     settings.staff_chat_id = world.staff_chat_id
     settings.experts_hub_id = world.experts_hub_id
+    # The sandbox's own limits are off here; the sender's limits are tested on their own
+    # (tests/bot/test_sender.py), so they must not slow the conversation tests down.
+    settings.sender.global_per_second = 1000
+    settings.sender.private_per_second = 100
+    settings.sender.private_burst = 100
+    settings.sender.group_per_minute = 6000
+    settings.sender.group_burst = 100
     return settings
 
 
@@ -88,6 +95,7 @@ async def app(
     settings = e2e_settings(world, sandbox.url, database_url, tmp_path / "media")
     clock = Clock()
     runtime = await build_runtime(settings, clock=clock, worker_id="e2e")
+    await seed_demo(runtime.session_factory, world)
     polling = asyncio.create_task(runtime.run_polling(handle_signals=False))
     e2e = E2E(runtime, sandbox_client, world, settings, clock, sandbox.url)
     try:

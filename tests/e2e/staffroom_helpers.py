@@ -5,23 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from bot.middlewares.roles import build_room
-from bot.ratelimit import RateLimiter
 from bot.scheduler import SweepReport, sweep_once
 from situation.roles import seed_demo_staff
 from tests.e2e.citizen_helpers import CITY_HALL
 from tests.e2e.conftest import E2E
 
 
-def fast_group_limits(app: E2E) -> None:
-    """Let the bot post in the staff supergroup faster than Telegram's 20/min (tests only)."""
-    app.runtime.sender._limiter = RateLimiter(
-        group_per_minute=6000, group_burst=100, private_per_second=100, private_burst=100
-    )
-
-
 async def seed_staff(app: E2E) -> None:
-    """Register the demo world's staff with their roles (and lift the group rate limit)."""
-    fast_group_limits(app)
+    """Register the demo world's staff with their roles (the harness did; this is idempotent)."""
     async with app.runtime.session_factory() as session, session.begin():
         await seed_demo_staff(
             session=session,

@@ -24,7 +24,7 @@ import handlers.citizen
 from bot.media import MediaPrefetchMiddleware
 from bot.middlewares.database import DatabaseMiddleware
 from bot.middlewares.language import LanguageMiddleware
-from bot.settings import Settings
+from bot.settings import ReportSettings, Settings
 from sandbox.client import SandboxClient
 from sandbox.images import tiny_png
 from situation.clock import Clock
@@ -75,7 +75,9 @@ async def harness(
     settings.telegram.token = SecretStr(TOKEN)
     bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(sandbox.url)))
     dispatcher = Dispatcher(settings=settings, clock=Clock())
-    dispatcher.update.outer_middleware(MediaPrefetchMiddleware(max_bytes=1024 * 1024))
+    dispatcher.update.outer_middleware(
+        MediaPrefetchMiddleware(ReportSettings(max_photo_bytes=1024 * 1024))
+    )
     dispatcher.update.outer_middleware(DatabaseMiddleware(session_factory))
     dispatcher.update.outer_middleware(LanguageMiddleware(default=settings.default_language))
     dispatcher.include_routers(*handlers.citizen.get_routers())
