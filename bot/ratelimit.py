@@ -70,6 +70,7 @@ class RateLimiter:
         self,
         *,
         global_per_second: float = 30.0,
+        global_burst: int = 5,
         private_per_second: float = 1.0,
         private_burst: int = 3,
         group_per_minute: float = 20.0,
@@ -82,7 +83,10 @@ class RateLimiter:
         self._private = (float(private_burst), private_per_second)
         self._group = (float(group_burst), group_per_minute / 60.0)
         now = clock()
-        self._global = TokenBucket(global_per_second, global_per_second, global_per_second, now)
+        # A small global burst: a full second's worth released at once meets Telegram's own
+        # bucket with no slack, and network jitter then turns it into 429s.
+        burst = float(max(1, global_burst))
+        self._global = TokenBucket(burst, global_per_second, burst, now)
         self._chats: dict[int, TokenBucket] = {}
         self._held_until: dict[int, float] = {}
         self._all_held_until = now
@@ -98,6 +102,7 @@ class RateLimiter:
         """Build a limiter from the ``sender`` settings section."""
         return cls(
             global_per_second=settings.global_per_second,
+            global_burst=settings.global_burst,
             private_per_second=settings.private_per_second,
             private_burst=settings.private_burst,
             group_per_minute=settings.group_per_minute,

@@ -37,6 +37,7 @@ class SenderSettings(BaseModel):
     """Outbound limits, defaulting to Telegram's documented ones."""
 
     global_per_second: float = 30.0
+    global_burst: int = 5
     private_per_second: float = 1.0
     private_burst: int = 3
     group_per_minute: float = 20.0
