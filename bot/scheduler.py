@@ -34,6 +34,7 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, Engine
@@ -303,8 +304,9 @@ class SchedulerService:
             set_sweep_context(self.context)
             self._engine = create_job_store_engine(self.database_url)
             scheduler = create_scheduler(self.database_url, self._engine)
-            await asyncio.to_thread(start_scheduler, scheduler, sweep_seconds=self.sweep_seconds)
+            # Known before it starts, so a stop that cancels this step still shuts it down.
             self.scheduler = scheduler
+            await asyncio.to_thread(start_scheduler, scheduler, sweep_seconds=self.sweep_seconds)
             log.info("worker %s leads the scheduler", self.worker_id)
         elif not leader and self.scheduler is not None:
             await self._shutdown()
@@ -315,7 +317,8 @@ class SchedulerService:
         scheduler, self.scheduler = self.scheduler, None
         engine, self._engine = self._engine, None
         if scheduler is not None:
-            await asyncio.to_thread(scheduler.shutdown, wait=False)  # joins its thread
+            # Wait for a running job, so no job-store connection outlives the engine.
+            await asyncio.to_thread(_shutdown_scheduler, scheduler)
         if engine is not None:
             # apscheduler's thread may have opened a connection after the store was shut down
             await asyncio.to_thread(engine.dispose)
@@ -391,3 +394,9 @@ def setup_situation_room(
 
     dispatcher.startup.register(on_startup)
     dispatcher.shutdown.register(on_shutdown)
+
+
+def _shutdown_scheduler(scheduler: BackgroundScheduler) -> None:
+    """Stop a scheduler that may or may not have started, waiting for its running jobs."""
+    with contextlib.suppress(SchedulerNotRunningError):
+        scheduler.shutdown(wait=True)

@@ -354,7 +354,11 @@ async def member_left(
 ) -> int:
     """Record that someone left the hub: their joined memberships of open communities end."""
     count = 0
-    for member in await memberships_of_user(session=session, telegram_user_id=user_id):
+    # Locked: a concurrent /remove of the same member must not be overwritten by "left".
+    memberships = await memberships_of_user(
+        session=session, telegram_user_id=user_id, for_update=True
+    )
+    for member in memberships:
         if member.status != MemberStatus.JOINED:
             continue
         community = await get_community(session=session, community_id=member.community_id)

@@ -178,14 +178,16 @@ async def invitations_of_user(
 
 
 async def memberships_of_user(
-    *, session: AsyncSession, telegram_user_id: int
+    *, session: AsyncSession, telegram_user_id: int, for_update: bool = False
 ) -> Sequence[CommunityMember]:
-    """Return every membership of a person, newest first."""
+    """Return every membership of a person, newest first (locked for update if asked)."""
     statement = (
         select(CommunityMember)
         .where(col(CommunityMember.telegram_user_id) == telegram_user_id)
         .order_by(col(CommunityMember.id).desc())
     )
+    if for_update:
+        statement = statement.with_for_update()
     return (await session.exec(statement)).all()
 
 
