@@ -147,3 +147,25 @@ class ForgetConfirm:
         if answer not in ("yes", "no"):
             raise CallbackError(f"unknown answer {answer!r}")
         return cls(answer=answer)
+
+
+@dataclass(frozen=True)
+class ManualBrowse:
+    """Browse the manual library: ``kind`` "t" (top), "c" (category ``key``), "s" (scenario)."""
+
+    PREFIX: ClassVar[str] = "cmb"
+    kind: str
+    key: str
+    lang: str
+
+    def pack(self) -> str:
+        """Return the callback data string."""
+        return _pack(self.PREFIX, self.kind, self.key or "-", self.lang)
+
+    @classmethod
+    def unpack(cls, data: str) -> ManualBrowse:
+        """Parse callback data made by :meth:`pack`."""
+        kind, key, lang = _split(cls.PREFIX, data, 3)
+        if kind not in ("t", "c", "s"):
+            raise CallbackError(f"unknown library entry {kind!r}")
+        return cls(kind=kind, key="" if key == "-" else key, lang=lang)

@@ -7,6 +7,11 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     """Return this area's routers in order: commands and buttons before free messages."""
-    from handlers.citizen import callbacks, commands, reports
+    from handlers.citizen import callbacks, commands, library, reports
 
-    return [commands.get_router(), callbacks.get_router(), reports.get_router()]
+    return [
+        library.get_router(),
+        commands.get_router(),
+        callbacks.get_router(),
+        reports.get_router(),
+    ]
