@@ -110,6 +110,8 @@ async def test_a_stored_job_missed_while_down_fires_once_on_start(database_url: 
         assert job is not None and job.next_run_time > datetime.now(UTC)
         assert await asyncio.to_thread(second.get_job, SWEEP_JOB_ID) is None
     finally:
-        await asyncio.to_thread(second.shutdown, wait=False)
+        # Both threads end before their engines close, so no job-store connection outlives them.
+        for scheduler in (first, second):
+            await asyncio.to_thread(scheduler.shutdown, wait=True)
         for engine in engines:
             await asyncio.to_thread(engine.dispose)
