@@ -39,6 +39,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.pool import NullPool
 
 from bot.middlewares.roles import RoleMiddleware, build_room, room_settings
 from bot.settings import Settings
@@ -214,7 +215,9 @@ def create_job_store_engine(database_url: str) -> Engine:
     """Build the synchronous engine of the job store."""
     url = sync_url(database_url)
     connect_args = {"timeout": 15} if url.startswith("sqlite") else {}
-    return create_sync_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    # No pool: the job store touches the database every sweep at most, and a pooled connection
+    # would outlive a scheduler whose worker stops without a clean shutdown.
+    return create_sync_engine(url, connect_args=connect_args, poolclass=NullPool)
 
 
 def create_scheduler(database_url: str, engine: Engine | None = None) -> BackgroundScheduler:
