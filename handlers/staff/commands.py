@@ -41,6 +41,15 @@ async def _incident(session: Any, room: RoomConfig, message: Message) -> Inciden
     )
 
 
+async def _incident_in_topic(session: Any, room: RoomConfig, message: Message) -> int | None:
+    """Return the id of the incident whose topic the message is in, or refuse and return None."""
+    incident = await _incident(session, room, message)
+    if incident is None or incident.id is None:
+        await _refuse(session, room, message, "not_in_topic")
+        return None
+    return incident.id
+
+
 async def note(
     message: Message,
     command: CommandObject,
@@ -52,13 +61,12 @@ async def note(
     """Record an internal note on the topic's incident (never relayed)."""
     if staff_member is None:
         return
-    incident = await _incident(session, room, message)
-    if incident is None or incident.id is None:
-        await _refuse(session, room, message, "not_in_topic")
+    incident_id = await _incident_in_topic(session, room, message)
+    if incident_id is None:
         return
     await triage.add_note(
         session=session,
-        incident_id=incident.id,
+        incident_id=incident_id,
         text=command.args or "",
         actor=actor_of(staff_member),
         now=clock.now(),
@@ -91,16 +99,15 @@ async def close(
     """Close the topic's incident: ``/close [resolved|false_alarm|duplicate] [note]``."""
     if staff_member is None:
         return
-    incident = await _incident(session, room, message)
-    if incident is None or incident.id is None:
-        await _refuse(session, room, message, "not_in_topic")
+    incident_id = await _incident_in_topic(session, room, message)
+    if incident_id is None:
         return
     words = (command.args or "").split(maxsplit=1)
     reason = words[0] if words and words[0] in CLOSE_REASONS else "resolved"
     note_text = words[1] if words and words[0] == reason else command.args
     outcome = await triage.close(
         session=session,
-        incident_id=incident.id,
+        incident_id=incident_id,
         reason=reason,
         actor=actor_of(staff_member),
         room=room,
@@ -124,13 +131,12 @@ async def reference(
     """Attach the agency's reference number to the latest hand-over: ``/ref NUMBER``."""
     if staff_member is None or not command.args:
         return
-    incident = await _incident(session, room, message)
-    if incident is None or incident.id is None:
-        await _refuse(session, room, message, "not_in_topic")
+    incident_id = await _incident_in_topic(session, room, message)
+    if incident_id is None:
         return
     outcome = await triage.set_handover_reference(
         session=session,
-        incident_id=incident.id,
+        incident_id=incident_id,
         reference=command.args.strip(),
         actor=actor_of(staff_member),
         room=room,
@@ -150,13 +156,12 @@ async def canned(
     """Send a canned reply (``/canned KEY``) or show the canned-reply buttons on the card."""
     if staff_member is None:
         return
-    incident = await _incident(session, room, message)
-    if incident is None or incident.id is None:
-        await _refuse(session, room, message, "not_in_topic")
+    incident_id = await _incident_in_topic(session, room, message)
+    if incident_id is None:
         return
     key = (command.args or "").strip()
     action = (
-        StaffAction("cndx", incident.id, key) if key in CANNED else StaffAction("cnd", incident.id)
+        StaffAction("cndx", incident_id, key) if key in CANNED else StaffAction("cnd", incident_id)
     )
     outcome = await triage.perform(
         session=session, action=action, actor=actor_of(staff_member), room=room, now=clock.now()
