@@ -21,6 +21,7 @@ from community.access import is_staff
 from community.errors import CommunityError
 from community.invitations import handle_join_request, member_left
 from community.lifecycle import close_community
+from community.lookup import community_of_hub_topic
 from community.outgoing import send_text
 from community.ports import HubError
 from community.relay import community_to_citizens
@@ -30,7 +31,6 @@ from situation.audit import Actor
 from situation.clock import Clock
 from situation.staffroom import RoomConfig
 from situation.texts import render
-from storage.communities import community_of_topic
 from storage.models.communities import Community, CommunityState
 from storage.models.staff import StaffMember
 
@@ -94,9 +94,7 @@ async def member_update(event: ChatMemberUpdated, session: Any, clock: Clock) ->
 
 
 async def _community(message: Message, session: Any) -> Community | None:
-    if message.message_thread_id is None:
-        return None
-    return await community_of_topic(
+    return await community_of_hub_topic(
         session=session, hub_chat_id=message.chat.id, topic_id=message.message_thread_id
     )
 

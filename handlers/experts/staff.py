@@ -34,13 +34,12 @@ from community.lifecycle import (
     panel,
     toggle_field,
 )
+from community.lookup import community_by_id, community_of_staff_topic, expert_to_invite
 from community.outgoing import edit_text, send_text
 from community.relay import citizen_to_community
 from handlers.experts.common import community_config, first_int, hub_of
 from situation.clock import Clock
 from situation.texts import render
-from storage.communities import community_of_staff_thread, get_community
-from storage.experts import get_expert
 from storage.models.communities import Community
 from storage.models.staff import StaffMember
 
@@ -128,9 +127,7 @@ async def button(
             if action == SendInvitations.ACTION
             else CloseCommunity.unpack(data).community_id
         )
-        community = await get_community(session=session, community_id=community_id)
-        if community is None:
-            raise CommunityError("community_error_no_community")
+        community = await community_by_id(session=session, community_id=community_id)
         if action == ToggleField.ACTION:
             await toggle_field(
                 session=session, community=community, field=ToggleField.unpack(data).field
@@ -165,9 +162,7 @@ async def button(
 
 
 async def _staff_community(message: Message, session: Any, settings: Settings) -> Community | None:
-    if message.message_thread_id is None or settings.staff_chat_id is None:
-        return None
-    return await community_of_staff_thread(
+    return await community_of_staff_topic(
         session=session, staff_chat_id=settings.staff_chat_id, thread_id=message.message_thread_id
     )
 
@@ -238,15 +233,11 @@ async def _run(
         return text + "\n\n" + render(lang, "community_usage")
     if name in ("invite", "exclude"):
         if number is None:
-            raise CommunityError(
-                "community_usage_decision" if False else "community_error_no_target"
-            )
+            raise CommunityError("community_error_no_target")
         if name == "exclude":
             await exclude_expert(session=session, community=community, expert_id=number)
             return render(lang, "community_excluded_one", expert_id=number)
-        expert = await get_expert(session=session, expert_id=number)
-        if expert is None:
-            raise CommunityError("community_error_no_target")
+        expert = await expert_to_invite(session=session, expert_id=number)
         member = await invite_one(
             session=session,
             hub=hub,

@@ -11,11 +11,11 @@ from aiogram.types import CallbackQuery, Message
 from bot.settings import Settings
 from community.access import is_lead, is_staff
 from community.callbacks import PREFIX, VerifyExpert
+from community.lookup import registered_experts
 from community.outgoing import edit_text, send_text
 from community.registry import RegistryError, pending, verify, verify_buttons
 from situation.clock import Clock
 from situation.texts import render
-from storage.experts import list_experts
 from storage.models.staff import StaffMember
 
 MAX_CARDS = 10
@@ -38,7 +38,7 @@ async def experts_command(
     if not is_staff(role):
         return
     if (command.args or "").strip() == "all":
-        text = render(lang, "expert_list", experts=await list_experts(session=session))
+        text = render(lang, "expert_list", experts=await registered_experts(session=session))
         await send_text(session=session, chat_id=message.chat.id, thread_id=thread, text=text)
         return
     waiting = list(await pending(session=session))

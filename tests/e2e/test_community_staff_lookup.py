@@ -1,0 +1,33 @@
+"""Staff name experts by id: /invite finds them or refuses; /experts all lists everyone."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from storage.models.experts import Expert
+from tests.e2e.community_helpers import incident_with_card, seed
+from tests.e2e.conftest import E2E
+
+
+async def test_invite_by_id_and_list_everyone(app: E2E) -> None:
+    """An unknown id is refused, a registered expert is invited, /experts all lists them."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    fire = app.world.person("한지훈")
+    staff_chat = app.world.staff_chat_id
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    await app.settle()
+    async with app.runtime.session_factory() as session:
+        statement = select(Expert).where(col(Expert.telegram_user_id) == fire.id)
+        expert = (await session.exec(statement)).one()
+
+    async def staff_says(text: str, answer: str) -> None:
+        await app.client.send_text(lead.id, staff_chat, text, message_thread_id=thread_id)
+        await app.settle(timeout=30)
+        await app.client.wait_for_message(staff_chat, message_thread_id=thread_id, contains=answer)
+
+    await staff_says("/invite 999999", "대상을 지정하세요")
+    await staff_says(f"/invite {expert.id}", f"{fire.name} 님을 초대했습니다")
+    await staff_says("/experts all", f"#{expert.id} {fire.name}")
