@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from community.config import CommunityConfig
-from situation.staffroom import DEFAULT_ACK_MINUTES
+from situation.deadline_defaults import DEFAULT_ACK_MINUTES
 
 Language = Literal["ko", "en"]
 

@@ -25,6 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from situation.agencies import DEFAULT_AGENCIES, Directory
 from situation.audit import SYSTEM, record
 from situation.cards import CardView, card_buttons, card_text, topic_name
+from situation.deadline_defaults import DEFAULT_ACK_MINUTES
 from situation.outgoing import Buttons
 from situation.roster import Roster
 from situation.texts import render
@@ -48,7 +49,6 @@ from storage.topics import (
     topic_correlation,
 )
 
-DEFAULT_ACK_MINUTES: Mapping[str, float] = {"P1": 2, "P2": 10, "P3": 30, "P4": 120}
 ALBUM_LIMIT = 10
 
 
