@@ -36,10 +36,16 @@ def create_bot(settings: Settings) -> Bot:
 def create_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
     """Choose FSM storage and event isolation: Redis when configured, memory otherwise."""
     if settings.redis_url:
+        from aiogram.fsm.storage.base import DefaultKeyBuilder
         from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
-        storage = RedisStorage.from_url(settings.redis_url)
-        return storage, RedisEventIsolation(redis=storage.redis)
+        # Keys carry the bot id, so two bots sharing one Redis keep apart. A crashed worker's
+        # chat lock frees after 15 s (aiogram's default: 60 s), far above a normal update.
+        keys = DefaultKeyBuilder(with_bot_id=True)
+        storage = RedisStorage.from_url(settings.redis_url, key_builder=keys)
+        return storage, RedisEventIsolation(
+            redis=storage.redis, key_builder=keys, lock_kwargs={"timeout": 15}
+        )
     return MemoryStorage(), SimpleEventIsolation()
 
 
