@@ -68,7 +68,7 @@ def print_surge(results: list[SurgeResult]) -> None:
     header = (
         f"{'surge':<26}{'reports':>8}{'photos':>7}{'rep/s':>8}{'ratio':>7}"
         f"{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'lost':>6}{'dup':>5}{'peak MiB':>10}"
-        f"{'CPU s':>9}"
+        f"{'CPU s':>9}{'sandbox CPU s':>15}"
     )
     print(header)
     print("-" * len(header))
@@ -79,6 +79,7 @@ def print_surge(results: list[SurgeResult]) -> None:
             f"{r.label:<26}{r.citizens:>8}{r.photos:>7}{r.throughput:>8.1f}{ratio:>7}"
             f"{_ms(r.percentile(50)):>8}{_ms(r.percentile(95)):>8}{_ms(r.percentile(99)):>8}"
             f"{r.lost:>6}{dup:>5}{r.peak_rss_mib:>10.0f}{r.bot_cpu_seconds:>9.1f}"
+            f"{r.harness_cpu_seconds:>15.1f}"
         )
     print()
 

@@ -78,6 +78,7 @@ class SurgeResult:
     latencies: list[float] = field(default_factory=list)
     peak_rss_mib: float = 0.0
     bot_cpu_seconds: float = 0.0
+    harness_cpu_seconds: float = 0.0  # the sandbox and the simulated citizens
     stored: bool = False
 
     @property
@@ -187,6 +188,7 @@ async def run_surge(
             await asyncio.sleep(0.5)
             process.sample_memory()
             cpu_before = process.cpu_seconds
+            harness_before = time.process_time()
             started = time.perf_counter() + 0.2
             runs = await asyncio.gather(
                 *(
@@ -205,6 +207,7 @@ async def run_surge(
             )
             process.sample_memory()
             result.bot_cpu_seconds = process.cpu_seconds - cpu_before
+            result.harness_cpu_seconds = time.process_time() - harness_before
             answers = [(sent, answer) for sent, answer in runs if answer is not None]
             result.answered = len(answers)
             result.lost = citizens - len(answers)

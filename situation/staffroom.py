@@ -37,7 +37,12 @@ from storage.models.outbox import OutboxCreate, Priority
 from storage.models.reports import Report, ReportMedia, ReportMessage, ReportStatus
 from storage.models.topics import IncidentTopic, TopicState
 from storage.outbox import enqueue
-from storage.reports import media_of_report, messages_of_report, reports_of_incident
+from storage.reports import (
+    incident_words_and_photos,
+    media_of_report,
+    messages_of_report,
+    reports_of_incident,
+)
 from storage.staff import staff_names
 from storage.topics import (
     card_correlation,
@@ -129,16 +134,7 @@ async def card_view(
 ) -> CardView:
     """Gather what the card of ``incident`` shows."""
     assert incident.id is not None
-    reports = await reports_of_incident(session=session, incident_id=incident.id)
-    words = next((report.text for report in reports if report.text), None)
-    photos = 0
-    for report in reports:
-        assert report.id is not None
-        photos += sum(
-            1
-            for media in await media_of_report(session=session, report_id=report.id)
-            if media.kind == "photo" and media.file_id
-        )
+    words, photos = await incident_words_and_photos(session=session, incident_id=incident.id)
     holder_name = None
     if incident.holder:
         holder_id = int(incident.holder)
