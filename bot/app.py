@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -52,9 +53,15 @@ def create_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
 def create_dispatcher(
     settings: Settings,
     session_factory: async_sessionmaker[AsyncSession],
+    *,
+    staff_room_wake: Callable[[], None] | None = None,
     **services: Any,
 ) -> Dispatcher:
-    """Build the Dispatcher with middlewares, routers and services for the handlers."""
+    """Build the Dispatcher with middlewares, routers and services for the handlers.
+
+    ``staff_room_wake`` (the projector's) defers the staff room's side of a citizen's report
+    until the citizen's transaction has committed; without it the report is posted inline.
+    """
     storage, isolation = create_fsm(settings)
     dispatcher = Dispatcher(
         storage=storage,
@@ -66,6 +73,6 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(MediaPrefetchMiddleware(settings.reports))
     dispatcher.update.outer_middleware(DatabaseMiddleware(session_factory))
     dispatcher.update.outer_middleware(LanguageMiddleware(default=settings.default_language))
-    setup_situation_room(dispatcher, settings, session_factory)
+    setup_situation_room(dispatcher, settings, session_factory, staff_room_wake=staff_room_wake)
     dispatcher.include_routers(*handlers.get_routers())
     return dispatcher

@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app import create_bot, create_dispatcher
+from bot.middlewares.roles import build_room
+from bot.projector import StaffRoomProjector
 from bot.sender import Sender
 from bot.settings import Settings
 from situation.clock import Clock
@@ -51,6 +53,7 @@ class Runtime:
     dispatcher: Dispatcher
     sender: Sender
     signal: OutboxSignal
+    projector: StaffRoomProjector
     clock: Clock
     worker_id: str
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -70,9 +73,14 @@ class Runtime:
         """Tell whether updates are being handled right now."""
         return bool(self.dispatcher._handle_update_tasks)  # aiogram has no public probe
 
+    def busy(self) -> bool:
+        """Tell whether updates are being handled or the staff room is catching up."""
+        return self.dispatcher_busy() or self.projector.busy()
+
     async def start_services(self) -> None:
-        """Start the sender (and, through the dispatcher's startup hooks, the rest)."""
+        """Start the sender and the staff-room projector (the rest start with the dispatcher)."""
         await self.sender.start()
+        await self.projector.start()
 
     async def run_polling(self, *, handle_signals: bool = True) -> None:
         """Poll for updates until stopped, with every background service running."""
@@ -92,6 +100,7 @@ class Runtime:
 
     async def close(self) -> None:
         """Stop services and release every connection."""
+        await self.projector.stop()
         try:
             # Messages in flight are settled; a chat held by a long rate-limit wait is not
             # worth blocking shutdown for: its row's lease expires and it is sent again.
@@ -125,9 +134,17 @@ async def build_runtime(
         signal=signal,
         worker_id=worker,
     )
+    projector = StaffRoomProjector(
+        session_factory=session_factory,
+        room=build_room(settings),
+        clock=clock,
+        batch=settings.situation_room.projector_batch,
+        interval=settings.situation_room.projector_interval_seconds,
+    )
     dispatcher = create_dispatcher(
         settings,
         session_factory,
+        staff_room_wake=projector.wake,
         clock=clock,
         failures=FailureRecorder(session_factory),
     )
@@ -139,6 +156,7 @@ async def build_runtime(
         dispatcher=dispatcher,
         sender=sender,
         signal=signal,
+        projector=projector,
         clock=clock,
         worker_id=worker,
     )

@@ -28,6 +28,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -365,11 +366,13 @@ def setup_situation_room(
     dispatcher: Dispatcher,
     settings: Settings,
     session_factory: async_sessionmaker[Any],
+    *,
+    staff_room_wake: Callable[[], None] | None = None,
 ) -> None:
     """Install the role middleware and start/stop the rights check and the scheduler."""
     from bot.rights import announce_rights
 
-    dispatcher.update.outer_middleware(RoleMiddleware(settings))
+    dispatcher.update.outer_middleware(RoleMiddleware(settings, staff_room_wake=staff_room_wake))
     section = room_settings(settings)
     holder: dict[str, SchedulerService] = {}
 

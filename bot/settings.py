@@ -62,6 +62,10 @@ class SituationRoomSettings(BaseModel):
     agencies_file: Path | None = None
     handover_mode: Literal["release", "assign"] = "release"
     sweep_seconds: float = 15.0
+    # The staff-room projector (bot/projector.py): reports per pass, and the pause between
+    # passes under load, which leaves room for citizens' transactions.
+    projector_batch: int = Field(default=50, ge=1)
+    projector_interval_seconds: float = Field(default=0.2, ge=0)
 
 
 class Settings(BaseSettings):

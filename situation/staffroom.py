@@ -6,15 +6,16 @@ Usage (inside the transaction that opened the incident or attached the report)::
     await open_topic(session=session, incident=incident, room=room, now=now)
     await refresh_card(session=session, incident=incident, room=room, now=now)
 
-The citizen intake calls :class:`StaffRoom` (a ``situation.intake.ReportListener``) after each
-citizen message; :func:`sync_topics` in the periodic sweep catches anything it missed.
+The citizen intake tells :class:`StaffRoom` (a ``situation.intake.ReportListener``) about each
+citizen message; :func:`sync_topics` posts what the room has not shown yet, in batches, right
+after the citizen's transaction commits (bot.projector) and in the periodic sweep.
 Everything is queued in the outbox: the topic (``incident:<id>:topic``), the card
 (``incident:<id>:card``, pinned and edited in place), the photos and the map pin.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,8 +30,10 @@ from situation.deadline_defaults import DEFAULT_ACK_MINUTES
 from situation.outgoing import Buttons
 from situation.roster import Roster
 from situation.texts import render
+from storage.commit_hooks import after_commit
 from storage.escalations import get_deadline, handovers_of_incident, save_deadline
 from storage.incidents import get_incident
+from storage.locks import hold_lock
 from storage.models.escalations import IncidentDeadline
 from storage.models.incidents import Incident, IncidentStatus
 from storage.models.outbox import OutboxCreate, Priority
@@ -275,10 +278,7 @@ async def post_report_content(
     await _send_photos(out, photos, caption=await _citizen_label(report))
     if not first and report.latitude is not None and report.longitude is not None:
         await out.send("location", {"latitude": report.latitude, "longitude": report.longitude})
-    for message in await messages_of_report(session=session, report_id=report.id):
-        if not message.relayed:
-            message.relayed = True
-            session.add(message)
+    await _mark_relayed(session, report)
     await session.flush()
 
 
@@ -378,21 +378,42 @@ async def incident_of_report(*, session: AsyncSession, report: Report) -> Incide
     return await get_incident(session=session, incident_id=report.incident_id)
 
 
-class StaffRoom:
-    """The situation room's side of citizen reporting (a ``situation.intake.ReportListener``)."""
+STAFF_ROOM_LOCK = "jikimi.staff_room"
 
-    def __init__(self, room: RoomConfig) -> None:
+
+class StaffRoom:
+    """The situation room's side of citizen reporting (a ``situation.intake.ReportListener``).
+
+    With ``wake`` the citizen's transaction only asks for the staff room to be brought up to
+    date once it commits (see bot.projector): citizens never wait for topics and cards. Without
+    it, the report is posted inside the citizen's transaction.
+    """
+
+    def __init__(self, room: RoomConfig, *, wake: Callable[[], None] | None = None) -> None:
         self.room = room
+        self.wake = wake
 
     async def report_changed(self, *, session: AsyncSession, report: Report, result: Any) -> None:
         """Open a topic for a new incident, post a joining report, or relay a new message."""
+        if self.wake is not None:
+            after_commit(session, self.wake)
+            return
         await on_report(session=session, report=report, room=self.room, now=report.updated_at)
 
 
 async def on_report(
-    *, session: AsyncSession, report: Report, room: RoomConfig, now: datetime
+    *,
+    session: AsyncSession,
+    report: Report,
+    room: RoomConfig,
+    now: datetime,
+    joined: dict[int, JoinedReports] | None = None,
 ) -> None:
-    """Bring the staff room up to date with one report (idempotent)."""
+    """Bring the staff room up to date with one report (idempotent).
+
+    With ``joined``, a report joining an existing topic is collected there instead of posted,
+    so that a batch posts each incident's new reports, and redraws its card, once.
+    """
     if room.chat_id is None or report.status != ReportStatus.FILED:
         return
     incident = await incident_of_report(session=session, report=report)
@@ -404,7 +425,44 @@ async def on_report(
         return
     messages = await messages_of_report(session=session, report_id=report.id or 0)
     if messages and not any(message.relayed for message in messages):
-        await post_report_content(session=session, topic=topic, report=report, lang=room.lang)
+        if joined is None:
+            await _post_joined(session, JoinedReports(incident, topic, [report]), room, now)
+        else:
+            joined.setdefault(incident.id, JoinedReports(incident, topic, [])).reports.append(
+                report
+            )
+        return
+    await relay_citizen_messages(session=session, incident=incident, report=report, room=room)
+
+
+@dataclass
+class JoinedReports:
+    """Reports that joined an incident's existing topic in one pass."""
+
+    incident: Incident
+    topic: IncidentTopic
+    reports: list[Report]
+
+
+# A surge joins dozens of reports to one incident within seconds; Telegram lets a group receive
+# about 20 messages a minute, so they are posted as one digest (photos as albums) per pass.
+DIGEST_TEXT_LIMIT = 160
+DIGEST_MESSAGE_LIMIT = 3500
+
+
+async def _post_joined(
+    session: AsyncSession, batch: JoinedReports, room: RoomConfig, now: datetime
+) -> None:
+    """Post the reports that joined one incident, record them, and redraw its card."""
+    incident = batch.incident
+    assert incident.id is not None
+    if len(batch.reports) == 1:
+        await post_report_content(
+            session=session, topic=batch.topic, report=batch.reports[0], lang=room.lang
+        )
+    else:
+        await _post_digest(session, batch, room)
+    for report in batch.reports:
         await record(
             session=session,
             incident_id=incident.id,
@@ -413,15 +471,71 @@ async def on_report(
             now=now,
             after={"report": report.reference, "reports": incident.report_count},
         )
-        await refresh_card(session=session, incident=incident, room=room, now=now)
-        return
-    await relay_citizen_messages(session=session, incident=incident, report=report, room=room)
+    await refresh_card(session=session, incident=incident, room=room, now=now)
 
 
-async def sync_topics(*, session: AsyncSession, room: RoomConfig, now: datetime) -> int:
-    """Open topics for open incidents that have none and relay pending messages; return count."""
+async def _post_digest(session: AsyncSession, batch: JoinedReports, room: RoomConfig) -> None:
+    """Queue one message listing several joined reports, then their photos as albums."""
+    out = Topic(session=session, topic=batch.topic)
+    lines: list[dict[str, Any]] = []
+    photos: list[ReportMedia] = []
+    for report in batch.reports:
+        assert report.id is not None
+        place = None
+        if report.latitude is not None and report.longitude is not None:
+            place = f"{report.latitude:.5f}, {report.longitude:.5f}"
+        text = report.text or ""
+        lines.append(
+            {
+                "citizen": await _citizen_label(report),
+                "district": report.district_name,
+                "place": place,
+                "text": text if len(text) <= DIGEST_TEXT_LIMIT else text[:DIGEST_TEXT_LIMIT] + "…",
+            }
+        )
+        photos.extend(
+            media
+            for media in await media_of_report(session=session, report_id=report.id)
+            if media.kind == "photo" and media.file_id
+        )
+        await _mark_relayed(session, report)
+    for chunk in _digest_chunks(lines, room.lang):
+        await out.text(render(room.lang, "staff_reports_joined", count=len(chunk), lines=chunk))
+    await _send_photos(out, photos, caption=render(room.lang, "staff_reports_joined_photos"))
+
+
+def _digest_chunks(lines: list[dict[str, Any]], lang: str) -> list[list[dict[str, Any]]]:
+    """Split digest lines so that every message stays within Telegram's length limit."""
+    chunks: list[list[dict[str, Any]]] = [[]]
+    for line in lines:
+        candidate = [*chunks[-1], line]
+        rendered = render(lang, "staff_reports_joined", count=len(candidate), lines=candidate)
+        if chunks[-1] and len(rendered) > DIGEST_MESSAGE_LIMIT:
+            chunks.append([line])
+        else:
+            chunks[-1] = candidate
+    return chunks
+
+
+async def _mark_relayed(session: AsyncSession, report: Report) -> None:
+    for message in await messages_of_report(session=session, report_id=report.id or 0):
+        if not message.relayed:
+            message.relayed = True
+            session.add(message)
+
+
+async def sync_topics(
+    *, session: AsyncSession, room: RoomConfig, now: datetime, limit: int | None = None
+) -> int:
+    """Post every filed report the staff room has not shown yet (at most ``limit``); return count.
+
+    Opens topics for new incidents, posts joining reports and relays new messages. Two workers
+    take turns (a lock held to the end of the transaction); the reports that joined one incident
+    in this pass go out together, and its card is redrawn once.
+    """
     if room.chat_id is None:
         return 0
+    await hold_lock(session=session, name=STAFF_ROOM_LOCK)
     statement = (
         select(Report)
         .join(Incident, col(Incident.id) == col(Report.incident_id))
@@ -434,9 +548,15 @@ async def sync_topics(*, session: AsyncSession, room: RoomConfig, now: datetime)
         .distinct()
         .order_by(col(Report.id))
     )
+    if limit is not None:
+        statement = statement.limit(limit)
     reports = (await session.exec(statement)).all()
+    joined: dict[int, JoinedReports] = {}
     for report in reports:
-        await on_report(session=session, report=report, room=room, now=now)
+        await on_report(session=session, report=report, room=room, now=now, joined=joined)
+    for batch in joined.values():
+        await _post_joined(session, batch, room, now)
+    await session.flush()
     return len(reports)
 
 

@@ -46,9 +46,11 @@ def build_room(settings: Settings) -> RoomConfig:
 class RoleMiddleware(BaseMiddleware):
     """Resolve the user's situation-room role (needs the database middleware before it)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, *, staff_room_wake: Callable[[], None] | None = None
+    ) -> None:
         self._room = build_room(settings)
-        self._listeners = (StaffRoom(self._room),)
+        self._listeners = (StaffRoom(self._room, wake=staff_room_wake),)
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Put ``role``, ``staff_member``, ``room`` and ``report_listeners`` in the data."""

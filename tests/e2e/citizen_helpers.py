@@ -90,7 +90,7 @@ async def settle(app: E2E, *chat_ids: int, timeout: float = 20.0) -> None:  # no
                 )
             ).one()
         undelivered = await app.client.pending_updates(app.token)
-        busy = unsettled or undelivered or app.runtime.dispatcher_busy()
+        busy = unsettled or undelivered or app.runtime.busy()
         quiet = 0 if busy else quiet + 1
         if quiet >= 3:
             return

@@ -57,7 +57,7 @@ async def wait_until_idle(e2e: E2E, *, timeout: float) -> None:  # noqa: ASYNC10
         async with e2e.runtime.session_factory() as session:
             pending = await pending_count(session=session)
         undelivered = await e2e.client.pending_updates(e2e.token)
-        busy = pending or undelivered or e2e.runtime.dispatcher_busy()
+        busy = pending or undelivered or e2e.runtime.busy()
         quiet_rounds = 0 if busy else quiet_rounds + 1
         if quiet_rounds >= 3:
             return

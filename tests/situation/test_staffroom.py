@@ -220,3 +220,58 @@ async def test_without_a_staff_chat_nothing_is_queued(steps: Steps) -> None:
     room = Room(steps, room=RoomConfig(chat_id=None))
     await room.report(501, "불이 났어요")
     assert await room.staff_rows() == []
+
+
+async def test_a_deferred_listener_leaves_the_room_to_a_pass_after_commit(steps: Steps) -> None:
+    wakes: list[str] = []
+    room = Room(steps)
+    room.listeners = (StaffRoom(ROOM, wake=lambda: wakes.append("wake")),)
+    await room.report(501, "불이 났어요")
+    assert wakes == ["wake", "wake"]  # once per committed citizen transaction
+    assert await room.staff_rows() == []
+    async with steps.tx() as session:
+        assert await sync_topics(session=session, room=ROOM, now=START) == 1
+    assert [row.kind for row in await room.staff_rows()][:3] == ["create_topic", "text", "pin"]
+
+
+async def test_a_rolled_back_citizen_transaction_does_not_wake_the_projector(
+    steps: Steps,
+) -> None:
+    wakes: list[str] = []
+    listener = StaffRoom(ROOM, wake=lambda: wakes.append("wake"))
+    message = IncomingMessage(
+        user_id=501, chat_id=501, message_id=1, lang="ko", kind="text", text="불이 났어요"
+    )
+    async with steps.session_factory() as session:
+        await receive_message(
+            session=session, message=message, config=steps.config, now=START, listeners=(listener,)
+        )
+        await session.rollback()
+    assert wakes == []
+
+
+async def test_reports_joining_in_one_pass_become_one_digest_and_one_card_edit(
+    steps: Steps,
+) -> None:
+    room = Room(steps)
+    incident = await room.report(501, "집 앞 도로가 물에 잠겼어요")
+    await room.staff_rows()
+    room.listeners = ()  # the next reports wait for a pass, as under a surge
+    later = START + timedelta(minutes=1)
+    for user in range(502, 507):
+        await room.report(user, f"도로 침수 심해요 {user}", now=later)
+    await room.citizen(503, photo="photo-503", now=later)
+    async with steps.tx() as session:
+        assert await sync_topics(session=session, room=ROOM, now=later) == 5
+    rows = await room.staff_rows()
+    digests = [text for text in texts(rows) if "새 신고 5건이 이 건에 연결" in text]
+    assert len(digests) == 1
+    assert all(f"도로 침수 심해요 {user}" in digests[0] for user in range(502, 507))
+    assert sum(1 for row in rows if row.kind == "photo") == 1
+    assert not any(row.kind == "location" for row in rows)  # places are in the digest's lines
+    edits = [row for row in rows if row.kind == "edit_text"]
+    assert [row.target_ref for row in edits] == [f"incident:{incident.id}:card"]
+    joined = [e for e in await room.events(incident.id or 0) if e.action == "report_joined"]
+    assert len(joined) == 5
+    async with steps.tx() as session:
+        assert await sync_topics(session=session, room=ROOM, now=later) == 0
