@@ -19,12 +19,18 @@ from typing import Any
 
 import aiohttp
 import pytest
-from redis.asyncio import Redis
+from aiogram import Bot
+from aiogram.dispatcher.middlewares.user_context import EVENT_CONTEXT_KEY, UserContextMiddleware
+from aiogram.fsm.middleware import FSMContextMiddleware
+from aiogram.fsm.storage.redis import RedisEventIsolation
+from aiogram.types import Update
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, func, select
 
+from bot.app import create_fsm
 from bot.demo import DemoWorld, build_demo_world
+from bot.settings import Settings
 from sandbox.client import SandboxClient
 from sandbox.config import SandboxConfig
 from sandbox.server import SandboxServer
@@ -225,32 +231,31 @@ async def _expire_leases_of(cluster: Cluster, worker: Worker) -> int:
         return int(getattr(result, "rowcount", 0))
 
 
-async def _release_chat_locks(chat_ids: set[int]) -> int:
-    """Release the chat locks a dead worker held (instead of waiting 60 s); count them.
+async def _release_chat_locks(token: str, bodies: list[bytes]) -> int:
+    """Release the chat locks a dead worker held (instead of waiting 15 s); count them.
 
     ``RedisEventIsolation`` locks a chat while one of its updates is handled; the lock of a
-    SIGKILLed worker stays until its Redis timeout (aiogram's default: 60 s), holding back that
-    chat's next updates. ``chat_ids`` are the chats whose update was in flight to the dead
-    worker: the sandbox sends one update per chat at a time, so no live worker holds them.
+    SIGKILLed worker stays until its Redis timeout (15 s, see ``bot.app.create_fsm``), holding
+    back that chat's next updates. ``bodies`` are the updates in flight to the dead worker: the
+    sandbox sends one update per chat at a time, so no live worker holds their locks. Each lock
+    is named as a worker names it: aiogram's FSM middleware makes the ``StorageKey`` (bot id,
+    chat, user) and ``create_fsm``'s key builder turns it into the Redis key.
     """
-    redis = Redis.from_url(REDIS_URL)
+    storage, isolation = create_fsm(Settings(redis_url=REDIS_URL))
+    assert isinstance(isolation, RedisEventIsolation)
+    fsm = FSMContextMiddleware(storage=storage, events_isolation=isolation)
+    bot = Bot(token)
     try:
-        # aiogram's DefaultKeyBuilder: fsm:<chat_id>:<user_id>:lock (private chat id = user id)
-        keys = [f"fsm:{chat}:{chat}:lock" for chat in chat_ids]
-        return int(await redis.delete(*keys)) if keys else 0
+        names = []
+        for body in bodies:
+            event = UserContextMiddleware.resolve_event_context(Update.model_validate_json(body))
+            context = fsm.resolve_event_context(bot, {EVENT_CONTEXT_KEY: event})
+            if context is not None:
+                names.append(isolation.key_builder.build(context.key, "lock"))
+        return int(await isolation.redis.delete(*names)) if names else 0
     finally:
-        await redis.aclose()
-
-
-def _chats_of(bodies: list[bytes]) -> set[int]:
-    """Chat ids of the updates in these webhook request bodies."""
-    chats = set()
-    for body in bodies:
-        update = json.loads(body)
-        for value in update.values():
-            if isinstance(value, dict) and isinstance(value.get("chat"), dict):
-                chats.add(int(value["chat"]["id"]))
-    return chats
+        await fsm.close()
+        await bot.session.close()
 
 
 async def _assert_each_report_once_and_replies_delivered(
@@ -310,10 +315,10 @@ async def test_sigkill_mid_burst_loses_nothing(cluster: Cluster) -> None:
     undelivered = cluster.pending_deliveries()
     assert undelivered > 0, "every update was delivered before the kill: make the burst longer"
     cluster.proxy.take_out(0)
-    handling = _chats_of(cluster.proxy.bodies_in_flight(0))
+    handling = cluster.proxy.bodies_in_flight(0)
     await victim.kill()
     in_flight = await _expire_leases_of(cluster, victim)
-    locks = await _release_chat_locks(handling)
+    locks = await _release_chat_locks(cluster.world.token, handling)
     print(
         f"killed {victim.name}: {undelivered} updates undelivered, {in_flight} rows leased,"
         f" {locks} chat locks held"
