@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Column, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlmodel import Field, SQLModel
 
 from storage.models.base import TZDateTime, utcnow
@@ -105,6 +105,15 @@ class ReportMessage(SQLModel, table=True):
     """Every message a citizen sent about a report, so staff can see or copy it."""
 
     __tablename__ = "report_message"
+    # The staff-room projector looks for messages not yet shown to staff on every pass.
+    __table_args__ = (
+        Index(
+            "ix_report_message_unrelayed",
+            "report_id",
+            sqlite_where=text("relayed = 0"),
+            postgresql_where=text("relayed = false"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     report_id: int = Field(
