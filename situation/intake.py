@@ -386,15 +386,25 @@ async def send_scenario_help(out: Outgoing, report: Report) -> None:
     await out.message("citizen_choose_scenario", buttons=rows)
 
 
-async def _file(session: AsyncSession, out: Outgoing, report: Report, now: datetime) -> None:
+async def _file(
+    session: AsyncSession, out: Outgoing, report: Report, now: datetime, *, ask: bool = False
+) -> None:
+    """File the report: confirm it (asking where, if ``ask`` and unknown) and send its manual."""
     report.status = ReportStatus.FILED
     report.filed_at = now
+    # The question rides on the confirmation: one message less per report, and the
+    # location button comes with the first answer.
+    ask_where = ask and not where_resolved(report) and report.asked_where_at is None
+    if ask_where:
+        report.asked_where_at = now
     await out.message(
         "citizen_filed",
         reference=report.reference,
         district=district_label(report, out.lang),
         outside=report.outside_service_area,
         located=has_where(report),
+        ask_where=ask_where,
+        keyboard=location_keyboard(out.lang) if ask_where else None,
     )
     await send_scenario_help(out, report)
 
@@ -526,7 +536,7 @@ async def receive_message(
         not new and bool(await media_of_report(session=session, report_id=report.id))
     )
     if report.status == ReportStatus.DRAFT and is_useful(report, has_media=has_media):
-        await _file(session, out, report, now)
+        await _file(session, out, report, now, ask=not album_seen)
         result.filed = True
     elif was_filed and old_scenario is None and report.scenario is not None:
         await send_scenario_help(out, report)

@@ -387,3 +387,14 @@ async def test_keyboard_is_removed_once_after_the_answer(steps: Steps) -> None:
     removals = [row for row in rows if row.get("reply_keyboard") == {"remove": True}]
     assert len(removals) == 1
     assert sum("알겠습니다" in row.get("text", "") for row in rows) <= 1
+
+
+async def test_the_confirmation_asks_where_and_the_manual_follows(steps: Steps) -> None:
+    user = 1099
+    await steps.send(user, text="지하차도에 물이 차올라 차가 잠기고 있어요")
+    rows = await steps.outbox(user)
+    first, manual = rows[0], rows[1]
+    assert "접수되었습니다" in first["text"] and "어디인가요" in first["text"]
+    assert first["reply_keyboard"]["keyboard"][0][0]["request_location"] is True
+    assert "buttons" not in first and manual["text"] != first["text"]
+    assert sum("어디인가요" in text for text in texts(rows)) == 1
