@@ -24,13 +24,13 @@ from storage.models.incidents import Incident
 from storage.models.staff import StaffMember, StaffRole
 
 
+async def _answer(session: Any, room: RoomConfig, message: Message, text: str) -> None:
+    """Post in the staff room, in the topic the message was written in."""
+    await post(session=session, room=room, text=text, thread_id=message.message_thread_id)
+
+
 async def _refuse(session: Any, room: RoomConfig, message: Message, key: str) -> None:
-    await post(
-        session=session,
-        room=room,
-        text=render(room.lang, "staff_answer", key=key),
-        thread_id=message.message_thread_id,
-    )
+    await _answer(session, room, message, render(room.lang, "staff_answer", key=key))
 
 
 async def _incident(session: Any, room: RoomConfig, message: Message) -> Incident | None:
@@ -115,9 +115,7 @@ async def close(
         note=note_text,
     )
     if not outcome.ok:
-        await post(
-            session=session, room=room, text=outcome.answer, thread_id=message.message_thread_id
-        )
+        await _answer(session, room, message, outcome.answer)
 
 
 async def reference(
@@ -142,7 +140,7 @@ async def reference(
         room=room,
         now=clock.now(),
     )
-    await post(session=session, room=room, text=outcome.answer, thread_id=message.message_thread_id)
+    await _answer(session, room, message, outcome.answer)
 
 
 async def canned(
@@ -166,7 +164,7 @@ async def canned(
     outcome = await triage.perform(
         session=session, action=action, actor=actor_of(staff_member), room=room, now=clock.now()
     )
-    await post(session=session, room=room, text=outcome.answer, thread_id=message.message_thread_id)
+    await _answer(session, room, message, outcome.answer)
 
 
 async def history(
@@ -186,7 +184,7 @@ async def history(
         reference=incident.reference or f"#{incident.id}",
         timezone=room.timezone,
     )
-    await post(session=session, room=room, text=text, thread_id=message.message_thread_id)
+    await _answer(session, room, message, text)
 
 
 async def show_stats(
@@ -206,7 +204,7 @@ async def show_stats(
         session=session, since=now - timedelta(days=days), until=now, timezone=room.timezone
     )
     text = stats.render_stats(figures, lang=room.lang, timezone=room.timezone)
-    await post(session=session, room=room, text=text, thread_id=message.message_thread_id)
+    await _answer(session, room, message, text)
 
 
 async def duty(
@@ -239,7 +237,7 @@ async def duty(
             await _refuse(session, room, message, "invalid")
             return
     text = await roster.duty_text(session=session, roster=room.roster, now=now, lang=room.lang)
-    await post(session=session, room=room, text=text, thread_id=message.message_thread_id)
+    await _answer(session, room, message, text)
 
 
 async def handbook(
@@ -253,7 +251,7 @@ async def handbook(
     }
     rendered = render_handbook(room.lang, **{k: v for k, v in context.items() if v is not None})
     for page in rendered.pages:
-        await post(session=session, room=room, text=page, thread_id=message.message_thread_id)
+        await _answer(session, room, message, page)
 
 
 async def staff(
@@ -293,7 +291,7 @@ async def staff(
             return
         await roles.unregister(session=session, user_id=target, now=now)
     text = await roles.roster_text(session=session, lang=room.lang)
-    await post(session=session, room=room, text=text, thread_id=message.message_thread_id)
+    await _answer(session, room, message, text)
 
 
 def get_router() -> Router:
