@@ -66,6 +66,26 @@ async def _hub(action: Awaitable[None]) -> None:
         raise CommunityError("community_error_hub", detail=str(error)) from error
 
 
+async def _set_muted(
+    session: AsyncSession,
+    hub: HubAdmin,
+    community: Community,
+    user_id: int,
+    name: str,
+    lang: str,
+    *,
+    muted: bool,
+) -> CommunityMember:
+    _require_open(community)
+    await _hub(hub.restrict(chat_id=community.hub_chat_id, user_id=user_id, can_send=not muted))
+    member = await _member(session, community, user_id, name)
+    member.muted = muted
+    await save_member(session=session, member=member)
+    notice = "community_muted" if muted else "community_unmuted"
+    await _notice(session, community, render(lang, notice, member=member))
+    return member
+
+
 async def mute(
     *,
     session: AsyncSession,
@@ -77,13 +97,7 @@ async def mute(
     lang: str = "ko",
 ) -> CommunityMember:
     """Stop a member from writing in the hub."""
-    _require_open(community)
-    await _hub(hub.restrict(chat_id=community.hub_chat_id, user_id=user_id, can_send=False))
-    member = await _member(session, community, user_id, name)
-    member.muted = True
-    await save_member(session=session, member=member)
-    await _notice(session, community, render(lang, "community_muted", member=member))
-    return member
+    return await _set_muted(session, hub, community, user_id, name, lang, muted=True)
 
 
 async def unmute(
@@ -97,13 +111,7 @@ async def unmute(
     lang: str = "ko",
 ) -> CommunityMember:
     """Let a muted member write again."""
-    _require_open(community)
-    await _hub(hub.restrict(chat_id=community.hub_chat_id, user_id=user_id, can_send=True))
-    member = await _member(session, community, user_id, name)
-    member.muted = False
-    await save_member(session=session, member=member)
-    await _notice(session, community, render(lang, "community_unmuted", member=member))
-    return member
+    return await _set_muted(session, hub, community, user_id, name, lang, muted=False)
 
 
 async def remove(
