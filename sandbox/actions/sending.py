@@ -104,14 +104,9 @@ async def send_text(
     bot_token: str | None = None,
 ) -> dict[str, Any]:
     """The user sends a text message."""
-    plain, entities = format_text(text, None)
-    if not plain:
-        raise ControlError(400, "message text is empty")
-    if len(plain.encode("utf-16-le")) // 2 > 4096:
+    content = _text(text)
+    if _utf16_length(content["text"]) > 4096:
         raise ControlError(400, "message is too long")
-    content: dict[str, Any] = {"text": plain}
-    if entities:
-        content["entities"] = entities
     return await _send(
         world,
         user_id=user_id,
@@ -123,11 +118,27 @@ async def send_text(
     )
 
 
+def _utf16_length(text: str) -> int:
+    """Telegram counts lengths in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _text(text: str) -> dict[str, Any]:
+    """A message's ``text`` (and ``entities``) from formatted text; refuse an empty one."""
+    plain, entities = format_text(text, None)
+    if not plain:
+        raise ControlError(400, "message text is empty")
+    content: dict[str, Any] = {"text": plain}
+    if entities:
+        content["entities"] = entities
+    return content
+
+
 def _caption(caption: str | None) -> dict[str, Any]:
     if not caption:
         return {}
     plain, entities = format_text(caption, None)
-    if len(plain.encode("utf-16-le")) // 2 > 1024:
+    if _utf16_length(plain) > 1024:
         raise ControlError(400, "message caption is too long")
     content: dict[str, Any] = {"caption": plain}
     if entities:
@@ -299,13 +310,21 @@ async def send_location(
     )
 
 
-def _own_live_location(
+def _own_message(
     world: World, user_id: int, chat_id: int, message_id: int, bot_token: str | None
 ) -> tuple[Chat, StoredMessage]:
+    """The chat and one of the user's own messages in it (not deleted), or 404."""
     chat = chat_of(world, chat_id, bot_token)
     message = chat.messages.get(int(message_id))
     if message is None or message.deleted or message.sender_id != int(user_id):
         raise ControlError(404, "message not found")
+    return chat, message
+
+
+def _own_live_location(
+    world: World, user_id: int, chat_id: int, message_id: int, bot_token: str | None
+) -> tuple[Chat, StoredMessage]:
+    chat, message = _own_message(world, user_id, chat_id, message_id, bot_token)
     location = message.data.get("location")
     if not location or "live_period" not in location:
         raise ControlError(400, "not a live location")
@@ -406,17 +425,9 @@ async def edit_text(
     bot_token: str | None = None,
 ) -> dict[str, Any]:
     """The user edits one of their text messages: an edited_message update."""
-    chat = chat_of(world, chat_id, bot_token)
-    message = chat.messages.get(int(message_id))
-    if message is None or message.deleted or message.sender_id != int(user_id):
-        raise ControlError(404, "message not found")
+    chat, message = _own_message(world, user_id, chat_id, message_id, bot_token)
     if "text" not in message.data:
         raise ControlError(400, "there is no text in the message to edit")
-    plain, entities = format_text(text, None)
-    if not plain:
-        raise ControlError(400, "message text is empty")
-    changes: dict[str, Any] = {"text": plain}
-    if entities:
-        changes["entities"] = entities
+    changes = _text(text)
     await edit_message(world, chat, message, changes, remove=("entities",), markup=False)
     return message_view(message)
