@@ -16,17 +16,16 @@ from aiogram.types import ChatJoinRequest, ChatMemberUpdated, Message
 
 from bot.hub_admin import CommunitySweeper
 from bot.settings import Settings
-from community import moderation
 from community.access import is_staff
 from community.errors import CommunityError
 from community.invitations import handle_join_request, member_left
-from community.lifecycle import close_community
 from community.lookup import community_of_hub_topic
 from community.outgoing import send_text
 from community.ports import HubError
 from community.relay import community_to_citizens
 from community.transcript import record_message, role_of
 from handlers.experts.common import first_int, hub_of, replied_message_id, replied_user
+from handlers.experts.moderating import close_by_staff, moderate
 from situation.audit import Actor
 from situation.clock import Clock
 from situation.staffroom import RoomConfig
@@ -148,49 +147,7 @@ async def _moderate(
     hub = hub_of(bot)
     now = clock.now()
     name = command.command.lower()
-    if name in ("mute", "unmute", "remove"):
-        target = replied_user(message)
-        number = first_int(command.args)
-        user = target or ((number, "") if number is not None else None)
-        if user is None:
-            raise CommunityError("community_error_no_target")
-        action = {"mute": moderation.mute, "unmute": moderation.unmute, "remove": moderation.remove}
-        await action[name](
-            session=session,
-            hub=hub,
-            community=community,
-            user_id=user[0],
-            now=now,
-            name=user[1],
-            lang=lang,
-        )
-    elif name in ("del", "pin"):
-        message_id = replied_message_id(message)
-        if message_id is None:
-            raise CommunityError("community_error_no_target")
-        if name == "del":
-            await moderation.delete_message(
-                session=session, hub=hub, community=community, message_id=message_id
-            )
-        else:
-            await moderation.pin_message(
-                session=session, community=community, message_id=message_id
-            )
-    elif name == "readonly":
-        on = (command.args or "on").strip().lower() not in ("off", "0", "no")
-        await moderation.set_readonly(session=session, community=community, readonly=on, lang=lang)
-    elif name == "decision":
-        await moderation.record_decision(
-            session=session,
-            community=community,
-            now=now,
-            actor_id=staff_member.telegram_user_id,
-            actor_name=staff_member.name,
-            text=(command.args or "").strip() or None,
-            message_id=replied_message_id(message),
-            lang=lang,
-        )
-    elif name == "tocitizen":
+    if name == "tocitizen":
         reply = message.reply_to_message
         text = (command.args or "").strip()
         if not text and reply is not None and reply.message_id != message.message_thread_id:
@@ -209,15 +166,28 @@ async def _moderate(
             session, community, render(lang, "community_relayed_out", sent=result.sent)
         )
     elif name == "close":
-        await close_community(
+        await close_by_staff(
             session=session,
             hub=hub,
             community=community,
+            staff_member=staff_member,
             now=now,
-            actor_id=staff_member.telegram_user_id,
-            reason="staff",
+            settings=settings,
+        )
+    else:
+        # The target is the message replied to (or its author), else a user id after the command.
+        number = first_int(command.args)
+        await moderate(
+            name,
+            args=command.args,
+            user=replied_user(message) or ((number, "") if number is not None else None),
+            message_id=replied_message_id(message),
+            session=session,
+            hub=hub,
+            community=community,
+            staff_member=staff_member,
+            now=now,
             lang=lang,
-            tz=settings.timezone,
         )
 
 

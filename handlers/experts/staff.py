@@ -14,7 +14,6 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 
 from bot.settings import Settings
-from community import moderation
 from community.access import is_staff
 from community.callbacks import (
     PREFIX,
@@ -27,17 +26,12 @@ from community.callbacks import (
 )
 from community.errors import CommunityError
 from community.invitations import invite_one, send_invitations
-from community.lifecycle import (
-    close_community,
-    exclude_expert,
-    open_community,
-    panel,
-    toggle_field,
-)
+from community.lifecycle import exclude_expert, open_community, panel, toggle_field
 from community.lookup import community_by_id, community_of_staff_topic, expert_to_invite
 from community.outgoing import edit_text, send_text
 from community.relay import citizen_to_community
 from handlers.experts.common import community_config, first_int, hub_of
+from handlers.experts.moderating import close_by_staff, moderate
 from situation.clock import Clock
 from situation.texts import render
 from storage.models.communities import Community
@@ -143,15 +137,13 @@ async def button(
                 link_ttl=config.invite_link_ttl,
             )
         else:
-            await close_community(
+            await close_by_staff(
                 session=session,
                 hub=hub,
                 community=community,
+                staff_member=staff_member,
                 now=clock.now(),
-                actor_id=staff_member.telegram_user_id,
-                reason="staff",
-                lang=lang,
-                tz=settings.timezone,
+                settings=settings,
             )
         await _refresh_panel(query, session, community, lang)
         await query.answer(render(lang, "community_done"))
@@ -248,57 +240,35 @@ async def _run(
             link_ttl=community_config(settings).invite_link_ttl,
         )
         return render(lang, "community_invited_one", member=member)
-    if name in ("mute", "unmute", "remove"):
-        if number is None:
-            raise CommunityError("community_error_no_target")
-        action = {"mute": moderation.mute, "unmute": moderation.unmute, "remove": moderation.remove}
-        await action[name](
-            session=session, hub=hub, community=community, user_id=number, now=now, lang=lang
-        )
-        return render(lang, "community_done")
-    if name in ("del", "pin"):
-        if number is None:
-            raise CommunityError("community_error_no_target")
-        if name == "del":
-            await moderation.delete_message(
-                session=session, hub=hub, community=community, message_id=number
-            )
-        else:
-            await moderation.pin_message(session=session, community=community, message_id=number)
-        return render(lang, "community_done")
-    if name == "readonly":
-        on = (args or "on").strip().lower() not in ("off", "0", "no")
-        await moderation.set_readonly(session=session, community=community, readonly=on, lang=lang)
-        return render(lang, "community_done")
-    if name == "decision":
-        await moderation.record_decision(
-            session=session,
-            community=community,
-            now=now,
-            actor_id=staff_member.telegram_user_id,
-            actor_name=staff_member.name,
-            text=(args or "").strip() or None,
-            lang=lang,
-        )
-        return render(lang, "community_done")
     if name == "tocommunity":
         await citizen_to_community(
             session=session, community=community, text=args or "", now=now, lang=lang
         )
         return render(lang, "community_done")
     if name == "closecommunity":
-        await close_community(
+        await close_by_staff(
             session=session,
             hub=hub,
             community=community,
+            staff_member=staff_member,
             now=now,
-            actor_id=staff_member.telegram_user_id,
-            reason="staff",
-            lang=lang,
-            tz=settings.timezone,
+            settings=settings,
         )
         return None
-    return None
+    # The target is the number after the command: a user id, or a message id in the hub topic.
+    done = await moderate(
+        name,
+        args=args,
+        user=(number, "") if number is not None else None,
+        message_id=number,
+        session=session,
+        hub=hub,
+        community=community,
+        staff_member=staff_member,
+        now=now,
+        lang=lang,
+    )
+    return render(lang, "community_done") if done else None
 
 
 STAFF_COMMANDS = (

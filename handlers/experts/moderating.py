@@ -1,0 +1,102 @@
+"""Moderation commands that the community's hub topic and its staff topic share.
+
+Staff moderate a community from either topic: /mute, /unmute, /remove a member, /del or /pin a
+message, /readonly on|off, /decision, and close it. The topics differ only in how a command
+names its target (a reply in the hub, an id in the staff topic) and in how they answer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot.settings import Settings
+from community import moderation
+from community.errors import CommunityError
+from community.lifecycle import close_community
+from community.ports import HubAdmin
+from storage.models.communities import Community
+from storage.models.staff import StaffMember
+
+MEMBER_ACTIONS = {"mute": moderation.mute, "unmute": moderation.unmute, "remove": moderation.remove}
+
+
+async def moderate(
+    name: str,
+    *,
+    args: str | None,
+    user: tuple[int, str] | None,
+    message_id: int | None,
+    session: Any,
+    hub: HubAdmin,
+    community: Community,
+    staff_member: StaffMember,
+    now: datetime,
+    lang: str,
+) -> bool:
+    """Carry out /mute /unmute /remove /del /pin /readonly /decision; False for any other name.
+
+    ``user`` (id, name) is the member a command is about and ``message_id`` the message.
+    """
+    if name in MEMBER_ACTIONS:
+        if user is None:
+            raise CommunityError("community_error_no_target")
+        await MEMBER_ACTIONS[name](
+            session=session,
+            hub=hub,
+            community=community,
+            user_id=user[0],
+            now=now,
+            name=user[1],
+            lang=lang,
+        )
+    elif name in ("del", "pin"):
+        if message_id is None:
+            raise CommunityError("community_error_no_target")
+        if name == "del":
+            await moderation.delete_message(
+                session=session, hub=hub, community=community, message_id=message_id
+            )
+        else:
+            await moderation.pin_message(
+                session=session, community=community, message_id=message_id
+            )
+    elif name == "readonly":
+        on = (args or "on").strip().lower() not in ("off", "0", "no")
+        await moderation.set_readonly(session=session, community=community, readonly=on, lang=lang)
+    elif name == "decision":
+        await moderation.record_decision(
+            session=session,
+            community=community,
+            now=now,
+            actor_id=staff_member.telegram_user_id,
+            actor_name=staff_member.name,
+            text=(args or "").strip() or None,
+            message_id=message_id,
+            lang=lang,
+        )
+    else:
+        return False
+    return True
+
+
+async def close_by_staff(
+    *,
+    session: Any,
+    hub: HubAdmin,
+    community: Community,
+    staff_member: StaffMember,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """Close the community on a staff member's word."""
+    await close_community(
+        session=session,
+        hub=hub,
+        community=community,
+        now=now,
+        actor_id=staff_member.telegram_user_id,
+        reason="staff",
+        lang=settings.default_language,
+        tz=settings.timezone,
+    )
