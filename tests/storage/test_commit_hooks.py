@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,7 +20,7 @@ class Calls:
     def __init__(self) -> None:
         self.log: list[str] = []
 
-    def __getattr__(self, name: str) -> object:
+    def __getattr__(self, name: str) -> Callable[[], None]:
         if name.startswith("_"):
             raise AttributeError(name)
 

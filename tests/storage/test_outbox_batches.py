@@ -241,8 +241,8 @@ async def test_unflushed_rows_get_ids_in_the_order_they_were_added(
             for chat, label in labels
         ]
         assert [row.id for row in rows] == [None] * len(labels)
-    ids = [row.id for row in rows]
-    assert all(row_id is not None for row_id in ids)
+    ids = [row.id or 0 for row in rows]
+    assert all(row.id is not None for row in rows)
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)
 
