@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from situation.clock import Clock
 from situation.staffroom import RoomConfig, sync_topics
+from storage.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,7 @@ class StaffRoomProjector:
         self._batch = batch
         self._interval = interval
         self._retry_after = retry_after
-        self._wanted = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wanted = Wakeup()
         self._running = False
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -59,18 +59,7 @@ class StaffRoomProjector:
 
     def wake(self) -> None:
         """Ask for a pass (called after a citizen's transaction commits; thread-safe)."""
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            self._wanted.set()
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            self._wanted.set()
-        else:
-            loop.call_soon_threadsafe(self._wanted.set)
+        self._wanted.set()
 
     def busy(self) -> bool:
         """Whether a pass is running or asked for."""
@@ -80,7 +69,6 @@ class StaffRoomProjector:
         """Run the projector in a background task."""
         if self._task is None or self._task.done():
             self._stopping = False
-            self._loop = asyncio.get_running_loop()
             self._task = asyncio.create_task(self.run(), name=TASK_NAME)
 
     async def stop(self) -> None:
@@ -98,7 +86,6 @@ class StaffRoomProjector:
             await self._wanted.wait()
             if self._stopping:
                 return
-            self._wanted.clear()
             self._running = True
             try:
                 posted = await self.run_pass()

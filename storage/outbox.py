@@ -15,8 +15,6 @@ outbox rows commits. See ``docs/outbox.md`` for the rules and the delivery guara
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +27,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models.outbox import UNSETTLED, OutboxCreate, OutboxMessage, OutboxStatus
+from storage.wakeup import Wakeup
 
 SIGNAL_KEY = "jikimi.outbox_signal"
 NOTIFY_CHANNEL = "jikimi_outbox"
@@ -37,15 +36,14 @@ _NOTIFIED_KEY = "jikimi.outbox_notified"
 DEFAULT_LEASE = timedelta(seconds=120)
 
 
-class OutboxSignal:
+class OutboxSignal(Wakeup):
     """Wakes the sender when a transaction that added outbox rows commits.
 
     ``set()`` may be called from any thread; ``wait()`` runs on the sender's event loop.
     """
 
     def __init__(self) -> None:
-        self._event = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        super().__init__()
         self.count = 0
 
     def attach(self, session_factory: async_sessionmaker[Any]) -> None:
@@ -55,37 +53,9 @@ class OutboxSignal:
         _install_session_events()
 
     def set(self) -> None:
-        """Wake the waiter (thread-safe)."""
+        """Wake the sender (thread-safe)."""
         self.count += 1
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            self._event.set()
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            self._event.set()
-        else:
-            loop.call_soon_threadsafe(self._event.set)
-
-    def is_set(self) -> bool:
-        """Whether a wake-up is pending."""
-        return self._event.is_set()
-
-    async def wait(self, timeout: float | None = None) -> bool:  # noqa: ASYNC109
-        """Wait until set or ``timeout`` seconds pass; return whether it was set, and clear it."""
-        self._loop = asyncio.get_running_loop()
-        try:
-            if timeout is None:
-                await self._event.wait()
-            else:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._event.wait(), timeout)
-            return self._event.is_set()
-        finally:
-            self._event.clear()
+        super().set()
 
 
 def _after_flush(session: Session, _context: Any) -> None:
