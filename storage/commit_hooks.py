@@ -28,11 +28,15 @@ def after_commit(session: AsyncSession | Session, callback: Callable[[], None]) 
 
 
 def _run_callbacks(session: Session) -> None:
+    if session.in_nested_transaction():  # a released SAVEPOINT: the real commit is still to come
+        return
     for callback in session.info.pop(_CALLBACKS_KEY, []):
         callback()
 
 
 def _drop_callbacks(session: Session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT rolled back: the outer transaction goes on
+        return
     session.info.pop(_CALLBACKS_KEY, None)
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, event, exists, func, or_, update
+from sqlalchemy import and_, bindparam, delete, event, exists, func, or_, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session, aliased
 from sqlmodel import col, select
@@ -69,6 +69,8 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a released SAVEPOINT: the real commit is still to come
+        return
     session.info.pop(_NOTIFIED_KEY, None)
     if session.info.pop(_DIRTY_KEY, False):
         signal = session.info.get(SIGNAL_KEY)
@@ -77,6 +79,8 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():  # a SAVEPOINT rolled back: the outer transaction goes on
+        return
     session.info.pop(_DIRTY_KEY, None)
     session.info.pop(_NOTIFIED_KEY, None)
 
@@ -241,18 +245,32 @@ async def mark_sent_many(*, session: AsyncSession, deliveries: Sequence[SentReco
             result=one.result,
         )
         return
-    await session.exec(
-        update(OutboxMessage),
-        params=[
+    # Core executemany rather than the ORM's bulk UPDATE by primary key: a row purged meanwhile
+    # is skipped, as mark_sent skips it, instead of failing the batch (StaleDataError on SQLite).
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            status=OutboxStatus.SENT.value,
+            sent_at=bindparam("b_sent_at"),
+            lease_owner=None,
+            lease_until=None,
+            result_message_id=bindparam("b_result_message_id"),
+            result_thread_id=bindparam("b_result_thread_id"),
+            result=bindparam("b_result", type_=table.c.result.type),
+        )
+    )
+    connection = await session.connection()
+    await connection.execute(
+        statement,
+        [
             {
-                "id": one.message_id,
-                "status": OutboxStatus.SENT.value,
-                "sent_at": one.now,
-                "lease_owner": None,
-                "lease_until": None,
-                "result_message_id": one.result_message_id,
-                "result_thread_id": one.result_thread_id,
-                "result": one.result,
+                "b_id": one.message_id,
+                "b_sent_at": one.now,
+                "b_result_message_id": one.result_message_id,
+                "b_result_thread_id": one.result_thread_id,
+                "b_result": one.result,
             }
             for one in deliveries
         ],

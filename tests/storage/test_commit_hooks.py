@@ -111,11 +111,6 @@ async def test_sessions_keep_their_own_callbacks(session_factory: Factory) -> No
     assert calls.log == ["second"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Session's after_commit event also fires when a SAVEPOINT is released, so the "
-    "callback runs before the real commit",
-)
 async def test_savepoint_release_is_not_the_commit(session_factory: Factory) -> None:
     """Releasing a savepoint does not run the callback; only the outer commit would."""
     calls = Calls()
@@ -129,11 +124,6 @@ async def test_savepoint_release_is_not_the_commit(session_factory: Factory) -> 
     assert calls.log == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Session's after_rollback event also fires when a SAVEPOINT is rolled back, which "
-    "drops callbacks the outer transaction still commits",
-)
 async def test_savepoint_rollback_keeps_the_outer_callbacks(session_factory: Factory) -> None:
     """A failed savepoint does not cancel the callbacks of the transaction that commits."""
     calls = Calls()

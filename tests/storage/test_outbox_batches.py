@@ -200,18 +200,8 @@ async def test_mark_sent_many_with_one_or_no_delivery(
     assert (row.status, row.sent_at, row.result_message_id) == (OutboxStatus.SENT, now, 5)
 
 
-async def test_mark_sent_many_skips_a_row_that_is_gone(
-    session_factory: Factory, engine: AsyncEngine, request: pytest.FixtureRequest
-) -> None:
+async def test_mark_sent_many_skips_a_row_that_is_gone(session_factory: Factory) -> None:
     """Like mark_sent, a batch naming a deleted row still records the others."""
-    if engine.dialect.name == "sqlite":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="ORM bulk UPDATE by primary key raises StaleDataError on SQLite when a "
-                "row is missing (PostgreSQL/asyncpg reports no rowcount and passes)",
-            )
-        )
     (row_id,) = await add(session_factory, text(1, "kept"))
     await claim(session_factory, "w1")
     now = utcnow()
@@ -334,11 +324,6 @@ async def test_signal_follows_the_commit_of_unflushed_rows(session_factory: Fact
         assert await repo.pending_count(session=session) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the outbox's after_rollback listener also runs for a rolled-back SAVEPOINT and "
-    "forgets rows the outer transaction still commits",
-)
 async def test_signal_survives_a_failed_savepoint(session_factory: Factory) -> None:
     """Outbox rows flushed before a savepoint that fails still wake the sender at commit."""
     signal = OutboxSignal()
