@@ -29,6 +29,7 @@ from bot.sender import Sender
 from bot.settings import Settings
 from situation.clock import Clock
 from situation.failures import FailureRecorder
+from situation.scenarios import warm_up
 from storage.engine import create_engine, create_session_factory
 from storage.outbox import OutboxSignal
 
@@ -120,6 +121,7 @@ async def build_runtime(
     settings: Settings, *, clock: Clock | None = None, worker_id: str | None = None
 ) -> Runtime:
     """Build a worker from settings; the database must already be migrated."""
+    warm_up()
     engine = create_engine(settings.database_url)
     session_factory = create_session_factory(engine)
     signal = OutboxSignal()

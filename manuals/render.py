@@ -113,6 +113,7 @@ class ManualRenderer:
             autoescape=True,
             undefined=StrictUndefined,
             keep_trailing_newline=False,
+            auto_reload=False,  # templates ship with the code: no stat() per render
         )
         self._manuals: dict[tuple[str, str], RenderedManual] = {}
 

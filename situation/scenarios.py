@@ -64,6 +64,19 @@ def urgent_prompt(text: str, lang: str) -> str | None:
     return render_urgent_prompt(signals, lang)
 
 
+def warm_up() -> None:
+    """Build the classifier and the manual renderer now, so the first citizen does not wait.
+
+    Built lazily they cost the first report of a fresh worker about 0.3 s of the event loop,
+    which every update behind it waits for (a surge starts exactly then).
+    """
+    classify_report("")
+    urgent_signals("")
+    first = load_catalog().scenarios[0].slug
+    for lang in ("ko", "en"):
+        manual(first, lang)
+
+
 def known_scenario(slug: str) -> bool:
     """Whether the catalogue has this scenario."""
     return load_catalog().get(slug) is not None
