@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import handlers
+from bot.inline_filters import run_filters_inline
 from bot.media import MediaPrefetchMiddleware
 from bot.middlewares.database import DatabaseMiddleware
 from bot.middlewares.language import LanguageMiddleware
@@ -82,4 +83,5 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(LanguageMiddleware(default=settings.default_language))
     setup_situation_room(dispatcher, settings, session_factory, staff_room_wake=staff_room_wake)
     dispatcher.include_routers(*handlers.get_routers())
+    run_filters_inline(dispatcher)
     return dispatcher
