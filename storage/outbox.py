@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, event, exists, func, or_, update
@@ -125,6 +126,31 @@ def _due(now: datetime) -> Any:
     )
 
 
+@lru_cache(maxsize=1)
+def _claim_conditions() -> tuple[Any, Any]:
+    """The claim's two NOT EXISTS conditions, built once.
+
+    Each new ``aliased()`` rebuilds its column collection when first compared against: built
+    per claim, that was a fifth of a lightly loaded worker's CPU.
+    """
+    earlier = aliased(OutboxMessage, name="earlier")
+    ref = aliased(OutboxMessage, name="ref")
+    no_earlier = ~exists().where(
+        col(earlier.chat_id) == OutboxMessage.chat_id,
+        col(earlier.id) < OutboxMessage.id,
+        col(earlier.status).in_(UNSETTLED),
+    )
+    refs_settled = ~exists().where(
+        col(ref.status).in_(UNSETTLED),
+        col(ref.id) != OutboxMessage.id,
+        or_(
+            col(ref.correlation) == OutboxMessage.thread_ref,
+            col(ref.correlation) == OutboxMessage.target_ref,
+        ),
+    )
+    return no_earlier, refs_settled
+
+
 async def claim_batch(
     *,
     session: AsyncSession,
@@ -143,21 +169,7 @@ async def claim_batch(
     """
     if limit <= 0:
         return []
-    earlier = aliased(OutboxMessage)
-    ref = aliased(OutboxMessage)
-    no_earlier = ~exists().where(
-        col(earlier.chat_id) == OutboxMessage.chat_id,
-        col(earlier.id) < OutboxMessage.id,
-        col(earlier.status).in_(UNSETTLED),
-    )
-    refs_settled = ~exists().where(
-        col(ref.status).in_(UNSETTLED),
-        col(ref.id) != OutboxMessage.id,
-        or_(
-            col(ref.correlation) == OutboxMessage.thread_ref,
-            col(ref.correlation) == OutboxMessage.target_ref,
-        ),
-    )
+    no_earlier, refs_settled = _claim_conditions()
     candidates = (
         select(OutboxMessage.id)
         .where(_due(now), no_earlier, refs_settled)
