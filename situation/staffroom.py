@@ -118,6 +118,7 @@ class Topic:
                 correlation=correlation,
                 priority=Priority.STAFF_NOTICE,
             ),
+            flush=False,  # written with the pass's next flush, in the order queued
         )
 
     async def text(self, text: str, *, buttons: Buttons | None = None, **extra: Any) -> None:

@@ -18,9 +18,8 @@ from storage.models.audit import IncidentEvent
 
 
 async def add_event(*, session: AsyncSession, event: IncidentEvent) -> IncidentEvent:
-    """Record one event in the caller's transaction."""
+    """Record one event in the caller's transaction (written with its next flush, in order)."""
     session.add(event)
-    await session.flush()
     return event
 
 

@@ -284,9 +284,8 @@ async def count_stored_with_hash(*, session: AsyncSession, sha256: str) -> int:
 
 
 async def add_message(*, session: AsyncSession, message: ReportMessage) -> ReportMessage:
-    """Record a citizen message linked to a report."""
+    """Record a citizen message linked to a report (written with the session's next flush)."""
     session.add(message)
-    await session.flush()
     return message
 
 
