@@ -37,7 +37,8 @@ def _filters(router: Router) -> Iterator[FilterObject]:
     for each in router.chain_tail:
         for observer in each.observers.values():
             own = getattr(observer, "_handler", None)
-            yield from (own.filters or []) if own is not None else []
+            if own is not None:
+                yield from own.filters or []
             for handler in observer.handlers:
                 yield from handler.filters or []
 
