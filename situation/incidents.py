@@ -80,8 +80,8 @@ async def assign_incident(
     if match is not None:
         known = match.report_count > 0
         _join(match, report, now)
-        await save_incident(session=session, incident=match)
         report.incident_id = match.id
+        await save_incident(session=session, incident=match, flush=False)
         return IncidentAssignment(match, created=False, known_before=known)
     incident = Incident(
         scenario=report.scenario,

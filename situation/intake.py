@@ -466,7 +466,8 @@ async def receive_message(
         result.replies = out.names
         return result
 
-    report = await _open_report(session, citizen, message, config, now)
+    # A citizen created by this very message has no report to continue.
+    report = None if created else await _open_report(session, citizen, message, config, now)
     new = report is None
     if report is None:
         report = await _new_report(session, citizen, message.lang, now)
@@ -532,12 +533,9 @@ async def receive_message(
     elif media_status == MediaStatus.FAILED:
         await out.message("citizen_media_failed")
 
-    # A file was just attached, or the report was opened by this message without one: no
-    # need to ask the database whether the report has media.
-    has_media = message.file is not None or (
-        not new and bool(await media_of_report(session=session, report_id=report.id))
-    )
-    if report.status == ReportStatus.DRAFT and is_useful(report, has_media=has_media):
+    if report.status == ReportStatus.DRAFT and is_useful(
+        report, has_media=await _has_media(session, report, message, new=new)
+    ):
         await _file(session, out, report, now, ask=not album_seen)
         result.filed = True
     elif was_filed and old_scenario is None and report.scenario is not None:
@@ -574,6 +572,18 @@ async def receive_message(
     result.replies = out.names
     await _tell(listeners, session, report, result)
     return result
+
+
+async def _has_media(
+    session: AsyncSession, report: Report, message: IncomingMessage, *, new: bool
+) -> bool:
+    """Whether the report has media; asked only of a draft, the database only when it must."""
+    if message.file is not None:
+        return True
+    if new:  # opened by this very message, which carries no file
+        return False
+    assert report.id is not None
+    return bool(await media_of_report(session=session, report_id=report.id))
 
 
 async def _tell(

@@ -44,6 +44,7 @@ from storage.reports import (
     incident_words_and_photos,
     media_of_report,
     messages_of_report,
+    preload_report_content,
     reports_of_incident,
 )
 from storage.staff import staff_names
@@ -280,7 +281,6 @@ async def post_report_content(
     if not first and report.latitude is not None and report.longitude is not None:
         await out.send("location", {"latitude": report.latitude, "longitude": report.longitude})
     await _mark_relayed(session, report)
-    await session.flush()
 
 
 async def _send_photos(out: Topic, photos: list[ReportMedia], *, caption: str) -> None:
@@ -348,7 +348,6 @@ async def relay_citizen_messages(
         message.relayed = True
         session.add(message)
         count += 1
-    await session.flush()
     return count
 
 
@@ -552,6 +551,9 @@ async def sync_topics(
     if limit is not None:
         statement = statement.limit(limit)
     reports = (await session.exec(statement)).all()
+    await preload_report_content(
+        session=session, report_ids=[report.id for report in reports if report.id is not None]
+    )
     joined: dict[int, JoinedReports] = {}
     for report in reports:
         await on_report(session=session, report=report, room=room, now=now, joined=joined)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import inspect
+from sqlalchemy import bindparam, inspect
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models.citizens import Citizen
 
@@ -19,9 +21,13 @@ async def get_citizen(*, session: AsyncSession, citizen_id: int) -> Citizen | No
 _KNOWN_KEY = "jikimi.citizens_by_user"
 
 
+_ABSENT_KEY = "jikimi.users_without_citizen"
+
+
 def _remember(session: AsyncSession, citizen: Citizen) -> None:
     if citizen.telegram_user_id is not None:
         session.info.setdefault(_KNOWN_KEY, {})[citizen.telegram_user_id] = citizen
+        session.info.get(_ABSENT_KEY, set()).discard(citizen.telegram_user_id)
 
 
 def _known(session: AsyncSession, telegram_user_id: int) -> Citizen | None:
@@ -37,20 +43,29 @@ def _known(session: AsyncSession, telegram_user_id: int) -> Citizen | None:
     return citizen
 
 
+@cache
+def _by_user() -> SelectOfScalar[Citizen]:
+    """The citizen of a Telegram user: asked on every update, so the statement is built once."""
+    return select(Citizen).where(col(Citizen.telegram_user_id) == bindparam("telegram_user_id"))
+
+
 async def find_citizen(*, session: AsyncSession, telegram_user_id: int) -> Citizen | None:
     """Return the (not forgotten) citizen with this Telegram user id.
 
     An update asks several times (language middleware, then the handler): the row loaded
-    earlier in the same session is reused instead of selected again.
+    earlier in the same session is reused instead of selected again, and so is the answer
+    that there is none (citizens are only created through :func:`get_or_create_citizen`).
     """
     known = _known(session, telegram_user_id)
     if known is not None:
         return known
-    result = await session.exec(
-        select(Citizen).where(col(Citizen.telegram_user_id) == telegram_user_id)
-    )
+    if telegram_user_id in session.info.get(_ABSENT_KEY, ()):
+        return None
+    result = await session.exec(_by_user(), params={"telegram_user_id": telegram_user_id})
     citizen = result.one_or_none()
-    if citizen is not None:
+    if citizen is None:
+        session.info.setdefault(_ABSENT_KEY, set()).add(telegram_user_id)
+    else:
         _remember(session, citizen)
     return citizen
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models.incidents import Incident, IncidentStatus
 
@@ -18,10 +21,13 @@ async def create_incident(*, session: AsyncSession, incident: Incident) -> Incid
     return incident
 
 
-async def save_incident(*, session: AsyncSession, incident: Incident) -> Incident:
-    """Write a changed incident."""
+async def save_incident(
+    *, session: AsyncSession, incident: Incident, flush: bool = True
+) -> Incident:
+    """Write a changed incident (with ``flush=False``, with the session's next flush)."""
     session.add(incident)
-    await session.flush()
+    if flush:
+        await session.flush()
     return incident
 
 
@@ -33,12 +39,23 @@ async def get_incident(*, session: AsyncSession, incident_id: int) -> Incident |
 async def open_incidents_of_scenario(
     *, session: AsyncSession, scenario: str, active_since: datetime
 ) -> Sequence[Incident]:
-    """Return open incidents of ``scenario`` with a report since ``active_since``."""
-    result = await session.exec(
-        select(Incident).where(
-            col(Incident.scenario) == scenario,
-            col(Incident.status).in_(IncidentStatus.OPEN),
-            col(Incident.last_report_at) >= active_since,
+    """Return open incidents of ``scenario`` with a report since ``active_since``.
+
+    Reads without flushing the session first: the report being clustered is not part of the
+    answer, and writing its pending changes now would cost a second UPDATE of it later.
+    """
+    with session.no_autoflush:
+        result = await session.exec(
+            _open_of_scenario(), params={"scenario": scenario, "active_since": active_since}
         )
+        return result.all()
+
+
+@cache
+def _open_of_scenario() -> SelectOfScalar[Incident]:
+    """Asked for every report that is clustered: the statement is built once."""
+    return select(Incident).where(
+        col(Incident.scenario) == bindparam("scenario"),
+        col(Incident.status).in_(IncidentStatus.OPEN),
+        col(Incident.last_report_at) >= bindparam("active_since"),
     )
-    return result.all()

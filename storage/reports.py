@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from functools import cache
+from typing import Any, TypeVar
 
-from sqlalchemy import func, inspect
+from sqlalchemy import bindparam, func, inspect
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models.reports import MediaStatus, Report, ReportMedia, ReportMessage, ReportStatus
 
@@ -42,16 +45,24 @@ async def open_reports_of_citizen(
 ) -> Sequence[Report]:
     """Return the citizen's unsealed draft or filed reports active since ``active_since``."""
     result = await session.exec(
+        _open_reports_of_citizen(), params={"citizen_id": citizen_id, "active_since": active_since}
+    )
+    return result.all()
+
+
+@cache
+def _open_reports_of_citizen() -> SelectOfScalar[Report]:
+    """Asked for every citizen message: the statement is built once."""
+    return (
         select(Report)
         .where(
-            col(Report.citizen_id) == citizen_id,
+            col(Report.citizen_id) == bindparam("citizen_id"),
             col(Report.status).in_((ReportStatus.DRAFT, ReportStatus.FILED)),
             col(Report.sealed_at).is_(None),
-            col(Report.last_message_at) >= active_since,
+            col(Report.last_message_at) >= bindparam("active_since"),
         )
         .order_by(col(Report.id))
     )
-    return result.all()
 
 
 async def reports_of_citizen(
@@ -185,39 +196,78 @@ async def reports_created_before(*, session: AsyncSession, before: datetime) -> 
     return result.all()
 
 
+# One update (or one staff-room pass) asks for a report's media and messages several times: the
+# lists read earlier in the same session are kept in ``session.info`` and reused while every row
+# in them is still live and fresh; whatever adds or moves content forgets them.
 _MEDIA_KEY = "jikimi.media_of_report"
+_MESSAGES_KEY = "jikimi.messages_of_report"
+
+Child = TypeVar("Child", ReportMedia, ReportMessage)
 
 
-def _forget_media(session: AsyncSession, *report_ids: int | None) -> None:
-    known = session.info.get(_MEDIA_KEY)
+def _forget(session: AsyncSession, key: str, *report_ids: int | None) -> None:
+    known = session.info.get(key)
     if known:
         for report_id in report_ids:
             known.pop(report_id, None)
 
 
-def _known_media(session: AsyncSession, report_id: int) -> list[ReportMedia] | None:
-    """The media list this session already read for the report, if every row is still fresh."""
-    media = session.info.get(_MEDIA_KEY, {}).get(report_id)
-    if media is None:
+def _known(session: AsyncSession, key: str, report_id: int) -> list[Any] | None:
+    """The list this session already read for the report, if every row is still fresh."""
+    rows = session.info.get(key, {}).get(report_id)
+    if rows is None:
         return None
-    for item in media:
-        state = inspect(item)
+    for row in rows:
+        state = inspect(row)
         if (
-            item not in session
+            row not in session
             or state.deleted
             or state.was_deleted
             or state.expired_attributes
-            or item.report_id != report_id
+            or row.report_id != report_id
         ):
             return None
-    return list(media)
+    return list(rows)
+
+
+def _remember(
+    session: AsyncSession, key: str, report_ids: Iterable[int], rows: Iterable[Child]
+) -> None:
+    grouped: dict[int, list[Child]] = {report_id: [] for report_id in report_ids}
+    for row in rows:
+        if row.report_id is not None:
+            grouped.setdefault(row.report_id, []).append(row)
+    session.info.setdefault(key, {}).update(grouped)
+
+
+async def preload_report_content(*, session: AsyncSession, report_ids: Collection[int]) -> None:
+    """Read the media and the messages of many reports with one query each.
+
+    The staff room's pass posts dozens of reports: :func:`media_of_report` and
+    :func:`messages_of_report` then answer from these lists instead of asking per report.
+    """
+    if not report_ids:
+        return
+    ids = sorted(set(report_ids))
+    media = await session.exec(
+        select(ReportMedia)
+        .where(col(ReportMedia.report_id).in_(ids))
+        .order_by(col(ReportMedia.message_id), col(ReportMedia.id))
+    )
+    _remember(session, _MEDIA_KEY, ids, media.all())
+    messages = await session.exec(
+        select(ReportMessage)
+        .where(col(ReportMessage.report_id).in_(ids))
+        .order_by(col(ReportMessage.id))
+    )
+    _remember(session, _MESSAGES_KEY, ids, messages.all())
 
 
 async def add_media(*, session: AsyncSession, media: ReportMedia) -> ReportMedia:
     """Attach a media file to a report."""
     session.add(media)
     await session.flush()
-    _forget_media(session, media.report_id)
+    _forget(session, _MEDIA_KEY, media.report_id)
     return media
 
 
@@ -228,7 +278,7 @@ async def media_of_report(*, session: AsyncSession, report_id: int) -> Sequence[
     earlier in the same session is reused; :func:`add_media` and :func:`move_report_content`
     forget it.
     """
-    known = _known_media(session, report_id)
+    known = _known(session, _MEDIA_KEY, report_id)
     if known is not None:
         return known
     result = await session.exec(
@@ -237,8 +287,8 @@ async def media_of_report(*, session: AsyncSession, report_id: int) -> Sequence[
         .order_by(col(ReportMedia.message_id), col(ReportMedia.id))
     )
     media = list(result.all())
-    session.info.setdefault(_MEDIA_KEY, {})[report_id] = media
-    return list(media)
+    _remember(session, _MEDIA_KEY, [report_id], media)
+    return media
 
 
 async def media_group_seen(*, session: AsyncSession, report_id: int, media_group_id: str) -> bool:
@@ -286,22 +336,29 @@ async def count_stored_with_hash(*, session: AsyncSession, sha256: str) -> int:
 async def add_message(*, session: AsyncSession, message: ReportMessage) -> ReportMessage:
     """Record a citizen message linked to a report (written with the session's next flush)."""
     session.add(message)
+    _forget(session, _MESSAGES_KEY, message.report_id)
     return message
 
 
 async def messages_of_report(*, session: AsyncSession, report_id: int) -> Sequence[ReportMessage]:
-    """Return the citizen messages of a report in order."""
+    """Return the citizen messages of a report in order (reused within a session, as media)."""
+    known = _known(session, _MESSAGES_KEY, report_id)
+    if known is not None:
+        return known
     result = await session.exec(
         select(ReportMessage)
         .where(col(ReportMessage.report_id) == report_id)
         .order_by(col(ReportMessage.id))
     )
-    return result.all()
+    messages = list(result.all())
+    _remember(session, _MESSAGES_KEY, [report_id], messages)
+    return messages
 
 
 async def move_report_content(*, session: AsyncSession, source_id: int, target_id: int) -> None:
     """Move every media file and message of report ``source_id`` to ``target_id``."""
-    _forget_media(session, source_id, target_id)
+    _forget(session, _MEDIA_KEY, source_id, target_id)
+    _forget(session, _MESSAGES_KEY, source_id, target_id)
     for media in await media_of_report(session=session, report_id=source_id):
         media.report_id = target_id
         session.add(media)
@@ -309,4 +366,5 @@ async def move_report_content(*, session: AsyncSession, source_id: int, target_i
         message.report_id = target_id
         session.add(message)
     await session.flush()
-    _forget_media(session, source_id, target_id)
+    _forget(session, _MEDIA_KEY, source_id, target_id)
+    _forget(session, _MESSAGES_KEY, source_id, target_id)

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models.staff import StaffMember, StaffRole
 
@@ -22,10 +25,21 @@ async def get_staff(
     *, session: AsyncSession, telegram_user_id: int, include_inactive: bool = False
 ) -> StaffMember | None:
     """Return the staff member with this Telegram user id (active ones only by default)."""
-    statement = select(StaffMember).where(col(StaffMember.telegram_user_id) == telegram_user_id)
+    statement = _staff_by_user(include_inactive)
+    return (
+        await session.exec(statement, params={"telegram_user_id": telegram_user_id})
+    ).one_or_none()
+
+
+@cache
+def _staff_by_user(include_inactive: bool) -> SelectOfScalar[StaffMember]:
+    """The staff member of a Telegram user: asked on every update, so built once."""
+    statement = select(StaffMember).where(
+        col(StaffMember.telegram_user_id) == bindparam("telegram_user_id")
+    )
     if not include_inactive:
         statement = statement.where(col(StaffMember.active).is_(True))
-    return (await session.exec(statement)).one_or_none()
+    return statement
 
 
 async def upsert_staff(
