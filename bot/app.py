@@ -39,22 +39,16 @@ def create_fsm(settings: Settings) -> tuple[BaseStorage, BaseEventIsolation]:
     """Choose FSM storage and event isolation: Redis when configured, memory otherwise."""
     if settings.redis_url:
         from aiogram.fsm.storage.base import DefaultKeyBuilder
-        from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+        from aiogram.fsm.storage.redis import RedisStorage
+
+        from bot.chat_lock import RenewedChatLock
 
         # Keys carry the bot id, so two bots sharing one Redis keep apart. A crashed worker's
-        # chat lock frees after 15 s (aiogram's default: 60 s), far above a normal update.
-        # An update can outlive its lock all the same: the lock is taken before our outer
-        # middlewares, so a media download (up to 60 s, bot/media.py) runs under it, and the
-        # chat's next update may then start elsewhere. When the update ends its transaction
-        # has committed; a LockNotOwnedError at release would make the errors router log it
-        # as failed and keep it for recovery although it was handled. raise_on_release_error
-        # (redis-py >= 6.0) turns that into redis-py's warning.
+        # chat lock frees after 15 s (aiogram's default: 60 s); a live worker renews it for as
+        # long as the update runs (a media download takes up to 60 s, bot/media.py).
         keys = DefaultKeyBuilder(with_bot_id=True)
         storage = RedisStorage.from_url(settings.redis_url, key_builder=keys)
-        lock_kwargs = {"timeout": 15, "raise_on_release_error": False}
-        return storage, RedisEventIsolation(
-            redis=storage.redis, key_builder=keys, lock_kwargs=lock_kwargs
-        )
+        return storage, RenewedChatLock(storage.redis, keys)
     return MemoryStorage(), SimpleEventIsolation()
 
 
