@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from bot.heap import tune_garbage_collector
 from bot.logging import configure_logging
 from bot.runtime import build_runtime
 from bot.settings import Settings
@@ -55,6 +56,7 @@ async def _serve(settings: Settings, *, migrate_first: bool) -> None:
         await migrate.upgrade(settings.database_url)
     await migrate.require_head(settings.database_url)
     runtime = await build_runtime(settings)
+    tune_garbage_collector()
     try:
         if settings.telegram.webhook_url:
             from bot.webhook import serve_webhook

@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from bot.demo import build_demo_world, seed_demo
+from bot.heap import tune_garbage_collector
 from bot.logging import configure_logging
 from bot.runtime import build_runtime
 from bot.settings import Settings
@@ -69,6 +70,7 @@ async def _serve(args: argparse.Namespace) -> None:
         await migrate.upgrade(database_url)
         runtime = await build_runtime(settings)
         await seed_demo(runtime.session_factory, world)
+        tune_garbage_collector()
         print(f"\n  jikimi sandbox is running: open {server.url}/ in a browser\n", flush=True)
         try:
             await runtime.run_polling()
