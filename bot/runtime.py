@@ -92,6 +92,7 @@ class Runtime:
             handle_signals=handle_signals,
             close_bot_session=False,
             polling_timeout=25,
+            tasks_concurrency_limit=self.settings.telegram.max_concurrent_updates,
         )
 
     async def stop_polling(self) -> None:

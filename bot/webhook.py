@@ -120,6 +120,7 @@ async def serve_webhook(
             secret_token=secret,
             allowed_updates=runtime.dispatcher.resolve_used_update_types(),
             drop_pending_updates=False,
+            max_connections=settings.telegram.max_concurrent_updates,
         )
         log.info(
             "webhook served on %s:%s%s",

@@ -118,7 +118,7 @@ def release_routers(runtime: Runtime) -> None:
 
 
 async def test_webhook_is_set_with_secret_and_used_update_types(hooked: Hooked) -> None:
-    """setWebhook carries the URL, a secret and exactly the update types the bot handles."""
+    """setWebhook carries the URL, a secret, the update types the bot handles, a connection cap."""
     hook = hooked.sandbox.world.bots[hooked.world.token].webhook
     assert hook is not None
     assert hook.url == hooked.url
@@ -127,6 +127,8 @@ async def test_webhook_is_set_with_secret_and_used_update_types(hooked: Hooked) 
     used = hooked.runtime.dispatcher.resolve_used_update_types()
     assert sorted(info.allowed_updates or []) == sorted(used)
     assert "message" in used
+    # No more connections than the worker handles updates at once (below its database pool).
+    assert info.max_connections == hooked.runtime.settings.telegram.max_concurrent_updates == 10
 
 
 def test_secret_is_configured_or_derived_from_the_token() -> None:

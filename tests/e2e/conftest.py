@@ -84,15 +84,22 @@ def e2e_settings(world: DemoWorld, sandbox_url: str, database_url: str, media: P
 
 @pytest.fixture
 async def app(
+    request: pytest.FixtureRequest,
     sandbox: Any,
     sandbox_client: SandboxClient,
     session_factory: Any,
     database_url: str,
     tmp_path: Path,
 ) -> AsyncIterator[E2E]:
-    """Run the real bot against the sandbox for one test."""
+    """Run the real bot against the sandbox for one test.
+
+    ``@pytest.mark.bot_settings.with_args(change)`` lets a test change the settings
+    before the bot is built.
+    """
     world = await build_demo_world(sandbox_client)
     settings = e2e_settings(world, sandbox.url, database_url, tmp_path / "media")
+    for marker in request.node.iter_markers("bot_settings"):
+        marker.args[0](settings)
     clock = Clock()
     runtime = await build_runtime(settings, clock=clock, worker_id="e2e")
     await seed_demo(runtime.session_factory, world)
