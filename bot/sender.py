@@ -138,6 +138,7 @@ class _Stats:
 
 
 _UNKNOWN = object()  # the next due time was not read with the last claim
+IN_FLIGHT_RECHECK = 1.0  # seconds: longest idle wait while deliveries are in flight
 _SentItem = tuple[OutboxMessage, int, datetime, Delivery, "asyncio.Future[None]"]
 
 
@@ -174,10 +175,8 @@ class Sender:
         self._backoff_base = backoff_base
         self._in_flight: dict[int, asyncio.Task[None]] = {}
         self._sent_queue: list[_SentItem] = []
-        self._next_due: object = _UNKNOWN
-        self._exhausted = (
-            True  # the last claim took every claimable row  # datetime, None or _UNKNOWN
-        )
+        self._next_due: object = _UNKNOWN  # datetime, None or _UNKNOWN
+        self._exhausted = True  # the last claim took every claimable row
         self._sent_writer: asyncio.Task[None] | None = None
         self._recent_429: dict[int, float] = {}
         self._stopping = False
@@ -261,8 +260,11 @@ class Sender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop_requested.wait(), self._poll_interval)
 
-    def _notified(self, *_args: object) -> None:
-        self._signal.set()
+    def _notified(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
+        # This process's own commits have set the signal already (OutboxSignal.attach): an
+        # echo of them would only cost a claim that finds nothing.
+        if payload != self._signal.origin:
+            self._signal.set()
 
     async def _claim_and_dispatch(self) -> int:
         free = self._max_in_flight - len(self._in_flight)
@@ -277,10 +279,11 @@ class Sender:
                     limit=free,
                     lease=self._lease,
                 )
-                # Nothing more is claimable now: read when the next row is due in the same
-                # transaction rather than in one of its own before waiting.
+                # Nothing was claimable: read when the next row falls due in the same
+                # transaction rather than in one of its own before waiting. After a claim
+                # that found rows their settlement wakes the sender, and the claim then tells.
                 exhausted = len(rows) < free
-                due = await repo.next_due_at(session=session) if exhausted else None
+                due = await repo.next_due_at(session=session) if not rows else _UNKNOWN
                 await session.commit()
         except Exception:
             log.exception("outbox claim failed; retrying after %.1fs", self._poll_interval)
@@ -288,7 +291,7 @@ class Sender:
             self._exhausted = True
             return 0
         self._exhausted = exhausted
-        self._next_due = due if exhausted else _UNKNOWN
+        self._next_due = due
         for row in rows:
             assert row.id is not None
             task = asyncio.create_task(self._deliver(row), name=f"outbox:{row.id}")
@@ -308,6 +311,9 @@ class Sender:
     async def _idle_timeout(self) -> float:
         due = self._next_due
         self._next_due = _UNKNOWN
+        if due is _UNKNOWN and self._in_flight:
+            # A settlement wakes the sender; a slow delivery must not hide a row falling due.
+            return min(self._poll_interval, IN_FLIGHT_RECHECK)
         if due is _UNKNOWN:
             try:
                 async with write_gate(self._session_factory), self._session_factory() as session:

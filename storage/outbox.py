@@ -15,15 +15,17 @@ outbox rows commits. See ``docs/outbox.md`` for the rules and the delivery guara
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, event, exists, func, or_, update
+from sqlalchemy import and_, bindparam, delete, event, exists, func, or_, text, update
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -46,6 +48,8 @@ class OutboxSignal(Wakeup):
     def __init__(self) -> None:
         super().__init__()
         self.count = 0
+        # Sent as the NOTIFY payload, so this process's sender ignores its own commits.
+        self.origin = uuid.uuid4().hex
 
     def attach(self, session_factory: async_sessionmaker[Any]) -> None:
         """Set this signal whenever a session of ``session_factory`` commits new outbox rows."""
@@ -59,13 +63,18 @@ class OutboxSignal(Wakeup):
         super().set()
 
 
+_NOTIFY = text("SELECT pg_notify(:channel, :origin)")
+
+
 def _after_flush(session: Session, _context: Any) -> None:
     if not any(isinstance(obj, OutboxMessage) for obj in session.new):
         return
     session.info[_DIRTY_KEY] = True
     if not session.info.get(_NOTIFIED_KEY) and session.get_bind().dialect.name == "postgresql":
         # Delivered by PostgreSQL at commit (and dropped on rollback): wakes other processes.
-        session.connection().exec_driver_sql(f"NOTIFY {NOTIFY_CHANNEL}")
+        signal = session.info.get(SIGNAL_KEY)
+        origin = signal.origin if isinstance(signal, OutboxSignal) else ""
+        session.connection().execute(_NOTIFY, {"channel": NOTIFY_CHANNEL, "origin": origin})
         session.info[_NOTIFIED_KEY] = True
 
 
@@ -113,7 +122,7 @@ async def enqueue(
     return row
 
 
-def _due(now: datetime) -> Any:
+def _due(now: datetime | BindParameter[datetime]) -> Any:
     return or_(
         and_(
             col(OutboxMessage.status) == OutboxStatus.PENDING,
@@ -151,6 +160,42 @@ def _claim_conditions() -> tuple[Any, Any]:
     return no_earlier, refs_settled
 
 
+@lru_cache(maxsize=8)
+def _claim_statements(dialect: str, excluding: bool) -> tuple[Any, Any]:
+    """The claim's SELECT of candidate ids and its UPDATE ... RETURNING, built once.
+
+    The sender claims several times a second; built per claim, the two statements cost more
+    CPU than running them. Parameters: ``c_now``, ``c_limit``, ``c_exclude`` (with
+    ``excluding``), then ``c_ids``, ``c_worker`` and ``c_lease_until``.
+    """
+    no_earlier, refs_settled = _claim_conditions()
+    now: BindParameter[datetime] = bindparam("c_now")
+    candidates = (
+        select(OutboxMessage.id)
+        .where(_due(now), no_earlier, refs_settled)
+        .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
+        .limit(bindparam("c_limit"))
+    )
+    if excluding:
+        candidates = candidates.where(
+            col(OutboxMessage.chat_id).not_in(bindparam("c_exclude", expanding=True))
+        )
+    if dialect == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True, of=OutboxMessage)
+    lease = (
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(bindparam("c_ids", expanding=True)), _due(now))
+        .values(
+            status=OutboxStatus.SENDING.value,
+            lease_owner=bindparam("c_worker"),
+            lease_until=bindparam("c_lease_until"),
+        )
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False)
+    )
+    return candidates, lease
+
+
 async def claim_batch(
     *,
     session: AsyncSession,
@@ -169,32 +214,15 @@ async def claim_batch(
     """
     if limit <= 0:
         return []
-    no_earlier, refs_settled = _claim_conditions()
-    candidates = (
-        select(OutboxMessage.id)
-        .where(_due(now), no_earlier, refs_settled)
-        .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
-        .limit(limit)
-    )
+    candidates, statement = _claim_statements(session.get_bind().dialect.name, bool(exclude_chats))
+    params: dict[str, Any] = {"c_now": now, "c_limit": limit}
     if exclude_chats:
-        candidates = candidates.where(col(OutboxMessage.chat_id).not_in(exclude_chats))
-    if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True, of=OutboxMessage)
-    ids = list((await session.exec(candidates)).all())
+        params["c_exclude"] = sorted(exclude_chats)
+    ids = list((await session.exec(candidates, params=params)).all())
     if not ids:
         return []
-    statement = (
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(ids), _due(now))
-        .values(
-            status=OutboxStatus.SENDING.value,
-            lease_owner=worker_id,
-            lease_until=now + lease,
-        )
-        .returning(OutboxMessage)
-        .execution_options(synchronize_session=False)
-    )
-    rows = list((await session.exec(statement)).scalars().all())
+    params = {"c_now": now, "c_ids": ids, "c_worker": worker_id, "c_lease_until": now + lease}
+    rows = list((await session.exec(statement, params=params)).scalars().all())
     rows.sort(key=lambda row: (row.priority, row.id or 0))
     return rows
 

@@ -532,6 +532,17 @@ async def test_postgres_notify_wakes_a_sender_in_another_process(
         await writer_engine.dispose()
 
 
+async def test_only_other_processes_notifications_wake_the_sender(
+    world: World, session_factory: Factory
+) -> None:
+    """A NOTIFY echoing this process's own commit is ignored (its signal was set already)."""
+    sender, signal = make_sender(world, session_factory)
+    sender._notified(None, 1, repo.NOTIFY_CHANNEL, signal.origin)
+    assert not signal.is_set()
+    sender._notified(None, 1, repo.NOTIFY_CHANNEL, OutboxSignal().origin)  # another worker
+    assert signal.is_set()
+
+
 async def test_row_of_a_crashed_worker_is_sent_after_its_lease(
     world: World, session_factory: Factory
 ) -> None:

@@ -232,6 +232,37 @@ async def test_signal_is_set_when_outbox_rows_commit(session_factory: Factory) -
     assert not signal.is_set()
 
 
+@pytest.mark.postgres
+async def test_notify_names_the_process_that_committed(postgres_url: str) -> None:
+    """The NOTIFY of a commit carries the committing process's signal origin ('' without one)."""
+    await migrate.upgrade(postgres_url)
+    engine = create_engine(postgres_url)
+    listener = await (await engine.connect()).get_raw_connection()
+    payloads: asyncio.Queue[str] = asyncio.Queue()
+    driver = listener.driver_connection
+    assert driver is not None
+
+    def heard(_connection: object, _pid: int, _channel: str, payload: str) -> None:
+        payloads.put_nowait(payload)
+
+    await driver.add_listener(repo.NOTIFY_CHANNEL, heard)
+    try:
+        with_signal, without_signal = create_session_factory(engine), create_session_factory(engine)
+        signal = OutboxSignal()
+        signal.attach(with_signal)
+        for factory, expected in ((with_signal, signal.origin), (without_signal, "")):
+            async with factory() as session, session.begin():
+                await repo.enqueue(session=session, message=text(1, "first"))
+                await repo.enqueue(session=session, message=text(1, "second"))
+            assert await asyncio.wait_for(payloads.get(), timeout=10) == expected
+        assert payloads.empty()  # one notification per transaction
+        assert len(signal.origin) == 32 and OutboxSignal().origin != signal.origin
+    finally:
+        await driver.remove_listener(repo.NOTIFY_CHANNEL, heard)
+        listener.close()
+        await engine.dispose()
+
+
 async def test_signal_wakes_a_waiter_from_another_thread() -> None:
     """set() from a foreign thread wakes a coroutine waiting on the loop."""
     signal = OutboxSignal()
