@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
 from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
@@ -31,39 +32,43 @@ def chat_key(bot_id: int) -> StorageKey:
     return StorageKey(bot_id=bot_id, chat_id=user, user_id=user)
 
 
-@pytest.mark.redis
-async def test_a_slow_update_keeps_its_chat_locked() -> None:
-    """An update running three times the lock's life still holds it; the end frees it."""
+@pytest.fixture
+async def short_lock() -> AsyncIterator[tuple[Redis, RenewedChatLock, StorageKey, str]]:
+    """A chat lock living 0.6 s, a fresh chat, and the Redis key of its lock."""
     redis = Redis.from_url(REDIS_URL)
     isolation = RenewedChatLock(redis, DefaultKeyBuilder(with_bot_id=True), timeout=0.6)
     key = chat_key(7_000_000_004)
-    name = isolation.key_builder.build(key, "lock")
     try:
-        async with asyncio.timeout(10), isolation.lock(key):
-            await asyncio.sleep(1.8)  # a slow media download
-            assert await redis.pttl(name) > 0
-            other = redis.lock(name, timeout=5, blocking=False)
-            assert not await other.acquire()  # another worker must wait for this chat
-        assert await redis.exists(name) == 0
-        assert not [task for task in asyncio.all_tasks() if task.get_name().startswith("renew")]
+        yield redis, isolation, key, isolation.key_builder.build(key, "lock")
     finally:
         await redis.aclose()
 
 
 @pytest.mark.redis
-async def test_a_crashed_workers_lock_frees_within_its_life() -> None:
+async def test_a_slow_update_keeps_its_chat_locked(
+    short_lock: tuple[Redis, RenewedChatLock, StorageKey, str],
+) -> None:
+    """An update running three times the lock's life still holds it; the end frees it."""
+    redis, isolation, key, name = short_lock
+    async with asyncio.timeout(10), isolation.lock(key):
+        await asyncio.sleep(1.8)  # a slow media download
+        assert await redis.pttl(name) > 0
+        other = redis.lock(name, timeout=5, blocking=False)
+        assert not await other.acquire()  # another worker must wait for this chat
+    assert await redis.exists(name) == 0
+    assert not [task for task in asyncio.all_tasks() if task.get_name().startswith("renew")]
+
+
+@pytest.mark.redis
+async def test_a_crashed_workers_lock_frees_within_its_life(
+    short_lock: tuple[Redis, RenewedChatLock, StorageKey, str],
+) -> None:
     """Nobody renews the lock of a dead worker: the chat is free again after ``timeout``."""
-    redis = Redis.from_url(REDIS_URL)
-    isolation = RenewedChatLock(redis, DefaultKeyBuilder(with_bot_id=True), timeout=0.6)
-    key = chat_key(7_000_000_005)
-    name = isolation.key_builder.build(key, "lock")
-    try:
-        dead = redis.lock(name, timeout=0.6)  # taken by a worker that was then killed
-        assert await dead.acquire(blocking=False)
-        async with asyncio.timeout(3), isolation.lock(key):
-            assert await redis.pttl(name) > 0
-    finally:
-        await redis.aclose()
+    redis, isolation, key, name = short_lock
+    dead = redis.lock(name, timeout=0.6)  # taken by a worker that was then killed
+    assert await dead.acquire(blocking=False)
+    async with asyncio.timeout(3), isolation.lock(key):
+        assert await redis.pttl(name) > 0
 
 
 @pytest.mark.redis
