@@ -1,8 +1,9 @@
-"""``python -m benchmarks`` (``make bench``): the surge and outbound figures as one table.
+"""``python -m benchmarks`` (``make bench``): the surge, outbound and intake figures.
 
 python -m benchmarks                        # defaults: 300 citizens at 100 reports/s
 python -m benchmarks --citizens 1000 --rate 200 --databases sqlite
 python -m benchmarks --only outbound --outbound-messages 600
+python -m benchmarks --only intake          # in process: CPU and SQL statements per report
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also run jikimi with the sender at Telegram's default limits (30 msg/s)",
     )
-    parser.add_argument("--only", choices=["surge", "outbound"], help="run one benchmark")
+    parser.add_argument("--only", choices=["surge", "outbound", "intake"], help="run one benchmark")
     parser.add_argument(
         "--outbound-messages", type=int, default=450, help="messages the sender must deliver"
     )
@@ -138,6 +139,18 @@ async def _main(args: argparse.Namespace, workdir: Path) -> None:
             await run_outbound(
                 messages=args.outbound_messages,
                 chats=args.outbound_chats,
+                workdir=workdir,
+            )
+        )
+    if args.only in (None, "intake"):
+        from benchmarks.intake import print_intake, run_intakes
+
+        print("intake in process ...", file=sys.stderr, flush=True)
+        print_intake(
+            await run_intakes(
+                citizens=args.citizens,
+                databases=[d.strip() for d in args.databases.split(",") if d.strip()],
+                postgres_url=args.postgres_url,
                 workdir=workdir,
             )
         )

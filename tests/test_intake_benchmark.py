@@ -1,0 +1,34 @@
+"""The in-process intake benchmark (benchmarks/intake.py) runs the real domain: a smoke test,
+no timing is asserted (figures belong in the README, see ``make bench``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from benchmarks.intake import WARM_UP_CITIZENS, run_intake
+from storage.models.reports import Report, ReportStatus
+
+
+async def test_every_simulated_citizen_files_a_located_report(
+    database_url: str, session_factory: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    """Four citizens (plus the warm-up) each file one located report; statements are counted."""
+    result = await run_intake(database_url, label="test", citizens=4, workdir=tmp_path, batch=2)
+    assert result.statements > 4 * 10
+    assert result.intake_cpu > 0 and result.staff_room_cpu > 0
+    async with session_factory() as session:
+        filed = await session.exec(
+            select(func.count())
+            .select_from(Report)
+            .where(
+                col(Report.status) == ReportStatus.FILED,
+                col(Report.latitude).is_not(None),
+                col(Report.incident_id).is_not(None),
+            )
+        )
+        assert filed.one() == 4 + WARM_UP_CITIZENS
