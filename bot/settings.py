@@ -31,10 +31,10 @@ class TelegramSettings(BaseModel):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8081
-    # Updates one worker handles at once: polling fetches no more, and the webhook asks
-    # Telegram for no more connections (max_connections). It stays below the database pool
-    # (15 connections), so the sender and the staff room always find a connection: with more,
-    # a surge queued the sender behind every update in flight and replies went out last.
+    # Updates one worker handles at once: polling fetches no more, a webhook worker keeps the
+    # rest waiting on their connections. It stays below the database pool (15 connections),
+    # so the sender and the staff room always find a connection: with more, a surge queued
+    # the sender behind every update in flight and replies went out last.
     max_concurrent_updates: int = Field(default=10, ge=1, le=100)
 
 

@@ -23,8 +23,10 @@ import hashlib
 import hmac
 import logging
 import signal
+from typing import Any
 from urllib.parse import urlsplit
 
+from aiogram import Bot
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
@@ -65,17 +67,35 @@ def add_metrics_route(app: web.Application, *, metrics: Metrics, runtime: Runtim
     app.router.add_get("/metrics", scrape)
 
 
+class BoundedRequestHandler(SimpleRequestHandler):
+    """aiogram's webhook handler, handling at most ``limit`` updates of this worker at once.
+
+    Telegram's ``max_connections`` counts for the bot, all workers together; the bound a worker
+    needs (below its database pool, see ``max_concurrent_updates``) is its own. Requests beyond
+    it wait here, their connection open, until an update ends.
+    """
+
+    def __init__(self, *args: Any, limit: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.slots = asyncio.Semaphore(limit)
+
+    async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
+        async with self.slots:
+            return await super()._handle_request(bot, request)
+
+
 def build_webhook_app(
     runtime: Runtime, *, secret: str, path: str, metrics: Metrics
 ) -> web.Application:
     """The aiohttp application of one worker (dispatcher startup/shutdown tied to it)."""
     runtime.dispatcher["metrics"] = metrics
     app = web.Application()
-    handler = SimpleRequestHandler(
+    handler = BoundedRequestHandler(
         dispatcher=runtime.dispatcher,
         bot=runtime.bot,
         handle_in_background=False,
         secret_token=secret,
+        limit=runtime.settings.telegram.max_concurrent_updates,
     )
     # Not handler.register(): it closes the bot's HTTP session at shutdown, under the sends the
     # sender still has in flight; Runtime.close() closes it after the sender stopped.
@@ -120,7 +140,6 @@ async def serve_webhook(
             secret_token=secret,
             allowed_updates=runtime.dispatcher.resolve_used_update_types(),
             drop_pending_updates=False,
-            max_connections=settings.telegram.max_concurrent_updates,
         )
         log.info(
             "webhook served on %s:%s%s",

@@ -118,7 +118,7 @@ def release_routers(runtime: Runtime) -> None:
 
 
 async def test_webhook_is_set_with_secret_and_used_update_types(hooked: Hooked) -> None:
-    """setWebhook carries the URL, a secret, the update types the bot handles, a connection cap."""
+    """setWebhook carries the URL, a secret and exactly the update types the bot handles."""
     hook = hooked.sandbox.world.bots[hooked.world.token].webhook
     assert hook is not None
     assert hook.url == hooked.url
@@ -127,8 +127,6 @@ async def test_webhook_is_set_with_secret_and_used_update_types(hooked: Hooked) 
     used = hooked.runtime.dispatcher.resolve_used_update_types()
     assert sorted(info.allowed_updates or []) == sorted(used)
     assert "message" in used
-    # No more connections than the worker handles updates at once (below its database pool).
-    assert info.max_connections == hooked.runtime.settings.telegram.max_concurrent_updates == 10
 
 
 def test_secret_is_configured_or_derived_from_the_token() -> None:
@@ -191,6 +189,43 @@ async def test_right_secret_is_handled_once(hooked: Hooked) -> None:
     async with hooked.http.post(hooked.url, json=update, headers=headers) as response:
         assert response.status == 200
     assert await hooked.count(OutboxMessage) == rows
+
+
+async def test_a_worker_handles_at_most_its_limit_of_updates_at_once(
+    hooked: Hooked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thirty updates posted at once: at most ``max_concurrent_updates`` are handled together,
+    the others wait on their connection, and every one is handled."""
+    limit = hooked.runtime.settings.telegram.max_concurrent_updates
+    headers = {SECRET_HEADER: webhook_secret(hooked.runtime.settings)}
+    users = [await hooked.client.create_user(first_name=f"시민{n}") for n in range(30)]
+    await hooked.delivered()
+    processed = await hooked.count(ProcessedUpdate)
+    running, peak = 0, 0
+
+    feed = hooked.runtime.dispatcher.feed_webhook_update
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        try:
+            await asyncio.sleep(0.05)  # long enough for the others to pile up
+            return await feed(*args, **kwargs)
+        finally:
+            running -= 1
+
+    monkeypatch.setattr(hooked.runtime.dispatcher, "feed_webhook_update", counting)
+
+    async def post(number: int, user: dict[str, Any]) -> int:
+        update = _update(991_000 + number, int(user["id"]))
+        async with hooked.http.post(hooked.url, json=update, headers=headers) as response:
+            return response.status
+
+    statuses = await asyncio.gather(*(post(n, user) for n, user in enumerate(users)))
+    assert statuses == [200] * 30
+    assert peak == limit == 10
+    assert await hooked.count(ProcessedUpdate) == processed + 30
 
 
 async def test_citizen_message_through_the_webhook_is_answered(hooked: Hooked) -> None:
