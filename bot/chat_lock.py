@@ -53,8 +53,12 @@ class RenewedChatLock(RedisEventIsolation):
                 yield None
             finally:
                 renewal.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
+                try:
                     await renewal
+                except asyncio.CancelledError:
+                    current = asyncio.current_task()
+                    if current is not None and current.cancelling():
+                        raise  # this update itself is being cancelled: pass that on
 
     async def _renew(self, lock: Lock) -> None:
         """Reset the lock's lifetime until cancelled; stop (and say so) once it is lost."""

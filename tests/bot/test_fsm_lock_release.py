@@ -89,3 +89,24 @@ async def test_an_update_that_outlived_its_lock_ends_cleanly(
     finally:
         await isolation.close()
         await storage.close()
+
+
+@pytest.mark.redis
+async def test_a_cancelled_update_stays_cancelled_and_frees_its_chat(
+    short_lock: tuple[Redis, RenewedChatLock, StorageKey, str],
+) -> None:
+    """Cancelling an update (worker shutdown) is passed on, and the chat's lock is released."""
+    redis, isolation, key, name = short_lock
+    entered = asyncio.Event()
+
+    async def update() -> None:
+        async with isolation.lock(key):
+            entered.set()
+            await asyncio.sleep(30)
+
+    task = asyncio.create_task(update())
+    await asyncio.wait_for(entered.wait(), timeout=5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await redis.exists(name) == 0
