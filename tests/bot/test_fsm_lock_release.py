@@ -32,8 +32,11 @@ def chat_key(bot_id: int) -> StorageKey:
     return StorageKey(bot_id=bot_id, chat_id=user, user_id=user)
 
 
+ShortLock = tuple[Redis, RenewedChatLock, StorageKey, str]
+
+
 @pytest.fixture
-async def short_lock() -> AsyncIterator[tuple[Redis, RenewedChatLock, StorageKey, str]]:
+async def short_lock() -> AsyncIterator[ShortLock]:
     """A chat lock living 0.6 s, a fresh chat, and the Redis key of its lock."""
     redis = Redis.from_url(REDIS_URL)
     isolation = RenewedChatLock(redis, DefaultKeyBuilder(with_bot_id=True), timeout=0.6)
@@ -46,7 +49,7 @@ async def short_lock() -> AsyncIterator[tuple[Redis, RenewedChatLock, StorageKey
 
 @pytest.mark.redis
 async def test_a_slow_update_keeps_its_chat_locked(
-    short_lock: tuple[Redis, RenewedChatLock, StorageKey, str],
+    short_lock: ShortLock,
 ) -> None:
     """An update running three times the lock's life still holds it; the end frees it."""
     redis, isolation, key, name = short_lock
@@ -61,7 +64,7 @@ async def test_a_slow_update_keeps_its_chat_locked(
 
 @pytest.mark.redis
 async def test_a_crashed_workers_lock_frees_within_its_life(
-    short_lock: tuple[Redis, RenewedChatLock, StorageKey, str],
+    short_lock: ShortLock,
 ) -> None:
     """Nobody renews the lock of a dead worker: the chat is free again after ``timeout``."""
     redis, isolation, key, name = short_lock
@@ -93,7 +96,7 @@ async def test_an_update_that_outlived_its_lock_ends_cleanly(
 
 @pytest.mark.redis
 async def test_a_cancelled_update_stays_cancelled_and_frees_its_chat(
-    short_lock: tuple[Redis, RenewedChatLock, StorageKey, str],
+    short_lock: ShortLock,
 ) -> None:
     """Cancelling an update (worker shutdown) is passed on, and the chat's lock is released."""
     redis, isolation, key, name = short_lock
