@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation.texts import render
 from storage.models.outbox import OutboxCreate, Priority
-from storage.outbox import enqueue
+from storage.outbox import enqueue_batched
 
 Buttons = list[list[dict[str, str]]]
 
@@ -111,12 +111,11 @@ class Outgoing:
         elif self._remove_keyboard:
             payload["reply_keyboard"] = REMOVE_KEYBOARD
             self._remove_keyboard = False
-        await enqueue(
+        enqueue_batched(
             session=self.session,
             message=OutboxCreate(
                 chat_id=self.chat_id, kind="text", payload=payload, priority=self.priority
             ),
-            flush=False,
         )
         self.names.append("")
 
@@ -125,12 +124,11 @@ class Outgoing:
         payload: dict[str, Any] = {"message_id": message_id, "text": text[:TEXT_LIMIT]}
         if buttons:
             payload["buttons"] = buttons
-        await enqueue(
+        enqueue_batched(
             session=self.session,
             message=OutboxCreate(
                 chat_id=self.chat_id, kind="edit_text", payload=payload, priority=self.priority
             ),
-            flush=False,
         )
         self.names.append("edit")
 

@@ -39,7 +39,7 @@ from storage.models.incidents import Incident, IncidentStatus
 from storage.models.outbox import OutboxCreate, Priority
 from storage.models.reports import Report, ReportMedia, ReportMessage, ReportStatus
 from storage.models.topics import IncidentTopic, TopicState
-from storage.outbox import enqueue
+from storage.outbox import enqueue_batched
 from storage.reports import (
     incident_words_and_photos,
     media_of_report,
@@ -108,7 +108,7 @@ class Topic:
         in_topic: bool = True,
     ) -> None:
         """Queue one action in the staff supergroup, in the topic unless ``in_topic`` is False."""
-        await enqueue(
+        enqueue_batched(
             session=self.session,
             message=OutboxCreate(
                 chat_id=self.topic.chat_id,
@@ -119,7 +119,6 @@ class Topic:
                 correlation=correlation,
                 priority=Priority.STAFF_NOTICE,
             ),
-            flush=False,  # written with the pass's next flush, in the order queued
         )
 
     async def text(self, text: str, *, buttons: Buttons | None = None, **extra: Any) -> None:
@@ -577,7 +576,7 @@ async def post(
     payload: dict[str, Any] = {"text": text[:4096]}
     if buttons:
         payload["buttons"] = buttons
-    await enqueue(
+    enqueue_batched(
         session=session,
         message=OutboxCreate(
             chat_id=room.chat_id,

@@ -1,4 +1,4 @@
-"""The outbox in batches: several deliveries settled at once, rows written at the next flush."""
+"""The outbox in batches: several deliveries settled at once, rows queued and written together."""
 
 from __future__ import annotations
 
@@ -217,28 +217,25 @@ async def test_mark_sent_many_skips_a_row_that_is_gone(session_factory: Factory)
     assert (await load(session_factory, row_id)).status == OutboxStatus.SENT
 
 
-# -- enqueue(flush=False) ----------------------------------------------------------------------
+# -- enqueue_batched ---------------------------------------------------------------------------
 
 
-async def test_unflushed_rows_get_ids_in_the_order_they_were_added(
+async def stored(factory: Factory) -> list[tuple[int, str]]:
+    """(chat, text) of every outbox row, in id order."""
+    async with factory() as session:
+        rows = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+    return [(row.chat_id, row.payload["text"]) for row in rows]
+
+
+async def test_batched_rows_are_stored_in_the_order_they_were_queued(
     session_factory: Factory,
 ) -> None:
-    """Rows have no id until commit; then ids follow the order of enqueue, chat by chat."""
+    """Ids follow the order of queueing, so each chat's messages go out in that order."""
     labels = [(7, "a1"), (8, "b1"), (7, "a2"), (7, "a3"), (8, "b2"), (7, "a4")]
     async with session_factory() as session, session.begin():
-        rows = [
-            await repo.enqueue(session=session, message=text(chat, label), flush=False)
-            for chat, label in labels
-        ]
-        assert [row.id for row in rows] == [None] * len(labels)
-    ids = [row.id or 0 for row in rows]
-    assert all(row.id is not None for row in rows)
-    assert ids == sorted(ids)
-    assert len(set(ids)) == len(ids)
-
-    async with session_factory() as session:
-        stored = (await session.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
-    assert [(row.chat_id, row.payload["text"]) for row in stored] == labels
+        for chat, label in labels:
+            repo.enqueue_batched(session=session, message=text(chat, label))
+    assert await stored(session_factory) == labels
 
     sent_order: list[str] = []
     while heads := await claim(session_factory, "w1"):
@@ -252,29 +249,27 @@ async def test_unflushed_rows_get_ids_in_the_order_they_were_added(
     assert [label for label in sent_order if label.startswith("b")] == ["b1", "b2"]
 
 
-async def test_unflushed_rows_go_before_a_later_flushed_one(session_factory: Factory) -> None:
-    """A flushing enqueue (or a query's autoflush) writes the rows added before it first."""
+async def test_batched_rows_go_before_a_later_flushed_one(session_factory: Factory) -> None:
+    """A flush of ORM changes writes the rows queued before it first; a query alone does not."""
     async with session_factory() as session, session.begin():
-        early = await repo.enqueue(session=session, message=text(1, "early"), flush=False)
-        middle = await repo.enqueue(session=session, message=text(1, "middle"), flush=False)
+        repo.enqueue_batched(session=session, message=text(1, "early"))
+        repo.enqueue_batched(session=session, message=text(1, "middle"))
         late = await repo.enqueue(session=session, message=text(1, "late"))
-        assert early.id is not None and middle.id is not None and late.id is not None
-        assert early.id < middle.id < late.id
+        assert late.id is not None
+        repo.enqueue_batched(session=session, message=text(1, "queued"))
+        assert await repo.pending_count(session=session) == 3  # "queued" waits for the commit
+    assert await stored(session_factory) == [
+        (1, "early"),
+        (1, "middle"),
+        (1, "late"),
+        (1, "queued"),
+    ]
 
-        queued = await repo.enqueue(session=session, message=text(1, "queued"), flush=False)
-        assert queued.id is None
-        assert await repo.pending_count(session=session) == 4  # the query flushed it
-        assert queued.id is not None and queued.id > late.id
 
-
-async def test_unflushed_rows_are_written_together_at_commit(
+async def test_batched_rows_are_one_insert_at_commit(
     session_factory: Factory, engine: AsyncEngine
 ) -> None:
-    """Rows enqueued without a flush touch the database only at commit (one INSERT on PostgreSQL).
-
-    SQLite cannot hand back generated ids in row order for a multi-row INSERT, so SQLAlchemy
-    writes those rows one statement each there, still within the commit's single flush.
-    """
+    """Queued rows touch the database only at commit, all in one INSERT, on either database."""
 
     def inserts(seen: list[str]) -> list[str]:
         return [sql for sql in seen if sql.lstrip().upper().startswith("INSERT INTO OUTBOX")]
@@ -282,28 +277,58 @@ async def test_unflushed_rows_are_written_together_at_commit(
     with statements(engine) as seen:
         async with session_factory() as session, session.begin():
             for index in range(5):
-                await repo.enqueue(session=session, message=text(1, f"m{index}"), flush=False)
+                repo.enqueue_batched(session=session, message=text(1, f"m{index}"))
+            await session.flush()  # nothing else changed: the rows still wait
             assert inserts(seen) == []
-    if engine.dialect.name == "postgresql":
-        assert len(inserts(seen)) == 1
-    else:
-        assert 1 <= len(inserts(seen)) <= 5
+    assert len(inserts(seen)) == 1
+    assert await stored(session_factory) == [(1, f"m{index}") for index in range(5)]
+
+
+async def test_a_failed_savepoint_drops_only_the_rows_queued_inside_it(
+    session_factory: Factory,
+) -> None:
+    """Rows queued before a savepoint survive its rollback, even when it flushed; its own do not."""
+    async with session_factory() as session, session.begin():
+        repo.enqueue_batched(session=session, message=text(1, "before"))
+        with pytest.raises(RuntimeError):
+            async with session.begin_nested():
+                repo.enqueue_batched(session=session, message=text(1, "inside, dropped"))
+                session.add(ChatState(chat_id=9))
+                await session.flush()
+                raise RuntimeError("insert-or-ignore lost the race")
+        async with session.begin_nested():
+            repo.enqueue_batched(session=session, message=text(1, "inside, kept"))
+        repo.enqueue_batched(session=session, message=text(1, "after"))
+    assert await stored(session_factory) == [
+        (1, "before"),
+        (1, "inside, kept"),
+        (1, "after"),
+    ]
+
+
+async def test_a_rolled_back_transaction_leaves_nothing_queued(session_factory: Factory) -> None:
+    """The session's next transaction does not inherit rows from one that rolled back."""
     async with session_factory() as session:
-        assert await repo.pending_count(session=session) == 5
+        async with session.begin():
+            repo.enqueue_batched(session=session, message=text(1, "dropped"))
+            await session.rollback()
+        async with session.begin():
+            repo.enqueue_batched(session=session, message=text(1, "kept"))
+    assert await stored(session_factory) == [(1, "kept")]
 
 
-async def test_signal_follows_the_commit_of_unflushed_rows(session_factory: Factory) -> None:
+async def test_signal_follows_the_commit_of_batched_rows(session_factory: Factory) -> None:
     """Rows written only at commit wake the sender after it; a rollback wakes nobody."""
     signal = OutboxSignal()
     signal.attach(session_factory)
 
     async with session_factory() as session:
-        await repo.enqueue(session=session, message=text(1, "dropped"), flush=False)
+        repo.enqueue_batched(session=session, message=text(1, "dropped"))
         await session.rollback()
     assert signal.count == 0
 
     async with session_factory() as session:
-        await repo.enqueue(session=session, message=text(1, "flushed, then dropped"), flush=False)
+        repo.enqueue_batched(session=session, message=text(1, "flushed, then dropped"))
         await session.flush()
         assert signal.count == 0
         await session.rollback()
@@ -312,7 +337,7 @@ async def test_signal_follows_the_commit_of_unflushed_rows(session_factory: Fact
     assert signal.count == 0
 
     async with session_factory() as session:
-        await repo.enqueue(session=session, message=text(1, "kept"), flush=False)
+        repo.enqueue_batched(session=session, message=text(1, "kept"))
         assert signal.count == 0
         await session.commit()
         assert signal.count == 1
