@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -414,14 +414,22 @@ async def _cluster(
     session: AsyncSession, out: Outgoing | None, report: Report, now: datetime
 ) -> IncidentAssignment:
     assignment = await assign_incident(session=session, report=report, now=now)
-    if out is not None and not assignment.created and assignment.known_before:
-        await out.message(
-            "citizen_incident_known",
-            reference=assignment.incident.reference,
-            handled=assignment.incident.status != IncidentStatus.NEW,
-            reports=assignment.incident.report_count,
-        )
+    known = _known_notice(assignment)
+    if out is not None and known is not None:
+        await out.message("citizen_incident_known", **known)
     return assignment
+
+
+def _known_notice(assignment: IncidentAssignment) -> dict[str, Any] | None:
+    """What the "already known" notice says, when the report joined an incident others reported."""
+    if assignment.created or not assignment.known_before:
+        return None
+    incident = assignment.incident
+    return {
+        "reference": incident.reference,
+        "handled": incident.status != IncidentStatus.NEW,
+        "reports": incident.report_count,
+    }
 
 
 async def _ask(out: Outgoing, report: Report, now: datetime) -> None:
@@ -541,18 +549,24 @@ async def receive_message(
     elif was_filed and old_scenario is None and report.scenario is not None:
         await send_scenario_help(out, report)
 
+    known = None
     if ready_to_cluster(report, now=now, timeout=config.draft_timeout):
-        result.incident = await _cluster(session, out, report, now)
+        result.incident = await assign_incident(session=session, report=report, now=now)
+        known = _known_notice(result.incident)
     elif message.place is not None and not had_where and report.incident_id is not None:
         await locate_incident(session=session, report=report)
 
     if message.place is not None and was_filed:
+        # The usual way a report joins an incident: its location. One answer says both.
         await out.message(
             "citizen_location_received",
             district=district_label(report, out.lang),
             outside=report.outside_service_area,
             live=bool(message.place.live_period),
+            known=known,
         )
+    elif known is not None:
+        await out.message("citizen_incident_known", **known)
 
     incomplete = report.status == ReportStatus.DRAFT or not (has_where(report) and has_what(report))
     if incomplete and not album_seen:

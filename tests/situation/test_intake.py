@@ -139,6 +139,7 @@ async def test_two_reports_of_one_fire_join_one_incident(steps: Steps) -> None:
     assert first.incident_id == second.incident_id == incident.id
     known = [text for text in texts(await steps.outbox(2002)) if "이미 상황실에 접수" in text]
     assert len(known) == 1 and (incident.reference or "") in known[0]
+    assert known[0].startswith("📍 위치를 받았습니다")  # one answer to the location, not two
     assert not any("이미 상황실에 접수" in text for text in texts(await steps.outbox(2001)))
 
 
