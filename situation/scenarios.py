@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from manuals.catalog import load_catalog
 from manuals.classify import classify, urgent_signals
@@ -27,6 +28,7 @@ class Guess:
     confident: bool
 
 
+@lru_cache(maxsize=256)  # a message is classified to file it, then again to answer it
 def classify_report(text: str) -> Guess:
     """Return the likeliest scenarios for a citizen's words."""
     result = classify(text)
