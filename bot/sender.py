@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,6 +55,7 @@ from aiogram.types import (
     ReplyKeyboardRemove,
     ReplyParameters,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -75,6 +76,7 @@ TOPIC_KINDS = frozenset({"edit_topic", "close_topic", "reopen_topic", "delete_to
 MAX_BACKOFF_SECONDS = 300.0
 BOOKKEEPING_ATTEMPTS = 5
 MAX_LOCAL_WAIT_SECONDS = 5.0  # longer rate-limit waits give the row back instead of sleeping
+DATABASE_RETRY_SECONDS = 1.0  # a row whose references could not be read is due again after
 
 
 def _pin_response_types() -> tuple[Any, ...]:
@@ -115,6 +117,10 @@ class Delivery:
     message_id: int | None = None
     thread_id: int | None = None
     result: dict[str, Any] | None = None
+
+
+class _DatabaseUnavailable(Exception):
+    """The rows a message refers to could not be read: nothing was sent, try again shortly."""
 
 
 @dataclass
@@ -248,11 +254,17 @@ class Sender:
                 async with engine.connect() as conn:
                     raw = await conn.get_raw_connection()
                     driver: Any = raw.driver_connection
+                    lost = asyncio.Event()
+                    driver.add_termination_listener(lambda _connection, lost=lost: lost.set())
                     await driver.add_listener(NOTIFY_CHANNEL, self._notified)
-                    try:
-                        await self._stop_requested.wait()
-                    finally:
-                        await driver.remove_listener(NOTIFY_CHANNEL, self._notified)
+                    # Commits made while no one listened would go unnoticed until the poll.
+                    self._signal.set()
+                    await _first_of(self._stop_requested.wait(), lost.wait())
+                    if lost.is_set():
+                        await conn.invalidate()
+                        log.warning("outbox LISTEN connection lost; listening again")
+                        continue
+                    await driver.remove_listener(NOTIFY_CHANNEL, self._notified)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -338,6 +350,8 @@ class Sender:
             await self._rate_limited(row, error.retry_after)
         except _Held as held:
             await self._hold(row, held.seconds)
+        except _DatabaseUnavailable as error:
+            await self._database_unavailable(row, str(error))
         except TelegramForbiddenError as error:
             await self._unreachable(row, error.message)
         except TelegramMigrateToChat as error:
@@ -400,23 +414,36 @@ class Sender:
         target_id = _int_or_none(row.payload.get("message_id"))
         if row.thread_ref is None and (row.target_ref is None or target_id is not None):
             return thread_id, target_id
-        async with write_gate(self._session_factory), self._session_factory() as session:
-            if row.thread_ref is not None:
-                ref = await self._referenced(session, row.thread_ref, "thread_ref")
-                thread_id = ref.result_thread_id
-                if thread_id is None:
-                    raise _Failure(
-                        OutboxError.REF_FAILED,
-                        f"thread_ref {row.thread_ref!r} (row {ref.id}) has no thread id",
-                    )
-            if row.target_ref is not None and target_id is None:
-                ref = await self._referenced(session, row.target_ref, "target_ref")
-                target_id = ref.result_message_id
-                if target_id is None:
-                    raise _Failure(
-                        OutboxError.REF_FAILED,
-                        f"target_ref {row.target_ref!r} (row {ref.id}) has no message id",
-                    )
+        try:
+            async with write_gate(self._session_factory), self._session_factory() as session:
+                return await self._resolve_refs(session, row, thread_id, target_id)
+        except (DBAPIError, OSError) as error:
+            raise _DatabaseUnavailable(f"{type(error).__name__}: {error}") from error
+
+    async def _resolve_refs(
+        self,
+        session: AsyncSession,
+        row: OutboxMessage,
+        thread_id: int | None,
+        target_id: int | None,
+    ) -> tuple[int | None, int | None]:
+        """The topic and message ids the rows named by ``thread_ref``/``target_ref`` received."""
+        if row.thread_ref is not None:
+            ref = await self._referenced(session, row.thread_ref, "thread_ref")
+            thread_id = ref.result_thread_id
+            if thread_id is None:
+                raise _Failure(
+                    OutboxError.REF_FAILED,
+                    f"thread_ref {row.thread_ref!r} (row {ref.id}) has no thread id",
+                )
+        if row.target_ref is not None and target_id is None:
+            ref = await self._referenced(session, row.target_ref, "target_ref")
+            target_id = ref.result_message_id
+            if target_id is None:
+                raise _Failure(
+                    OutboxError.REF_FAILED,
+                    f"target_ref {row.target_ref!r} (row {ref.id}) has no message id",
+                )
         return thread_id, target_id
 
     async def _referenced(self, session: AsyncSession, correlation: str, name: str) -> Any:
@@ -608,6 +635,27 @@ class Sender:
         await self._write(row, write)
         log.info("outbox row %s: chat %s held for %.1fs", row.id, row.chat_id, seconds)
 
+    async def _database_unavailable(self, row: OutboxMessage, detail: str) -> None:
+        """Give the row back, due shortly: not the message's fault, so not counted as an attempt.
+
+        The write may fail as well while the database is away; the row's lease then runs out
+        and it is claimed again.
+        """
+        row_id = _row_id(row)
+
+        async def write(session: AsyncSession) -> None:
+            await repo.reschedule(
+                session=session,
+                message_id=row_id,
+                at=self._clock() + timedelta(seconds=DATABASE_RETRY_SECONDS),
+                error=f"{OutboxError.DATABASE.value}: {detail}",
+                count_attempt=False,
+            )
+
+        await self._write(row, write)
+        self.stats.retried += 1
+        log.warning("outbox row %s: database unavailable before sending (%s)", row.id, detail)
+
     async def _retry(self, row: OutboxMessage, code: OutboxError, detail: str) -> None:
         row_id = _row_id(row)
         attempts = row.attempts + 1
@@ -629,6 +677,16 @@ class Sender:
         log.warning(
             "outbox row %s: %s: %s; retry %d in %.1fs", row.id, code.value, detail, attempts, delay
         )
+
+
+async def _first_of(*waits: Coroutine[Any, Any, Any]) -> None:
+    """Wait until the first of ``waits`` finishes; cancel the others."""
+    tasks = [asyncio.ensure_future(wait) for wait in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 def _row_id(row: OutboxMessage) -> int:

@@ -13,7 +13,9 @@ import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -327,6 +329,34 @@ async def test_failed_or_missing_reference_fails_clearly(
     ]
 
 
+async def test_database_unavailable_while_resolving_a_reference_retries_the_row(
+    world: World, session_factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database error before the call gives the row back, not counted: it is sent after."""
+    real_find = repo.find
+    failures = [OperationalError("SELECT", {}, ConnectionResetError("connection lost"))]
+
+    async def flaky_find(**kwargs: Any) -> OutboxMessage | None:
+        if failures:
+            raise failures.pop()
+        return await real_find(**kwargs)
+
+    monkeypatch.setattr(repo, "find", flaky_find)
+    forum = world.forum
+    topic, post = await deliver(
+        world,
+        session_factory,
+        OutboxCreate(chat_id=forum, kind="create_topic", payload={"name": "#7"}, correlation="t:7"),
+        OutboxCreate(chat_id=forum, kind="text", payload={"text": "카드"}, thread_ref="t:7"),
+    )
+    assert failures == []
+    assert (topic.status, post.status) == ("sent", "sent"), post.last_error
+    assert post.attempts == 0
+    assert post.result_thread_id == topic.result_thread_id is not None
+    shown = texts(await from_bot(world, forum, topic.result_thread_id))
+    assert [text for text in shown if text] == ["카드"]  # after the topic's service message
+
+
 async def test_media_kinds(world: World, session_factory: Factory, tmp_path: Path) -> None:
     """Photo by path, album, document, location, venue, copy and delete reach the chat."""
     citizen = world.citizens[0]
@@ -530,6 +560,60 @@ async def test_postgres_notify_wakes_a_sender_in_another_process(
     finally:
         await sender_engine.dispose()
         await writer_engine.dispose()
+
+
+async def test_sender_listens_again_after_losing_its_connection(
+    world: World, postgres_url: str
+) -> None:
+    """PostgreSQL drops the LISTEN connection: the sender listens again and still wakes."""
+    await migrate.upgrade(postgres_url)
+    sender_engine, writer_engine = create_engine(postgres_url), create_engine(postgres_url)
+    try:
+        sender_factory = create_session_factory(sender_engine)
+        writer_factory = create_session_factory(writer_engine)  # no signal attached
+        sender, _signal = make_sender(world, sender_factory, poll_interval=3600)
+        await sender.start()
+        try:
+            listener = await _listener_pid(writer_engine)
+            async with writer_engine.connect() as connection:
+                await connection.execute(
+                    text("SELECT pg_terminate_backend(:pid)"), {"pid": listener}
+                )
+            async with asyncio.timeout(20):
+                while True:
+                    again = await _listener_pid(writer_engine)
+                    if again not in (None, listener):
+                        break
+                    await asyncio.sleep(0.05)
+            await enqueue(
+                writer_factory,
+                OutboxCreate(chat_id=world.citizens[1], kind="text", payload={"text": "again"}),
+            )
+            message = await world.client.wait_for_message(
+                world.citizens[1], contains="again", timeout=20
+            )
+            assert message["text"] == "again"
+        finally:
+            await sender.stop()
+    finally:
+        await sender_engine.dispose()
+        await writer_engine.dispose()
+
+
+async def _listener_pid(engine: AsyncEngine) -> int | None:
+    """The backend LISTENing on the outbox channel, if one is."""
+    async with asyncio.timeout(20):
+        while True:
+            async with engine.connect() as connection:
+                pid = await connection.scalar(
+                    text(
+                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+                    )
+                )
+            if pid is not None:
+                return int(pid)
+            await asyncio.sleep(0.05)
 
 
 async def test_only_other_processes_notifications_wake_the_sender(
