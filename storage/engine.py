@@ -57,9 +57,10 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         connect_args: dict[str, Any] = {}
         if search_path:
             connect_args["server_settings"] = {"search_path": search_path}
-        return _create_async_engine(
-            parsed, echo=echo, pool_pre_ping=True, connect_args=connect_args
-        )
+        # No pool_pre_ping: it costs a round trip and 0.25 ms of CPU per transaction. A
+        # connection found dead on use makes SQLAlchemy discard the whole pool, and the
+        # caller's retry (DatabaseMiddleware, the sender's writes) gets a fresh one.
+        return _create_async_engine(parsed, echo=echo, connect_args=connect_args)
     raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}")
 
 

@@ -24,7 +24,7 @@ from aiogram.dispatcher.middlewares.user_context import EVENT_CONTEXT_KEY, UserC
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.redis import RedisEventIsolation
 from aiogram.types import Update
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, func, select
 
@@ -333,3 +333,63 @@ async def test_sigkill_mid_burst_loses_nothing(cluster: Cluster) -> None:
     # that: another worker sends it again once the lease expires (at least once).
     await _assert_each_report_once_and_replies_delivered(cluster, allowed_duplicates=in_flight)
     print(f"proxy forwarded {cluster.proxy.forwarded}, failed {cluster.proxy.failed}")
+
+
+async def _drop_database_connections(cluster: Cluster) -> int:
+    """Terminate every other connection to the database, as a restart or failover does."""
+    async with cluster.engine.connect() as connection:
+        dropped = await connection.scalar(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND backend_type = 'client backend'"
+            )
+        )
+    await cluster.engine.dispose()  # the test's own idle connections were dropped too
+    return int(dropped or 0)
+
+
+async def _outbox_statuses_once_settled(cluster: Cluster, within: float = 30.0) -> dict[str, int]:
+    """Rows per status once none is pending or sending, in any chat (the staff room's too)."""
+    deadline = time.monotonic() + within
+    while True:
+        async with cluster.session_factory() as session:
+            rows = await session.exec(
+                select(OutboxMessage.status, func.count()).group_by(col(OutboxMessage.status))
+            )
+            statuses = {str(status): int(count) for status, count in rows.all()}
+        if not set(statuses) & set(UNSETTLED) or time.monotonic() > deadline:
+            return statuses
+        await asyncio.sleep(0.1)
+
+
+async def test_database_dropping_every_connection_mid_burst_loses_nothing(
+    cluster: Cluster,
+) -> None:
+    """PostgreSQL drops the workers' connections twice during a burst: nothing lost or doubled.
+
+    Pooled connections are not pinged before use: the first statement on a dead one fails,
+    the pool discards its connections, and the update (or the sender's write) is retried.
+    """
+    users = await _citizens(cluster, 30)
+    burst = asyncio.gather(
+        *(_report(cluster, i, user, delay=i * 0.03) for i, user in enumerate(users))
+    )
+    drops = []
+    for handled in (8, 30):
+        async with asyncio.timeout(20):
+            while True:
+                counts = [await cluster.updates_handled(worker) for worker in cluster.workers]
+                if sum(counts) >= handled:
+                    break
+                await asyncio.sleep(0.02)
+        drops.append(await _drop_database_connections(cluster))
+    assert cluster.pending_deliveries() > 0, "the burst ended before the drops: make it longer"
+    assert all(dropped > 0 for dropped in drops), drops
+    await burst
+    await cluster.settle(within=45)
+    await _assert_each_report_once_and_replies_delivered(cluster)
+    statuses = await _outbox_statuses_once_settled(cluster)
+    assert set(statuses) == {OutboxStatus.SENT.value}, statuses
+    for worker in cluster.workers:
+        assert worker.process is not None and worker.process.returncode is None, worker.tail()
