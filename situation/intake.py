@@ -388,9 +388,18 @@ async def send_scenario_help(out: Outgoing, report: Report) -> None:
 
 
 async def _file(
-    session: AsyncSession, out: Outgoing, report: Report, now: datetime, *, ask: bool = False
+    session: AsyncSession,
+    out: Outgoing,
+    report: Report,
+    now: datetime,
+    *,
+    ask: bool = False,
+    privacy_days: int | None = None,
 ) -> None:
-    """File the report: confirm it (asking where, if ``ask`` and unknown) and send its manual."""
+    """File the report: confirm it (asking where, if ``ask`` and unknown) and send its manual.
+
+    ``privacy_days``: the confirmation also carries the short privacy notice (a new citizen).
+    """
     report.status = ReportStatus.FILED
     report.filed_at = now
     # The question rides on the confirmation: one message less per report, and the
@@ -405,6 +414,7 @@ async def _file(
         outside=report.outside_service_area,
         located=has_where(report),
         ask_where=ask_where,
+        privacy_days=privacy_days,
         keyboard=location_keyboard(out.lang) if ask_where else None,
     )
     await send_scenario_help(out, report)
@@ -541,10 +551,15 @@ async def receive_message(
     elif media_status == MediaStatus.FAILED:
         await out.message("citizen_media_failed")
 
+    # A new citizen is told once how long what they send is kept; with the confirmation
+    # when this message files the report, else on its own at the end.
+    privacy_due = created and citizen.consent_at is None
     if report.status == ReportStatus.DRAFT and is_useful(
         report, has_media=await _has_media(session, report, message, new=new)
     ):
-        await _file(session, out, report, now, ask=not album_seen)
+        privacy_days = config.retention_days if privacy_due else None
+        await _file(session, out, report, now, ask=not album_seen, privacy_days=privacy_days)
+        privacy_due = False
         result.filed = True
     elif was_filed and old_scenario is None and report.scenario is not None:
         await send_scenario_help(out, report)
@@ -579,7 +594,7 @@ async def receive_message(
         report.unacknowledged_count = 0
     await out.flush_keyboard_removal()
 
-    if created and citizen.consent_at is None:
+    if privacy_due:
         await out.message("citizen_privacy_short", retention_days=config.retention_days)
     await save_citizen(session=session, citizen=citizen)
     await save_report(session=session, report=report)

@@ -399,3 +399,23 @@ async def test_the_confirmation_asks_where_and_the_manual_follows(steps: Steps) 
     assert first["reply_keyboard"]["keyboard"][0][0]["request_location"] is True
     assert "buttons" not in first and manual["text"] != first["text"]
     assert sum("어디인가요" in text for text in texts(rows)) == 1
+
+
+async def test_a_new_citizen_is_told_about_retention_once(steps: Steps) -> None:
+    """With the confirmation when the first message files the report, else on its own."""
+    filer = 4001
+    await steps.send(filer, text="아파트 3층에 불이 났어요, 연기가 많이 나요")
+    await steps.send(filer, text="연기가 더 많아졌어요", now=START + timedelta(seconds=5))
+    sent = texts(await steps.outbox(filer))
+    (notice,) = [text for text in sent if "보관합니다" in text]
+    assert notice.startswith("✅") and "30일" in notice  # the confirmation carries it
+    assert not any(text.startswith("🔒") for text in sent)
+
+    locator = 4002  # a location alone files nothing yet: the bot asks what happened
+    await steps.send(locator, kind="location", place=CITY_HALL)
+    (report,) = await reports_of(steps, locator)
+    assert report.status == "draft"
+    sent = texts(await steps.outbox(locator))
+    (notice,) = [text for text in sent if "보관합니다" in text]
+    assert notice.startswith("🔒")
+    assert not any(text.startswith("✅") for text in sent)
