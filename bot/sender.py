@@ -24,7 +24,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -119,6 +119,14 @@ class Delivery:
     result: dict[str, Any] | None = None
 
 
+@dataclass
+class _Recorded:
+    """What a recording transaction claimed after the deliveries it recorded."""
+
+    claimed: list[OutboxMessage] = field(default_factory=list)
+    free: int = 0
+
+
 class _DatabaseUnavailable(Exception):
     """The rows a message refers to could not be read: nothing was sent, try again shortly."""
 
@@ -184,6 +192,8 @@ class Sender:
         self._next_due: object = _UNKNOWN  # datetime, None or _UNKNOWN
         self._exhausted = True  # the last claim took every claimable row
         self._sent_writer: asyncio.Task[None] | None = None
+        # Rows whose recording transaction also claimed everything claimable after them.
+        self._claimed_after: set[int] = set()
         self._recent_429: dict[int, float] = {}
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -304,19 +314,26 @@ class Sender:
             return 0
         self._exhausted = exhausted
         self._next_due = due
+        self._dispatch(rows)
+        return len(rows)
+
+    def _dispatch(self, rows: Sequence[OutboxMessage]) -> None:
+        """Start delivering claimed rows, each in a task of its own."""
         for row in rows:
             assert row.id is not None
             task = asyncio.create_task(self._deliver(row), name=f"outbox:{row.id}")
             self._in_flight[row.id] = task
             task.add_done_callback(self._finished(row.id))
-        return len(rows)
 
     def _finished(self, row_id: int) -> Callable[[asyncio.Task[None]], None]:
         def done(task: asyncio.Task[None]) -> None:
             self._in_flight.pop(row_id, None)
             if not task.cancelled() and task.exception() is not None:
                 log.error("outbox row %s: delivery task crashed", row_id, exc_info=task.exception())
-            self._signal.set()
+            if row_id in self._claimed_after:
+                self._claimed_after.discard(row_id)  # the claim that followed it found the rest
+            else:
+                self._signal.set()
 
         return done
 
@@ -500,11 +517,18 @@ class Sender:
         await done
 
     async def _write_sent(self) -> None:
-        """Write the queued deliveries, one transaction per batch, until the queue is empty."""
+        """Write the queued deliveries, one transaction per batch, until the queue is empty.
+
+        The same transaction claims the rows due next (a chat's next message is claimable once
+        this one is recorded), saving the claim a transaction of its own after every batch.
+        """
         while self._sent_queue:
             batch, self._sent_queue = self._sent_queue, []
+            outcome = _Recorded()
 
-            async def write(session: AsyncSession, batch: list[_SentItem] = batch) -> None:
+            async def write(
+                session: AsyncSession, batch: list[_SentItem] = batch, outcome: _Recorded = outcome
+            ) -> None:
                 await repo.mark_sent_many(
                     session=session,
                     deliveries=[
@@ -518,6 +542,17 @@ class Sender:
                         for _row, row_id, now, delivery, _done in batch
                     ],
                 )
+                # The batch's own tasks end with this commit: their places are free.
+                outcome.free = self._max_in_flight - len(self._in_flight) + len(batch)
+                outcome.claimed = []
+                if not self._stopping and outcome.free > 0:
+                    outcome.claimed = await repo.claim_batch(
+                        session=session,
+                        worker_id=self.worker_id,
+                        now=self._clock(),
+                        limit=outcome.free,
+                        lease=self._lease,
+                    )
 
             try:
                 await self._write(batch[0][0], write)
@@ -526,6 +561,12 @@ class Sender:
                     if not done.done():
                         done.set_exception(error)
             else:
+                if not self._stopping and outcome.free > 0:
+                    # Fewer than asked for: nothing else is claimable, so the batch's ends need
+                    # not wake the main loop to claim again (a commit of new rows still does).
+                    if len(outcome.claimed) < outcome.free:
+                        self._claimed_after.update(row_id for _r, row_id, *_rest in batch)
+                    self._dispatch(outcome.claimed)
                 for *_item, done in batch:
                     if not done.done():
                         done.set_result(None)

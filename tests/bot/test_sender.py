@@ -13,7 +13,7 @@ import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
@@ -355,6 +355,38 @@ async def test_database_unavailable_while_resolving_a_reference_retries_the_row(
     assert post.result_thread_id == topic.result_thread_id is not None
     shown = texts(await from_bot(world, forum, topic.result_thread_id))
     assert [text for text in shown if text] == ["카드"]  # after the topic's service message
+
+
+async def test_a_chats_next_message_is_claimed_as_the_previous_is_recorded(
+    world: World, session_factory: Factory, engine: AsyncEngine
+) -> None:
+    """Recording a delivery and claiming the chat's next row share one transaction."""
+    citizen = world.citizens[0]
+    labels = ["one", "two", "three", "four"]
+    await enqueue(
+        session_factory,
+        *(OutboxCreate(chat_id=citizen, kind="text", payload={"text": t}) for t in labels),
+    )
+    commits = 0
+
+    def count(_connection: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(engine.sync_engine, "commit", count)
+    sender, _ = make_sender(world, session_factory, poll_interval=3600)
+    await sender.start()
+    try:
+        rows = await settled(session_factory)
+    finally:
+        await sender.stop()
+        event.remove(engine.sync_engine, "commit", count)
+    assert [row.status for row in rows] == ["sent"] * len(labels)
+    assert texts(await from_bot(world, citizen))[-len(labels) :] == labels
+    # One claim, then one transaction per delivery that records it and claims the next (on
+    # PostgreSQL one more claim, when the LISTEN starts); a claim and a record for each
+    # delivery were at least eight.
+    assert commits <= len(labels) + 2, commits
 
 
 async def test_media_kinds(world: World, session_factory: Factory, tmp_path: Path) -> None:
