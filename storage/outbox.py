@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, event, exists, func, insert, or_, text, update
@@ -332,16 +332,17 @@ async def mark_sent(
     result: dict[str, Any] | None = None,
 ) -> None:
     """Record a successful delivery and what Telegram returned."""
-    await _update(
-        session,
-        message_id,
-        status=OutboxStatus.SENT.value,
-        sent_at=now,
-        lease_owner=None,
-        lease_until=None,
-        result_message_id=result_message_id,
-        result_thread_id=result_thread_id,
-        result=result,
+    await mark_sent_many(
+        session=session,
+        deliveries=[
+            SentRecord(
+                message_id=message_id,
+                now=now,
+                result_message_id=result_message_id,
+                result_thread_id=result_thread_id,
+                result=result,
+            )
+        ],
     )
 
 
@@ -356,25 +357,15 @@ class SentRecord:
     result: dict[str, Any] | None = None
 
 
-async def mark_sent_many(*, session: AsyncSession, deliveries: Sequence[SentRecord]) -> None:
-    """Record several successful deliveries in one statement (what :func:`mark_sent` does)."""
-    if not deliveries:
-        return
-    if len(deliveries) == 1:
-        one = deliveries[0]
-        await mark_sent(
-            session=session,
-            message_id=one.message_id,
-            now=one.now,
-            result_message_id=one.result_message_id,
-            result_thread_id=one.result_thread_id,
-            result=one.result,
-        )
-        return
-    # Core executemany rather than the ORM's bulk UPDATE by primary key: a row purged meanwhile
-    # is skipped, as mark_sent skips it, instead of failing the batch (StaleDataError on SQLite).
+@cache
+def _mark_sent_statement() -> Any:
+    """The UPDATE recording a delivery, built once (the sender runs it for every message).
+
+    Core rather than the ORM's bulk UPDATE by primary key: a row purged meanwhile is skipped
+    instead of failing the batch (StaleDataError on SQLite).
+    """
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
-    statement = (
+    return (
         update(table)
         .where(table.c.id == bindparam("b_id"))
         .values(
@@ -387,20 +378,24 @@ async def mark_sent_many(*, session: AsyncSession, deliveries: Sequence[SentReco
             result=bindparam("b_result", type_=table.c.result.type),
         )
     )
+
+
+async def mark_sent_many(*, session: AsyncSession, deliveries: Sequence[SentRecord]) -> None:
+    """Record several successful deliveries in one statement (what :func:`mark_sent` does)."""
+    if not deliveries:
+        return
+    params = [
+        {
+            "b_id": one.message_id,
+            "b_sent_at": one.now,
+            "b_result_message_id": one.result_message_id,
+            "b_result_thread_id": one.result_thread_id,
+            "b_result": one.result,
+        }
+        for one in deliveries
+    ]
     connection = await session.connection()
-    await connection.execute(
-        statement,
-        [
-            {
-                "b_id": one.message_id,
-                "b_sent_at": one.now,
-                "b_result_message_id": one.result_message_id,
-                "b_result_thread_id": one.result_thread_id,
-                "b_result": one.result,
-            }
-            for one in deliveries
-        ],
-    )
+    await connection.execute(_mark_sent_statement(), params if len(params) > 1 else params[0])
 
 
 async def mark_failed(*, session: AsyncSession, message_id: int, error: str, now: datetime) -> None:
