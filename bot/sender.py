@@ -632,8 +632,24 @@ class Sender:
         self.stats.unreachable += 1
         log.warning("outbox row %s: chat %s is unreachable: %s", row.id, row.chat_id, message)
 
-    async def _rate_limited(self, row: OutboxMessage, retry_after: float) -> None:
+    async def _reschedule(
+        self, row: OutboxMessage, *, after: float, error: str, count_attempt: bool = True
+    ) -> None:
+        """Give the row back to the outbox, due ``after`` seconds from now."""
         row_id = _row_id(row)
+
+        async def write(session: AsyncSession) -> None:
+            await repo.reschedule(
+                session=session,
+                message_id=row_id,
+                at=self._clock() + timedelta(seconds=after),
+                error=error,
+                count_attempt=count_attempt,
+            )
+
+        await self._write(row, write)
+
+    async def _rate_limited(self, row: OutboxMessage, retry_after: float) -> None:
         now_mono = time.monotonic()
         self._recent_429 = {c: t for c, t in self._recent_429.items() if t > now_mono}
         others = [chat for chat in self._recent_429 if chat != row.chat_id]
@@ -641,17 +657,12 @@ class Sender:
         self._limiter.hold(row.chat_id, retry_after)
         if others:
             self._limiter.hold_all(retry_after)
-
-        async def write(session: AsyncSession) -> None:
-            await repo.reschedule(
-                session=session,
-                message_id=row_id,
-                at=self._clock() + timedelta(seconds=retry_after),
-                error=f"{OutboxError.RATE_LIMITED.value}: retry after {retry_after}s",
-                count_attempt=False,
-            )
-
-        await self._write(row, write)
+        await self._reschedule(
+            row,
+            after=retry_after,
+            error=f"{OutboxError.RATE_LIMITED.value}: retry after {retry_after}s",
+            count_attempt=False,
+        )
         self.stats.rate_limited += 1
         log.info(
             "outbox row %s: 429 for chat %s, waiting %ss%s",
@@ -662,18 +673,12 @@ class Sender:
         )
 
     async def _hold(self, row: OutboxMessage, seconds: float) -> None:
-        row_id = _row_id(row)
-
-        async def write(session: AsyncSession) -> None:
-            await repo.reschedule(
-                session=session,
-                message_id=row_id,
-                at=self._clock() + timedelta(seconds=seconds),
-                error=f"{OutboxError.RATE_LIMITED.value}: held {seconds:.1f}s after a 429",
-                count_attempt=False,
-            )
-
-        await self._write(row, write)
+        await self._reschedule(
+            row,
+            after=seconds,
+            error=f"{OutboxError.RATE_LIMITED.value}: held {seconds:.1f}s after a 429",
+            count_attempt=False,
+        )
         log.info("outbox row %s: chat %s held for %.1fs", row.id, row.chat_id, seconds)
 
     async def _database_unavailable(self, row: OutboxMessage, detail: str) -> None:
@@ -682,38 +687,22 @@ class Sender:
         The write may fail as well while the database is away; the row's lease then runs out
         and it is claimed again.
         """
-        row_id = _row_id(row)
-
-        async def write(session: AsyncSession) -> None:
-            await repo.reschedule(
-                session=session,
-                message_id=row_id,
-                at=self._clock() + timedelta(seconds=DATABASE_RETRY_SECONDS),
-                error=f"{OutboxError.DATABASE.value}: {detail}",
-                count_attempt=False,
-            )
-
-        await self._write(row, write)
+        await self._reschedule(
+            row,
+            after=DATABASE_RETRY_SECONDS,
+            error=f"{OutboxError.DATABASE.value}: {detail}",
+            count_attempt=False,
+        )
         self.stats.retried += 1
         log.warning("outbox row %s: database unavailable before sending (%s)", row.id, detail)
 
     async def _retry(self, row: OutboxMessage, code: OutboxError, detail: str) -> None:
-        row_id = _row_id(row)
         attempts = row.attempts + 1
         if attempts > self._settings.max_network_retries:
             await self._fail(row, code, f"{detail} (gave up after {attempts} attempts)")
             return
         delay = min(self._backoff_base * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
-
-        async def write(session: AsyncSession) -> None:
-            await repo.reschedule(
-                session=session,
-                message_id=row_id,
-                at=self._clock() + timedelta(seconds=delay),
-                error=f"{code.value}: {detail}",
-            )
-
-        await self._write(row, write)
+        await self._reschedule(row, after=delay, error=f"{code.value}: {detail}")
         self.stats.retried += 1
         log.warning(
             "outbox row %s: %s: %s; retry %d in %.1fs", row.id, code.value, detail, attempts, delay

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -559,77 +560,77 @@ async def test_long_hold_gives_the_row_back(world: World, session_factory: Facto
     assert await from_bot(world, world.citizens[0]) == []
 
 
+@dataclass
+class OtherProcess:
+    """A sender on one engine and, as another process would be, a writer on another."""
+
+    sender: Sender
+    signal: OutboxSignal
+    writer_engine: AsyncEngine
+    writer_factory: Factory
+
+
+@asynccontextmanager
+async def sender_and_other_writer(world: World, postgres_url: str) -> AsyncIterator[OtherProcess]:
+    """A running sender that only a NOTIFY can wake for the writer's commits (no shared signal)."""
+    await migrate.upgrade(postgres_url)
+    sender_engine, writer_engine = create_engine(postgres_url), create_engine(postgres_url)
+    try:
+        sender, signal = make_sender(
+            world, create_session_factory(sender_engine), poll_interval=3600
+        )
+        await sender.start()
+        try:
+            yield OtherProcess(sender, signal, writer_engine, create_session_factory(writer_engine))
+        finally:
+            await sender.stop()
+    finally:
+        await sender_engine.dispose()
+        await writer_engine.dispose()
+
+
+async def delivered_from_the_writer(world: World, other: OtherProcess, text: str) -> bool:
+    """Commit a message through the writer; whether it reached the citizen's chat."""
+    await enqueue(
+        other.writer_factory,
+        OutboxCreate(chat_id=world.citizens[1], kind="text", payload={"text": text}),
+    )
+    message = await world.client.wait_for_message(world.citizens[1], contains=text, timeout=20)
+    return bool(message["text"] == text)
+
+
 @pytest.mark.postgres
 async def test_postgres_notify_wakes_a_sender_in_another_process(
     world: World, postgres_url: str
 ) -> None:
     """On PostgreSQL a commit from another engine (no shared signal) wakes the sender."""
-    await migrate.upgrade(postgres_url)
-    sender_engine, writer_engine = create_engine(postgres_url), create_engine(postgres_url)
-    try:
-        sender_factory = create_session_factory(sender_engine)
-        writer_factory = create_session_factory(writer_engine)  # no signal attached
-        sender, signal = make_sender(world, sender_factory, poll_interval=3600)
-        await sender.start()
-        try:
-            async with asyncio.timeout(20):
-                while True:
-                    if sender.is_idle:
-                        break
-                    await asyncio.sleep(0.01)
-            before = signal.count
-            await enqueue(
-                writer_factory,
-                OutboxCreate(chat_id=world.citizens[1], kind="text", payload={"text": "notify"}),
-            )
-            message = await world.client.wait_for_message(
-                world.citizens[1], contains="notify", timeout=20
-            )
-            assert message["text"] == "notify"
-            assert signal.count > before
-        finally:
-            await sender.stop()
-    finally:
-        await sender_engine.dispose()
-        await writer_engine.dispose()
+    async with sender_and_other_writer(world, postgres_url) as other:
+        async with asyncio.timeout(20):
+            while True:
+                if other.sender.is_idle:
+                    break
+                await asyncio.sleep(0.01)
+        before = other.signal.count
+        assert await delivered_from_the_writer(world, other, "notify")
+        assert other.signal.count > before
 
 
+@pytest.mark.postgres
 async def test_sender_listens_again_after_losing_its_connection(
     world: World, postgres_url: str
 ) -> None:
     """PostgreSQL drops the LISTEN connection: the sender listens again and still wakes."""
-    await migrate.upgrade(postgres_url)
-    sender_engine, writer_engine = create_engine(postgres_url), create_engine(postgres_url)
-    try:
-        sender_factory = create_session_factory(sender_engine)
-        writer_factory = create_session_factory(writer_engine)  # no signal attached
-        sender, _signal = make_sender(world, sender_factory, poll_interval=3600)
-        await sender.start()
-        try:
-            listener = await _listener_pid(writer_engine)
-            async with writer_engine.connect() as connection:
-                await connection.execute(
-                    text("SELECT pg_terminate_backend(:pid)"), {"pid": listener}
-                )
-            async with asyncio.timeout(20):
-                while True:
-                    again = await _listener_pid(writer_engine)
-                    if again not in (None, listener):
-                        break
-                    await asyncio.sleep(0.05)
-            await enqueue(
-                writer_factory,
-                OutboxCreate(chat_id=world.citizens[1], kind="text", payload={"text": "again"}),
-            )
-            message = await world.client.wait_for_message(
-                world.citizens[1], contains="again", timeout=20
-            )
-            assert message["text"] == "again"
-        finally:
-            await sender.stop()
-    finally:
-        await sender_engine.dispose()
-        await writer_engine.dispose()
+    async with sender_and_other_writer(world, postgres_url) as other:
+        listener = await _listener_pid(other.writer_engine)
+        async with other.writer_engine.connect() as connection:
+            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": listener})
+        async with asyncio.timeout(20):
+            while True:
+                again = await _listener_pid(other.writer_engine)
+                if again not in (None, listener):
+                    break
+                await asyncio.sleep(0.05)
+        assert await delivered_from_the_writer(world, other, "again")
 
 
 async def _listener_pid(engine: AsyncEngine) -> int | None:
