@@ -124,7 +124,7 @@ class _Recorded:
     """What a recording transaction claimed after the deliveries it recorded."""
 
     claimed: list[OutboxMessage] = field(default_factory=list)
-    free: int = 0
+    free: int = 0  # the places it claimed for; 0 when it did not claim
 
 
 class _DatabaseUnavailable(Exception):
@@ -245,8 +245,8 @@ class Sender:
                     self._idle = False
         finally:
             self._stop_requested.set()
-            if self._in_flight:
-                await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+            while self._in_flight:  # a recording transaction may still hand over claimed rows
+                await asyncio.gather(*list(self._in_flight.values()), return_exceptions=True)
             try:
                 await asyncio.wait_for(listener, timeout=5)
             except Exception:  # TimeoutError (then cancelled) or the listener's own failure
@@ -529,6 +529,7 @@ class Sender:
             async def write(
                 session: AsyncSession, batch: list[_SentItem] = batch, outcome: _Recorded = outcome
             ) -> None:
+                outcome.claimed, outcome.free = [], 0  # a retried transaction starts over
                 await repo.mark_sent_many(
                     session=session,
                     deliveries=[
@@ -543,9 +544,9 @@ class Sender:
                     ],
                 )
                 # The batch's own tasks end with this commit: their places are free.
-                outcome.free = self._max_in_flight - len(self._in_flight) + len(batch)
-                outcome.claimed = []
-                if not self._stopping and outcome.free > 0:
+                free = self._max_in_flight - len(self._in_flight) + len(batch)
+                if not self._stopping and free > 0:
+                    outcome.free = free
                     outcome.claimed = await repo.claim_batch(
                         session=session,
                         worker_id=self.worker_id,
@@ -561,12 +562,12 @@ class Sender:
                     if not done.done():
                         done.set_exception(error)
             else:
-                if not self._stopping and outcome.free > 0:
-                    # Fewer than asked for: nothing else is claimable, so the batch's ends need
-                    # not wake the main loop to claim again (a commit of new rows still does).
-                    if len(outcome.claimed) < outcome.free:
-                        self._claimed_after.update(row_id for _r, row_id, *_rest in batch)
-                    self._dispatch(outcome.claimed)
+                # Fewer than asked for: nothing else is claimable, so the batch's ends need not
+                # wake the main loop to claim again (a commit of new rows still does).
+                if len(outcome.claimed) < outcome.free:
+                    self._claimed_after.update(row_id for _r, row_id, *_rest in batch)
+                # Leased to this worker by the commit: sent even if a stop began meanwhile.
+                self._dispatch(outcome.claimed)
                 for *_item, done in batch:
                     if not done.done():
                         done.set_result(None)
