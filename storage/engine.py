@@ -45,6 +45,11 @@ def split_search_path(url: str | URL) -> tuple[URL, str | None]:
     return parsed.difference_update_query(["search_path"]), search_path
 
 
+def application_name(search_path: str | None = None) -> str:
+    """The ``application_name`` of jikimi's PostgreSQL connections (with the schema, if any)."""
+    return f"jikimi/{search_path}" if search_path else "jikimi"
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Create the async engine for a ``sqlite+aiosqlite`` or ``postgresql+asyncpg`` URL."""
     parsed, search_path = split_search_path(url)
@@ -54,9 +59,12 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+asyncpg")
-        connect_args: dict[str, Any] = {}
+        # The application name tells a worker's connections apart in pg_stat_activity (one
+        # schema's, in the test suite).
+        server_settings = {"application_name": application_name(search_path)}
         if search_path:
-            connect_args["server_settings"] = {"search_path": search_path}
+            server_settings["search_path"] = search_path
+        connect_args: dict[str, Any] = {"server_settings": server_settings}
         # No pool_pre_ping: it costs a round trip and 0.25 ms of CPU per transaction. A
         # connection found dead on use makes SQLAlchemy discard the whole pool, and the
         # caller's retry (DatabaseMiddleware, the sender's writes) gets a fresh one.

@@ -640,7 +640,8 @@ async def _listener_pid(engine: AsyncEngine) -> int | None:
             async with engine.connect() as connection:
                 pid = await connection.scalar(
                     text(
-                        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                        "SELECT pid FROM pg_stat_activity"
+                        " WHERE application_name = current_setting('application_name')"
                         " AND query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
                     )
                 )

@@ -336,13 +336,13 @@ async def test_sigkill_mid_burst_loses_nothing(cluster: Cluster) -> None:
 
 
 async def _drop_database_connections(cluster: Cluster) -> int:
-    """Terminate every other connection to the database, as a restart or failover does."""
+    """Terminate every connection to this test's schema, as a restart or failover does."""
     async with cluster.engine.connect() as connection:
         dropped = await connection.scalar(
             text(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                " AND backend_type = 'client backend'"
+                " WHERE application_name = current_setting('application_name')"
+                " AND pid <> pg_backend_pid()"
             )
         )
     await cluster.engine.dispose()  # the test's own idle connections were dropped too

@@ -10,7 +10,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.engine import create_engine, create_session_factory, split_search_path
+from storage.engine import (
+    application_name,
+    create_engine,
+    create_session_factory,
+    split_search_path,
+)
 from storage.models.chats import ChatState
 
 
@@ -72,3 +77,18 @@ async def test_naive_datetimes_are_refused(
         session.add(ChatState(chat_id=8, since=datetime(2026, 1, 1)))
         with pytest.raises(StatementError, match="naive datetime"):
             await session.flush()
+
+
+@pytest.mark.postgres
+async def test_postgres_connections_name_the_application_and_schema(postgres_url: str) -> None:
+    """pg_stat_activity shows jikimi's connections, and in the suite the schema they use."""
+    _url, schema = split_search_path(postgres_url)
+    engine = create_engine(postgres_url)
+    try:
+        async with engine.connect() as conn:
+            name = await conn.scalar(text("SELECT current_setting('application_name')"))
+            path = await conn.scalar(text("SELECT current_setting('search_path')"))
+    finally:
+        await engine.dispose()
+    assert name == application_name(schema) == f"jikimi/{schema}"
+    assert path == schema
