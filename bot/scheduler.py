@@ -279,6 +279,8 @@ class SchedulerService:
         self.scheduler: BackgroundScheduler | None = None
         self._engine: Engine | None = None
         self._task: asyncio.Task[None] | None = None
+        # A scheduler's start runs in a thread that a cancelled step does not stop.
+        self._starting: asyncio.Future[None] | None = None
 
     @property
     def leading(self) -> bool:
@@ -310,7 +312,10 @@ class SchedulerService:
             scheduler = create_scheduler(self.database_url, self._engine)
             # Known before it starts, so a stop that cancels this step still shuts it down.
             self.scheduler = scheduler
-            await asyncio.to_thread(start_scheduler, scheduler, sweep_seconds=self.sweep_seconds)
+            self._starting = asyncio.ensure_future(
+                asyncio.to_thread(start_scheduler, scheduler, sweep_seconds=self.sweep_seconds)
+            )
+            await asyncio.shield(self._starting)
             log.info("worker %s leads the scheduler", self.worker_id)
         elif not leader and self.scheduler is not None:
             await self._shutdown()
@@ -320,6 +325,11 @@ class SchedulerService:
     async def _shutdown(self) -> None:
         scheduler, self.scheduler = self.scheduler, None
         engine, self._engine = self._engine, None
+        starting, self._starting = self._starting, None
+        if starting is not None:
+            # Shutting down a scheduler whose start is still running in its thread fails
+            # ("cannot join thread before it is started"): let the start finish first.
+            await asyncio.wait([starting])
         if scheduler is not None:
             # Wait for a running job, so no job-store connection outlives the engine.
             await asyncio.to_thread(_shutdown_scheduler, scheduler)

@@ -4,9 +4,14 @@ restart and fires once."""
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
+import bot.scheduler as scheduler_module
 from bot.scheduler import (
     SWEEP_JOB_ID,
     SchedulerService,
@@ -72,6 +77,39 @@ async def test_only_one_of_two_workers_runs_the_scheduler(
     finally:
         for service in services:
             await service.stop()
+
+
+async def test_a_stop_while_the_scheduler_starts_waits_for_the_start(
+    session_factory: Any, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop while the scheduler's start still runs in its thread waits, then shuts it down."""
+    started = threading.Event()
+
+    def slow_start(scheduler: Any, **kwargs: Any) -> None:
+        started.set()
+        time.sleep(0.3)  # the worker is stopped meanwhile
+        real_start(scheduler, **kwargs)
+
+    real_start = scheduler_module.start_scheduler
+    monkeypatch.setattr(scheduler_module, "start_scheduler", slow_start)
+    service = SchedulerService(
+        database_url=database_url,
+        session_factory=session_factory,
+        room=RoomConfig(chat_id=None),
+        clock=Clock(),
+        worker_id="w1",
+        sweep_seconds=3600,
+    )
+    await service.start()
+    assert await asyncio.to_thread(started.wait, 10)
+    scheduler = service.scheduler
+    assert scheduler is not None
+    await service.stop()
+    await asyncio.sleep(0.5)  # long after the start's thread would have gone on
+    # Before, the start went on after the stop and left a scheduler running (or the stop
+    # caught it half-started: "cannot join thread before it is started").
+    assert not scheduler.running
+    assert service.scheduler is None
 
 
 FIRED: list[datetime] = []
