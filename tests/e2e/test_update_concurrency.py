@@ -3,9 +3,11 @@ Telegram (the sandbox) until it has room: a surge cannot queue the sender behind
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
+from aiogram.types import TelegramObject
 
 from bot.settings import Settings
 from tests.e2e.citizen_helpers import CITY_HALL, reports_of, settle
@@ -23,24 +25,28 @@ def at_most_two_updates(settings: Settings) -> None:
 async def test_a_burst_is_handled_a_few_updates_at_a_time(app: E2E) -> None:
     """Twelve citizens write at once: never more than two updates in flight, all answered."""
     citizens = [await app.citizen(f"시민{number}") for number in range(12)]
-    peak = 0
-    watching = True
+    in_flight = peak = 0
 
-    async def watch() -> None:
-        nonlocal peak
-        while watching:
-            peak = max(peak, len(app.runtime.dispatcher._handle_update_tasks))
-            await asyncio.sleep(0)
+    async def count(
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        # Inside the dispatcher's semaphore: what the limit bounds (its task set briefly holds
+        # a finished task next to the one that took its place).
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            return await handler(event, data)
+        finally:
+            in_flight -= 1
 
-    watcher = asyncio.create_task(watch())
-    try:
-        for citizen in citizens:
-            await app.client.send_text(citizen.id, citizen.id, "지하차도에 물이 차올라요")
-            await app.client.send_location(citizen.id, citizen.id, *CITY_HALL)
-        await settle(app, *(citizen.id for citizen in citizens), timeout=60)
-    finally:
-        watching = False
-        await watcher
+    app.runtime.dispatcher.update.outer_middleware(count)
+    for citizen in citizens:
+        await app.client.send_text(citizen.id, citizen.id, "지하차도에 물이 차올라요")
+        await app.client.send_location(citizen.id, citizen.id, *CITY_HALL)
+    await settle(app, *(citizen.id for citizen in citizens), timeout=60)
     assert 1 <= peak <= LIMIT
     for citizen in citizens:
         (report,) = await reports_of(app, citizen.id)
