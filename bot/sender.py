@@ -265,16 +265,23 @@ class Sender:
                     raw = await conn.get_raw_connection()
                     driver: Any = raw.driver_connection
                     lost = asyncio.Event()
-                    driver.add_termination_listener(lambda _connection, lost=lost: lost.set())
+
+                    def on_lost(_connection: object, lost: asyncio.Event = lost) -> None:
+                        lost.set()
+
+                    driver.add_termination_listener(on_lost)
                     await driver.add_listener(NOTIFY_CHANNEL, self._notified)
                     # Commits made while no one listened would go unnoticed until the poll.
                     self._signal.set()
-                    await _first_of(self._stop_requested.wait(), lost.wait())
+                    try:
+                        await _first_of(self._stop_requested.wait(), lost.wait())
+                    finally:
+                        if not lost.is_set():  # a pooled connection must not keep listening
+                            driver.remove_termination_listener(on_lost)
+                            await driver.remove_listener(NOTIFY_CHANNEL, self._notified)
                     if lost.is_set():
                         await conn.invalidate()
                         log.warning("outbox LISTEN connection lost; listening again")
-                        continue
-                    await driver.remove_listener(NOTIFY_CHANNEL, self._notified)
             except asyncio.CancelledError:
                 raise
             except Exception:
