@@ -242,12 +242,20 @@ async def _post_topic(
         payload["buttons"] = buttons
     await out.send("text", payload, correlation=out.card_ref)
     await out.send("pin", {"disable_notification": True}, target_ref=out.card_ref)
-    for report in await reports_of_incident(session=session, incident_id=incident.id):
+    reports = list(await reports_of_incident(session=session, incident_id=incident.id))
+    for first in reports[:1]:
         await post_report_content(
-            session=session, topic=topic, report=report, lang=room.lang, first=True
+            session=session, topic=topic, report=first, lang=room.lang, first=True
         )
     if incident.latitude is not None and incident.longitude is not None:
         await out.send("location", {"latitude": incident.latitude, "longitude": incident.longitude})
+    # The card quotes the first report only; those that joined before the topic opened (a surge
+    # clusters many within one pass) are listed as if they had joined afterwards.
+    joined = reports[1:]
+    if len(joined) == 1:
+        await post_report_content(session=session, topic=topic, report=joined[0], lang=room.lang)
+    elif joined:
+        await _post_digest(session, JoinedReports(incident, topic, joined), room)
 
 
 async def post_report_content(

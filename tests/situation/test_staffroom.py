@@ -275,3 +275,17 @@ async def test_reports_joining_in_one_pass_become_one_digest_and_one_card_edit(
     assert len(joined) == 5
     async with steps.tx() as session:
         assert await sync_topics(session=session, room=ROOM, now=later) == 0
+
+
+async def test_reports_that_joined_before_the_topic_opened_are_listed_in_it(steps: Steps) -> None:
+    room = Room(steps)
+    room.listeners = ()  # a surge: several reports cluster before the first pass
+    for user in range(501, 505):
+        await room.report(user, f"도로 침수 심해요 {user}")
+    async with steps.tx() as session:
+        assert await sync_topics(session=session, room=ROOM, now=START) == 4
+    rows = await room.staff_rows()
+    assert [row.kind for row in rows][:4] == ["create_topic", "text", "pin", "location"]
+    assert "도로 침수 심해요 501" in rows[1].payload["text"]  # the card quotes the first
+    (digest,) = [text for text in texts(rows) if "새 신고 3건이 이 건에 연결" in text]
+    assert all(f"도로 침수 심해요 {user}" in digest for user in range(502, 505))
