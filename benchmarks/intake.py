@@ -122,9 +122,10 @@ async def run_intake(
     async def project() -> None:
         while True:
             async with session_factory() as session, session.begin():
-                if not await sync_topics(
+                synced = await sync_topics(
                     session=session, room=room, now=datetime.now(UTC), limit=50
-                ):
+                )
+                if not synced.posted:
                     return
 
     result = IntakeResult(label=label, citizens=citizens)

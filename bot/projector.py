@@ -5,6 +5,9 @@ situation room. Its commit wakes this service, which runs :func:`situation.staff
 in its own transaction: it opens topics, posts joining reports and relays new messages. Under a
 surge the passes are spaced by ``interval`` so citizens' transactions go first, and each pass
 takes many reports at once, so an incident's card is redrawn once per pass, not once per report.
+While the staff group's queue is full (Telegram delivers about 20 messages a minute to a group),
+a pass posts nothing and the projector looks again every ``recheck`` seconds: the reports that
+gather meanwhile go out together, one digest per incident, instead of a backlog of hours.
 The periodic sweep runs the same function and catches whatever a crash left behind.
 
     projector = StaffRoomProjector(session_factory=factory, room=room, clock=clock)
@@ -23,7 +26,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from situation.clock import Clock
-from situation.staffroom import RoomConfig, sync_topics
+from situation.staffroom import RoomConfig, RoomSync, sync_topics
 from storage.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,7 @@ class StaffRoomProjector:
         batch: int = 50,
         interval: float = 0.2,
         retry_after: float = 2.0,
+        recheck: float = 1.0,
     ) -> None:
         self._session_factory = session_factory
         self._room = room
@@ -50,12 +54,15 @@ class StaffRoomProjector:
         self._batch = batch
         self._interval = interval
         self._retry_after = retry_after
+        self._recheck = recheck
         self._wanted = Wakeup()
+        self._stopped = asyncio.Event()
         self._running = False
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.passes = 0
         self.posted = 0
+        self.deferred = 0
 
     def wake(self) -> None:
         """Ask for a pass (called after a citizen's transaction commits; thread-safe)."""
@@ -69,11 +76,13 @@ class StaffRoomProjector:
         """Run the projector in a background task."""
         if self._task is None or self._task.done():
             self._stopping = False
+            self._stopped.clear()
             self._task = asyncio.create_task(self.run(), name=TASK_NAME)
 
     async def stop(self) -> None:
         """Finish the pass in progress and stop."""
         self._stopping = True
+        self._stopped.set()
         self._wanted.set()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
@@ -88,7 +97,7 @@ class StaffRoomProjector:
                 return
             self._running = True
             try:
-                posted = await self.run_pass()
+                result = await self.run_pass()
             except Exception:  # the database is briefly down: the reports wait, nothing is lost
                 log.warning("staff-room pass failed; retrying", exc_info=True)
                 self._wanted.set()
@@ -96,22 +105,29 @@ class StaffRoomProjector:
                 continue
             finally:
                 self._running = False
-            if posted >= self._batch:
+            if result.deferred:
+                self._wanted.set()  # reports may be waiting: look again once the queue moved
+                await self._pause(self._recheck)
+                continue
+            if result.posted >= self._batch:
                 self._wanted.set()  # more is waiting
-            if posted:
+            if result.posted:
                 await self._pause(self._interval)
 
-    async def run_pass(self) -> int:
-        """Post up to one batch of pending reports in one transaction; return how many."""
+    async def run_pass(self) -> RoomSync:
+        """Post up to one batch of pending reports in one transaction."""
         async with self._session_factory() as session, session.begin():
-            posted = await sync_topics(
+            result = await sync_topics(
                 session=session, room=self._room, now=self._clock.now(), limit=self._batch
             )
         self.passes += 1
-        self.posted += posted
-        return posted
+        self.posted += result.posted
+        self.deferred += int(result.deferred)
+        return result
 
     async def _pause(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less if a stop begins meanwhile."""
         if self._stopping:
             return
-        await asyncio.sleep(seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), seconds)

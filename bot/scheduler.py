@@ -122,7 +122,7 @@ async def sweep_once(
     async with guard, session_factory() as session, session.begin():
         report = SweepReport()
         report.recovered = await recover_topics(session=session, room=room, now=now)
-        report.topics = await sync_topics(session=session, room=room, now=now)
+        report.topics = (await sync_topics(session=session, room=room, now=now)).posted
         report.escalations = await escalate_due(session=session, now=now, room=room)
         report.followups = await ask_due(session=session, now=now)
         handover = await handover_due(

@@ -71,6 +71,10 @@ class SituationRoomSettings(BaseModel):
     # passes under load, which leaves room for citizens' transactions.
     projector_batch: int = Field(default=50, ge=1)
     projector_interval_seconds: float = Field(default=0.2, ge=0)
+    # New reports wait unposted while this many messages to the staff group are still queued
+    # (Telegram delivers about 20 a minute to a group); they then go out as one digest per
+    # incident. 0 posts every report at once, however long the queue.
+    queue_limit: int = Field(default=10, ge=0)
 
 
 class Settings(BaseSettings):

@@ -39,7 +39,7 @@ from storage.models.incidents import Incident, IncidentStatus
 from storage.models.outbox import OutboxCreate, Priority
 from storage.models.reports import Report, ReportMedia, ReportMessage, ReportStatus
 from storage.models.topics import IncidentTopic, TopicState
-from storage.outbox import enqueue_batched
+from storage.outbox import enqueue_batched, pending_count
 from storage.reports import (
     incident_words_and_photos,
     media_of_report,
@@ -74,6 +74,10 @@ class RoomConfig:
     agencies: Directory = field(default_factory=lambda: Directory(DEFAULT_AGENCIES))
     roster: Roster | None = None
     handover_mode: str = "release"
+    # Telegram lets a group receive about 20 messages a minute. While this many messages to the
+    # room are still waiting to be sent, new reports wait unposted, and the next pass posts all
+    # that gathered meanwhile as one digest per incident (None: post at once, always).
+    queue_limit: int | None = None
 
     def ack_time(self, priority: str) -> timedelta:
         """Return how long an incident of ``priority`` may wait for acknowledgement."""
@@ -531,17 +535,26 @@ async def _mark_relayed(session: AsyncSession, report: Report) -> None:
             session.add(message)
 
 
+@dataclass(frozen=True)
+class RoomSync:
+    """What one pass of :func:`sync_topics` did."""
+
+    posted: int
+    deferred: bool = False  # the room's queue was full: reports wait for the next pass
+
+
 async def sync_topics(
     *, session: AsyncSession, room: RoomConfig, now: datetime, limit: int | None = None
-) -> int:
-    """Post every filed report the staff room has not shown yet (at most ``limit``); return count.
+) -> RoomSync:
+    """Post every filed report the staff room has not shown yet (at most ``limit``).
 
     Opens topics for new incidents, posts joining reports and relays new messages. Two workers
     take turns (a lock held to the end of the transaction); the reports that joined one incident
-    in this pass go out together, and its card is redrawn once.
+    in this pass go out together, and its card is redrawn once. Nothing is posted while the
+    room's queue holds ``room.queue_limit`` messages or more.
     """
     if room.chat_id is None:
-        return 0
+        return RoomSync(posted=0)
     await hold_lock(session=session, name=STAFF_ROOM_LOCK)
     statement = (
         select(Report)
@@ -558,6 +571,12 @@ async def sync_topics(
     if limit is not None:
         statement = statement.limit(limit)
     reports = (await session.exec(statement)).all()
+    if not reports:
+        return RoomSync(posted=0)
+    if room.queue_limit is not None:
+        queued = await pending_count(session=session, chat_id=room.chat_id)
+        if queued >= room.queue_limit:
+            return RoomSync(posted=0, deferred=True)
     await preload_report_content(
         session=session, report_ids=[report.id for report in reports if report.id is not None]
     )
@@ -567,7 +586,7 @@ async def sync_topics(
     for batch in joined.values():
         await _post_joined(session, batch, room, now)
     await session.flush()
-    return len(reports)
+    return RoomSync(posted=len(reports))
 
 
 async def post(

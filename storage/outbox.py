@@ -529,13 +529,15 @@ async def purge_settled(*, session: AsyncSession, before: datetime) -> int:
     return int(getattr(result, "rowcount", 0))
 
 
-async def pending_count(*, session: AsyncSession) -> int:
-    """Count the rows not settled yet (pending or sending)."""
+async def pending_count(*, session: AsyncSession, chat_id: int | None = None) -> int:
+    """Count the rows not settled yet (pending or sending), all or those of ``chat_id``."""
     statement = (
         select(func.count())
         .select_from(OutboxMessage)
         .where(col(OutboxMessage.status).in_(UNSETTLED))
     )
+    if chat_id is not None:
+        statement = statement.where(col(OutboxMessage.chat_id) == chat_id)
     return int((await session.exec(statement)).one())
 
 

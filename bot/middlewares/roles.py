@@ -40,6 +40,7 @@ def build_room(settings: Settings) -> RoomConfig:
         agencies=load_agencies(section.agencies_file),
         roster=load_roster(section.roster_file) if section.roster_file else None,
         handover_mode=section.handover_mode,
+        queue_limit=section.queue_limit or None,
     )
 
 

@@ -12,6 +12,7 @@ from situation.clock import Clock
 from situation.intake import IncomingMessage, IncomingPlace, IntakeConfig, receive_message
 from situation.staffroom import RoomConfig, StaffRoom
 from storage.models.outbox import OutboxMessage
+from storage.outbox import mark_sent
 from tests.situation.conftest import START
 
 STAFF_CHAT = -1001234567890
@@ -101,5 +102,39 @@ async def test_a_failed_pass_is_retried_and_loses_nothing(
         await _wait_idle(projector)
         assert calls["n"] >= 2
         assert (await _staff_kinds(session_factory))[:1] == ["create_topic"]
+    finally:
+        await projector.stop()
+
+
+async def test_a_full_staff_queue_defers_passes_until_the_sender_caught_up(
+    session_factory: Any, tmp_path: Any
+) -> None:
+    room = RoomConfig(chat_id=STAFF_CHAT, queue_limit=4)
+    projector = StaffRoomProjector(
+        session_factory=session_factory, room=room, clock=FixedClock(), interval=0, recheck=0.02
+    )
+    listener = StaffRoom(room, wake=projector.wake)
+    await projector.start()
+    try:
+        await _report(session_factory, listener, 501, tmp_path)
+        await _wait_idle(projector)
+        assert await _staff_kinds(session_factory) == ["create_topic", "text", "pin", "location"]
+        for user in (502, 503, 504):
+            await _report(session_factory, listener, user, tmp_path)
+        await asyncio.sleep(0.2)
+        assert projector.deferred >= 2 and projector.busy()  # still looking, not given up
+        assert len(await _staff_kinds(session_factory)) == 4
+
+        async with session_factory() as session, session.begin():
+            queued = (
+                await session.exec(
+                    select(OutboxMessage).where(col(OutboxMessage.chat_id) == STAFF_CHAT)
+                )
+            ).all()
+            for row in queued:
+                await mark_sent(session=session, message_id=row.id or 0, now=START)
+        await _wait_idle(projector)
+        assert (await _staff_kinds(session_factory))[4:] == ["text", "edit_text"]  # one digest
+        assert projector.posted == 4
     finally:
         await projector.stop()

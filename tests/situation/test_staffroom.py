@@ -12,12 +12,13 @@ from sqlmodel import col, select
 from situation.audit import Actor
 from situation.intake import IncomingFile, IncomingMessage, IncomingPlace, receive_message
 from situation.roles import seed_demo_staff
-from situation.staffroom import RoomConfig, StaffRoom, sync_topics
+from situation.staffroom import RoomConfig, RoomSync, StaffRoom, sync_topics
 from storage.models.audit import IncidentEvent
 from storage.models.escalations import IncidentDeadline
 from storage.models.incidents import Incident
 from storage.models.outbox import OutboxMessage
 from storage.models.topics import IncidentTopic
+from storage.outbox import mark_sent
 from tests.situation.conftest import START, Steps
 
 STAFF_CHAT = -1001234567890
@@ -209,10 +210,10 @@ async def test_sync_topics_opens_what_the_hook_missed_and_is_idempotent(steps: S
     await room.report(501, "불이 났어요")
     assert await room.staff_rows() == []
     async with steps.tx() as session:
-        assert await sync_topics(session=session, room=ROOM, now=START) == 1
+        assert (await sync_topics(session=session, room=ROOM, now=START)).posted == 1
     assert [row.kind for row in await room.staff_rows()][:3] == ["create_topic", "text", "pin"]
     async with steps.tx() as session:
-        assert await sync_topics(session=session, room=ROOM, now=START) == 0
+        assert (await sync_topics(session=session, room=ROOM, now=START)).posted == 0
     assert await room.staff_rows() == []
 
 
@@ -230,7 +231,7 @@ async def test_a_deferred_listener_leaves_the_room_to_a_pass_after_commit(steps:
     assert wakes == ["wake", "wake"]  # once per committed citizen transaction
     assert await room.staff_rows() == []
     async with steps.tx() as session:
-        assert await sync_topics(session=session, room=ROOM, now=START) == 1
+        assert (await sync_topics(session=session, room=ROOM, now=START)).posted == 1
     assert [row.kind for row in await room.staff_rows()][:3] == ["create_topic", "text", "pin"]
 
 
@@ -262,7 +263,7 @@ async def test_reports_joining_in_one_pass_become_one_digest_and_one_card_edit(
         await room.report(user, f"도로 침수 심해요 {user}", now=later)
     await room.citizen(503, photo="photo-503", now=later)
     async with steps.tx() as session:
-        assert await sync_topics(session=session, room=ROOM, now=later) == 5
+        assert (await sync_topics(session=session, room=ROOM, now=later)).posted == 5
     rows = await room.staff_rows()
     digests = [text for text in texts(rows) if "새 신고 5건이 이 건에 연결" in text]
     assert len(digests) == 1
@@ -274,7 +275,39 @@ async def test_reports_joining_in_one_pass_become_one_digest_and_one_card_edit(
     joined = [e for e in await room.events(incident.id or 0) if e.action == "report_joined"]
     assert len(joined) == 5
     async with steps.tx() as session:
-        assert await sync_topics(session=session, room=ROOM, now=later) == 0
+        assert (await sync_topics(session=session, room=ROOM, now=later)).posted == 0
+
+
+async def test_a_full_staff_queue_holds_new_reports_for_one_digest_later(steps: Steps) -> None:
+    limited = RoomConfig(chat_id=STAFF_CHAT, queue_limit=4)
+    room = Room(steps, room=limited)
+    room.listeners = ()
+    incident = await room.report(501, "집 앞 도로가 물에 잠겼어요")
+    async with steps.tx() as session:
+        assert (await sync_topics(session=session, room=limited, now=START)).posted == 1
+    opened = await room.staff_rows()
+    assert [row.kind for row in opened] == ["create_topic", "text", "pin", "location"]  # full
+
+    later = START + timedelta(minutes=1)
+    for user in range(502, 505):
+        await room.report(user, f"도로 침수 심해요 {user}", now=later)
+        async with steps.tx() as session:
+            assert await sync_topics(session=session, room=limited, now=later) == RoomSync(
+                posted=0, deferred=True
+            )
+    assert await room.staff_rows() == []  # nothing posted, nothing lost: the reports wait
+
+    async with steps.tx() as session:  # the sender delivers what the room had queued
+        for row in opened:
+            await mark_sent(session=session, message_id=row.id or 0, now=later)
+    async with steps.tx() as session:
+        assert (await sync_topics(session=session, room=limited, now=later)).posted == 3
+    rows = await room.staff_rows()
+    (digest,) = [text for text in texts(rows) if "새 신고 3건이 이 건에 연결" in text]
+    assert all(f"도로 침수 심해요 {user}" in digest for user in range(502, 505))
+    assert [row.target_ref for row in rows if row.kind == "edit_text"] == [
+        f"incident:{incident.id}:card"
+    ]
 
 
 async def test_reports_that_joined_before_the_topic_opened_are_listed_in_it(steps: Steps) -> None:
@@ -283,7 +316,7 @@ async def test_reports_that_joined_before_the_topic_opened_are_listed_in_it(step
     for user in range(501, 505):
         await room.report(user, f"도로 침수 심해요 {user}")
     async with steps.tx() as session:
-        assert await sync_topics(session=session, room=ROOM, now=START) == 4
+        assert (await sync_topics(session=session, room=ROOM, now=START)).posted == 4
     rows = await room.staff_rows()
     assert [row.kind for row in rows][:4] == ["create_topic", "text", "pin", "location"]
     assert "도로 침수 심해요 501" in rows[1].payload["text"]  # the card quotes the first
