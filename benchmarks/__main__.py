@@ -83,6 +83,24 @@ def print_surge(results: list[SurgeResult]) -> None:
             f"{r.harness_cpu_seconds:>15.1f}"
         )
     print()
+    rooms = [r for r in results if r.staff_messages is not None]
+    if not rooms:
+        return
+    header = (
+        f"{'staff room, at the end':<26}{'messages':>9}{'per report':>11}{'unsent':>8}"
+        f"{'at 20/min':>11}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in rooms:
+        messages, unsent = r.staff_messages or 0, r.staff_unsent or 0
+        print(
+            f"{r.label:<26}{messages:>9}{messages / r.citizens:>11.2f}{unsent:>8}"
+            f"{unsent / 20:>9.1f} m"
+        )
+    print("(messages queued for the staff group when the last citizen had the manual; at 20/min:")
+    print(" how long Telegram's group limit takes to deliver those still unsent)")
+    print()
 
 
 async def _surges(args: argparse.Namespace, workdir: Path) -> list[SurgeResult]:

@@ -58,6 +58,9 @@ class Target(Protocol):
     async def stored_reports(self, user_ids: list[int]) -> dict[int, int] | None:
         """How many reports the bot stored per citizen (None when it stores nothing)."""
 
+    async def staff_room(self) -> tuple[int, int] | None:
+        """Messages queued for the staff group so far, and how many of them are still unsent."""
+
     async def cleanup(self) -> None:
         """Release what setup created (database schemas...)."""
 
@@ -80,6 +83,8 @@ class SurgeResult:
     bot_cpu_seconds: float = 0.0
     harness_cpu_seconds: float = 0.0  # the sandbox and the simulated citizens
     stored: bool = False
+    staff_messages: int | None = None  # queued for the staff group when the last answer came
+    staff_unsent: int | None = None  # of those, still waiting to be sent then
 
     @property
     def throughput(self) -> float:
@@ -213,6 +218,9 @@ async def run_surge(
             result.lost = citizens - len(answers)
             result.latencies = sorted(answer.at - sent for sent, answer in answers)
             last = max((answer.at for _, answer in answers), default=started)
+            staff = await target.staff_room()
+            if staff is not None:
+                result.staff_messages, result.staff_unsent = staff
             result.seconds = max(1e-9, last - started)
             await asyncio.sleep(1.0)  # late duplicates would land now
             for (sent, _), user in zip(runs, users, strict=True):

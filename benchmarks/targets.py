@@ -20,6 +20,7 @@ from situation.callbacks import ManualPage
 from storage.engine import create_engine, create_session_factory, is_postgres
 from storage.migrate import upgrade
 from storage.models.citizens import Citizen
+from storage.models.outbox import UNSETTLED, OutboxMessage
 from storage.models.reports import Report
 
 ECHO_TOKEN = "7000000002:ECHO-benchmark-token-0000000000000"
@@ -56,6 +57,10 @@ class EchoTarget:
 
     async def stored_reports(self, user_ids: list[int]) -> dict[int, int] | None:
         """The echo bot stores nothing."""
+        return None
+
+    async def staff_room(self) -> tuple[int, int] | None:
+        """The echo bot has no staff room."""
         return None
 
     async def cleanup(self) -> None:
@@ -140,6 +145,23 @@ class JikimiTarget:
         finally:
             await engine.dispose()
         return {int(user): int(count) for user, count in rows if user is not None}
+
+    async def staff_room(self) -> tuple[int, int] | None:
+        """Messages queued for the staff group so far, and how many are still unsent."""
+        engine = create_engine(self.database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                queued, unsent = (
+                    await session.exec(
+                        select(
+                            func.count(),
+                            func.count().filter(col(OutboxMessage.status).in_(UNSETTLED)),
+                        ).where(col(OutboxMessage.chat_id) == self.world.staff_chat_id)
+                    )
+                ).one()
+        finally:
+            await engine.dispose()
+        return int(queued), int(unsent)
 
     async def cleanup(self) -> None:
         """Drop the benchmark's PostgreSQL schema."""
