@@ -56,9 +56,8 @@ class StaffRoomProjector:
         self._retry_after = retry_after
         self._recheck = recheck
         self._wanted = Wakeup()
-        self._stopped = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._running = False
-        self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.passes = 0
         self.posted = 0
@@ -75,14 +74,12 @@ class StaffRoomProjector:
     async def start(self) -> None:
         """Run the projector in a background task."""
         if self._task is None or self._task.done():
-            self._stopping = False
-            self._stopped.clear()
+            self._stopping.clear()
             self._task = asyncio.create_task(self.run(), name=TASK_NAME)
 
     async def stop(self) -> None:
         """Finish the pass in progress and stop."""
-        self._stopping = True
-        self._stopped.set()
+        self._stopping.set()
         self._wanted.set()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
@@ -93,7 +90,7 @@ class StaffRoomProjector:
         """Run passes whenever asked, until :meth:`stop`."""
         while True:
             await self._wanted.wait()
-            if self._stopping:
+            if self._stopping.is_set():
                 return
             self._running = True
             try:
@@ -127,7 +124,5 @@ class StaffRoomProjector:
 
     async def _pause(self, seconds: float) -> None:
         """Sleep ``seconds``, or less if a stop begins meanwhile."""
-        if self._stopping:
-            return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopped.wait(), seconds)
+            await asyncio.wait_for(self._stopping.wait(), seconds)
