@@ -36,6 +36,7 @@ from storage.incidents import get_incident
 from storage.media import store_bytes
 from storage.models.citizens import Citizen
 from storage.models.incidents import IncidentStatus
+from storage.models.outbox import Priority
 from storage.models.reports import MediaStatus, Report, ReportMedia, ReportMessage, ReportStatus
 from storage.reports import (
     add_media,
@@ -359,7 +360,11 @@ async def send_manual(out: Outgoing, slug: str) -> bool:
     manual = scenarios.manual(slug, out.lang)
     if manual is None:
         return False
-    await out.text(manual.pages[0], buttons=manual_buttons(slug, out.lang, 1, manual.labels))
+    await out.text(
+        manual.pages[0],
+        buttons=manual_buttons(slug, out.lang, 1, manual.labels),
+        priority=Priority.GUIDANCE,
+    )
     return True
 
 
@@ -384,7 +389,7 @@ async def send_scenario_help(out: Outgoing, report: Report) -> None:
             )
         ]
     )
-    await out.message("citizen_choose_scenario", buttons=rows)
+    await out.message("citizen_choose_scenario", buttons=rows, priority=Priority.GUIDANCE)
 
 
 async def _file(
@@ -396,12 +401,15 @@ async def _file(
     ask: bool = False,
     privacy_days: int | None = None,
 ) -> None:
-    """File the report: confirm it (asking where, if ``ask`` and unknown) and send its manual.
+    """File the report: send its manual, then confirm it (asking where, if ``ask`` and unknown).
 
-    ``privacy_days``: the confirmation also carries the short privacy notice (a new citizen).
+    The manual goes first and at ``Priority.GUIDANCE``: in a surge, what to do now reaches each
+    citizen ahead of every confirmation queued for others. ``privacy_days``: the confirmation
+    also carries the short privacy notice (a new citizen).
     """
     report.status = ReportStatus.FILED
     report.filed_at = now
+    await send_scenario_help(out, report)
     # The question rides on the confirmation: one message less per report, and the
     # location button comes with the first answer.
     ask_where = ask and not where_resolved(report) and report.asked_where_at is None
@@ -417,7 +425,6 @@ async def _file(
         privacy_days=privacy_days,
         keyboard=location_keyboard(out.lang) if ask_where else None,
     )
-    await send_scenario_help(out, report)
 
 
 async def _cluster(
@@ -521,7 +528,7 @@ async def receive_message(
     prompt = scenarios.urgent_prompt(text, out.lang) if text else None
     if prompt is not None and not report.urgent:
         report.urgent = True
-        await out.text(prompt)
+        await out.text(prompt, priority=Priority.GUIDANCE)
         await mark_incident_urgent(session=session, report=report, now=now)
 
     if skip:

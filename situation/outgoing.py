@@ -87,10 +87,12 @@ class Outgoing:
         *,
         buttons: Buttons | None = None,
         keyboard: dict[str, Any] | None = None,
+        priority: int | None = None,
         **context: Any,
     ) -> None:
         """Render catalogue message ``name`` in the citizen's language and queue it."""
-        await self.text(render(self.lang, name, **context), buttons=buttons, keyboard=keyboard)
+        text = render(self.lang, name, **context)
+        await self.text(text, buttons=buttons, keyboard=keyboard, priority=priority)
         self.names[-1] = name
 
     async def text(
@@ -99,8 +101,12 @@ class Outgoing:
         *,
         buttons: Buttons | None = None,
         keyboard: dict[str, Any] | None = None,
+        priority: int | None = None,
     ) -> None:
-        """Queue already rendered HTML text (cut to Telegram's limit)."""
+        """Queue already rendered HTML text (cut to Telegram's limit).
+
+        ``priority`` overrides the chat's for this message (``Priority.GUIDANCE`` for a manual).
+        """
         payload: dict[str, Any] = {"text": text[:TEXT_LIMIT]}
         if buttons:
             payload["buttons"] = buttons
@@ -114,7 +120,10 @@ class Outgoing:
         enqueue_batched(
             session=self.session,
             message=OutboxCreate(
-                chat_id=self.chat_id, kind="text", payload=payload, priority=self.priority
+                chat_id=self.chat_id,
+                kind="text",
+                payload=payload,
+                priority=self.priority if priority is None else priority,
             ),
         )
         self.names.append("")

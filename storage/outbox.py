@@ -3,7 +3,8 @@
 Usage (the domain, inside the update's transaction)::
 
     await enqueue(session=session, message=OutboxCreate(
-        chat_id=user_id, kind="text", payload={"text": "<b>접수</b>"}, priority=0,
+        chat_id=user_id, kind="text", payload={"text": "<b>접수</b>"},
+        priority=Priority.CITIZEN_REPLY,
         correlation=f"report:{report.id}:ack",
     ))
     enqueue_batched(session=session, message=...)  # no id needed: written with the others

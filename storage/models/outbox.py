@@ -40,9 +40,13 @@ KINDS = frozenset(
 class Priority:
     """Delivery priorities: lower is sooner."""
 
-    CITIZEN_REPLY = 0
-    STAFF_NOTICE = 1
-    BULK = 2
+    GUIDANCE = 0  # the action manual a citizen needs now: before every other message
+    CITIZEN_REPLY = 1
+    STAFF_NOTICE = 2
+    BULK = 3
+
+
+PRIORITIES = (Priority.GUIDANCE, Priority.CITIZEN_REPLY, Priority.STAFF_NOTICE, Priority.BULK)
 
 
 class OutboxStatus(StrEnum):
@@ -115,8 +119,10 @@ class OutboxCreate(OutboxBase):
     @field_validator("priority")
     @classmethod
     def _known_priority(cls, value: int) -> int:
-        if value not in (0, 1, 2):
-            raise ValueError("priority must be 0 (citizen reply), 1 (staff notice) or 2 (bulk)")
+        if value not in PRIORITIES:
+            raise ValueError(
+                "priority must be 0 (guidance), 1 (citizen reply), 2 (staff notice) or 3 (bulk)"
+            )
         return value
 
 

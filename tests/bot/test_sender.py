@@ -30,7 +30,13 @@ from storage import chats, migrate
 from storage import outbox as repo
 from storage.engine import create_engine, create_session_factory
 from storage.models.base import utcnow
-from storage.models.outbox import OutboxCreate, OutboxError, OutboxMessage, error_code
+from storage.models.outbox import (
+    OutboxCreate,
+    OutboxError,
+    OutboxMessage,
+    Priority,
+    error_code,
+)
 from storage.outbox import OutboxSignal
 
 TOKEN = "123456:SENDER-TEST"
@@ -150,7 +156,7 @@ async def test_text_with_html_buttons_and_reply_keyboard(
         OutboxCreate(
             chat_id=citizen,
             kind="text",
-            priority=0,
+            priority=Priority.CITIZEN_REPLY,
             payload={
                 "text": "<b>접수되었습니다</b> https://example.org",
                 "buttons": [
@@ -165,7 +171,7 @@ async def test_text_with_html_buttons_and_reply_keyboard(
         OutboxCreate(
             chat_id=citizen,
             kind="text",
-            priority=0,
+            priority=Priority.CITIZEN_REPLY,
             payload={
                 "text": "위치를 보내 주세요",
                 "reply_keyboard": {

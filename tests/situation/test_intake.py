@@ -18,6 +18,7 @@ from situation.intake import (
 from situation.scenarios import classify_report
 from storage.models.citizens import Citizen
 from storage.models.incidents import Incident
+from storage.models.outbox import Priority
 from storage.models.reports import MediaStatus, Report, ReportMedia, ReportMessage
 from tests.situation.conftest import START, Steps, texts
 
@@ -92,15 +93,16 @@ async def test_korean_fire_report_with_photo_and_location(steps: Steps, media_di
 
     rows = await steps.outbox(user)
     sent = texts(rows)
-    assert "119" in sent[0]  # the urgent prompt comes before anything else
-    assert report.reference in sent[1]
-    assert any("불이야" in text for text in sent)  # page 1 of the fire manual
-    manual = next(row for row in rows if "불이야" in row.get("text", ""))
+    # What to do now comes before anything else: the "call 119" prompt, then the manual,
+    # both ahead of other citizens' replies; the confirmation follows and asks where.
+    prompt, manual, confirmation = rows[:3]
+    assert "119" in prompt["text"] and prompt["priority"] == Priority.GUIDANCE
+    assert "불이야" in manual["text"] and manual["priority"] == Priority.GUIDANCE
     assert manual["buttons"][0][0]["data"] == "cmp:fire:1:ko"
-    where = next(row for row in rows if row.get("reply_keyboard", {}).get("keyboard"))
-    assert where["reply_keyboard"]["keyboard"][0][0]["request_location"] is True
+    assert report.reference in confirmation["text"]
+    assert confirmation["reply_keyboard"]["keyboard"][0][0]["request_location"] is True
     assert any("중구" in text for text in sent)  # location received, with its district
-    assert {row["priority"] for row in rows} == {0}
+    assert {row["priority"] for row in rows[2:]} == {Priority.CITIZEN_REPLY}
 
 
 async def test_album_interleaved_with_location_is_one_report(steps: Steps) -> None:
@@ -390,14 +392,17 @@ async def test_keyboard_is_removed_once_after_the_answer(steps: Steps) -> None:
     assert sum("알겠습니다" in row.get("text", "") for row in rows) <= 1
 
 
-async def test_the_confirmation_asks_where_and_the_manual_follows(steps: Steps) -> None:
+async def test_the_manual_comes_first_and_the_confirmation_asks_where(steps: Steps) -> None:
     user = 1099
     await steps.send(user, text="지하차도에 물이 차올라 차가 잠기고 있어요")
     rows = await steps.outbox(user)
-    first, manual = rows[0], rows[1]
-    assert "접수되었습니다" in first["text"] and "어디인가요" in first["text"]
-    assert first["reply_keyboard"]["keyboard"][0][0]["request_location"] is True
-    assert "buttons" not in first and manual["text"] != first["text"]
+    manual, confirmation = rows[-2:]
+    assert manual["buttons"][0][0]["data"].startswith("cmp:inundation:1:")
+    assert manual["priority"] == Priority.GUIDANCE
+    assert "접수되었습니다" in confirmation["text"] and "어디인가요" in confirmation["text"]
+    assert confirmation["reply_keyboard"]["keyboard"][0][0]["request_location"] is True
+    assert "buttons" not in confirmation
+    assert confirmation["priority"] == Priority.CITIZEN_REPLY
     assert sum("어디인가요" in text for text in texts(rows)) == 1
 
 

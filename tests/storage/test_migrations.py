@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (fills SQLModel.metadata)
 from storage import migrate
 from storage.engine import create_engine
+from storage.models.outbox import Priority
 
 FOUNDATION_TABLES = {"outbox", "processed_update", "chat_state", "failed_update"}
 
@@ -96,3 +97,41 @@ async def test_require_head_tells_what_to_do(empty_database_url: str) -> None:
         await migrate.require_head(empty_database_url)
     await migrate.upgrade(empty_database_url)
     await migrate.require_head(empty_database_url)
+
+
+async def _priorities(url: str) -> list[int]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(text("SELECT priority FROM outbox ORDER BY id"))
+            return [row[0] for row in rows]
+    finally:
+        await engine.dispose()
+
+
+async def test_guidance_priority_moves_queued_rows_down_and_back(empty_database_url: str) -> None:
+    """0006 keeps queued rows' order: 0/1/2 become 1/2/3 (citizen, staff, bulk) and back."""
+    url = empty_database_url
+    await migrate.upgrade(url, "0005_unrelayed_index")
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for priority in (0, 1, 2):
+                await conn.execute(
+                    text(
+                        "INSERT INTO outbox (chat_id, kind, payload, priority, status, attempts,"
+                        " next_attempt_at, created_at) VALUES (1, 'text', '{}', :priority,"
+                        " 'pending', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                    ),
+                    {"priority": priority},
+                )
+    finally:
+        await engine.dispose()
+    await migrate.upgrade(url, "0006_guidance_priority")
+    assert await _priorities(url) == [
+        Priority.CITIZEN_REPLY,
+        Priority.STAFF_NOTICE,
+        Priority.BULK,
+    ]
+    await migrate.downgrade(url, "0005_unrelayed_index")
+    assert await _priorities(url) == [0, 1, 2]

@@ -14,13 +14,21 @@ from storage import migrate
 from storage import outbox as repo
 from storage.engine import create_engine, create_session_factory
 from storage.models.base import utcnow
-from storage.models.outbox import OutboxCreate, OutboxError, OutboxMessage, error_code
+from storage.models.outbox import (
+    OutboxCreate,
+    OutboxError,
+    OutboxMessage,
+    Priority,
+    error_code,
+)
 from storage.outbox import OutboxSignal
 
 Factory = async_sessionmaker[AsyncSession]
 
 
-def text(chat_id: int, label: str, priority: int = 1, **extra: object) -> OutboxCreate:
+def text(
+    chat_id: int, label: str, priority: int = Priority.STAFF_NOTICE, **extra: object
+) -> OutboxCreate:
     return OutboxCreate(
         chat_id=chat_id, kind="text", payload={"text": label}, priority=priority, **extra
     )
@@ -70,17 +78,18 @@ def test_unknown_kind_and_priority_are_refused() -> None:
 
 
 async def test_claims_heads_of_chats_in_priority_order(session_factory: Factory) -> None:
-    """One row per chat (its oldest), citizen replies first, bulk last."""
+    """One row per chat (its oldest): manuals first, then citizen replies, bulk last."""
     await add(
         session_factory,
-        text(1, "bulk-1", priority=2),
-        text(1, "bulk-2", priority=2),
-        text(2, "staff", priority=1),
-        text(3, "reply", priority=0),
-        text(4, "bulk-other", priority=2),
+        text(1, "bulk-1", priority=Priority.BULK),
+        text(1, "bulk-2", priority=Priority.BULK),
+        text(2, "staff", priority=Priority.STAFF_NOTICE),
+        text(3, "reply", priority=Priority.CITIZEN_REPLY),
+        text(4, "bulk-other", priority=Priority.BULK),
+        text(5, "manual", priority=Priority.GUIDANCE),
     )
     rows = await claim(session_factory, utcnow())
-    assert labels(rows) == ["reply", "staff", "bulk-1", "bulk-other"]
+    assert labels(rows) == ["manual", "reply", "staff", "bulk-1", "bulk-other"]
     assert {row.status for row in rows} == {"sending"}
     assert {row.lease_owner for row in rows} == {"w1"}
     assert await claim(session_factory, utcnow()) == []
@@ -104,7 +113,11 @@ async def test_next_row_of_a_chat_waits_until_the_previous_is_settled(
 
 async def test_priority_does_not_reorder_within_a_chat(session_factory: Factory) -> None:
     """A later urgent row to the same chat still waits for the earlier bulk row."""
-    bulk, urgent = await add(session_factory, text(5, "bulk", priority=2), text(5, "urgent", 0))
+    bulk, urgent = await add(
+        session_factory,
+        text(5, "bulk", priority=Priority.BULK),
+        text(5, "urgent", Priority.GUIDANCE),
+    )
     now = utcnow()
     assert [row.id for row in await claim(session_factory, now)] == [bulk]
     await settle(session_factory, bulk, now)
