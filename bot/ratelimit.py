@@ -9,15 +9,19 @@ Usage::
 
 A send is allowed when every bucket involved holds at least one token; it then takes ``cost``
 tokens (an album costs one per item), so buckets may go into debt and later sends wait for the
-refill. The clock and the sleep function are injectable for tests.
+refill. Sends whose chat allows them queue for the overall limit by ``rank`` (the sender passes
+the row's priority and id), so an action manual is not sent after bulk that happened to start
+waiting first. The clock and the sleep function are injectable for tests.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.settings import SenderSettings
@@ -63,6 +67,16 @@ class TokenBucket:
         return self.tokens >= self.capacity
 
 
+@dataclass(order=True)
+class _Waiter:
+    """A send waiting for the overall limit: lower ``rank`` first, then first come."""
+
+    rank: tuple[int, int]
+    seq: int
+    turn: asyncio.Event = field(default_factory=asyncio.Event, compare=False)
+    queued: bool = field(default=False, compare=False)
+
+
 class RateLimiter:
     """Telegram's limits for one bot, with holds for 429 answers."""
 
@@ -90,6 +104,8 @@ class RateLimiter:
         self._chats: dict[int, TokenBucket] = {}
         self._held_until: dict[int, float] = {}
         self._all_held_until = now
+        self._queue: list[_Waiter] = []  # a heap: its head alone may take an overall token
+        self._arrivals = itertools.count()
 
     @classmethod
     def from_settings(
@@ -127,16 +143,17 @@ class RateLimiter:
         for chat_id in [c for c, until in self._held_until.items() if until <= now]:
             del self._held_until[chat_id]
 
+    def _chat_delay(self, chat_id: int, kind: ChatKind, now: float) -> float:
+        held = self._held_until.get(chat_id, now) - now
+        return max(held, self._bucket(chat_id, kind, now).wait_time(now), 0.0)
+
+    def _overall_delay(self, now: float) -> float:
+        return max(self._all_held_until - now, self._global.wait_time(now), 0.0)
+
     def delay(self, chat_id: int, kind: ChatKind) -> float:
         """Seconds to wait before a send to this chat is allowed (takes nothing)."""
         now = self._clock()
-        wait = max(
-            self._all_held_until - now,
-            self._held_until.get(chat_id, now) - now,
-            self._global.wait_time(now),
-            self._bucket(chat_id, kind, now).wait_time(now),
-            0.0,
-        )
+        wait = max(self._chat_delay(chat_id, kind, now), self._overall_delay(now))
         return wait if wait > EPSILON else 0.0
 
     def take(self, chat_id: int, kind: ChatKind, cost: int = 1) -> None:
@@ -145,14 +162,52 @@ class RateLimiter:
         self._global.take(now, cost)
         self._bucket(chat_id, kind, now).take(now, cost)
 
-    async def acquire(self, chat_id: int, kind: ChatKind, cost: int = 1) -> float:
-        """Wait until a send to this chat is allowed, take its tokens, return the seconds waited."""
-        waited = 0.0
-        while (wait := self.delay(chat_id, kind)) > 0:
-            await self._sleep(wait)
-            waited += wait
-        self.take(chat_id, kind, cost)
-        return waited
+    async def acquire(
+        self, chat_id: int, kind: ChatKind, cost: int = 1, *, rank: tuple[int, int] = (0, 0)
+    ) -> float:
+        """Wait until a send to this chat is allowed, take its tokens, return the seconds waited.
+
+        A send first waits for its own chat (its bucket, a hold), then for the overall limit
+        behind every waiting send of a lower ``rank``.
+        """
+        start = self._clock()
+        waiter = _Waiter(rank, next(self._arrivals))
+        try:
+            while True:
+                now = self._clock()
+                chat_wait = self._chat_delay(chat_id, kind, now)
+                if chat_wait > EPSILON:  # its own chat holds it: let others pass meanwhile
+                    self._leave(waiter)
+                    await self._sleep(chat_wait)
+                    continue
+                self._join(waiter)
+                if self._queue[0] is not waiter:
+                    waiter.turn.clear()
+                    await waiter.turn.wait()
+                    continue
+                overall_wait = self._overall_delay(now)
+                if overall_wait > EPSILON:
+                    await self._sleep(overall_wait)
+                    continue
+                self.take(chat_id, kind, cost)
+                return self._clock() - start
+        finally:
+            self._leave(waiter)
+
+    def _join(self, waiter: _Waiter) -> None:
+        if not waiter.queued:
+            waiter.queued = True
+            heapq.heappush(self._queue, waiter)
+
+    def _leave(self, waiter: _Waiter) -> None:
+        """Take ``waiter`` out of the queue and give the turn to the new head."""
+        if not waiter.queued:
+            return
+        waiter.queued = False
+        self._queue.remove(waiter)
+        heapq.heapify(self._queue)
+        if self._queue:
+            self._queue[0].turn.set()
 
     def hold(self, chat_id: int, seconds: float) -> None:
         """Send nothing to this chat for ``seconds`` (Telegram answered 429)."""

@@ -10,9 +10,9 @@ Usage::
     ...
     await sender.stop()                     # finishes what is in flight
 
-Rules: replies to citizens (priority 0) before staff notices (1) before bulk (2); within one chat
-strictly in the order the rows were written, one at a time; Telegram's limits through
-:class:`bot.ratelimit.RateLimiter`; 429 waits ``retry_after`` (the chat, or every chat when
+Rules: action manuals (priority 0) before replies to citizens (1), staff notices (2) and bulk (3);
+within one chat strictly in the order the rows were written, one at a time; Telegram's limits
+through :class:`bot.ratelimit.RateLimiter`; 429 waits ``retry_after`` (the chat, or every chat when
 several chats are told to wait at once); 403 marks the recipient unreachable; 400 fails the row
 without retrying; network errors and 5xx are retried with exponential backoff.
 """
@@ -413,7 +413,9 @@ class Sender:
         wait = self._limiter.delay(row.chat_id, kind)
         if wait > MAX_LOCAL_WAIT_SECONDS:
             raise _Held(wait)
-        await self._limiter.acquire(row.chat_id, kind, max(cost, 1))
+        await self._limiter.acquire(
+            row.chat_id, kind, max(cost, 1), rank=(row.priority, _row_id(row))
+        )
         try:
             return await perform(
                 self._bot,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.ratelimit import RateLimiter, TokenBucket, chat_kind_of
@@ -110,3 +112,48 @@ async def test_hold_never_shortens_an_existing_hold(clock: FakeClock) -> None:
     limiter.hold(5, 10)
     limiter.hold(5, 2)
     assert limiter.delay(5, "private") == pytest.approx(10.0)
+
+
+async def _granted_in_order(limiter: RateLimiter, sends: list[tuple[str, int, int]]) -> list[str]:
+    """Start ``sends`` (label, chat, priority) one after the other; return who got a token."""
+    order: list[str] = []
+
+    async def send(label: str, chat: int, priority: int, arrival: int) -> None:
+        await limiter.acquire(chat, "private", rank=(priority, arrival))
+        order.append(label)
+
+    tasks = []
+    for arrival, (label, chat, priority) in enumerate(sends):
+        tasks.append(asyncio.create_task(send(label, chat, priority, arrival)))
+        await asyncio.sleep(0)  # each one is waiting before the next arrives
+    await asyncio.gather(*tasks)
+    return order
+
+
+async def test_the_overall_limit_goes_to_the_most_urgent_waiting_send() -> None:
+    """A manual that starts waiting after two bulk messages is still sent before them."""
+    limiter = RateLimiter(global_per_second=40, global_burst=1)
+    await limiter.acquire(1, "private")  # the overall bucket is empty now
+    order = await _granted_in_order(limiter, [("bulk-1", 2, 3), ("bulk-2", 3, 3), ("manual", 4, 0)])
+    assert order == ["manual", "bulk-1", "bulk-2"]
+
+
+async def test_a_send_its_own_chat_holds_lets_the_others_pass() -> None:
+    """The most urgent send does not block the queue while its chat is held after a 429."""
+    limiter = RateLimiter(global_per_second=40, global_burst=1)
+    await limiter.acquire(1, "private")
+    limiter.hold(4, 0.2)
+    order = await _granted_in_order(limiter, [("bulk-1", 2, 3), ("manual", 4, 0)])
+    assert order == ["bulk-1", "manual"]
+
+
+async def test_a_cancelled_wait_hands_the_turn_on() -> None:
+    """A send stopped while it waits leaves the queue; the next one is not stuck behind it."""
+    limiter = RateLimiter(global_per_second=20, global_burst=1)
+    await limiter.acquire(1, "private")
+    first = asyncio.create_task(limiter.acquire(2, "private", rank=(0, 1)))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(limiter.acquire(3, "private", rank=(3, 2)))
+    await asyncio.sleep(0)
+    first.cancel()
+    assert await asyncio.wait_for(second, 1) < 0.2

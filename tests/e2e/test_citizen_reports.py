@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import pytest
+from sqlmodel import col, select
+
+from bot.settings import Settings
 from sandbox.images import tiny_png
+from storage.models.outbox import OutboxMessage
 from tests.e2e.citizen_helpers import (
     CITY_HALL,
     all_incidents,
@@ -100,3 +106,42 @@ async def test_urgent_message_gets_the_119_prompt_first(app: E2E) -> None:
     (report,) = await reports_of(app, citizen.id)
     assert report.urgent and report.status == "filed"
     assert any(report.reference in text for text in texts[1:])
+
+
+def _sender_at_four_a_second(settings: Settings) -> None:
+    settings.sender.global_per_second = 4
+    settings.sender.global_burst = 1
+
+
+@pytest.mark.bot_settings.with_args(_sender_at_four_a_second)
+async def test_in_a_queue_every_manual_goes_out_before_the_confirmations(app: E2E) -> None:
+    """When the sender is the bottleneck, each citizen's manual overtakes others' replies."""
+    citizens = [await app.citizen(name) for name in ("가", "나", "다", "라")]
+    await asyncio.gather(
+        *(
+            app.client.send_text(c.id, c.id, f"지하 주차장에 물이 차올라요 ({i})")
+            for i, c in enumerate(citizens)
+        )
+    )
+    chats = [c.id for c in citizens]
+    await settle(app, *chats, timeout=30)
+
+    async with app.runtime.session_factory() as session:
+        rows = (
+            await session.exec(
+                select(OutboxMessage)
+                .where(col(OutboxMessage.chat_id).in_(chats))
+                .order_by(col(OutboxMessage.sent_at))
+            )
+        ).all()
+    for row in rows:
+        print(
+            row.chat_id, row.created_at, row.sent_at, row.priority, row.payload.get("text", "")[:20]
+        )
+    order = ["manual" if row.payload.get("buttons") else "reply" for row in rows]
+    assert order.count("manual") == len(citizens)
+    # Sent first come, first served, the last manual would follow three confirmations. Only
+    # the first citizen's confirmation may go out before the others' reports are stored.
+    assert order[: order.index("manual", 0) + 1].count("reply") == 0
+    last_manual = len(order) - 1 - order[::-1].index("manual")
+    assert order[:last_manual].count("reply") <= 1, order
