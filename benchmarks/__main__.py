@@ -83,23 +83,48 @@ def print_surge(results: list[SurgeResult]) -> None:
             f"{r.harness_cpu_seconds:>15.1f}"
         )
     print()
-    rooms = [r for r in results if r.staff_messages is not None]
-    if not rooms:
-        return
-    header = (
-        f"{'staff room, at the end':<26}{'messages':>9}{'per report':>11}{'unsent':>8}"
-        f"{'at 20/min':>11}"
+    backlogs = [r for r in results if r.citizen_messages is not None]
+    _print_backlog(
+        "citizens, at the end",
+        "all sent",
+        [(r, r.citizen_messages, r.citizen_unsent, _seconds(r.replies_seconds)) for r in backlogs],
+        "(messages queued for citizens when the last one had the manual, those still unsent,",
+        " and when every citizen had every reply, counted from the first send)",
     )
+    _print_backlog(
+        "staff room, at the end",
+        "at 20/min",
+        [
+            (r, r.staff_messages, r.staff_unsent, f"{(r.staff_unsent or 0) / 20:.1f} m")
+            for r in results
+            if r.staff_messages is not None
+        ],
+        "(messages queued for the staff group when the last citizen had the manual; at 20/min:",
+        " how long Telegram's group limit takes to deliver those still unsent)",
+    )
+
+
+def _seconds(value: float | None) -> str:
+    return "never" if value is None else f"{value:.1f} s"
+
+
+def _print_backlog(
+    title: str,
+    last: str,
+    rows: list[tuple[SurgeResult, int | None, int | None, str]],
+    *notes: str,
+) -> None:
+    """Print one backlog table: messages queued, per report, still unsent, and ``last``."""
+    if not rows:
+        return
+    header = f"{title:<26}{'messages':>9}{'per report':>11}{'unsent':>8}{last:>11}"
     print(header)
     print("-" * len(header))
-    for r in rooms:
-        messages, unsent = r.staff_messages or 0, r.staff_unsent or 0
-        print(
-            f"{r.label:<26}{messages:>9}{messages / r.citizens:>11.2f}{unsent:>8}"
-            f"{unsent / 20:>9.1f} m"
-        )
-    print("(messages queued for the staff group when the last citizen had the manual; at 20/min:")
-    print(" how long Telegram's group limit takes to deliver those still unsent)")
+    for r, messages, unsent, tail in rows:
+        queued = messages or 0
+        print(f"{r.label:<26}{queued:>9}{queued / r.citizens:>11.2f}{unsent or 0:>8}{tail:>11}")
+    for note in notes:
+        print(note)
     print()
 
 

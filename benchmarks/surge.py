@@ -61,6 +61,9 @@ class Target(Protocol):
     async def staff_room(self) -> tuple[int, int] | None:
         """Messages queued for the staff group so far, and how many of them are still unsent."""
 
+    async def citizen_replies(self) -> tuple[int, int] | None:
+        """Messages queued for citizens so far, and how many of them are still unsent."""
+
     async def cleanup(self) -> None:
         """Release what setup created (database schemas...)."""
 
@@ -85,6 +88,9 @@ class SurgeResult:
     stored: bool = False
     staff_messages: int | None = None  # queued for the staff group when the last answer came
     staff_unsent: int | None = None  # of those, still waiting to be sent then
+    citizen_messages: int | None = None  # queued for citizens when the last answer came
+    citizen_unsent: int | None = None  # of those, still waiting to be sent then
+    replies_seconds: float | None = None  # from the first send until citizens had every reply
 
     @property
     def throughput(self) -> float:
@@ -123,6 +129,17 @@ async def _citizen(
         await client.send_photo(user_id, user_id, tiny_png(8, 6, (index % 256, 90, 200)))
     answer = await watcher.wait_for(user_id, target.is_answer, since=sent_at, within=wait)
     return sent_at, answer
+
+
+async def _replies_delivered(target: Target, started: float, *, within: float) -> float | None:
+    """Seconds from ``started`` until no reply to a citizen is unsent (None: not within)."""
+    deadline = time.perf_counter() + within
+    while time.perf_counter() < deadline:
+        replies = await target.citizen_replies()
+        if replies is None or replies[1] == 0:
+            return time.perf_counter() - started
+        await asyncio.sleep(0.25)
+    return None
 
 
 async def _sample_memory(process: BotProcess | ProcessGroup, stop: asyncio.Event) -> None:
@@ -222,6 +239,10 @@ async def run_surge(
             if staff is not None:
                 result.staff_messages, result.staff_unsent = staff
             result.seconds = max(1e-9, last - started)
+            replies = await target.citizen_replies()
+            if replies is not None:
+                result.citizen_messages, result.citizen_unsent = replies
+                result.replies_seconds = await _replies_delivered(target, started, within=wait)
             await asyncio.sleep(1.0)  # late duplicates would land now
             for (sent, _), user in zip(runs, users, strict=True):
                 extra = len(watcher.matching(user, target.is_answer, since=sent)) - 1

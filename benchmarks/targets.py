@@ -63,6 +63,10 @@ class EchoTarget:
         """The echo bot has no staff room."""
         return None
 
+    async def citizen_replies(self) -> tuple[int, int] | None:
+        """The echo bot has no outbox: its one answer is the echo."""
+        return None
+
     async def cleanup(self) -> None:
         """Nothing to release."""
 
@@ -148,6 +152,13 @@ class JikimiTarget:
 
     async def staff_room(self) -> tuple[int, int] | None:
         """Messages queued for the staff group so far, and how many are still unsent."""
+        return await self._outbox(col(OutboxMessage.chat_id) == self.world.staff_chat_id)
+
+    async def citizen_replies(self) -> tuple[int, int] | None:
+        """Messages queued for citizens (private chats) so far, and how many are still unsent."""
+        return await self._outbox(col(OutboxMessage.chat_id) > 0)
+
+    async def _outbox(self, chats: Any) -> tuple[int, int]:
         engine = create_engine(self.database_url)
         try:
             async with create_session_factory(engine)() as session:
@@ -156,7 +167,7 @@ class JikimiTarget:
                         select(
                             func.count(),
                             func.count().filter(col(OutboxMessage.status).in_(UNSETTLED)),
-                        ).where(col(OutboxMessage.chat_id) == self.world.staff_chat_id)
+                        ).where(chats)
                     )
                 ).one()
         finally:
