@@ -67,6 +67,10 @@ class TokenBucket:
         return self.tokens >= self.capacity
 
 
+class RateLimitTimeout(Exception):
+    """A send did not get its tokens within the time it was given (it took none)."""
+
+
 @dataclass(order=True)
 class _Waiter:
     """A send waiting for the overall limit: lower ``rank`` first, then first come."""
@@ -163,14 +167,22 @@ class RateLimiter:
         self._bucket(chat_id, kind, now).take(now, cost)
 
     async def acquire(
-        self, chat_id: int, kind: ChatKind, cost: int = 1, *, rank: tuple[int, int] = (0, 0)
+        self,
+        chat_id: int,
+        kind: ChatKind,
+        cost: int = 1,
+        *,
+        rank: tuple[int, int] = (0, 0),
+        within: float | None = None,
     ) -> float:
         """Wait until a send to this chat is allowed, take its tokens, return the seconds waited.
 
         A send first waits for its own chat (its bucket, a hold), then for the overall limit
-        behind every waiting send of a lower ``rank``.
+        behind every waiting send of a lower ``rank``. With ``within``, a send that would wait
+        longer raises :class:`RateLimitTimeout` instead: more urgent sends may keep coming.
         """
         start = self._clock()
+        deadline = None if within is None else start + within
         waiter = _Waiter(rank, next(self._arrivals))
         try:
             while True:
@@ -178,16 +190,16 @@ class RateLimiter:
                 chat_wait = self._chat_delay(chat_id, kind, now)
                 if chat_wait > EPSILON:  # its own chat holds it: let others pass meanwhile
                     self._leave(waiter)
-                    await self._sleep(chat_wait)
+                    await self._sleep(_bounded(chat_wait, now, deadline))
                     continue
                 self._join(waiter)
                 if self._queue[0] is not waiter:
                     waiter.turn.clear()
-                    await waiter.turn.wait()
+                    await _wait_turn(waiter.turn, now, deadline)
                     continue
                 overall_wait = self._overall_delay(now)
                 if overall_wait > EPSILON:
-                    await self._sleep(overall_wait)
+                    await self._sleep(_bounded(overall_wait, now, deadline))
                     continue
                 self.take(chat_id, kind, cost)
                 return self._clock() - start
@@ -221,3 +233,21 @@ class RateLimiter:
     def held_until(self, chat_id: int) -> float:
         """Monotonic time until which this chat is held (by itself or by a global hold)."""
         return max(self._all_held_until, self._held_until.get(chat_id, 0.0))
+
+
+def _bounded(wait: float, now: float, deadline: float | None) -> float:
+    """``wait``, unless it would end after ``deadline``."""
+    if deadline is not None and now + wait > deadline + EPSILON:
+        raise RateLimitTimeout(f"would wait {now + wait - deadline:.2f}s past the deadline")
+    return wait
+
+
+async def _wait_turn(turn: asyncio.Event, now: float, deadline: float | None) -> None:
+    """Wait for ``turn``, at most until ``deadline``."""
+    if deadline is None:
+        await turn.wait()
+        return
+    try:
+        await asyncio.wait_for(turn.wait(), max(0.0, deadline - now))
+    except TimeoutError:
+        raise RateLimitTimeout("more urgent sends held the overall limit") from None

@@ -60,7 +60,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.middlewares.database import write_gate
-from bot.ratelimit import RateLimiter, chat_kind_of
+from bot.ratelimit import RateLimiter, RateLimitTimeout, chat_kind_of
 from bot.settings import SenderSettings
 from storage import chats
 from storage import outbox as repo
@@ -76,6 +76,7 @@ TOPIC_KINDS = frozenset({"edit_topic", "close_topic", "reopen_topic", "delete_to
 MAX_BACKOFF_SECONDS = 300.0
 BOOKKEEPING_ATTEMPTS = 5
 MAX_LOCAL_WAIT_SECONDS = 5.0  # longer rate-limit waits give the row back instead of sleeping
+OVERTAKEN_RETRY_SECONDS = 1.0  # a row given back because more urgent sends kept coming
 DATABASE_RETRY_SECONDS = 1.0  # a row whose references could not be read is due again after
 
 
@@ -105,9 +106,10 @@ _RESPONSE_TYPES = _pin_response_types()
 class _Held(Exception):
     """The chat (or the whole bot) is held longer than a task should sleep holding a lease."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, why: str = "after a 429") -> None:
         super().__init__(seconds)
         self.seconds = seconds
+        self.why = why
 
 
 @dataclass
@@ -373,7 +375,7 @@ class Sender:
         except TelegramRetryAfter as error:
             await self._rate_limited(row, error.retry_after)
         except _Held as held:
-            await self._hold(row, held.seconds)
+            await self._hold(row, held.seconds, held.why)
         except _DatabaseUnavailable as error:
             await self._database_unavailable(row, str(error))
         except TelegramForbiddenError as error:
@@ -413,9 +415,16 @@ class Sender:
         wait = self._limiter.delay(row.chat_id, kind)
         if wait > MAX_LOCAL_WAIT_SECONDS:
             raise _Held(wait)
-        await self._limiter.acquire(
-            row.chat_id, kind, max(cost, 1), rank=(row.priority, _row_id(row))
-        )
+        try:
+            await self._limiter.acquire(
+                row.chat_id,
+                kind,
+                max(cost, 1),
+                rank=(row.priority, _row_id(row)),
+                within=MAX_LOCAL_WAIT_SECONDS,
+            )
+        except RateLimitTimeout:  # overtaken by more urgent sends: back to the queue
+            raise _Held(OVERTAKEN_RETRY_SECONDS, "behind more urgent sends") from None
         try:
             return await perform(
                 self._bot,
@@ -682,14 +691,14 @@ class Sender:
             " (all chats)" if others else "",
         )
 
-    async def _hold(self, row: OutboxMessage, seconds: float) -> None:
+    async def _hold(self, row: OutboxMessage, seconds: float, why: str) -> None:
         await self._reschedule(
             row,
             after=seconds,
-            error=f"{OutboxError.RATE_LIMITED.value}: held {seconds:.1f}s after a 429",
+            error=f"{OutboxError.RATE_LIMITED.value}: held {seconds:.1f}s {why}",
             count_attempt=False,
         )
-        log.info("outbox row %s: chat %s held for %.1fs", row.id, row.chat_id, seconds)
+        log.info("outbox row %s: chat %s held for %.1fs %s", row.id, row.chat_id, seconds, why)
 
     async def _database_unavailable(self, row: OutboxMessage, detail: str) -> None:
         """Give the row back, due shortly: not the message's fault, so not counted as an attempt.

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.ratelimit import RateLimiter, TokenBucket, chat_kind_of
+from bot.ratelimit import RateLimiter, RateLimitTimeout, TokenBucket, chat_kind_of
 from bot.settings import SenderSettings
 
 
@@ -157,3 +157,26 @@ async def test_a_cancelled_wait_hands_the_turn_on() -> None:
     await asyncio.sleep(0)
     first.cancel()
     assert await asyncio.wait_for(second, 1) < 0.2
+
+
+async def test_a_send_overtaken_for_too_long_gives_up_and_takes_nothing() -> None:
+    """Bulk behind a stream of manuals stops waiting after ``within`` (the sender requeues it)."""
+    limiter = RateLimiter(global_per_second=50, global_burst=1)
+    await limiter.acquire(1, "private")
+    bulk = asyncio.create_task(limiter.acquire(2, "private", rank=(3, 1), within=0.1))
+    manuals = [
+        asyncio.create_task(limiter.acquire(10 + i, "private", rank=(0, 10 + i))) for i in range(8)
+    ]
+    with pytest.raises(RateLimitTimeout):
+        await bulk
+    await asyncio.gather(*manuals)
+    assert limiter.delay(2, "private") <= 1 / 50  # chat 2 kept its tokens: nothing was sent
+
+
+async def test_a_wait_longer_than_allowed_fails_at_once(clock: FakeClock) -> None:
+    """A chat held past ``within`` is not slept on at all."""
+    limiter = limiter_for(clock)
+    limiter.hold(5, 30)
+    with pytest.raises(RateLimitTimeout):
+        await limiter.acquire(5, "private", within=5)
+    assert clock.sleeps == []

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import ChatKind, RateLimiter, RateLimitTimeout
 from bot.sender import Sender
 from bot.settings import SenderSettings
 from sandbox.client import SandboxClient
@@ -564,6 +564,51 @@ async def test_long_hold_gives_the_row_back(world: World, session_factory: Facto
     assert row.attempts == 0
     assert row.next_attempt_at > row.created_at + timedelta(seconds=500)
     assert await from_bot(world, world.citizens[0]) == []
+
+
+class AlwaysOvertaken(RateLimiter):
+    """A limiter under which more urgent sends keep every bulk row waiting past its time."""
+
+    async def acquire(self, chat_id: int, kind: ChatKind, cost: int = 1, **kwargs: Any) -> float:
+        if kwargs["rank"][0] == Priority.BULK:
+            raise RateLimitTimeout("overtaken")
+        return await super().acquire(chat_id, kind, cost, **kwargs)
+
+
+async def test_a_row_overtaken_too_long_goes_back_to_the_queue(
+    world: World, session_factory: Factory
+) -> None:
+    """Bulk that more urgent sends keep waiting is given back, not left to outlive its lease."""
+    limiter = AlwaysOvertaken.from_settings(FAST)
+    sender, _ = make_sender(world, session_factory, limiter=limiter)
+    chat = world.citizens[0]
+    bulk, urgent = await enqueue(
+        session_factory,
+        OutboxCreate(chat_id=chat, kind="text", payload={"text": "b"}, priority=Priority.BULK),
+        OutboxCreate(
+            chat_id=world.citizens[1],
+            kind="text",
+            payload={"text": "m"},
+            priority=Priority.GUIDANCE,
+        ),
+    )
+    await sender.start()
+    try:
+        async with asyncio.timeout(20):
+            while True:
+                async with session_factory() as session:
+                    row = await repo.get(session=session, message_id=bulk)
+                    other = await repo.get(session=session, message_id=urgent)
+                assert row is not None and other is not None
+                if row.status == "pending" and row.last_error and other.status == "sent":
+                    break
+                await asyncio.sleep(0.02)
+    finally:
+        await sender.stop()
+    assert error_code(row.last_error) is OutboxError.RATE_LIMITED
+    assert "behind more urgent sends" in (row.last_error or "")
+    assert row.attempts == 0 and row.lease_owner is None
+    assert await from_bot(world, chat) == []
 
 
 @dataclass
