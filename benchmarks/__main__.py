@@ -18,7 +18,12 @@ import time
 from pathlib import Path
 
 from benchmarks.surge import SurgeResult, Target, run_surge
-from benchmarks.targets import EchoTarget, JikimiTarget, JikimiWebhookTarget
+from benchmarks.targets import (
+    EchoTarget,
+    JikimiSeparateSenderTarget,
+    JikimiTarget,
+    JikimiWebhookTarget,
+)
 
 REDIS_URL = os.environ.get("JIKIMI_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = os.environ.get(
@@ -141,6 +146,7 @@ async def _surges(args: argparse.Namespace, workdir: Path) -> list[SurgeResult]:
                 )
         elif name == "postgres":
             targets.append(JikimiTarget(args.postgres_url, "jikimi on PostgreSQL"))
+            targets.append(JikimiSeparateSenderTarget(args.postgres_url))
             if args.webhook_workers > 0:
                 targets.append(
                     JikimiWebhookTarget(

@@ -237,6 +237,23 @@ class JikimiWebhookTarget(JikimiTarget):
         await super().cleanup()
 
 
+class JikimiSeparateSenderTarget(JikimiTarget):
+    """One polling worker without a sender, and ``jikimi send`` delivering for it (PostgreSQL)."""
+
+    def __init__(self, database_url: str):
+        super().__init__(database_url, "jikimi PG + jikimi send")
+
+    def process(self, api_base: str, workdir: Path) -> ProcessGroup:  # type: ignore[override]
+        """The worker and the sender process, with the same settings."""
+        worker = super().process(api_base, workdir)
+        env = {key: value for key, value in worker.env.items() if key.startswith("JIKIMI_")}
+        worker.env["JIKIMI_SENDER__IN_WORKER"] = "false"
+        sender = BotProcess.python_module(
+            "bot.cli", "send", env=env, log_path=workdir / "jikimi-send.log"
+        )
+        return ProcessGroup([worker, sender])
+
+
 def _remove_sqlite(url: str) -> None:
     """Start from an empty SQLite file (update ids restart with every sandbox)."""
     database = Path(url.split("///", 1)[1])

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
@@ -173,3 +174,17 @@ def create_metrics(registry: CollectorRegistry | None = None) -> Metrics:
             registry=registry,
         ),
     )
+
+
+def add_metrics_route(
+    app: web.Application, *, metrics: Metrics, session_factory: async_sessionmaker[Any]
+) -> None:
+    """Serve ``GET /metrics``: gauges are recomputed from the database at every scrape."""
+
+    async def scrape(_request: web.Request) -> web.Response:
+        await metrics.refresh(session_factory)
+        response = web.Response(body=metrics.render())
+        response.headers["Content-Type"] = CONTENT_TYPE
+        return response
+
+    app.router.add_get("/metrics", scrape)

@@ -79,8 +79,9 @@ class Runtime:
         return self.dispatcher_busy() or self.projector.busy()
 
     async def start_services(self) -> None:
-        """Start the sender and the staff-room projector (the rest start with the dispatcher)."""
-        await self.sender.start()
+        """Start the sender (unless ``jikimi send`` sends) and the staff-room projector."""
+        if self.settings.sender.in_worker:
+            await self.sender.start()
         await self.projector.start()
 
     async def run_polling(self, *, handle_signals: bool = True) -> None:

@@ -48,6 +48,9 @@ class SenderSettings(BaseModel):
     group_per_minute: float = 20.0
     group_burst: int = 3
     max_network_retries: int = 8
+    # Each sender keeps Telegram's overall limit on its own: with several workers, turn it off
+    # in the workers and run one ``jikimi send`` for all of them (docs/operations.md).
+    in_worker: bool = True
 
 
 class ReportSettings(BaseModel):

@@ -31,7 +31,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_applicati
 from aiohttp import web
 
 from bot.health import SENDER_TASK_NAME, add_health_routes, database_check, task_check
-from bot.metrics import CONTENT_TYPE, Metrics, create_metrics
+from bot.metrics import Metrics, add_metrics_route, create_metrics
 from bot.runtime import Runtime
 from bot.settings import Settings
 
@@ -53,18 +53,6 @@ def webhook_secret(settings: Settings) -> str:
 def webhook_path(url: str) -> str:
     """The path part of the public webhook URL (``/`` when it has none)."""
     return urlsplit(url).path or "/"
-
-
-def add_metrics_route(app: web.Application, *, metrics: Metrics, runtime: Runtime) -> None:
-    """Serve ``GET /metrics``: gauges are recomputed from the database at every scrape."""
-
-    async def scrape(_request: web.Request) -> web.Response:
-        await metrics.refresh(runtime.session_factory)
-        response = web.Response(body=metrics.render())
-        response.headers["Content-Type"] = CONTENT_TYPE
-        return response
-
-    app.router.add_get("/metrics", scrape)
 
 
 class BoundedRequestHandler(SimpleRequestHandler):
@@ -100,14 +88,11 @@ def build_webhook_app(
     # Not handler.register(): it closes the bot's HTTP session at shutdown, under the sends the
     # sender still has in flight; Runtime.close() closes it after the sender stopped.
     app.router.add_route("POST", path, handler.handle)
-    add_health_routes(
-        app,
-        checks={
-            "database": database_check(runtime.session_factory),
-            "sender": task_check(SENDER_TASK_NAME),
-        },
-    )
-    add_metrics_route(app, metrics=metrics, runtime=runtime)
+    checks = {"database": database_check(runtime.session_factory)}
+    if runtime.settings.sender.in_worker:
+        checks["sender"] = task_check(SENDER_TASK_NAME)
+    add_health_routes(app, checks=checks)
+    add_metrics_route(app, metrics=metrics, session_factory=runtime.session_factory)
     setup_application(app, runtime.dispatcher, bot=runtime.bot)
     return app
 

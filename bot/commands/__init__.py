@@ -13,11 +13,13 @@ from bot.commands import (
     manuals,
     run,
     sandbox,
+    send,
     staff,
 )
 
 COMMAND_MODULES: list[ModuleType] = [
     run,
+    send,
     sandbox,
     db,
     manuals,

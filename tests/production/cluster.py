@@ -147,14 +147,16 @@ class Worker:
                 sys.executable,
                 "-m",
                 "bot.cli",
-                "run",
-                "--webhook",
-                self.webhook_url,
+                *self.command(),
                 cwd=ROOT,
                 env=self.env,
                 stdout=log,
                 stderr=asyncio.subprocess.STDOUT,
             )
+
+    def command(self) -> list[str]:
+        """The ``jikimi`` command this process runs."""
+        return ["run", "--webhook", self.webhook_url]
 
     async def wait_ready(self, http: aiohttp.ClientSession, within: float = 30.0) -> None:
         """Wait until ``/readyz`` answers 200 (fail with the log if the process died)."""
@@ -197,3 +199,14 @@ class Worker:
         with contextlib.suppress(OSError):
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         return ""
+
+
+class SenderProcess(Worker):
+    """One ``jikimi send`` process, its probes and metrics on its own port."""
+
+    def __init__(self, name: str, *, env: Mapping[str, str], logs: Path):
+        super().__init__(name, webhook_url="", env=env, logs=logs)
+
+    def command(self) -> list[str]:
+        """``jikimi send --port PORT``."""
+        return ["send", "--port", str(self.port)]

@@ -40,7 +40,7 @@ from storage.models.citizens import Citizen
 from storage.models.outbox import UNSETTLED, OutboxMessage, OutboxStatus
 from storage.models.reports import Report
 from tests.conftest import REDIS_URL, require_redis
-from tests.production.cluster import RoundRobinProxy, Worker
+from tests.production.cluster import RoundRobinProxy, SenderProcess, Worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -64,6 +64,7 @@ class Cluster:
     world: DemoWorld
     proxy: RoundRobinProxy
     workers: list[Worker]
+    sender: Worker | None  # ``jikimi send``, when the workers run without a sender
     engine: AsyncEngine
     session_factory: async_sessionmaker[Any]
     http: aiohttp.ClientSession
@@ -94,8 +95,13 @@ class Cluster:
         raise TimeoutError(
             f"not settled: {self.pending_deliveries()} undelivered updates, "
             f"{await self.unsettled()} unsettled outbox rows\n"
-            + "\n".join(worker.tail(15) for worker in self.workers)
+            + "\n".join(worker.tail(15) for worker in self.processes)
         )
+
+    @property
+    def processes(self) -> list[Worker]:
+        """The workers and the sender process, if any."""
+        return [*self.workers, *([self.sender] if self.sender else [])]
 
     async def reports_per_citizen(self) -> dict[int, int]:
         """Stored reports per citizen (Telegram user id)."""
@@ -125,18 +131,27 @@ class Cluster:
 
     async def updates_handled(self, worker: Worker) -> float:
         """``jikimi_updates_total`` summed over types, read from the worker's /metrics."""
-        async with self.http.get(f"{worker.url}/metrics") as response:
+        return await self.metric(worker, "jikimi_updates_total{")
+
+    async def metric(self, process: Worker, prefix: str) -> float:
+        """A metric's samples whose line starts with ``prefix``, summed, from /metrics."""
+        async with self.http.get(f"{process.url}/metrics") as response:
             body = await response.text()
         return sum(
-            float(line.rsplit(" ", 1)[1])
-            for line in body.splitlines()
-            if line.startswith("jikimi_updates_total{")
+            float(line.rsplit(" ", 1)[1]) for line in body.splitlines() if line.startswith(prefix)
         )
 
 
 @pytest.fixture
-async def cluster(postgres_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
-    """Two webhook workers on a fresh PostgreSQL schema and Redis, behind a proxy."""
+async def cluster(
+    postgres_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Cluster]:
+    """Two webhook workers on a fresh PostgreSQL schema and Redis, behind a proxy.
+
+    Parametrized indirectly with ``"separate sender"``, the workers run without a sender and
+    one ``jikimi send`` delivers for both.
+    """
+    separate_sender = getattr(request, "param", None) == "separate sender"
     require_redis()
     await upgrade(postgres_url)
     config = SandboxConfig(
@@ -168,29 +183,34 @@ async def cluster(postgres_url: str, tmp_path: Path) -> AsyncIterator[Cluster]:
             "JIKIMI_SENDER__GROUP_PER_MINUTE": "6000",
             "JIKIMI_SENDER__GROUP_BURST": "100",
         }
+        sender = SenderProcess("sender", env=env, logs=tmp_path) if separate_sender else None
+        if separate_sender:
+            env = {**env, "JIKIMI_SENDER__IN_WORKER": "false"}
         workers = [
             Worker(name, webhook_url=hook_url, env=env, logs=tmp_path) for name in ("a", "b")
         ]
+        processes = [*workers, *([sender] if sender else [])]
         proxy.route([worker.url for worker in workers])
         await proxy.start()
         try:
-            for worker in workers:
-                await worker.start()
-            for worker in workers:
-                await worker.wait_ready(http)
+            for process in processes:
+                await process.start()
+            for process in processes:
+                await process.wait_ready(http)
             yield Cluster(
                 sandbox=sandbox,
                 client=client,
                 world=world,
                 proxy=proxy,
                 workers=workers,
+                sender=sender,
                 engine=engine,
                 session_factory=create_session_factory(engine),
                 http=http,
             )
         finally:
-            for worker in workers:
-                await worker.stop()
+            for process in processes:
+                await process.stop()
             await proxy.stop()
             await engine.dispose()
 
@@ -298,6 +318,27 @@ async def test_two_workers_behind_a_proxy_store_each_report_once_and_reply_once(
         lines = [line for line in worker.log_path.read_text().splitlines() if line.strip()]
         assert lines and all(json.loads(line)["level"] for line in lines), worker.tail()
         assert cluster.world.token not in "\n".join(lines)
+
+
+@pytest.mark.parametrize("cluster", ["separate sender"], indirect=True)
+async def test_one_sender_process_delivers_for_both_workers(cluster: Cluster) -> None:
+    """Workers without a sender commit replies; ``jikimi send`` delivers each exactly once."""
+    assert cluster.sender is not None
+    users = await _citizens(cluster, 16)
+    await asyncio.gather(
+        *(_report(cluster, i, user, delay=i * 0.02) for i, user in enumerate(users))
+    )
+    await cluster.settle()
+    await _assert_each_report_once_and_replies_delivered(cluster)
+    sent = 'jikimi_sends_total{result="sent"}'
+    assert [await cluster.metric(worker, sent) for worker in cluster.workers] == [0.0, 0.0]
+    assert await cluster.metric(cluster.sender, sent) > 0
+    async with cluster.http.get(f"{cluster.sender.url}/readyz") as response:
+        assert response.status == 200
+        assert await response.json() == {"database": True, "sender": True}
+    for worker in cluster.workers:  # ready without a sender of their own
+        async with cluster.http.get(f"{worker.url}/readyz") as response:
+            assert await response.json() == {"database": True}
 
 
 async def test_sigkill_mid_burst_loses_nothing(cluster: Cluster) -> None:

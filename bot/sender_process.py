@@ -1,0 +1,98 @@
+"""The outbox sender as a process of its own (``jikimi send``), for every worker at once.
+
+Each sender keeps Telegram's limits on its own, so two workers that both send could together
+go past the bot's 30 messages a second. With several workers, run them with
+``JIKIMI_SENDER__IN_WORKER=false`` and one ``jikimi send``: one limiter for the whole bot, and
+the workers' CPU goes to updates. On PostgreSQL the workers' commits wake it at once (NOTIFY);
+on SQLite it looks every few seconds.
+
+Usage::
+
+    await serve_sender(settings, port=9101)   # until SIGTERM/SIGINT; probes and metrics on 9101
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiohttp import web
+
+from bot.app import create_bot
+from bot.health import SENDER_TASK_NAME, add_health_routes, database_check, task_check
+from bot.metrics import add_metrics_route, create_metrics
+from bot.runtime import SENDER_STOP_SECONDS, default_worker_id
+from bot.sender import Sender
+from bot.settings import Settings
+from storage import migrate
+from storage.engine import create_engine, create_session_factory
+from storage.outbox import OutboxSignal
+
+log = logging.getLogger(__name__)
+
+
+async def serve_sender(
+    settings: Settings,
+    *,
+    port: int | None = None,
+    stop: asyncio.Event | None = None,
+    handle_signals: bool = True,
+) -> None:
+    """Deliver the outbox until a signal arrives or ``stop`` is set.
+
+    With ``port``, ``/healthz``, ``/readyz`` (database, sender) and ``/metrics`` (sends by
+    result, 429s, outbox depth) are served on ``settings.telegram.webhook_host:port``.
+    """
+    await migrate.require_head(settings.database_url)
+    engine = create_engine(settings.database_url)
+    session_factory = create_session_factory(engine)
+    outbox_signal = OutboxSignal()
+    outbox_signal.attach(session_factory)
+    bot = create_bot(settings)
+    sender = Sender(
+        bot=bot,
+        session_factory=session_factory,
+        settings=settings.sender,
+        signal=outbox_signal,
+        worker_id=default_worker_id(),
+    )
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    if handle_signals:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+    runner: web.AppRunner | None = None
+    try:
+        if port is not None:
+            app = web.Application()
+            add_health_routes(
+                app,
+                checks={
+                    "database": database_check(session_factory),
+                    "sender": task_check(SENDER_TASK_NAME),
+                },
+            )
+            metrics = create_metrics()
+            metrics.watch_sender(sender)
+            add_metrics_route(app, metrics=metrics, session_factory=session_factory)
+            runner = web.AppRunner(app, handle_signals=False, access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, settings.telegram.webhook_host, port).start()
+        await sender.start()
+        log.info("outbox sender %s running on its own", sender.worker_id)
+        await stop.wait()
+    finally:
+        try:
+            await asyncio.wait_for(sender.stop(), timeout=SENDER_STOP_SECONDS)
+        except TimeoutError:
+            log.warning("sender did not stop within %ss; leases will expire", SENDER_STOP_SECONDS)
+        if runner is not None:
+            await runner.cleanup()
+        if handle_signals:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(Exception):
+                    loop.remove_signal_handler(signum)
+        await bot.session.close()
+        await engine.dispose()
