@@ -41,11 +41,19 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _run(args: argparse.Namespace) -> int:
+def bot_settings(args: argparse.Namespace) -> Settings | None:
+    """The settings with the command line applied and logging set up; None without a token."""
     settings = settings_from_args(args)
     configure_logging(json_format=settings.log_json)
     if not settings.telegram.token.get_secret_value():
         print("no bot token: set JIKIMI_TELEGRAM__TOKEN or pass --token")
+        return None
+    return settings
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = bot_settings(args)
+    if settings is None:
         return 2
     asyncio.run(_serve(settings, migrate_first=args.migrate))
     return 0

@@ -6,9 +6,8 @@ import argparse
 import asyncio
 from typing import Any
 
-from bot.commands.run import settings_from_args
+from bot.commands.run import bot_settings
 from bot.heap import tune_garbage_collector
-from bot.logging import configure_logging
 from bot.sender_process import serve_sender
 
 
@@ -29,10 +28,8 @@ def register(subparsers: Any) -> None:
 
 
 def _send(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
-    configure_logging(json_format=settings.log_json)
-    if not settings.telegram.token.get_secret_value():
-        print("no bot token: set JIKIMI_TELEGRAM__TOKEN or pass --token")
+    settings = bot_settings(args)
+    if settings is None:
         return 2
     tune_garbage_collector()
     asyncio.run(serve_sender(settings, port=args.port))
