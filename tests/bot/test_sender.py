@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -540,6 +540,24 @@ async def test_on_sent_hooks_see_the_result(world: World, session_factory: Facto
     assert seen == [("c:1", rows[0].result_message_id)]
 
 
+def _given_back(rows: list[OutboxMessage]) -> bool:
+    return all(row.status == "pending" and row.last_error for row in rows)
+
+
+async def rows_once(
+    factory: Factory, ids: list[int], ready: Callable[[list[OutboxMessage]], bool]
+) -> list[OutboxMessage]:
+    """Poll the rows ``ids`` until ``ready(rows)`` holds (20 s at most); return them."""
+    async with asyncio.timeout(20):
+        while True:
+            async with factory() as session:
+                rows = [await repo.get(session=session, message_id=i) for i in ids]
+            found = [row for row in rows if row is not None]
+            if len(found) == len(ids) and ready(found):
+                return found
+            await asyncio.sleep(0.02)
+
+
 async def test_long_hold_gives_the_row_back(world: World, session_factory: Factory) -> None:
     """A hold longer than a task should sleep reschedules the row instead of sleeping on it."""
     limiter = RateLimiter.from_settings(FAST)
@@ -550,14 +568,7 @@ async def test_long_hold_gives_the_row_back(world: World, session_factory: Facto
     )
     await sender.start()
     try:
-        async with asyncio.timeout(20):
-            while True:
-                async with session_factory() as session:
-                    row = await repo.get(session=session, message_id=row_id)
-                assert row is not None
-                if row.status == "pending" and row.last_error:
-                    break
-                await asyncio.sleep(0.02)
+        (row,) = await rows_once(session_factory, [row_id], _given_back)
     finally:
         await sender.stop()
     assert error_code(row.last_error) is OutboxError.RATE_LIMITED
@@ -594,15 +605,11 @@ async def test_a_row_overtaken_too_long_goes_back_to_the_queue(
     )
     await sender.start()
     try:
-        async with asyncio.timeout(20):
-            while True:
-                async with session_factory() as session:
-                    row = await repo.get(session=session, message_id=bulk)
-                    other = await repo.get(session=session, message_id=urgent)
-                assert row is not None and other is not None
-                if row.status == "pending" and row.last_error and other.status == "sent":
-                    break
-                await asyncio.sleep(0.02)
+        row, _sent = await rows_once(
+            session_factory,
+            [bulk, urgent],
+            lambda rows: _given_back(rows[:1]) and rows[1].status == "sent",
+        )
     finally:
         await sender.stop()
     assert error_code(row.last_error) is OutboxError.RATE_LIMITED
