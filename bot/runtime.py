@@ -12,9 +12,12 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import signal
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +39,35 @@ from storage.outbox import OutboxSignal
 log = logging.getLogger(__name__)
 
 SENDER_STOP_SECONDS = 10.0
+
+
+async def stop_sender(sender: Sender) -> None:
+    """Stop ``sender``, waiting at most ``SENDER_STOP_SECONDS`` for the sends in flight.
+
+    A chat held by a long rate-limit wait is not worth blocking shutdown for: its row's lease
+    expires and it is sent again.
+    """
+    try:
+        await asyncio.wait_for(sender.stop(), timeout=SENDER_STOP_SECONDS)
+    except TimeoutError:
+        log.warning("sender did not stop within %ss; leases will expire", SENDER_STOP_SECONDS)
+
+
+@contextlib.contextmanager
+def stop_on_signals(stop: asyncio.Event, *, enabled: bool = True) -> Iterator[None]:
+    """Set ``stop`` on SIGINT or SIGTERM while the block runs (nothing when not ``enabled``)."""
+    if not enabled:
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        yield
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(signum)
 
 
 def default_worker_id() -> str:
@@ -104,12 +136,7 @@ class Runtime:
     async def close(self) -> None:
         """Stop services and release every connection."""
         await self.projector.stop()
-        try:
-            # Messages in flight are settled; a chat held by a long rate-limit wait is not
-            # worth blocking shutdown for: its row's lease expires and it is sent again.
-            await asyncio.wait_for(self.sender.stop(), timeout=SENDER_STOP_SECONDS)
-        except TimeoutError:
-            log.warning("sender did not stop within %ss; leases will expire", SENDER_STOP_SECONDS)
+        await stop_sender(self.sender)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

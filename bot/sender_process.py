@@ -14,16 +14,14 @@ Usage::
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 
 from aiohttp import web
 
 from bot.app import create_bot
 from bot.health import SENDER_TASK_NAME, add_health_routes, database_check, task_check
 from bot.metrics import add_metrics_route, create_metrics
-from bot.runtime import SENDER_STOP_SECONDS, default_worker_id
+from bot.runtime import default_worker_id, stop_on_signals, stop_sender
 from bot.sender import Sender
 from bot.settings import Settings
 from storage import migrate
@@ -59,10 +57,6 @@ async def serve_sender(
         worker_id=default_worker_id(),
     )
     stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    if handle_signals:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
     runner: web.AppRunner | None = None
     try:
         if port is not None:
@@ -82,17 +76,11 @@ async def serve_sender(
             await web.TCPSite(runner, settings.telegram.webhook_host, port).start()
         await sender.start()
         log.info("outbox sender %s running on its own", sender.worker_id)
-        await stop.wait()
+        with stop_on_signals(stop, enabled=handle_signals):
+            await stop.wait()
     finally:
-        try:
-            await asyncio.wait_for(sender.stop(), timeout=SENDER_STOP_SECONDS)
-        except TimeoutError:
-            log.warning("sender did not stop within %ss; leases will expire", SENDER_STOP_SECONDS)
+        await stop_sender(sender)
         if runner is not None:
             await runner.cleanup()
-        if handle_signals:
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(Exception):
-                    loop.remove_signal_handler(signum)
         await bot.session.close()
         await engine.dispose()

@@ -18,11 +18,9 @@ one bot agrees on it without configuration.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import logging
-import signal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,7 +30,7 @@ from aiohttp import web
 
 from bot.health import SENDER_TASK_NAME, add_health_routes, database_check, task_check
 from bot.metrics import Metrics, add_metrics_route, create_metrics
-from bot.runtime import Runtime
+from bot.runtime import Runtime, stop_on_signals
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -110,10 +108,14 @@ async def serve_webhook(
     metrics.watch_sender(runtime.sender)
     app = build_webhook_app(runtime, secret=secret, path=webhook_path(url), metrics=metrics)
     stop = stop or asyncio.Event()
-    if handle_signals:
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
+    with stop_on_signals(stop, enabled=handle_signals):
+        await _serve_until(runtime, app, url, secret, stop)
+
+
+async def _serve_until(
+    runtime: Runtime, app: web.Application, url: str, secret: str, stop: asyncio.Event
+) -> None:
+    settings = runtime.settings
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()  # the dispatcher's startup hooks run here
     await runtime.start_services()
@@ -135,8 +137,3 @@ async def serve_webhook(
         await stop.wait()
     finally:
         await runner.cleanup()
-        if handle_signals:
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(Exception):
-                    loop.remove_signal_handler(signum)
