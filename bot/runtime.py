@@ -151,7 +151,7 @@ async def build_runtime(
 ) -> Runtime:
     """Build a worker from settings; the database must already be migrated."""
     warm_up()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     session_factory = create_session_factory(engine)
     signal = OutboxSignal()
     signal.attach(session_factory)

@@ -44,7 +44,7 @@ async def serve_sender(
     result, 429s, outbox depth) are served on ``settings.telegram.webhook_host:port``.
     """
     await migrate.require_head(settings.database_url)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     session_factory = create_session_factory(engine)
     outbox_signal = OutboxSignal()
     outbox_signal.attach(session_factory)

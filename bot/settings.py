@@ -32,9 +32,10 @@ class TelegramSettings(BaseModel):
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8081
     # Updates one worker handles at once: polling fetches no more, a webhook worker keeps the
-    # rest waiting on their connections. It stays below the database pool (15 connections),
-    # so the sender and the staff room always find a connection: with more, a surge queued
-    # the sender behind every update in flight and replies went out last.
+    # rest waiting on their connections. It stays below the database pool
+    # (``database_pool_size``), so the sender and the staff room always find a connection:
+    # with more, a surge queued the sender behind every update in flight and replies went out
+    # last.
     max_concurrent_updates: int = Field(default=10, ge=1, le=100)
 
 
@@ -92,6 +93,10 @@ class Settings(BaseSettings):
 
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     database_url: str = DEFAULT_DATABASE_URL
+    # Connections a worker keeps open: its updates in flight, the sender's writes, the staff
+    # room, the sweep and the outbox listener. Too few, and a surge opens and closes a
+    # connection per transaction beyond the pool (a third of the throughput on PostgreSQL).
+    database_pool_size: int = Field(default=20, ge=1, le=200)
     redis_url: str | None = None
     staff_chat_id: int | None = None
     experts_hub_id: int | None = None

@@ -24,6 +24,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/jikimi.db"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+# SQLAlchemy's default (5 kept, 10 more opened and closed again on demand) suits short
+# commands; a worker passes its own size (``JIKIMI_DATABASE_POOL_SIZE``).
+DEFAULT_POOL_SIZE = 5
+POOL_OVERFLOW = 10
 
 
 def is_sqlite(url: str | URL) -> bool:
@@ -50,12 +54,20 @@ def application_name(search_path: str | None = None) -> str:
     return f"jikimi/{search_path}" if search_path else "jikimi"
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """Create the async engine for a ``sqlite+aiosqlite`` or ``postgresql+asyncpg`` URL."""
+def create_engine(
+    url: str, *, echo: bool = False, pool_size: int = DEFAULT_POOL_SIZE
+) -> AsyncEngine:
+    """Create the async engine for a ``sqlite+aiosqlite`` or ``postgresql+asyncpg`` URL.
+
+    ``pool_size`` connections stay open; up to ``POOL_OVERFLOW`` more are opened when all are
+    busy and closed when returned, which costs a connection, its TLS attempt and its prepared
+    statements each time: a process that runs many transactions at once needs a pool as large
+    as its concurrency.
+    """
     parsed, search_path = split_search_path(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return _create_sqlite_engine(parsed, echo=echo)
+        return _create_sqlite_engine(parsed, echo=echo, pool_size=pool_size)
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+asyncpg")
@@ -68,18 +80,29 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         # No pool_pre_ping: it costs a round trip and 0.25 ms of CPU per transaction. A
         # connection found dead on use makes SQLAlchemy discard the whole pool, and the
         # caller's retry (DatabaseMiddleware, the sender's writes) gets a fresh one.
-        return _create_async_engine(parsed, echo=echo, connect_args=connect_args)
+        return _create_async_engine(
+            parsed,
+            echo=echo,
+            connect_args=connect_args,
+            pool_size=pool_size,
+            max_overflow=POOL_OVERFLOW,
+        )
     raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}")
 
 
-def _create_sqlite_engine(url: URL, *, echo: bool) -> AsyncEngine:
+def _create_sqlite_engine(url: URL, *, echo: bool, pool_size: int) -> AsyncEngine:
     if url.drivername == "sqlite":
         url = url.set(drivername="sqlite+aiosqlite")
     database = url.database or ""
     in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
     if not in_memory:
         Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
-    engine = _create_async_engine(url, echo=echo)
+    if in_memory:  # one connection, kept by SQLAlchemy's static pool
+        engine = _create_async_engine(url, echo=echo)
+    else:
+        engine = _create_async_engine(
+            url, echo=echo, pool_size=pool_size, max_overflow=POOL_OVERFLOW
+        )
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_immediate)
     return engine

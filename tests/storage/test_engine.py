@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,6 +34,27 @@ async def test_sqlite_pragmas_and_parent_directory(tmp_path: Path) -> None:
     assert path.parent.is_dir()
     assert (journal, foreign_keys) == ("wal", 1)
     assert busy > 0
+
+
+async def test_the_pool_keeps_as_many_connections_as_it_is_given(database_url: str) -> None:
+    """Connections up to ``pool_size`` are reused: a second round at that concurrency opens none."""
+    engine = create_engine(database_url, pool_size=12)
+    opened = []
+    event.listen(engine.sync_engine, "connect", lambda *_: opened.append(1))
+
+    async def hold() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+            await asyncio.sleep(0.05)
+
+    try:
+        await asyncio.gather(*(hold() for _ in range(12)))
+        first_round = len(opened)
+        await asyncio.gather(*(hold() for _ in range(12)))
+    finally:
+        await engine.dispose()
+    assert first_round == 12
+    assert len(opened) == 12
 
 
 def test_search_path_is_split_from_postgres_urls() -> None:
