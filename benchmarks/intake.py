@@ -31,8 +31,7 @@ from storage.citizens import find_citizen
 from storage.engine import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.outbox import OutboxSignal
-from storage.staff import get_staff
-from storage.updates import claim_update
+from storage.updates import claim_update_from
 
 STAFF_CHAT = -1_001_000_000_001
 WARM_UP_CITIZENS = 20
@@ -84,9 +83,13 @@ async def run_intake(
 
     async def message(incoming: IncomingMessage) -> None:
         async with session_factory() as session, session.begin():
-            await claim_update(session=session, bot_id=1, update_id=next(update_ids))
+            await claim_update_from(
+                session=session,
+                bot_id=1,
+                update_id=next(update_ids),
+                telegram_user_id=incoming.user_id,
+            )
             await find_citizen(session=session, telegram_user_id=incoming.user_id)
-            await get_staff(session=session, telegram_user_id=incoming.user_id)
             await receive_message(
                 session=session,
                 message=incoming,

@@ -30,6 +30,17 @@ def _remember(session: AsyncSession, citizen: Citizen) -> None:
         session.info.get(_ABSENT_KEY, set()).discard(citizen.telegram_user_id)
 
 
+def remember_lookup(session: AsyncSession, telegram_user_id: int, citizen: Citizen | None) -> None:
+    """Record what a query that also read the user's citizen row found (it may be None).
+
+    :func:`find_citizen` answers from it in this session instead of selecting again.
+    """
+    if citizen is None:
+        session.info.setdefault(_ABSENT_KEY, set()).add(telegram_user_id)
+    else:
+        _remember(session, citizen)
+
+
 def _known(session: AsyncSession, telegram_user_id: int) -> Citizen | None:
     """The citizen this session already loaded for the user, if it is still live and fresh."""
     citizen = session.info.get(_KNOWN_KEY, {}).get(telegram_user_id)
@@ -63,10 +74,7 @@ async def find_citizen(*, session: AsyncSession, telegram_user_id: int) -> Citiz
         return None
     result = await session.exec(_by_user(), params={"telegram_user_id": telegram_user_id})
     citizen = result.one_or_none()
-    if citizen is None:
-        session.info.setdefault(_ABSENT_KEY, set()).add(telegram_user_id)
-    else:
-        _remember(session, citizen)
+    remember_lookup(session, telegram_user_id, citizen)
     return citizen
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.updates import claim_update
+from storage.updates import claim_update, claim_update_from
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,8 @@ class DatabaseMiddleware(BaseMiddleware):
     """Run each update in its own transaction; retry while the database is briefly down.
 
     The update id is claimed inside the same transaction, so a redelivered update changes
-    nothing and a rolled-back one can be processed again.
+    nothing and a rolled-back one can be processed again. The claim reads the sender's citizen
+    and staff rows along (``data["claimed_update"]``) for the middlewares after it.
     """
 
     def __init__(
@@ -96,7 +97,20 @@ class DatabaseMiddleware(BaseMiddleware):
             self._session_factory() as session,
             session.begin(),
         ):
-            fresh = await claim_update(session=session, bot_id=bot.id, update_id=event.update_id)
+            user = data.get("event_from_user")
+            if user is not None and not user.is_bot:
+                claimed = await claim_update_from(
+                    session=session,
+                    bot_id=bot.id,
+                    update_id=event.update_id,
+                    telegram_user_id=user.id,
+                )
+                data["claimed_update"] = claimed
+                fresh = claimed.fresh
+            else:
+                fresh = await claim_update(
+                    session=session, bot_id=bot.id, update_id=event.update_id
+                )
             if not fresh:
                 log.info("update %s was already processed: ignored", event.update_id)
                 return UNHANDLED

@@ -18,6 +18,7 @@ from situation.agencies import load_agencies
 from situation.roster import load_roster
 from situation.staffroom import RoomConfig, StaffRoom
 from storage.staff import get_staff
+from storage.updates import ClaimedUpdate
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -57,8 +58,11 @@ class RoleMiddleware(BaseMiddleware):
         """Put ``role``, ``staff_member``, ``room`` and ``report_listeners`` in the data."""
         user: User | None = data.get("event_from_user")
         session = data.get("session")
+        claimed: ClaimedUpdate | None = data.get("claimed_update")
         member = None
-        if user is not None and not user.is_bot and session is not None:
+        if claimed is not None:  # read along with the update's claim
+            member = claimed.staff
+        elif user is not None and not user.is_bot and session is not None:
             member = await get_staff(session=session, telegram_user_id=user.id)
         data["staff_member"] = member
         data["role"] = member.role if member is not None else None
