@@ -13,11 +13,13 @@ suite gives every test session its own schema this way).
 
 from __future__ import annotations
 
+import uuid
+import weakref
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -28,6 +30,10 @@ SQLITE_BUSY_TIMEOUT_MS = 15_000
 # commands; a worker passes its own size (``JIKIMI_DATABASE_POOL_SIZE``).
 DEFAULT_POOL_SIZE = 5
 POOL_OVERFLOW = 10
+# A PostgreSQL setting every connection of an engine carries: the outbox's NOTIFY trigger
+# sends it as payload, so a process can tell its own commits from other processes' ones.
+ORIGIN_SETTING = "jikimi.origin"
+_ORIGINS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
 def is_sqlite(url: str | URL) -> bool:
@@ -73,21 +79,30 @@ def create_engine(
             parsed = parsed.set(drivername="postgresql+asyncpg")
         # The application name tells a worker's connections apart in pg_stat_activity (one
         # schema's, in the test suite).
+        origin = uuid.uuid4().hex
         server_settings = {"application_name": application_name(search_path)}
         if search_path:
             server_settings["search_path"] = search_path
+        server_settings[ORIGIN_SETTING] = origin
         connect_args: dict[str, Any] = {"server_settings": server_settings}
         # No pool_pre_ping: it costs a round trip and 0.25 ms of CPU per transaction. A
         # connection found dead on use makes SQLAlchemy discard the whole pool, and the
         # caller's retry (DatabaseMiddleware, the sender's writes) gets a fresh one.
-        return _create_async_engine(
+        engine = _create_async_engine(
             parsed,
             echo=echo,
             connect_args=connect_args,
             pool_size=pool_size,
             max_overflow=POOL_OVERFLOW,
         )
+        _ORIGINS[engine.sync_engine] = origin
+        return engine
     raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}")
+
+
+def engine_origin(engine: AsyncEngine) -> str:
+    """The ``jikimi.origin`` of the engine's PostgreSQL connections ('' for other engines)."""
+    return _ORIGINS.get(engine.sync_engine, "")
 
 
 def _create_sqlite_engine(url: URL, *, echo: bool, pool_size: int) -> AsyncEngine:

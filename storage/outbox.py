@@ -24,20 +24,20 @@ from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, event, exists, func, insert, or_, text, update
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy import and_, bindparam, delete, event, exists, func, insert, or_, update
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction, aliased
 from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.engine import engine_origin
 from storage.models.outbox import UNSETTLED, OutboxCreate, OutboxMessage, OutboxStatus
 from storage.wakeup import Wakeup
 
 SIGNAL_KEY = "jikimi.outbox_signal"
 NOTIFY_CHANNEL = "jikimi_outbox"
 _DIRTY_KEY = "jikimi.outbox_dirty"
-_NOTIFIED_KEY = "jikimi.outbox_notified"
 DEFAULT_LEASE = timedelta(seconds=120)
 
 
@@ -50,22 +50,23 @@ class OutboxSignal(Wakeup):
     def __init__(self) -> None:
         super().__init__()
         self.count = 0
-        # Sent as the NOTIFY payload, so this process's sender ignores its own commits.
+        # The NOTIFY payload of this process's commits (its engine's origin, once attached),
+        # so that its sender ignores them: the signal was set at commit already.
         self.origin = uuid.uuid4().hex
 
     def attach(self, session_factory: async_sessionmaker[Any]) -> None:
         """Set this signal whenever a session of ``session_factory`` commits new outbox rows."""
         info = session_factory.kw.setdefault("info", {})
         info[SIGNAL_KEY] = self
+        engine = session_factory.kw.get("bind")
+        if isinstance(engine, AsyncEngine) and engine_origin(engine):
+            self.origin = engine_origin(engine)
         _install_session_events()
 
     def set(self) -> None:
         """Wake the sender (thread-safe)."""
         self.count += 1
         super().set()
-
-
-_NOTIFY = text("SELECT pg_notify(:channel, :origin)")
 
 
 _PENDING_KEY = "jikimi.outbox_pending"
@@ -134,20 +135,17 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 
 def _outbox_written(session: Session) -> None:
-    """Remember to wake the sender at commit; on PostgreSQL, queue the NOTIFY for other workers."""
+    """Remember to wake this process's sender at commit.
+
+    Other processes' senders hear of it from PostgreSQL: the outbox's insert trigger (migration
+    0007) queues a NOTIFY that is delivered at commit and dropped on rollback.
+    """
     session.info[_DIRTY_KEY] = True
-    if not session.info.get(_NOTIFIED_KEY) and session.get_bind().dialect.name == "postgresql":
-        # Delivered by PostgreSQL at commit (and dropped on rollback): wakes other processes.
-        signal = session.info.get(SIGNAL_KEY)
-        origin = signal.origin if isinstance(signal, OutboxSignal) else ""
-        session.connection().execute(_NOTIFY, {"channel": NOTIFY_CHANNEL, "origin": origin})
-        session.info[_NOTIFIED_KEY] = True
 
 
 def _after_commit(session: Session) -> None:
     if session.in_nested_transaction():  # a released SAVEPOINT: the real commit is still to come
         return
-    session.info.pop(_NOTIFIED_KEY, None)
     if session.info.pop(_DIRTY_KEY, False):
         signal = session.info.get(SIGNAL_KEY)
         if isinstance(signal, OutboxSignal):
@@ -158,7 +156,6 @@ def _after_rollback(session: Session) -> None:
     if session.in_nested_transaction():  # a SAVEPOINT rolled back: the outer transaction goes on
         return
     session.info.pop(_DIRTY_KEY, None)
-    session.info.pop(_NOTIFIED_KEY, None)
 
 
 def _install_session_events() -> None:

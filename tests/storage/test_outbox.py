@@ -6,13 +6,19 @@ import asyncio
 import threading
 from datetime import datetime, timedelta
 
+import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import migrate
 from storage import outbox as repo
-from storage.engine import create_engine, create_session_factory
+from storage.engine import (
+    create_engine,
+    create_session_factory,
+    engine_origin,
+    split_search_path,
+)
 from storage.models.base import utcnow
 from storage.models.outbox import (
     OutboxCreate,
@@ -246,8 +252,11 @@ async def test_signal_is_set_when_outbox_rows_commit(session_factory: Factory) -
 
 
 @pytest.mark.postgres
-async def test_notify_names_the_process_that_committed(postgres_url: str) -> None:
-    """The NOTIFY of a commit carries the committing process's signal origin ('' without one)."""
+async def test_notify_names_the_engine_that_committed(postgres_url: str) -> None:
+    """The outbox trigger notifies once per transaction with the inserting engine's origin.
+
+    Connections of other clients have no origin: their notification carries ''.
+    """
     await migrate.upgrade(postgres_url)
     engine = create_engine(postgres_url)
     listener = await (await engine.connect()).get_raw_connection()
@@ -259,18 +268,34 @@ async def test_notify_names_the_process_that_committed(postgres_url: str) -> Non
         payloads.put_nowait(payload)
 
     await driver.add_listener(repo.NOTIFY_CHANNEL, heard)
+    url, schema = split_search_path(postgres_url)
+    other_client = await asyncpg.connect(
+        url.set(drivername="postgresql").render_as_string(hide_password=False),
+        server_settings={"search_path": schema or "public"},
+    )
     try:
-        with_signal, without_signal = create_session_factory(engine), create_session_factory(engine)
+        factory = create_session_factory(engine)
         signal = OutboxSignal()
-        signal.attach(with_signal)
-        for factory, expected in ((with_signal, signal.origin), (without_signal, "")):
-            async with factory() as session, session.begin():
-                await repo.enqueue(session=session, message=text(1, "first"))
-                await repo.enqueue(session=session, message=text(1, "second"))
-            assert await asyncio.wait_for(payloads.get(), timeout=10) == expected
-        assert payloads.empty()  # one notification per transaction
-        assert len(signal.origin) == 32 and OutboxSignal().origin != signal.origin
+        signal.attach(factory)
+        second = create_engine(postgres_url)
+        assert signal.origin == engine_origin(engine) != engine_origin(second)
+        await second.dispose()
+        async with factory() as session, session.begin():
+            await repo.enqueue(session=session, message=text(1, "first"))
+            repo.enqueue_batched(session=session, message=text(1, "second"))
+        assert await asyncio.wait_for(payloads.get(), timeout=10) == signal.origin
+        await other_client.execute(
+            "INSERT INTO outbox (chat_id, kind, payload, priority, status, attempts,"
+            " next_attempt_at, created_at) VALUES (1, 'text', '{}', 1, 'pending', 0, now(), now())"
+        )
+        assert await asyncio.wait_for(payloads.get(), timeout=10) == ""
+        async with factory() as session:
+            await repo.enqueue(session=session, message=text(1, "rolled back"))
+            await session.rollback()
+        await asyncio.sleep(0.2)
+        assert payloads.empty()  # one notification per transaction, none for a rollback
     finally:
+        await other_client.close()
         await driver.remove_listener(repo.NOTIFY_CHANNEL, heard)
         listener.close()
         await engine.dispose()
