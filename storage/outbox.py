@@ -25,8 +25,9 @@ from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, event, exists, func, insert, or_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
-from sqlalchemy.orm import Session, SessionTransaction, aliased
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -206,76 +207,70 @@ def enqueue_batched(*, session: AsyncSession, message: OutboxCreate) -> None:
     )
 
 
-def _due(message: Any, now: datetime | BindParameter[datetime]) -> Any:
+def _due(table: Any, now: BindParameter[datetime]) -> Any:
+    """Pending and due, or ``sending`` with an expired lease (its worker died)."""
     return or_(
-        and_(
-            col(message.status) == OutboxStatus.PENDING,
-            col(message.next_attempt_at) <= now,
-        ),
-        and_(
-            col(message.status) == OutboxStatus.SENDING,
-            col(message.lease_until) < now,
-        ),
+        and_(table.c.status == OutboxStatus.PENDING.value, table.c.next_attempt_at <= now),
+        and_(table.c.status == OutboxStatus.SENDING.value, table.c.lease_until < now),
     )
 
 
 @lru_cache(maxsize=8)
 def _claim_statement(dialect: str, excluding: bool) -> Any:
-    """The claim: one UPDATE ... RETURNING of the candidates a subquery picks, built once.
+    """The claim: one UPDATE ... RETURNING of the candidates a CTE picks, built once.
 
     One statement instead of a SELECT of ids and then the UPDATE: the sender claims several
-    times a second, and each round trip costs the worker CPU. The candidates are an alias of
-    the table (``candidate``), so that they do not correlate with the UPDATE's table; on
-    PostgreSQL they are locked with SKIP LOCKED, so two senders never take the same row, in a
-    MATERIALIZED CTE: as a plain subquery PostgreSQL may scan it again for each row it
-    updates, and each scan then skips the rows just updated and takes the next ``c_limit``.
-    Built per claim, the statement cost more CPU than running it. Parameters:
-    ``c_now``, ``c_limit``, ``c_worker``, ``c_lease_until`` and ``c_exclude`` (with
-    ``excluding``).
+    times a second, and each round trip costs the worker CPU. The candidates come from an
+    alias of the table (``candidate``), so that they do not correlate with the UPDATE's
+    table; on PostgreSQL they are locked with SKIP LOCKED, so two senders never take the same
+    row, in a MATERIALIZED CTE: as a plain subquery PostgreSQL may scan it again for each row
+    it updates, and each scan then skips the rows just updated and takes the next
+    ``c_limit``. The UPDATE is Core, on the table, and the ORM only loads its rows
+    (``from_statement``): an ORM UPDATE is copied on every execution and its cache key,
+    long for this statement, computed again. Parameters: ``c_now``, ``c_limit``,
+    ``c_worker``, ``c_lease_until`` and ``c_exclude`` (with ``excluding``).
     """
-    candidate = aliased(OutboxMessage, name="candidate")
-    earlier = aliased(OutboxMessage, name="earlier")
-    ref = aliased(OutboxMessage, name="ref")
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    candidate, earlier, ref = table.alias("candidate"), table.alias("earlier"), table.alias("ref")
     now: BindParameter[datetime] = bindparam("c_now")
     no_earlier = ~exists().where(
-        col(earlier.chat_id) == candidate.chat_id,
-        col(earlier.id) < candidate.id,
-        col(earlier.status).in_(UNSETTLED),
+        earlier.c.chat_id == candidate.c.chat_id,
+        earlier.c.id < candidate.c.id,
+        earlier.c.status.in_(UNSETTLED),
     )
     refs_settled = ~exists().where(
-        col(ref.status).in_(UNSETTLED),
-        col(ref.id) != candidate.id,
+        ref.c.status.in_(UNSETTLED),
+        ref.c.id != candidate.c.id,
         or_(
-            col(ref.correlation) == candidate.thread_ref,
-            col(ref.correlation) == candidate.target_ref,
+            ref.c.correlation == candidate.c.thread_ref, ref.c.correlation == candidate.c.target_ref
         ),
     )
     candidates = (
-        select(candidate.id)
+        sa_select(candidate.c.id)
         .where(_due(candidate, now), no_earlier, refs_settled)
-        .order_by(col(candidate.priority), col(candidate.id))
+        .order_by(candidate.c.priority, candidate.c.id)
         .limit(bindparam("c_limit"))
     )
     if excluding:
         candidates = candidates.where(
-            col(candidate.chat_id).not_in(bindparam("c_exclude", expanding=True))
+            candidate.c.chat_id.not_in(bindparam("c_exclude", expanding=True))
         )
     if dialect == "postgresql":
         locked = candidates.with_for_update(skip_locked=True, of=candidate)
         claimable = locked.cte("claimable").prefix_with("MATERIALIZED")
     else:
         claimable = candidates.cte("claimable")
-    return (
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(select(claimable.c.id)), _due(OutboxMessage, now))
+    lease = (
+        update(table)
+        .where(table.c.id.in_(sa_select(claimable.c.id)), _due(table, now))
         .values(
             status=OutboxStatus.SENDING.value,
             lease_owner=bindparam("c_worker"),
             lease_until=bindparam("c_lease_until"),
         )
-        .returning(OutboxMessage)
-        .execution_options(synchronize_session=False)
+        .returning(*table.c)
     )
+    return select(OutboxMessage).from_statement(lease)
 
 
 async def claim_batch(
