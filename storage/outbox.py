@@ -270,7 +270,8 @@ def _claim_statement(dialect: str, excluding: bool) -> Any:
         )
         .returning(*table.c)
     )
-    return select(OutboxMessage).from_statement(lease)
+    # populate_existing: a row this session loaded before gets the lease's values, not stale ones.
+    return select(OutboxMessage).from_statement(lease).execution_options(populate_existing=True)
 
 
 async def claim_batch(

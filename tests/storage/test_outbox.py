@@ -101,6 +101,17 @@ async def test_claims_heads_of_chats_in_priority_order(session_factory: Factory)
     assert await claim(session_factory, utcnow()) == []
 
 
+async def test_a_claim_refreshes_rows_the_session_loaded_before(session_factory: Factory) -> None:
+    """A row already in the session comes back with the lease's values, not the stale ones."""
+    (row_id,) = await add(session_factory, text(1, "loaded first"))
+    async with session_factory() as session, session.begin():
+        loaded = await repo.get(session=session, message_id=row_id)
+        assert loaded is not None and loaded.status == "pending"
+        (claimed,) = await repo.claim_batch(session=session, worker_id="w1", now=utcnow(), limit=5)
+    assert claimed is loaded
+    assert (claimed.status, claimed.lease_owner) == ("sending", "w1")
+
+
 async def test_next_row_of_a_chat_waits_until_the_previous_is_settled(
     session_factory: Factory,
 ) -> None:
