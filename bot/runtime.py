@@ -70,6 +70,34 @@ def stop_on_signals(stop: asyncio.Event, *, enabled: bool = True) -> Iterator[No
                 loop.remove_signal_handler(signum)
 
 
+@dataclass(frozen=True)
+class Outbound:
+    """A process's database, its bot and the outbox sender over them (worker or ``jikimi send``)."""
+
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    signal: OutboxSignal
+    bot: Bot
+    sender: Sender
+
+
+def build_outbound(settings: Settings, *, worker_id: str) -> Outbound:
+    """Open the database (a pool of ``database_pool_size``) and build the bot and its sender."""
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    session_factory = create_session_factory(engine)
+    signal = OutboxSignal()
+    signal.attach(session_factory)
+    bot = create_bot(settings)
+    sender = Sender(
+        bot=bot,
+        session_factory=session_factory,
+        settings=settings.sender,
+        signal=signal,
+        worker_id=worker_id,
+    )
+    return Outbound(engine, session_factory, signal, bot, sender)
+
+
 def default_worker_id() -> str:
     """Name this process for leases and locks: host and pid."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -151,20 +179,10 @@ async def build_runtime(
 ) -> Runtime:
     """Build a worker from settings; the database must already be migrated."""
     warm_up()
-    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
-    session_factory = create_session_factory(engine)
-    signal = OutboxSignal()
-    signal.attach(session_factory)
-    bot = create_bot(settings)
     clock = clock or Clock()
     worker = worker_id or default_worker_id()
-    sender = Sender(
-        bot=bot,
-        session_factory=session_factory,
-        settings=settings.sender,
-        signal=signal,
-        worker_id=worker,
-    )
+    outbound = build_outbound(settings, worker_id=worker)
+    session_factory = outbound.session_factory
     projector = StaffRoomProjector(
         session_factory=session_factory,
         room=build_room(settings),
@@ -181,12 +199,12 @@ async def build_runtime(
     )
     return Runtime(
         settings=settings,
-        engine=engine,
+        engine=outbound.engine,
         session_factory=session_factory,
-        bot=bot,
+        bot=outbound.bot,
         dispatcher=dispatcher,
-        sender=sender,
-        signal=signal,
+        sender=outbound.sender,
+        signal=outbound.signal,
         projector=projector,
         clock=clock,
         worker_id=worker,

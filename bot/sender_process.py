@@ -18,15 +18,11 @@ import logging
 
 from aiohttp import web
 
-from bot.app import create_bot
 from bot.health import SENDER_TASK_NAME, add_health_routes, database_check, task_check
 from bot.metrics import add_metrics_route, create_metrics
-from bot.runtime import default_worker_id, stop_on_signals, stop_sender
-from bot.sender import Sender
+from bot.runtime import build_outbound, default_worker_id, stop_on_signals, stop_sender
 from bot.settings import Settings
 from storage import migrate
-from storage.engine import create_engine, create_session_factory
-from storage.outbox import OutboxSignal
 
 log = logging.getLogger(__name__)
 
@@ -44,18 +40,8 @@ async def serve_sender(
     result, 429s, outbox depth) are served on ``settings.telegram.webhook_host:port``.
     """
     await migrate.require_head(settings.database_url)
-    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
-    session_factory = create_session_factory(engine)
-    outbox_signal = OutboxSignal()
-    outbox_signal.attach(session_factory)
-    bot = create_bot(settings)
-    sender = Sender(
-        bot=bot,
-        session_factory=session_factory,
-        settings=settings.sender,
-        signal=outbox_signal,
-        worker_id=default_worker_id(),
-    )
+    outbound = build_outbound(settings, worker_id=default_worker_id())
+    session_factory, sender = outbound.session_factory, outbound.sender
     stop = stop or asyncio.Event()
     runner: web.AppRunner | None = None
     try:
@@ -82,5 +68,5 @@ async def serve_sender(
         await stop_sender(sender)
         if runner is not None:
             await runner.cleanup()
-        await bot.session.close()
-        await engine.dispose()
+        await outbound.bot.session.close()
+        await outbound.engine.dispose()
