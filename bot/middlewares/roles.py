@@ -11,13 +11,12 @@ from datetime import timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
+from aiogram.types import TelegramObject
 
 from bot.settings import Settings, SituationRoomSettings
 from situation.agencies import load_agencies
 from situation.roster import load_roster
 from situation.staffroom import RoomConfig, StaffRoom
-from storage.staff import get_staff
 from storage.updates import ClaimedUpdate
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -46,7 +45,11 @@ def build_room(settings: Settings) -> RoomConfig:
 
 
 class RoleMiddleware(BaseMiddleware):
-    """Resolve the user's situation-room role (needs the database middleware before it)."""
+    """Resolve the user's situation-room role.
+
+    The database middleware before it reads the user's staff row along with the update's
+    claim (``data["claimed_update"]``); an update without one has no staff member.
+    """
 
     def __init__(
         self, settings: Settings, *, staff_room_wake: Callable[[], None] | None = None
@@ -56,14 +59,8 @@ class RoleMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Put ``role``, ``staff_member``, ``room`` and ``report_listeners`` in the data."""
-        user: User | None = data.get("event_from_user")
-        session = data.get("session")
         claimed: ClaimedUpdate | None = data.get("claimed_update")
-        member = None
-        if claimed is not None:  # read along with the update's claim
-            member = claimed.staff
-        elif user is not None and not user.is_bot and session is not None:
-            member = await get_staff(session=session, telegram_user_id=user.id)
+        member = claimed.staff if claimed is not None else None
         data["staff_member"] = member
         data["role"] = member.role if member is not None else None
         data["room"] = self._room
