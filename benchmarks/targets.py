@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from benchmarks.processes import BotProcess, ProcessGroup
 from benchmarks.proxy import RoundRobinProxy, free_port
@@ -91,6 +93,7 @@ class JikimiTarget:
         self.database_url = database_url
         self.telegram_limits = telegram_limits
         self._schema: str | None = None
+        self._reader: AsyncEngine | None = None  # the harness's queries, opened on first use
 
     async def setup(self, client: SandboxClient, api_base: str, workdir: Path) -> int:
         """Build the demo world and migrate a fresh database (a new schema on PostgreSQL)."""
@@ -133,21 +136,23 @@ class JikimiTarget:
         """The action manual: the answer that carries the manual's buttons or title."""
         return _is_manual(data)
 
+    def _read(self) -> AsyncSession:
+        """A session on the harness's own engine (one for the run: the surge polls it)."""
+        if self._reader is None:
+            self._reader = create_engine(self.database_url)
+        return create_session_factory(self._reader)()
+
     async def stored_reports(self, user_ids: list[int]) -> dict[int, int] | None:
         """Count stored reports per citizen (by Telegram user id)."""
-        engine = create_engine(self.database_url)
-        try:
-            async with create_session_factory(engine)() as session:
-                rows = (
-                    await session.exec(
-                        select(Citizen.telegram_user_id, func.count(col(Report.id)))
-                        .join(Report, col(Report.citizen_id) == col(Citizen.id))
-                        .where(col(Citizen.telegram_user_id).in_(user_ids))
-                        .group_by(col(Citizen.telegram_user_id))
-                    )
-                ).all()
-        finally:
-            await engine.dispose()
+        async with self._read() as session:
+            rows = (
+                await session.exec(
+                    select(Citizen.telegram_user_id, func.count(col(Report.id)))
+                    .join(Report, col(Report.citizen_id) == col(Citizen.id))
+                    .where(col(Citizen.telegram_user_id).in_(user_ids))
+                    .group_by(col(Citizen.telegram_user_id))
+                )
+            ).all()
         return {int(user): int(count) for user, count in rows if user is not None}
 
     async def staff_room(self) -> tuple[int, int] | None:
@@ -159,23 +164,22 @@ class JikimiTarget:
         return await self._outbox(col(OutboxMessage.chat_id) > 0)
 
     async def _outbox(self, chats: Any) -> tuple[int, int]:
-        engine = create_engine(self.database_url)
-        try:
-            async with create_session_factory(engine)() as session:
-                queued, unsent = (
-                    await session.exec(
-                        select(
-                            func.count(),
-                            func.count().filter(col(OutboxMessage.status).in_(UNSETTLED)),
-                        ).where(chats)
-                    )
-                ).one()
-        finally:
-            await engine.dispose()
+        async with self._read() as session:
+            queued, unsent = (
+                await session.exec(
+                    select(
+                        func.count(),
+                        func.count().filter(col(OutboxMessage.status).in_(UNSETTLED)),
+                    ).where(chats)
+                )
+            ).one()
         return int(queued), int(unsent)
 
     async def cleanup(self) -> None:
-        """Drop the benchmark's PostgreSQL schema."""
+        """Close the harness's engine and drop the benchmark's PostgreSQL schema."""
+        if self._reader is not None:
+            await self._reader.dispose()
+            self._reader = None
         if self._schema is None:
             return
         engine = create_engine(self.server_url)
