@@ -55,7 +55,6 @@ from aiogram.types import (
     ReplyKeyboardRemove,
     ReplyParameters,
 )
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -77,7 +76,6 @@ MAX_BACKOFF_SECONDS = 300.0
 BOOKKEEPING_ATTEMPTS = 5
 MAX_LOCAL_WAIT_SECONDS = 5.0  # longer rate-limit waits give the row back instead of sleeping
 OVERTAKEN_RETRY_SECONDS = 1.0  # a row given back because more urgent sends kept coming
-DATABASE_RETRY_SECONDS = 1.0  # a row whose references could not be read is due again after
 
 
 def _pin_response_types() -> tuple[Any, ...]:
@@ -126,11 +124,8 @@ class _Recorded:
     """What a recording transaction claimed after the deliveries it recorded."""
 
     claimed: list[OutboxMessage] = field(default_factory=list)
+    refs: dict[str, OutboxMessage] = field(default_factory=dict)  # the rows they refer to
     free: int = 0  # the places it claimed for; 0 when it did not claim
-
-
-class _DatabaseUnavailable(Exception):
-    """The rows a message refers to could not be read: nothing was sent, try again shortly."""
 
 
 @dataclass
@@ -155,6 +150,10 @@ class _Stats:
 
 _UNKNOWN = object()  # the next due time was not read with the last claim
 IN_FLIGHT_RECHECK = 1.0  # seconds: longest idle wait while deliveries are in flight
+# Seconds a busy sender lets commits and deliveries gather before claiming or recording: under
+# load they come every few milliseconds, and each claim and each recording is a transaction.
+BATCH_WINDOW = 0.01
+BUSY_SPAN = 0.1  # seconds: a sender that claimed this recently is in a busy spell
 _SentItem = tuple[OutboxMessage, int, datetime, Delivery, "asyncio.Future[None]"]
 
 
@@ -176,6 +175,7 @@ class Sender:
         lease: timedelta = repo.DEFAULT_LEASE,
         max_in_flight: int = 32,
         backoff_base: float = 1.0,
+        batch_window: float = BATCH_WINDOW,
     ) -> None:
         self._bot = bot
         self._session_factory = session_factory
@@ -189,7 +189,11 @@ class Sender:
         self._lease = lease
         self._max_in_flight = max_in_flight
         self._backoff_base = backoff_base
+        self._batch_window = batch_window
+        self._claimed_at = -BUSY_SPAN  # monotonic time of the last claim
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        # The rows a claimed row refers to, read by its claim: row id -> correlation -> row.
+        self._claimed_refs: dict[int, dict[str, OutboxMessage]] = {}
         self._sent_queue: list[_SentItem] = []
         self._next_due: object = _UNKNOWN  # datetime, None or _UNKNOWN
         self._exhausted = True  # the last claim took every claimable row
@@ -242,9 +246,12 @@ class Sender:
                 timeout = await self._idle_timeout()
                 self._idle = True
                 try:
-                    await self._signal.wait(timeout)
+                    woken = await self._signal.wait(timeout)
                 finally:
                     self._idle = False
+                if woken and (self._in_flight or self._busy()):
+                    # Busy: one claim a moment later takes the rows of several commits.
+                    await self._gather()
         finally:
             self._stop_requested.set()
             while self._in_flight:  # a recording transaction may still hand over claimed rows
@@ -301,15 +308,10 @@ class Sender:
         free = self._max_in_flight - len(self._in_flight)
         if free <= 0:
             return 0
+        self._claimed_at = time.monotonic()
         try:
             async with write_gate(self._session_factory), self._session_factory() as session:
-                rows = await repo.claim_batch(
-                    session=session,
-                    worker_id=self.worker_id,
-                    now=self._clock(),
-                    limit=free,
-                    lease=self._lease,
-                )
+                rows, refs = await self._claim(session, free)
                 # Nothing was claimable: read when the next row falls due in the same
                 # transaction rather than in one of its own before waiting. After a claim
                 # that found rows their settlement wakes the sender, and the claim then tells.
@@ -323,13 +325,34 @@ class Sender:
             return 0
         self._exhausted = exhausted
         self._next_due = due
-        self._dispatch(rows)
+        self._dispatch(rows, refs)
         return len(rows)
 
-    def _dispatch(self, rows: Sequence[OutboxMessage]) -> None:
+    async def _claim(
+        self, session: AsyncSession, limit: int
+    ) -> tuple[list[OutboxMessage], dict[str, OutboxMessage]]:
+        """Lease up to ``limit`` rows, and read the rows they refer to in the same transaction.
+
+        A staff-room message names its topic's opening row (``thread_ref``); reading those
+        here, one query for the batch, saves each delivery a transaction of its own.
+        """
+        rows = await repo.claim_batch(
+            session=session,
+            worker_id=self.worker_id,
+            now=self._clock(),
+            limit=limit,
+            lease=self._lease,
+        )
+        wanted = {correlation for row in rows for correlation in _refs_to_resolve(row)}
+        return rows, await repo.find_many(session=session, correlations=wanted)
+
+    def _dispatch(self, rows: Sequence[OutboxMessage], refs: dict[str, OutboxMessage]) -> None:
         """Start delivering claimed rows, each in a task of its own."""
         for row in rows:
             assert row.id is not None
+            wanted = _refs_to_resolve(row)
+            if wanted:
+                self._claimed_refs[row.id] = {c: refs[c] for c in wanted if c in refs}
             task = asyncio.create_task(self._deliver(row), name=f"outbox:{row.id}")
             self._in_flight[row.id] = task
             task.add_done_callback(self._finished(row.id))
@@ -337,6 +360,7 @@ class Sender:
     def _finished(self, row_id: int) -> Callable[[asyncio.Task[None]], None]:
         def done(task: asyncio.Task[None]) -> None:
             self._in_flight.pop(row_id, None)
+            self._claimed_refs.pop(row_id, None)
             if not task.cancelled() and task.exception() is not None:
                 log.error("outbox row %s: delivery task crashed", row_id, exc_info=task.exception())
             if row_id in self._claimed_after:
@@ -345,6 +369,14 @@ class Sender:
                 self._signal.set()
 
         return done
+
+    def _busy(self) -> bool:
+        return time.monotonic() - self._claimed_at < BUSY_SPAN
+
+    async def _gather(self) -> None:
+        """Let a busy moment's commits and deliveries gather for one transaction."""
+        if self._batch_window > 0 and not self._stopping:
+            await asyncio.sleep(self._batch_window)
 
     async def _idle_timeout(self) -> float:
         due = self._next_due
@@ -376,8 +408,6 @@ class Sender:
             await self._rate_limited(row, error.retry_after)
         except _Held as held:
             await self._hold(row, held.seconds, held.why)
-        except _DatabaseUnavailable as error:
-            await self._database_unavailable(row, str(error))
         except TelegramForbiddenError as error:
             await self._unreachable(row, error.message)
         except TelegramMigrateToChat as error:
@@ -409,7 +439,7 @@ class Sender:
             await self._sent(row, delivery)
 
     async def _attempt(self, row: OutboxMessage) -> Delivery:
-        thread_id, target_id = await self._resolve(row)
+        thread_id, target_id = self._resolve(row)
         cost = len(row.payload.get("items") or ()) if row.kind == "album" else 1
         kind = chat_kind_of(row.chat_id)
         wait = self._limiter.delay(row.chat_id, kind)
@@ -444,53 +474,9 @@ class Sender:
                 return Delivery(message_id=target_id, result={"already_deleted": True})
             raise
 
-    async def _resolve(self, row: OutboxMessage) -> tuple[int | None, int | None]:
-        thread_id = row.thread_id
-        target_id = _int_or_none(row.payload.get("message_id"))
-        if row.thread_ref is None and (row.target_ref is None or target_id is not None):
-            return thread_id, target_id
-        try:
-            async with write_gate(self._session_factory), self._session_factory() as session:
-                return await self._resolve_refs(session, row, thread_id, target_id)
-        except (DBAPIError, OSError) as error:
-            raise _DatabaseUnavailable(f"{type(error).__name__}: {error}") from error
-
-    async def _resolve_refs(
-        self,
-        session: AsyncSession,
-        row: OutboxMessage,
-        thread_id: int | None,
-        target_id: int | None,
-    ) -> tuple[int | None, int | None]:
+    def _resolve(self, row: OutboxMessage) -> tuple[int | None, int | None]:
         """The topic and message ids the rows named by ``thread_ref``/``target_ref`` received."""
-        if row.thread_ref is not None:
-            ref = await self._referenced(session, row.thread_ref, "thread_ref")
-            thread_id = ref.result_thread_id
-            if thread_id is None:
-                raise _Failure(
-                    OutboxError.REF_FAILED,
-                    f"thread_ref {row.thread_ref!r} (row {ref.id}) has no thread id",
-                )
-        if row.target_ref is not None and target_id is None:
-            ref = await self._referenced(session, row.target_ref, "target_ref")
-            target_id = ref.result_message_id
-            if target_id is None:
-                raise _Failure(
-                    OutboxError.REF_FAILED,
-                    f"target_ref {row.target_ref!r} (row {ref.id}) has no message id",
-                )
-        return thread_id, target_id
-
-    async def _referenced(self, session: AsyncSession, correlation: str, name: str) -> Any:
-        ref = await repo.find(session=session, correlation=correlation)
-        if ref is None:
-            raise _Failure(OutboxError.REF_MISSING, f"{name} {correlation!r} names no outbox row")
-        if ref.status != OutboxStatus.SENT:
-            raise _Failure(
-                OutboxError.REF_FAILED,
-                f"{name} {correlation!r} (row {ref.id}) is {ref.status}: {ref.last_error}",
-            )
-        return ref
+        return _apply_refs(row, self._claimed_refs.pop(_row_id(row), {}))
 
     # -- bookkeeping -------------------------------------------------------------------------
 
@@ -541,13 +527,15 @@ class Sender:
         this one is recorded), saving the claim a transaction of its own after every batch.
         """
         while self._sent_queue:
+            if len(self._in_flight) > len(self._sent_queue):
+                await self._gather()  # deliveries still running may end in time to share it
             batch, self._sent_queue = self._sent_queue, []
             outcome = _Recorded()
 
             async def write(
                 session: AsyncSession, batch: list[_SentItem] = batch, outcome: _Recorded = outcome
             ) -> None:
-                outcome.claimed, outcome.free = [], 0  # a retried transaction starts over
+                outcome.claimed, outcome.refs, outcome.free = [], {}, 0  # a retry starts over
                 await repo.mark_sent_many(
                     session=session,
                     deliveries=[
@@ -565,13 +553,7 @@ class Sender:
                 free = self._max_in_flight - len(self._in_flight) + len(batch)
                 if not self._stopping and free > 0:
                     outcome.free = free
-                    outcome.claimed = await repo.claim_batch(
-                        session=session,
-                        worker_id=self.worker_id,
-                        now=self._clock(),
-                        limit=outcome.free,
-                        lease=self._lease,
-                    )
+                    outcome.claimed, outcome.refs = await self._claim(session, free)
 
             try:
                 await self._write(batch[0][0], write)
@@ -585,7 +567,7 @@ class Sender:
                 if len(outcome.claimed) < outcome.free:
                     self._claimed_after.update(row_id for _r, row_id, *_rest in batch)
                 # Leased to this worker by the commit: sent even if a stop began meanwhile.
-                self._dispatch(outcome.claimed)
+                self._dispatch(outcome.claimed, outcome.refs)
                 for *_item, done in batch:
                     if not done.done():
                         done.set_result(None)
@@ -699,21 +681,6 @@ class Sender:
             count_attempt=False,
         )
         log.info("outbox row %s: chat %s held for %.1fs %s", row.id, row.chat_id, seconds, why)
-
-    async def _database_unavailable(self, row: OutboxMessage, detail: str) -> None:
-        """Give the row back, due shortly: not the message's fault, so not counted as an attempt.
-
-        The write may fail as well while the database is away; the row's lease then runs out
-        and it is claimed again.
-        """
-        await self._reschedule(
-            row,
-            after=DATABASE_RETRY_SECONDS,
-            error=f"{OutboxError.DATABASE.value}: {detail}",
-            count_attempt=False,
-        )
-        self.stats.retried += 1
-        log.warning("outbox row %s: database unavailable before sending (%s)", row.id, detail)
 
     async def _retry(self, row: OutboxMessage, code: OutboxError, detail: str) -> None:
         attempts = row.attempts + 1
@@ -977,3 +944,47 @@ async def perform(
 
 
 __all__ = ["Delivery", "OnSent", "Sender", "inline_keyboard", "perform", "reply_keyboard"]
+
+
+def _refs_to_resolve(row: OutboxMessage) -> list[str]:
+    """The correlations of the rows whose results this row needs before it can be sent."""
+    wanted = [row.thread_ref] if row.thread_ref is not None else []
+    if row.target_ref is not None and _int_or_none(row.payload.get("message_id")) is None:
+        wanted.append(row.target_ref)
+    return wanted
+
+
+def _apply_refs(
+    row: OutboxMessage, refs: dict[str, OutboxMessage]
+) -> tuple[int | None, int | None]:
+    """The row's topic and target message ids, taken from the rows it refers to."""
+    thread_id = row.thread_id
+    target_id = _int_or_none(row.payload.get("message_id"))
+    if row.thread_ref is not None:
+        thread_id = _referenced(refs, row.thread_ref, "thread_ref").result_thread_id
+        if thread_id is None:
+            raise _Failure(
+                OutboxError.REF_FAILED,
+                f"thread_ref {row.thread_ref!r} (row {refs[row.thread_ref].id}) has no thread id",
+            )
+    if row.target_ref is not None and target_id is None:
+        target_id = _referenced(refs, row.target_ref, "target_ref").result_message_id
+        if target_id is None:
+            raise _Failure(
+                OutboxError.REF_FAILED,
+                f"target_ref {row.target_ref!r} (row {refs[row.target_ref].id}) has no message id",
+            )
+    return thread_id, target_id
+
+
+def _referenced(refs: dict[str, OutboxMessage], correlation: str, name: str) -> OutboxMessage:
+    """The sent row with this correlation, or the failure that keeps ours from being sent."""
+    ref = refs.get(correlation)
+    if ref is None:
+        raise _Failure(OutboxError.REF_MISSING, f"{name} {correlation!r} names no outbox row")
+    if ref.status != OutboxStatus.SENT:
+        raise _Failure(
+            OutboxError.REF_FAILED,
+            f"{name} {correlation!r} (row {ref.id}) is {ref.status}: {ref.last_error}",
+        )
+    return ref

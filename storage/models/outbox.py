@@ -69,7 +69,7 @@ class OutboxError(StrEnum):
     RATE_LIMITED = "rate_limited"  # 429, retried after retry_after (not terminal)
     NETWORK = "network"  # network error or timeout; retried with backoff, then failed
     SERVER_ERROR = "server_error"  # 5xx; retried with backoff, then failed
-    DATABASE = "database"  # the rows it refers to could not be read; retried, not counted
+    DATABASE = "database"  # older versions: references unreadable; retried, not counted
     FORBIDDEN = "forbidden"  # 403: row unreachable, chat_state marked unreachable
     BAD_REQUEST = "bad_request"  # other 400s: failed, not retried
     TOPIC_CLOSED = "topic_closed"  # the forum topic is closed: reopen it, then enqueue again

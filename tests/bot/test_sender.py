@@ -336,25 +336,26 @@ async def test_failed_or_missing_reference_fails_clearly(
     ]
 
 
-async def test_database_unavailable_while_resolving_a_reference_retries_the_row(
+async def test_database_unavailable_while_reading_references_retries_the_claim(
     world: World, session_factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A database error before the call gives the row back, not counted: it is sent after."""
-    real_find = repo.find
+    """A database error reading a claim's references undoes the claim: the row is sent after."""
+    real_find_many = repo.find_many
     failures = [OperationalError("SELECT", {}, ConnectionResetError("connection lost"))]
 
-    async def flaky_find(**kwargs: Any) -> OutboxMessage | None:
-        if failures:
+    async def flaky_find_many(**kwargs: Any) -> dict[str, OutboxMessage]:
+        if failures and kwargs["correlations"]:
             raise failures.pop()
-        return await real_find(**kwargs)
+        return await real_find_many(**kwargs)
 
-    monkeypatch.setattr(repo, "find", flaky_find)
+    monkeypatch.setattr(repo, "find_many", flaky_find_many)
     forum = world.forum
     topic, post = await deliver(
         world,
         session_factory,
         OutboxCreate(chat_id=forum, kind="create_topic", payload={"name": "#7"}, correlation="t:7"),
         OutboxCreate(chat_id=forum, kind="text", payload={"text": "카드"}, thread_ref="t:7"),
+        poll_interval=0.1,
     )
     assert failures == []
     assert (topic.status, post.status) == ("sent", "sent"), post.last_error
@@ -362,6 +363,54 @@ async def test_database_unavailable_while_resolving_a_reference_retries_the_row(
     assert post.result_thread_id == topic.result_thread_id is not None
     shown = texts(await from_bot(world, forum, topic.result_thread_id))
     assert [text for text in shown if text] == ["카드"]  # after the topic's service message
+
+
+async def test_references_are_read_with_the_claim(
+    world: World, session_factory: Factory, engine: AsyncEngine
+) -> None:
+    """Posts into a topic learn its thread id from their claim, not a transaction each."""
+    forum = world.forum
+    posts = [f"post {n}" for n in range(6)]
+    await enqueue(
+        session_factory,
+        OutboxCreate(chat_id=forum, kind="create_topic", payload={"name": "#8"}, correlation="t:8"),
+        *(
+            OutboxCreate(chat_id=forum, kind="text", payload={"text": t}, thread_ref="t:8")
+            for t in posts
+        ),
+    )
+    transactions = 0
+
+    def count(_connection: object) -> None:
+        nonlocal transactions
+        transactions += 1
+
+    event.listen(engine.sync_engine, "commit", count)
+    event.listen(engine.sync_engine, "rollback", count)
+    all_sent = asyncio.Event()
+
+    async def on_sent(_row: OutboxMessage) -> None:
+        if sender.stats.sent == len(posts) + 1:
+            all_sent.set()
+
+    sender, _ = make_sender(world, session_factory, poll_interval=3600, on_sent=[on_sent])
+    await sender.start()
+    try:
+        async with asyncio.timeout(30):  # not polling the database: that would count too
+            await all_sent.wait()
+    finally:
+        await sender.stop()
+        event.remove(engine.sync_engine, "commit", count)
+        event.remove(engine.sync_engine, "rollback", count)
+    rows = await settled(session_factory)
+    assert [row.status for row in rows] == ["sent"] * (len(posts) + 1)
+    assert {row.result_thread_id for row in rows} == {rows[0].result_thread_id}
+    topic_messages = await from_bot(world, forum, rows[0].result_thread_id)
+    assert [text for text in texts(topic_messages) if text] == posts
+    # A claim, then one recording transaction per delivery that claims the next post (one
+    # more claim on PostgreSQL, when the LISTEN starts): a transaction per reference read
+    # made it fourteen or more.
+    assert transactions <= len(posts) + 3, transactions
 
 
 async def test_a_chats_next_message_is_claimed_as_the_previous_is_recorded(
