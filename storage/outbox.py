@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, event, exists, func, insert, or_, update
+from sqlalchemy import and_, bindparam, delete, event, exists, func, insert, or_, text, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
@@ -215,6 +215,9 @@ def _due(table: Any, now: BindParameter[datetime]) -> Any:
     )
 
 
+_CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
+
+
 @lru_cache(maxsize=8)
 def _claim_statement(dialect: str, excluding: bool) -> Any:
     """The claim: one UPDATE ... RETURNING of the candidates a CTE picks, built once.
@@ -292,7 +295,14 @@ async def claim_batch(
     """
     if limit <= 0:
         return []
-    statement = _claim_statement(session.get_bind().dialect.name, bool(exclude_chats))
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # The claim is a prepared statement: after five runs PostgreSQL may keep a generic plan
+        # made while the table was small or its statistics stale (autovacuum off or not yet
+        # run), whose scans of the whole table for every candidate took seconds once a surge
+        # had queued a few thousand rows. Planned for the table as it is, it uses the indexes.
+        await session.exec(_CUSTOM_PLANS)  # type: ignore[call-overload]
+    statement = _claim_statement(dialect, bool(exclude_chats))
     params: dict[str, Any] = {
         "c_now": now,
         "c_limit": limit,

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 import pytest
+from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -362,6 +363,38 @@ async def test_concurrent_claimers_never_share_a_row(postgres_url: str) -> None:
     finally:
         await engine_a.dispose()
         await engine_b.dispose()
+
+
+@pytest.mark.postgres
+async def test_claims_are_planned_for_the_table_as_it_is(postgres_url: str) -> None:
+    """The claim never runs a cached generic plan, even where generic plans are the rule.
+
+    A generic plan made while the outbox was small scanned the whole table for every
+    candidate: in a surge with a few thousand rows queued each claim took seconds.
+    """
+    await migrate.upgrade(postgres_url)
+    engine = create_engine(postgres_url)
+    factory = create_session_factory(engine)
+    try:
+        await add(factory, *(text(chat, f"m{chat}") for chat in range(1, 6)))
+        async with factory() as session:
+            # Sequential use: one pooled connection serves every transaction below.
+            await session.exec(sql_text("SET plan_cache_mode = force_generic_plan"))  # type: ignore[call-overload]
+            for _ in range(7):  # PostgreSQL considers a generic plan after five executions
+                await repo.claim_batch(session=session, worker_id="w", now=utcnow(), limit=1)
+                await session.commit()
+            plans = (
+                await session.exec(  # type: ignore[call-overload]
+                    sql_text(
+                        "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                        " WHERE statement LIKE 'WITH claimable%'"
+                    )
+                )
+            ).all()
+        assert plans, "the claim ran as a prepared statement"
+        assert all(generic == 0 and custom > 0 for generic, custom in plans), plans
+    finally:
+        await engine.dispose()
 
 
 async def test_purge_keeps_unsettled_and_correlated_rows(session_factory: Factory) -> None:
