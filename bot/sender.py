@@ -714,6 +714,50 @@ def _int_or_none(value: object) -> int | None:
     return int(value) if isinstance(value, int | str) and str(value).lstrip("-").isdigit() else None
 
 
+def _refs_to_resolve(row: OutboxMessage) -> list[str]:
+    """The correlations of the rows whose results this row needs before it can be sent."""
+    wanted = [row.thread_ref] if row.thread_ref is not None else []
+    if row.target_ref is not None and _int_or_none(row.payload.get("message_id")) is None:
+        wanted.append(row.target_ref)
+    return wanted
+
+
+def _apply_refs(
+    row: OutboxMessage, refs: dict[str, OutboxMessage]
+) -> tuple[int | None, int | None]:
+    """The row's topic and target message ids, taken from the rows it refers to."""
+    thread_id = row.thread_id
+    target_id = _int_or_none(row.payload.get("message_id"))
+    if row.thread_ref is not None:
+        thread_id = _referenced(refs, row.thread_ref, "thread_ref").result_thread_id
+        if thread_id is None:
+            raise _Failure(
+                OutboxError.REF_FAILED,
+                f"thread_ref {row.thread_ref!r} (row {refs[row.thread_ref].id}) has no thread id",
+            )
+    if row.target_ref is not None and target_id is None:
+        target_id = _referenced(refs, row.target_ref, "target_ref").result_message_id
+        if target_id is None:
+            raise _Failure(
+                OutboxError.REF_FAILED,
+                f"target_ref {row.target_ref!r} (row {refs[row.target_ref].id}) has no message id",
+            )
+    return thread_id, target_id
+
+
+def _referenced(refs: dict[str, OutboxMessage], correlation: str, name: str) -> OutboxMessage:
+    """The sent row with this correlation, or the failure that keeps ours from being sent."""
+    ref = refs.get(correlation)
+    if ref is None:
+        raise _Failure(OutboxError.REF_MISSING, f"{name} {correlation!r} names no outbox row")
+    if ref.status != OutboxStatus.SENT:
+        raise _Failure(
+            OutboxError.REF_FAILED,
+            f"{name} {correlation!r} (row {ref.id}) is {ref.status}: {ref.last_error}",
+        )
+    return ref
+
+
 def _media(payload: dict[str, Any]) -> Any:
     if payload.get("file_id"):
         return payload["file_id"]
@@ -944,47 +988,3 @@ async def perform(
 
 
 __all__ = ["Delivery", "OnSent", "Sender", "inline_keyboard", "perform", "reply_keyboard"]
-
-
-def _refs_to_resolve(row: OutboxMessage) -> list[str]:
-    """The correlations of the rows whose results this row needs before it can be sent."""
-    wanted = [row.thread_ref] if row.thread_ref is not None else []
-    if row.target_ref is not None and _int_or_none(row.payload.get("message_id")) is None:
-        wanted.append(row.target_ref)
-    return wanted
-
-
-def _apply_refs(
-    row: OutboxMessage, refs: dict[str, OutboxMessage]
-) -> tuple[int | None, int | None]:
-    """The row's topic and target message ids, taken from the rows it refers to."""
-    thread_id = row.thread_id
-    target_id = _int_or_none(row.payload.get("message_id"))
-    if row.thread_ref is not None:
-        thread_id = _referenced(refs, row.thread_ref, "thread_ref").result_thread_id
-        if thread_id is None:
-            raise _Failure(
-                OutboxError.REF_FAILED,
-                f"thread_ref {row.thread_ref!r} (row {refs[row.thread_ref].id}) has no thread id",
-            )
-    if row.target_ref is not None and target_id is None:
-        target_id = _referenced(refs, row.target_ref, "target_ref").result_message_id
-        if target_id is None:
-            raise _Failure(
-                OutboxError.REF_FAILED,
-                f"target_ref {row.target_ref!r} (row {refs[row.target_ref].id}) has no message id",
-            )
-    return thread_id, target_id
-
-
-def _referenced(refs: dict[str, OutboxMessage], correlation: str, name: str) -> OutboxMessage:
-    """The sent row with this correlation, or the failure that keeps ours from being sent."""
-    ref = refs.get(correlation)
-    if ref is None:
-        raise _Failure(OutboxError.REF_MISSING, f"{name} {correlation!r} names no outbox row")
-    if ref.status != OutboxStatus.SENT:
-        raise _Failure(
-            OutboxError.REF_FAILED,
-            f"{name} {correlation!r} (row {ref.id}) is {ref.status}: {ref.last_error}",
-        )
-    return ref
