@@ -192,7 +192,7 @@ class Sender:
         self._batch_window = batch_window
         self._claimed_at = -BUSY_SPAN  # monotonic time of the last claim
         self._in_flight: dict[int, asyncio.Task[None]] = {}
-        # The rows a claimed row refers to, read by its claim: row id -> correlation -> row.
+        # The rows its claim read for a claimed row's references: row id -> correlation -> row.
         self._claimed_refs: dict[int, dict[str, OutboxMessage]] = {}
         self._sent_queue: list[_SentItem] = []
         self._next_due: object = _UNKNOWN  # datetime, None or _UNKNOWN
@@ -350,9 +350,8 @@ class Sender:
         """Start delivering claimed rows, each in a task of its own."""
         for row in rows:
             assert row.id is not None
-            wanted = _refs_to_resolve(row)
-            if wanted:
-                self._claimed_refs[row.id] = {c: refs[c] for c in wanted if c in refs}
+            if refs:
+                self._claimed_refs[row.id] = refs  # the batch's: looked up by correlation
             task = asyncio.create_task(self._deliver(row), name=f"outbox:{row.id}")
             self._in_flight[row.id] = task
             task.add_done_callback(self._finished(row.id))
