@@ -361,6 +361,38 @@ class _Matcher:
         return hits
 
 
+class _GapMatcher:
+    """Finds "a*b" patterns, looking only at those whose first and last parts could occur."""
+
+    def __init__(self, patterns: Iterable[_Pattern], gap: int) -> None:
+        self.gap = gap
+        self.patterns = list(patterns)
+        # Pattern positions by the first two characters of their first part: a text is only
+        # tried against the patterns its own bigrams (and characters) can start.
+        self.by_prefix: dict[str, list[int]] = defaultdict(list)
+        for position, p in enumerate(self.patterns):
+            self.by_prefix[p.parts[0][:2]].append(position)
+
+    def find(self, text: str, present: frozenset[str], friends: list[_Hit]) -> list[_Hit]:
+        """Return the hits in pattern order; `present`: the text's characters and bigrams."""
+        by_prefix = self.by_prefix
+        positions = sorted(i for key in present if key in by_prefix for i in by_prefix[key])
+        hits = []
+        for position in positions:
+            p = self.patterns[position]
+            if p.parts[-1][:2] not in present:
+                continue
+            span = _find_gapped(text, p.parts, self.gap)
+            if span and not any(f.start <= span[0] < f.end for f in friends):
+                hits.append(_Hit(span[0], span[1], p.target, p.weight, p.text))
+        return hits
+
+
+def _present(text: str) -> frozenset[str]:
+    """Return the characters and bigrams of `text` (what a gap pattern's parts must start with)."""
+    return frozenset([text[i : i + 2] for i in range(len(text) - 1)] + list(text))
+
+
 def ko_form(raw: str) -> str:
     """Return the form Korean keywords are matched in (spaceless, loose)."""
     return loose_korean("".join(normalize(raw)))
@@ -397,8 +429,8 @@ class Classifier:
         scenarios = catalog.scenarios
         ko: list[_Pattern] = []
         en: list[_Pattern] = []
-        self._gap_ko: list[_Pattern] = []
-        self._gap_en: list[_Pattern] = []
+        gap_ko: list[_Pattern] = []
+        gap_en: list[_Pattern] = []
         self.vocab: set[str] = set()
         for index, scenario in enumerate(scenarios):
             best: dict[tuple[str, str], _Pattern] = {}
@@ -411,19 +443,19 @@ class Classifier:
                 if lang == "ko" and not pattern.parts:
                     gapped = _particle_gap(pattern)
                     if gapped is not None and ("ko", gapped.text) not in best:
-                        self._gap_ko.append(gapped)
+                        gap_ko.append(gapped)
                 if pattern.parts:
-                    (self._gap_ko if lang == "ko" else self._gap_en).append(pattern)
+                    (gap_ko if lang == "ko" else gap_en).append(pattern)
                 else:
                     (ko if lang == "ko" else en).append(pattern)
-        self._gap_friends: dict[str, list[_Pattern]] = {"ko": [], "en": []}
+        gap_friends: dict[str, list[_Pattern]] = {"ko": [], "en": []}
         for kw in catalog.false_friends:
             pattern = self._pattern(kw, -1)
             if pattern.parts:
-                self._gap_friends[kw.lang].append(pattern)
+                gap_friends[kw.lang].append(pattern)
             else:
                 (ko if kw.lang == "ko" else en).append(pattern)
-        for p in en + self._gap_en:
+        for p in en + gap_en:
             self.vocab.update(w for w in p.text.split() if len(w) >= 4)
         self._loose_by_stem: dict[str, list[_Loose]] = defaultdict(list)
         for p in en:
@@ -441,6 +473,10 @@ class Classifier:
             if s.absorbs
         }
         self._ko = _Matcher(ko)
+        self._gap_ko = _GapMatcher(gap_ko, GAP_KO)
+        self._gap_en = _GapMatcher(gap_en, GAP_EN)
+        self._gap_friends_ko = _GapMatcher(gap_friends["ko"], GAP_KO)
+        self._gap_friends_en = _GapMatcher(gap_friends["en"], GAP_EN)
         self._en = _Matcher(en)
         self._delete_index: dict[str, set[str]] = defaultdict(set)
         for word in self.vocab:
@@ -556,18 +592,6 @@ class Classifier:
             )
         ]
 
-    @staticmethod
-    def _gapped(patterns: list[_Pattern], text: str, friends: list[_Hit], gap: int) -> list[_Hit]:
-        hits = []
-        present = {text[i : i + 2] for i in range(len(text) - 1)} | set(text)
-        for p in patterns:
-            if p.parts[0][:2] not in present or p.parts[-1][:2] not in present:
-                continue
-            span = _find_gapped(text, p.parts, gap)
-            if span and not any(f.start <= span[0] < f.end for f in friends):
-                hits.append(_Hit(span[0], span[1], p.target, p.weight, p.text))
-        return hits
-
     def _loose_hits(self, en_text: str, en_starts: list[int], friends: list[_Hit]) -> list[_Hit]:
         """Match English phrases whose content words appear near each other in any order."""
         tokens = en_text.split(" ")
@@ -619,14 +643,15 @@ class Classifier:
         ko_text, ko_starts, en_text, en_starts = prepared
         ko_hits = self._ko.find(ko_text, None, ko_starts)
         en_hits = self._en.find(en_text, en_starts, frozenset(en_starts))
-        ko_hits += self._gapped(self._gap_friends["ko"], ko_text, [], GAP_KO)
-        en_hits += self._gapped(self._gap_friends["en"], en_text, [], GAP_EN)
+        ko_present, en_present = _present(ko_text), _present(en_text)
+        ko_hits += self._gap_friends_ko.find(ko_text, ko_present, [])
+        en_hits += self._gap_friends_en.find(en_text, en_present, [])
         ko_friends = [h for h in ko_hits if h.target == -1]
         en_friends = [h for h in en_hits if h.target == -1]
-        ko_hits = self._resolve(ko_hits) + self._gapped(self._gap_ko, ko_text, ko_friends, GAP_KO)
+        ko_hits = self._resolve(ko_hits) + self._gap_ko.find(ko_text, ko_present, ko_friends)
         en_hits = (
             self._resolve(en_hits)
-            + self._gapped(self._gap_en, en_text, en_friends, GAP_EN)
+            + self._gap_en.find(en_text, en_present, en_friends)
             + self._loose_hits(en_text, en_starts, en_friends)
         )
         scores: dict[int, float] = defaultdict(float)
