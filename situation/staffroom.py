@@ -30,9 +30,10 @@ from situation.deadline_defaults import DEFAULT_ACK_MINUTES
 from situation.outgoing import Buttons
 from situation.roster import Roster
 from situation.texts import render
+from storage.cards import card_figures
 from storage.commit_hooks import after_commit
-from storage.escalations import get_deadline, handovers_of_incident, save_deadline
-from storage.incidents import get_incident
+from storage.escalations import handovers_of_incident, save_deadline
+from storage.incidents import get_incident, load_incidents
 from storage.locks import hold_lock
 from storage.models.escalations import IncidentDeadline
 from storage.models.incidents import Incident, IncidentStatus
@@ -41,7 +42,6 @@ from storage.models.reports import Report, ReportMedia, ReportMessage, ReportSta
 from storage.models.topics import IncidentTopic, TopicState
 from storage.outbox import enqueue_batched, pending_count
 from storage.reports import (
-    incident_words_and_photos,
     media_of_report,
     messages_of_report,
     preload_report_content,
@@ -53,6 +53,7 @@ from storage.topics import (
     failed_topic_rows,
     get_topic,
     incident_id_for_thread,
+    load_topics,
     mark_recovered,
     save_topic,
     topic_correlation,
@@ -142,16 +143,20 @@ async def card_view(
 ) -> CardView:
     """Gather what the card of ``incident`` shows."""
     assert incident.id is not None
-    words, photos = await incident_words_and_photos(session=session, incident_id=incident.id)
+    figures = await card_figures(session=session, incident_id=incident.id)
     holder_name = None
     if incident.holder:
         holder_id = int(incident.holder)
         holder_name = (await staff_names(session=session, user_ids=[holder_id])).get(
             holder_id, incident.holder
         )
-    deadline = await get_deadline(session=session, incident_id=incident.id)
     handovers = []
-    for handover in await handovers_of_incident(session=session, incident_id=incident.id):
+    recorded = (
+        await handovers_of_incident(session=session, incident_id=incident.id)
+        if figures.handovers
+        else ()
+    )
+    for handover in recorded:
         agency = room.agencies.get(handover.agency)
         handovers.append(
             render(
@@ -168,10 +173,10 @@ async def card_view(
         merged_into = target.reference if target else f"#{incident.merged_into_id}"
     return CardView(
         incident=incident,
-        words=words,
-        photos=photos,
+        words=figures.words,
+        photos=figures.photos,
         holder_name=holder_name,
-        ack_due_at=deadline.due_at if deadline else None,
+        ack_due_at=figures.ack_due_at,
         now=now,
         handovers=handovers,
         merged_into=merged_into,
@@ -580,12 +585,17 @@ async def sync_topics(
     await preload_report_content(
         session=session, report_ids=[report.id for report in reports if report.id is not None]
     )
+    # Held for the pass: the session keeps loaded rows only while something refers to them.
+    incident_ids = {report.incident_id for report in reports if report.incident_id is not None}
+    incidents = await load_incidents(session=session, incident_ids=incident_ids)
+    topics = await load_topics(session=session, incident_ids=incident_ids)
     joined: dict[int, JoinedReports] = {}
     for report in reports:
         await on_report(session=session, report=report, room=room, now=now, joined=joined)
     for batch in joined.values():
         await _post_joined(session, batch, room, now)
     await session.flush()
+    del incidents, topics
     return RoomSync(posted=len(reports))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from functools import cache
 
@@ -34,6 +34,19 @@ async def save_incident(
 async def get_incident(*, session: AsyncSession, incident_id: int) -> Incident | None:
     """Return the incident with this id."""
     return await session.get(Incident, incident_id)
+
+
+async def load_incidents(
+    *, session: AsyncSession, incident_ids: Collection[int]
+) -> Sequence[Incident]:
+    """Read many incidents with one query; :func:`get_incident` then answers from the session.
+
+    The session only holds them while the caller keeps the returned list.
+    """
+    if not incident_ids:
+        return []
+    statement = select(Incident).where(col(Incident.id).in_(sorted(incident_ids)))
+    return (await session.exec(statement)).all()
 
 
 async def open_incidents_of_scenario(

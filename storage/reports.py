@@ -8,7 +8,6 @@ from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, func, inspect
-from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
@@ -96,48 +95,6 @@ async def reports_of_incident(*, session: AsyncSession, incident_id: int) -> Seq
         .order_by(col(Report.id))
     )
     return result.all()
-
-
-@cache
-def _incident_words_and_photos() -> Any:
-    """The card's two figures as one statement of two scalar subqueries, built once.
-
-    Asked for every card refresh, so in a surge for nearly every report.
-    """
-    incident_id: BindParameter[int] = bindparam("incident_id")
-    filed = (col(Report.incident_id) == incident_id, col(Report.status) == ReportStatus.FILED)
-    words = (
-        select(Report.text)
-        .where(*filed, col(Report.text).is_not(None), col(Report.text) != "")
-        .order_by(col(Report.id))
-        .limit(1)
-        .scalar_subquery()
-    )
-    photos = (
-        select(func.count(col(ReportMedia.id)))
-        .join(Report, col(Report.id) == col(ReportMedia.report_id))
-        .where(
-            *filed,
-            col(ReportMedia.kind) == "photo",
-            col(ReportMedia.file_id).is_not(None),
-            col(ReportMedia.file_id) != "",
-        )
-        .scalar_subquery()
-    )
-    return select(words, photos)
-
-
-async def incident_words_and_photos(
-    *, session: AsyncSession, incident_id: int
-) -> tuple[str | None, int]:
-    """Return the first filed report's text and the number of photos across the incident.
-
-    What the incident card shows, in one small query however many reports joined.
-    """
-    words, photos = (
-        await session.exec(_incident_words_and_photos(), params={"incident_id": incident_id})
-    ).one()
-    return words, int(photos or 0)
 
 
 async def find_report_by_live_message(

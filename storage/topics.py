@@ -6,6 +6,8 @@ the outbox row that created the topic.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
+
 from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -30,6 +32,21 @@ def card_correlation(incident_id: int, generation: int = 1) -> str:
 async def get_topic(*, session: AsyncSession, incident_id: int) -> IncidentTopic | None:
     """Return the topic of an incident."""
     return await session.get(IncidentTopic, incident_id)
+
+
+async def load_topics(
+    *, session: AsyncSession, incident_ids: Collection[int]
+) -> Sequence[IncidentTopic]:
+    """Read the topics of many incidents with one query; :func:`get_topic` then reuses them.
+
+    The session only holds them while the caller keeps the returned list.
+    """
+    if not incident_ids:
+        return []
+    statement = select(IncidentTopic).where(
+        col(IncidentTopic.incident_id).in_(sorted(incident_ids))
+    )
+    return (await session.exec(statement)).all()
 
 
 async def save_topic(*, session: AsyncSession, topic: IncidentTopic) -> IncidentTopic:

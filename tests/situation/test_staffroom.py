@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from situation.audit import Actor
@@ -20,6 +22,7 @@ from storage.models.outbox import OutboxMessage
 from storage.models.topics import IncidentTopic
 from storage.outbox import mark_sent
 from tests.situation.conftest import START, Steps
+from tests.storage.test_media_cache import statements
 
 STAFF_CHAT = -1001234567890
 ROOM = RoomConfig(chat_id=STAFF_CHAT)
@@ -276,6 +279,34 @@ async def test_reports_joining_in_one_pass_become_one_digest_and_one_card_edit(
     assert len(joined) == 5
     async with steps.tx() as session:
         assert (await sync_topics(session=session, room=ROOM, now=later)).posted == 0
+
+
+async def test_a_pass_reads_its_incidents_and_topics_with_one_query_each(
+    steps: Steps, engine: AsyncEngine
+) -> None:
+    """Reports joining three incidents: one query for the incidents, one for their topics."""
+    room = Room(steps)
+    opened = [
+        await room.report(511, "집 앞 도로가 물에 잠겼어요"),
+        await room.report(512, "도로가 물에 잠겼어요", place=FAR),
+        await room.report(513, "불이 났어요 연기가 나요"),
+    ]
+    assert len({incident.id for incident in opened}) == 3
+    room.listeners = ()
+    later = START + timedelta(minutes=1)
+    await room.report(521, "도로 침수 심해요", now=later)
+    await room.report(522, "도로 침수 심해요", place=FAR, now=later)
+    await room.report(523, "불이 번지고 있어요", now=later)
+    async with steps.tx() as session:
+        with statements(engine) as seen:
+            assert (await sync_topics(session=session, room=ROOM, now=later)).posted == 3
+    reads = [" ".join(statement.split()) for statement in seen if statement.startswith("SELECT")]
+    assert sum(1 for s in reads if re.search(r"\bFROM incident\b(?!_)", s)) == 1
+    assert sum(1 for s in reads if "FROM incident_topic" in s) == 1
+    edits = [row for row in await room.staff_rows() if row.kind == "edit_text"]
+    assert sorted(row.target_ref or "" for row in edits) == sorted(
+        f"incident:{incident.id}:card" for incident in opened
+    )
 
 
 async def test_a_full_staff_queue_holds_new_reports_for_one_digest_later(steps: Steps) -> None:

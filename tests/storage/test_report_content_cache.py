@@ -9,12 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.citizens import find_citizen, get_or_create_citizen
-from storage.models.incidents import Incident
-from storage.models.reports import Report, ReportMedia, ReportMessage, ReportStatus
+from storage.models.reports import Report, ReportMedia, ReportMessage
 from storage.reports import (
     add_message,
     create_report,
-    incident_words_and_photos,
     media_of_report,
     messages_of_report,
     move_report_content,
@@ -133,46 +131,3 @@ async def test_an_unknown_user_is_asked_once_until_created(
     async with session_factory() as session:
         found = await find_citizen(session=session, telegram_user_id=77)
         assert found is not None and found.id == citizen.id
-
-
-async def test_card_figures_come_from_filed_reports_in_one_query(
-    session_factory: Factory, engine: AsyncEngine
-) -> None:
-    """The card shows the first filed report's words and the photos of all filed reports."""
-    async with session_factory() as session, session.begin():
-        incident = Incident(reference="I-1")
-        session.add(incident)
-        await session.flush()
-        assert incident.id is not None
-        reports = [
-            Report(incident_id=incident.id, status=ReportStatus.DRAFT, text="draft words"),
-            Report(incident_id=incident.id, status=ReportStatus.FILED, text=""),
-            Report(incident_id=incident.id, status=ReportStatus.FILED, text="first words"),
-            Report(incident_id=incident.id, status=ReportStatus.FILED, text="later words"),
-            Report(status=ReportStatus.FILED, text="another incident"),
-        ]
-        session.add_all(reports)
-        await session.flush()
-        media = [
-            (reports[0], "photo", "draft-photo"),  # not filed
-            (reports[2], "photo", "a"),
-            (reports[3], "photo", "b"),
-            (reports[3], "photo", ""),  # not stored
-            (reports[3], "video", "c"),
-            (reports[4], "photo", "d"),  # another incident
-        ]
-        for number, (report, kind, file_id) in enumerate(media):
-            assert report.id is not None
-            session.add(
-                ReportMedia(report_id=report.id, kind=kind, message_id=number, file_id=file_id)
-            )
-        empty = Incident(reference="I-2")
-        session.add(empty)
-        await session.flush()
-        assert empty.id is not None
-
-        with statements(engine) as seen:
-            figures = await incident_words_and_photos(session=session, incident_id=incident.id)
-        assert figures == ("first words", 2)
-        assert len(seen) == 1
-        assert await incident_words_and_photos(session=session, incident_id=empty.id) == (None, 0)

@@ -1,0 +1,79 @@
+"""What an incident's staff-room card shows, read with one statement.
+
+A card is redrawn for nearly every report that joins an incident in a surge, so its figures
+(the first words, the photos, the acknowledgement deadline, whether agencies were told) come
+from one statement of scalar subqueries, built once, instead of one query each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam, func
+from sqlalchemy.sql.elements import BindParameter
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models.escalations import AgencyHandover, IncidentDeadline
+from storage.models.reports import Report, ReportMedia, ReportStatus
+
+__all__ = ["CardFigures", "card_figures"]
+
+
+@dataclass(frozen=True, slots=True)
+class CardFigures:
+    """An incident card's figures: first filed words, photos, deadline, hand-overs recorded."""
+
+    words: str | None
+    photos: int
+    ack_due_at: datetime | None
+    handovers: int
+
+
+@cache
+def _card_figures() -> Any:
+    """The card's figures as one statement of scalar subqueries, built once."""
+    incident_id: BindParameter[int] = bindparam("incident_id")
+    filed = (col(Report.incident_id) == incident_id, col(Report.status) == ReportStatus.FILED)
+    words = (
+        select(Report.text)
+        .where(*filed, col(Report.text).is_not(None), col(Report.text) != "")
+        .order_by(col(Report.id))
+        .limit(1)
+        .scalar_subquery()
+    )
+    photos = (
+        select(func.count(col(ReportMedia.id)))
+        .join(Report, col(Report.id) == col(ReportMedia.report_id))
+        .where(
+            *filed,
+            col(ReportMedia.kind) == "photo",
+            col(ReportMedia.file_id).is_not(None),
+            col(ReportMedia.file_id) != "",
+        )
+        .scalar_subquery()
+    )
+    due_at = (
+        select(IncidentDeadline.due_at)
+        .where(col(IncidentDeadline.incident_id) == incident_id)
+        .scalar_subquery()
+    )
+    handovers = (
+        select(func.count(col(AgencyHandover.id)))
+        .where(col(AgencyHandover.incident_id) == incident_id)
+        .scalar_subquery()
+    )
+    return select(words, photos, due_at, handovers)
+
+
+async def card_figures(*, session: AsyncSession, incident_id: int) -> CardFigures:
+    """Return the figures the card of incident ``incident_id`` shows, in one query."""
+    words, photos, due_at, handovers = (
+        await session.exec(_card_figures(), params={"incident_id": incident_id})
+    ).one()
+    return CardFigures(
+        words=words, photos=int(photos or 0), ack_due_at=due_at, handovers=int(handovers or 0)
+    )
