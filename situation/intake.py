@@ -37,7 +37,7 @@ from storage.media import store_bytes
 from storage.models.citizens import Citizen
 from storage.models.incidents import IncidentStatus
 from storage.models.outbox import Priority
-from storage.models.reports import MediaStatus, Report, ReportMedia, ReportMessage, ReportStatus
+from storage.models.reports import MediaStatus, Report, ReportMedia, ReportStatus
 from storage.reports import (
     add_media,
     add_message,
@@ -511,15 +511,13 @@ async def receive_message(
     skip = bool(text) and message.kind == "text" and is_skip(text)
     await add_message(
         session=session,
-        message=ReportMessage(
-            report_id=report.id,
-            chat_id=message.chat_id,
-            message_id=message.message_id,
-            kind=message.kind,
-            text=text or None,
-            media_group_id=message.media_group_id,
-            created_at=now,
-        ),
+        report_id=report.id,
+        chat_id=message.chat_id,
+        message_id=message.message_id,
+        kind=message.kind,
+        text=text or None,
+        media_group_id=message.media_group_id,
+        created_at=now,
     )
     report.message_count += 1
     report.last_message_at = now

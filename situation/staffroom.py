@@ -42,6 +42,7 @@ from storage.models.reports import Report, ReportMedia, ReportMessage, ReportSta
 from storage.models.topics import IncidentTopic, TopicState
 from storage.outbox import enqueue_batched, pending_count
 from storage.reports import (
+    mark_relayed,
     media_of_report,
     messages_of_report,
     preload_report_content,
@@ -356,15 +357,15 @@ async def relay_citizen_messages(
         return 0
     out = Topic(session=session, topic=topic)
     label = await _citizen_label(report)
-    count = 0
-    for message in await messages_of_report(session=session, report_id=report.id):
-        if message.relayed:
-            continue
+    fresh = [
+        message
+        for message in await messages_of_report(session=session, report_id=report.id)
+        if not message.relayed
+    ]
+    for message in fresh:
         await _relay_one(out, message, label, room, generation=topic.generation)
-        message.relayed = True
-        session.add(message)
-        count += 1
-    return count
+    await mark_relayed(session=session, messages=fresh)
+    return len(fresh)
 
 
 def relay_in_correlation(message_id: int, generation: int) -> str:
@@ -495,6 +496,7 @@ async def _post_digest(session: AsyncSession, batch: JoinedReports, room: RoomCo
     out = Topic(session=session, topic=batch.topic)
     lines: list[dict[str, Any]] = []
     photos: list[ReportMedia] = []
+    shown: list[ReportMessage] = []
     for report in batch.reports:
         assert report.id is not None
         place = None
@@ -514,10 +516,11 @@ async def _post_digest(session: AsyncSession, batch: JoinedReports, room: RoomCo
             for media in await media_of_report(session=session, report_id=report.id)
             if media.kind == "photo" and media.file_id
         )
-        await _mark_relayed(session, report)
+        shown.extend(await messages_of_report(session=session, report_id=report.id))
     for chunk in _digest_chunks(lines, room.lang):
         await out.text(render(room.lang, "staff_reports_joined", count=len(chunk), lines=chunk))
     await _send_photos(out, photos, caption=render(room.lang, "staff_reports_joined_photos"))
+    await mark_relayed(session=session, messages=shown)
 
 
 def _digest_chunks(lines: list[dict[str, Any]], lang: str) -> list[list[dict[str, Any]]]:
@@ -534,10 +537,8 @@ def _digest_chunks(lines: list[dict[str, Any]], lang: str) -> list[list[dict[str
 
 
 async def _mark_relayed(session: AsyncSession, report: Report) -> None:
-    for message in await messages_of_report(session=session, report_id=report.id or 0):
-        if not message.relayed:
-            message.relayed = True
-            session.add(message)
+    messages = await messages_of_report(session=session, report_id=report.id or 0)
+    await mark_relayed(session=session, messages=messages)
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.citizens import find_citizen, get_or_create_citizen
-from storage.models.reports import Report, ReportMedia, ReportMessage
+from storage.models.reports import Report, ReportMedia
 from storage.reports import (
     add_message,
     create_report,
+    mark_relayed,
     media_of_report,
     messages_of_report,
     move_report_content,
@@ -31,7 +32,13 @@ async def report_with(session: AsyncSession, *, texts: list[str], photos: int = 
     for number, text in enumerate(texts, start=1):
         await add_message(
             session=session,
-            message=ReportMessage(report_id=report.id, message_id=number, kind="text", text=text),
+            report_id=report.id,
+            chat_id=None,
+            message_id=number,
+            kind="text",
+            text=text,
+            media_group_id=None,
+            created_at=NOW,
         )
     for number in range(photos):
         session.add(ReportMedia(report_id=report.id, kind="photo", message_id=100 + number))
@@ -60,15 +67,71 @@ async def test_messages_are_read_once_per_session(
 
 
 async def test_add_message_forgets_the_list(session_factory: Factory) -> None:
-    """A message added after a read (not yet flushed) is in the next read."""
+    """A message added after a read is in the next read."""
     async with session_factory() as session, session.begin():
         report_id = await report_with(session, texts=["fire"])
         assert await texts(session, report_id) == ["fire"]
         await add_message(
             session=session,
-            message=ReportMessage(report_id=report_id, message_id=9, kind="text", text="more"),
+            report_id=report_id,
+            chat_id=None,
+            message_id=9,
+            kind="text",
+            text="more",
+            media_group_id=None,
+            created_at=NOW,
         )
         assert await texts(session, report_id) == ["fire", "more"]
+
+
+async def test_a_message_is_one_insert_and_leaves_the_report_to_its_next_flush(
+    session_factory: Factory, engine: AsyncEngine
+) -> None:
+    """Recording a message sends its INSERT only; the report's own change follows later."""
+    async with session_factory() as session, session.begin():
+        report_id = await report_with(session, texts=[])
+        report = await session.get(Report, report_id)
+        assert report is not None
+        report.text = "fire"
+        with statements(engine) as seen:
+            await add_message(
+                session=session,
+                report_id=report_id,
+                chat_id=7,
+                message_id=1,
+                kind="text",
+                text="fire",
+                media_group_id=None,
+                created_at=NOW,
+            )
+        assert [statement.split()[:3] for statement in seen] == [
+            ["INSERT", "INTO", "report_message"]
+        ]
+        assert report in session.dirty
+    async with session_factory() as session:
+        stored = await session.get(Report, report_id)
+        assert stored is not None and stored.text == "fire"
+        (message,) = await messages_of_report(session=session, report_id=report_id)
+        assert (message.chat_id, message.text, message.relayed) == (7, "fire", False)
+
+
+async def test_messages_shown_to_staff_are_marked_with_one_update(
+    session_factory: Factory, engine: AsyncEngine
+) -> None:
+    """Marking a report's messages relayed is one UPDATE; the loaded rows say so at once."""
+    async with session_factory() as session, session.begin():
+        report_id = await report_with(session, texts=["fire", "smoke"])
+        messages = await messages_of_report(session=session, report_id=report_id)
+        with statements(engine) as seen:
+            await mark_relayed(session=session, messages=messages)
+        assert [statement.split()[:2] for statement in seen] == [["UPDATE", "report_message"]]
+        assert all(message.relayed for message in messages) and not session.dirty
+        with statements(engine) as seen:
+            await mark_relayed(session=session, messages=messages)
+        assert seen == []
+    async with session_factory() as session:
+        stored = await messages_of_report(session=session, report_id=report_id)
+        assert [message.relayed for message in stored] == [True, True]
 
 
 async def test_preload_answers_for_every_report_with_two_queries(
