@@ -25,21 +25,28 @@ Factory = async_sessionmaker[AsyncSession]
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 
 
+async def add_text(
+    session: AsyncSession, report_id: int, number: int, text: str, *, chat_id: int | None = None
+) -> None:
+    """Record citizen text message ``number`` of a report."""
+    await add_message(
+        session=session,
+        report_id=report_id,
+        chat_id=chat_id,
+        message_id=number,
+        kind="text",
+        text=text,
+        media_group_id=None,
+        created_at=NOW,
+    )
+
+
 async def report_with(session: AsyncSession, *, texts: list[str], photos: int = 0) -> int:
     """A report with one message per text and ``photos`` photos; returns its id."""
     report = await create_report(session=session, report=Report())
     assert report.id is not None
     for number, text in enumerate(texts, start=1):
-        await add_message(
-            session=session,
-            report_id=report.id,
-            chat_id=None,
-            message_id=number,
-            kind="text",
-            text=text,
-            media_group_id=None,
-            created_at=NOW,
-        )
+        await add_text(session, report.id, number, text)
     for number in range(photos):
         session.add(ReportMedia(report_id=report.id, kind="photo", message_id=100 + number))
     await session.flush()
@@ -71,16 +78,7 @@ async def test_add_message_forgets_the_list(session_factory: Factory) -> None:
     async with session_factory() as session, session.begin():
         report_id = await report_with(session, texts=["fire"])
         assert await texts(session, report_id) == ["fire"]
-        await add_message(
-            session=session,
-            report_id=report_id,
-            chat_id=None,
-            message_id=9,
-            kind="text",
-            text="more",
-            media_group_id=None,
-            created_at=NOW,
-        )
+        await add_text(session, report_id, 9, "more")
         assert await texts(session, report_id) == ["fire", "more"]
 
 
@@ -94,16 +92,7 @@ async def test_a_message_is_one_insert_and_leaves_the_report_to_its_next_flush(
         assert report is not None
         report.text = "fire"
         with statements(engine) as seen:
-            await add_message(
-                session=session,
-                report_id=report_id,
-                chat_id=7,
-                message_id=1,
-                kind="text",
-                text="fire",
-                media_group_id=None,
-                created_at=NOW,
-            )
+            await add_text(session, report_id, 1, "fire", chat_id=7)
         assert [statement.split()[:3] for statement in seen] == [
             ["INSERT", "INTO", "report_message"]
         ]
