@@ -475,7 +475,7 @@ class Sender:
 
     def _resolve(self, row: OutboxMessage) -> tuple[int | None, int | None]:
         """The topic and message ids the rows named by ``thread_ref``/``target_ref`` received."""
-        return _apply_refs(row, self._claimed_refs.pop(_row_id(row), {}))
+        return _apply_refs(row, self._claimed_refs.get(_row_id(row), {}))
 
     # -- bookkeeping -------------------------------------------------------------------------
 
@@ -728,18 +728,20 @@ def _apply_refs(
     thread_id = row.thread_id
     target_id = _int_or_none(row.payload.get("message_id"))
     if row.thread_ref is not None:
-        thread_id = _referenced(refs, row.thread_ref, "thread_ref").result_thread_id
+        ref = _referenced(refs, row.thread_ref, "thread_ref")
+        thread_id = ref.result_thread_id
         if thread_id is None:
             raise _Failure(
                 OutboxError.REF_FAILED,
-                f"thread_ref {row.thread_ref!r} (row {refs[row.thread_ref].id}) has no thread id",
+                f"thread_ref {row.thread_ref!r} (row {ref.id}) has no thread id",
             )
     if row.target_ref is not None and target_id is None:
-        target_id = _referenced(refs, row.target_ref, "target_ref").result_message_id
+        ref = _referenced(refs, row.target_ref, "target_ref")
+        target_id = ref.result_message_id
         if target_id is None:
             raise _Failure(
                 OutboxError.REF_FAILED,
-                f"target_ref {row.target_ref!r} (row {refs[row.target_ref].id}) has no message id",
+                f"target_ref {row.target_ref!r} (row {ref.id}) has no message id",
             )
     return thread_id, target_id
 
