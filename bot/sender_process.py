@@ -18,6 +18,7 @@ import logging
 
 from aiohttp import web
 
+from bot.event_loop import running_loop_name
 from bot.health import SENDER_TASK_NAME, add_health_routes, database_check, task_check
 from bot.metrics import add_metrics_route, create_metrics
 from bot.runtime import build_outbound, default_worker_id, stop_on_signals, stop_sender
@@ -61,7 +62,11 @@ async def serve_sender(
             await runner.setup()
             await web.TCPSite(runner, settings.telegram.webhook_host, port).start()
         await sender.start()
-        log.info("outbox sender %s running on its own", sender.worker_id)
+        log.info(
+            "outbox sender %s running on its own, on the %s event loop",
+            sender.worker_id,
+            running_loop_name(),
+        )
         with stop_on_signals(stop, enabled=handle_signals):
             await stop.wait()
     finally:

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.event_loop import EventLoopName
 from community.config import CommunityConfig
 from situation.deadline_defaults import DEFAULT_ACK_MINUTES
 
@@ -106,6 +107,8 @@ class Settings(BaseSettings):
     retention_days: int = 30
     show_staff_names: bool = False
     log_json: bool = False
+    # The serving commands' event loop (bot/event_loop.py); asyncio's own where uvloop is missing.
+    event_loop: EventLoopName = "uvloop"
     sender: SenderSettings = Field(default_factory=SenderSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
     community: CommunityConfig = Field(default_factory=CommunityConfig)

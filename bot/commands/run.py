@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
+import logging
 from typing import Any
 
 from pydantic import SecretStr
 
+from bot import event_loop
 from bot.heap import tune_garbage_collector
 from bot.logging import configure_logging
 from bot.runtime import build_runtime
 from bot.settings import Settings
 from storage import migrate
+
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: Any) -> None:
@@ -55,7 +58,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = bot_settings(args)
     if settings is None:
         return 2
-    asyncio.run(_serve(settings, migrate_first=args.migrate))
+    event_loop.run(_serve(settings, migrate_first=args.migrate), loop=settings.event_loop)
     return 0
 
 
@@ -65,6 +68,7 @@ async def _serve(settings: Settings, *, migrate_first: bool) -> None:
     await migrate.require_head(settings.database_url)
     runtime = await build_runtime(settings)
     tune_garbage_collector()
+    log.info("worker running on the %s event loop", event_loop.running_loop_name())
     try:
         if settings.telegram.webhook_url:
             from bot.webhook import serve_webhook

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
 
+from bot import event_loop
 from bot.demo import build_demo_world, seed_demo
 from bot.heap import tune_garbage_collector
 from bot.logging import configure_logging
@@ -44,7 +44,7 @@ def _sandbox(args: argparse.Namespace) -> int:
     if not args.database_url:
         args.database_url = _fresh_demo_database()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args))
+        event_loop.run(_serve(args), loop=Settings().event_loop)
     return 0
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import Any
 
+from bot import event_loop
 from bot.commands.run import bot_settings
 from bot.heap import tune_garbage_collector
 from bot.sender_process import serve_sender
@@ -32,5 +32,5 @@ def _send(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     tune_garbage_collector()
-    asyncio.run(serve_sender(settings, port=args.port))
+    event_loop.run(serve_sender(settings, port=args.port), loop=settings.event_loop)
     return 0

@@ -318,6 +318,7 @@ async def test_two_workers_behind_a_proxy_store_each_report_once_and_reply_once(
         lines = [line for line in worker.log_path.read_text().splitlines() if line.strip()]
         assert lines and all(json.loads(line)["level"] for line in lines), worker.tail()
         assert cluster.world.token not in "\n".join(lines)
+        assert "on the uvloop event loop" in "\n".join(lines), worker.tail()
 
 
 @pytest.mark.parametrize("cluster", ["separate sender"], indirect=True)
@@ -339,6 +340,7 @@ async def test_one_sender_process_delivers_for_both_workers(cluster: Cluster) ->
     for worker in cluster.workers:  # ready without a sender of their own
         async with cluster.http.get(f"{worker.url}/readyz") as response:
             assert await response.json() == {"database": True}
+    assert "on the uvloop event loop" in cluster.sender.log_path.read_text()
 
 
 async def test_sigkill_mid_burst_loses_nothing(cluster: Cluster) -> None:
