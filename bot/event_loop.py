@@ -1,8 +1,8 @@
 """The event loop a serving command runs on: uvloop where it is installed, else asyncio's own.
 
-uvloop runs the same asyncio code with its loop, sockets and transports in C. On the surge
-benchmark it cut a worker's CPU per report by about a tenth (README, "The event loop"); it
-does not exist on Windows, where the commands fall back to asyncio's loop.
+uvloop runs the same asyncio code with its loop, sockets and transports in C. In most surge
+runs it cut a worker's CPU per report by about a tenth (docs/performance.md, "The event
+loop"); it does not exist on Windows, where the commands fall back to asyncio's loop.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ top of them. With CPython's default thresholds (700, 10, 10) a 300-report surge 
 0.8 s of collector time, a tenth of the worker's CPU, including a full pass of 150-350 ms
 during which every update in flight waited. Frozen after start-up, the start-up objects are
 never walked again, and with a young generation of 50 000 allocations the same surge runs
-only a few young passes and no full one. Measured with ``benchmarks`` (see the README).
+only a few young passes and no full one. Measured with ``benchmarks`` (docs/performance.md).
 """
 
 from __future__ import annotations
