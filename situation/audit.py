@@ -50,20 +50,18 @@ async def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     note: str | None = None,
-) -> IncidentEvent:
+) -> None:
     """Add an event to an incident's timeline in the caller's transaction."""
-    return await add_event(
+    await add_event(
         session=session,
-        event=IncidentEvent(
-            incident_id=incident_id,
-            at=now,
-            actor_id=actor.user_id,
-            actor_name=actor.name,
-            action=action,
-            before=before,
-            after=after,
-            note=note[:2000] if note else None,
-        ),
+        incident_id=incident_id,
+        at=now,
+        actor_id=actor.user_id,
+        actor_name=actor.name,
+        action=action,
+        before=before,
+        after=after,
+        note=note[:2000] if note else None,
     )
 
 

@@ -2,7 +2,7 @@
 
 Usage::
 
-    await add_event(session=session, event=IncidentEvent(incident_id=7, action="take", ...))
+    await add_event(session=session, incident_id=7, at=now, action="take", actor_id=42, ...)
     timeline = await events_of_incident(session=session, incident_id=7)
 """
 
@@ -10,17 +10,56 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
+from typing import Any
 
+from sqlalchemy import bindparam, insert
+from sqlalchemy.sql.dml import Insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models.audit import IncidentEvent
 
 
-async def add_event(*, session: AsyncSession, event: IncidentEvent) -> IncidentEvent:
-    """Record one event in the caller's transaction (written with its next flush, in order)."""
-    session.add(event)
-    return event
+@cache
+def _insert_event() -> Insert:
+    """The event's INSERT, built once; its id is not read back."""
+    return insert(IncidentEvent).values(
+        {name: bindparam(name) for name in IncidentEvent.model_fields if name != "id"}
+    )
+
+
+async def add_event(
+    *,
+    session: AsyncSession,
+    incident_id: int,
+    at: datetime,
+    action: str,
+    actor_id: int | None = None,
+    actor_name: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str | None = None,
+) -> None:
+    """Record one event in the caller's transaction: one INSERT, sent now.
+
+    A Core INSERT rather than an ORM object: an event is written once and never changed, and the
+    staff room records one per incident it updates (an ORM flush each, 0.7 ms of CPU).
+    """
+    with session.no_autoflush:  # the caller's pending changes keep their own order
+        await session.exec(
+            _insert_event(),
+            params={
+                "incident_id": incident_id,
+                "at": at,
+                "actor_id": actor_id,
+                "actor_name": actor_name,
+                "action": action,
+                "before": before,
+                "after": after,
+                "note": note,
+            },
+        )
 
 
 async def events_of_incident(*, session: AsyncSession, incident_id: int) -> Sequence[IncidentEvent]:

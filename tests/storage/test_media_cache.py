@@ -30,6 +30,11 @@ def statements(engine: AsyncEngine) -> Iterator[list[str]]:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
+def without_begin(seen: list[str]) -> list[str]:
+    """The statements of ``seen`` other than SQLite's ``BEGIN IMMEDIATE``."""
+    return [statement for statement in seen if not statement.upper().startswith("BEGIN")]
+
+
 async def new_report(session: AsyncSession, *message_ids: int) -> int:
     """A report with one photo per message id; returns its id."""
     report = await create_report(session=session, report=Report())
