@@ -31,7 +31,7 @@ from situation.incidents import (
 from situation.outgoing import Buttons, Outgoing, button, location_keyboard, skip_keyboard
 from situation.references import report_reference
 from situation.texts import render
-from storage.citizens import get_citizen, get_or_create_citizen, save_citizen
+from storage.citizens import get_citizen, get_or_create_citizen
 from storage.incidents import get_incident
 from storage.media import store_bytes
 from storage.models.citizens import Citizen
@@ -53,6 +53,7 @@ from storage.reports import (
     save_report,
     unclustered_reports,
 )
+from storage.writes import write_changed
 
 MEDIA_KINDS = ("photo", "document", "voice", "video")
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
@@ -601,8 +602,7 @@ async def receive_message(
 
     if privacy_due:
         await out.message("citizen_privacy_short", retention_days=config.retention_days)
-    await save_citizen(session=session, citizen=citizen)
-    await save_report(session=session, report=report)
+    await write_changed(session=session)  # the citizen, the report, the incident it joined
     result.replies = out.names
     await _tell(listeners, session, report, result)
     return result
