@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 __all__ = ["write_changed"]
 
-_KEY = "_row_id"  # the primary key's bind name; no column is called that
+_KEY = "_key_"  # prefix of the primary key's bind names; no column starts with it
 
 
 async def write_changed(*, session: AsyncSession) -> int:
@@ -29,12 +29,13 @@ async def write_changed(*, session: AsyncSession) -> int:
         for instance in list(session.dirty):
             state: InstanceState[Any] = inspect(instance)
             changes = _changed_columns(state)
-            if not changes:
-                continue
             mapper = state.mapper
-            (row_id,) = mapper.primary_key_from_instance(instance)
+            if not changes or any(column.key in changes for column in mapper.primary_key):
+                continue  # nothing to write, or a new key: the ORM's flush finds the old row
+            key = mapper.primary_key_from_instance(instance)
+            names = (f"{_KEY}{column.key}" for column in mapper.primary_key)
             statement = _update_of(mapper.local_table, frozenset(changes))
-            await session.exec(statement, params={**changes, _KEY: row_id})
+            await session.exec(statement, params={**changes, **dict(zip(names, key, strict=True))})
             _mark_stored(session, instance)
             written += 1
     return written
@@ -47,10 +48,9 @@ def _update_of(table: Table, columns: frozenset[str]) -> Update:
     Building a statement costs about as much CPU as running it; each path through intake
     changes the same few sets of columns.
     """
-    (key,) = table.primary_key.columns
     return (
         update(table)
-        .where(key == bindparam(_KEY))
+        .where(*(column == bindparam(f"{_KEY}{column.key}") for column in table.primary_key))
         .values({name: bindparam(name) for name in sorted(columns)})
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel import select
@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.incidents import create_incident
 from storage.models.incidents import Incident
 from storage.models.reports import Report, ReportMedia, ReportStatus
+from storage.models.updates import ProcessedUpdate
 from storage.reports import create_report
 from storage.writes import write_changed
 from tests.storage.test_media_cache import statements, without_begin
@@ -106,3 +107,36 @@ async def test_nothing_changed_writes_nothing(
         with statements(engine) as seen:
             assert await write_changed(session=session) == 0
         assert without_begin(seen) == []
+
+
+async def test_a_row_with_a_two_column_key_is_written_by_both(
+    session_factory: Factory, engine: AsyncEngine
+) -> None:
+    """A processed update (bot id and update id) is found by its whole key."""
+    async with session_factory() as session, session.begin():
+        for update_id in (1, 2):
+            session.add(ProcessedUpdate(bot_id=9, update_id=update_id, processed_at=NOW))
+        await session.flush()
+        row = await session.get(ProcessedUpdate, (9, 2))
+        assert row is not None
+        row.processed_at = NOW + timedelta(hours=1)
+        assert await write_changed(session=session) == 1
+    async with session_factory() as check:
+        stamps = {
+            row.update_id: row.processed_at for row in (await check.exec(select(ProcessedUpdate)))
+        }
+    assert stamps == {1: NOW, 2: NOW + timedelta(hours=1)}
+
+
+async def test_a_changed_key_is_left_to_the_orm(session_factory: Factory) -> None:
+    """A row whose key changes is not written here; the session's flush moves it."""
+    async with session_factory() as session, session.begin():
+        session.add(ProcessedUpdate(bot_id=9, update_id=5, processed_at=NOW))
+        await session.flush()
+        row = await session.get(ProcessedUpdate, (9, 5))
+        assert row is not None
+        row.update_id = 6
+        assert await write_changed(session=session) == 0
+        assert session.is_modified(row)
+    async with session_factory() as check:
+        assert [row.update_id for row in (await check.exec(select(ProcessedUpdate)))] == [6]
