@@ -43,8 +43,9 @@ def _sandbox(args: argparse.Namespace) -> int:
     configure_logging()
     if not args.database_url:
         args.database_url = _fresh_demo_database()
+    settings = Settings()
     with contextlib.suppress(KeyboardInterrupt):
-        event_loop.run(_serve(args), loop=Settings().event_loop)
+        event_loop.run(_serve(args, settings), loop=settings.event_loop)
     return 0
 
 
@@ -56,12 +57,11 @@ def _fresh_demo_database() -> str:
     return f"sqlite+aiosqlite:///{DEMO_DATABASE}"
 
 
-async def _serve(args: argparse.Namespace) -> None:
+async def _serve(args: argparse.Namespace, settings: Settings) -> None:
     database_url = args.database_url
     config = SandboxConfig(host=args.host, port=args.port, rate_limits=not args.no_rate_limits)
     async with SandboxServer(config) as server, SandboxClient(server.url) as client:
         world = await build_demo_world(client)
-        settings = Settings()
         settings.telegram.api_base = server.url
         settings.telegram.token = SecretStr(world.token)
         settings.database_url = database_url
