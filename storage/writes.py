@@ -68,10 +68,10 @@ def _mark_stored(session: AsyncSession, instance: object) -> None:
 
 
 def _changed_columns(state: InstanceState[Any]) -> dict[str, Any]:
-    """The column attributes of ``state`` whose value changed since it was loaded or written."""
+    """The columns of ``state`` whose value changed since it was loaded or written, by name."""
     unmodified = state.unmodified
     return {
-        attribute.key: state.dict[attribute.key]
+        attribute.columns[0].key: state.dict[attribute.key]
         for attribute in state.mapper.column_attrs
         if attribute.key not in unmodified and state.attrs[attribute.key].history.has_changes()
     }
