@@ -68,6 +68,11 @@ ACTIONS: dict[str, Action] = {
         "set_rate_limits",
     )
 }
+# The keyword arguments each action takes, read once: the body is checked against them.
+ACCEPTED: dict[str, frozenset[str]] = {
+    name: frozenset(inspect.signature(handler).parameters) - {"world"}
+    for name, handler in ACTIONS.items()
+}
 
 
 def _ok(result: Any) -> web.Response:
@@ -115,8 +120,7 @@ class ControlApi:
             return _error(400, "the body must be a JSON object")
         if not isinstance(body, dict):
             return _error(400, "the body must be a JSON object")
-        accepted = inspect.signature(handler).parameters
-        unknown = [key for key in body if key not in accepted or key == "world"]
+        unknown = [key for key in body if key not in ACCEPTED[name]]
         if unknown:
             return _error(400, f"{name}: unexpected argument(s) {', '.join(unknown)}")
         try:

@@ -31,6 +31,7 @@ SIMPLE_TAGS = {
 SUPPORTED_TAGS = {*SIMPLE_TAGS, "a", "span", "tg-emoji"}
 NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _NAME_TOKEN = re.compile(r"[A-Za-z0-9.\-]")
+_MARKUP = re.compile(r"[<&]")
 
 
 def utf16_len(text: str) -> int:
@@ -98,8 +99,8 @@ class _Parser:
                     self.open_tag()
             else:
                 start = self.i
-                while self.i < len(src) and src[self.i] not in "<&":
-                    self.i += 1
+                markup = _MARKUP.search(src, start)
+                self.i = markup.start() if markup else len(src)
                 self.emit(src[start : self.i])
         if self.stack:
             raise _error(

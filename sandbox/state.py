@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import itertools
 import time
 from collections.abc import Callable
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.faults import FaultInjector
 from sandbox.files import FileStore
-from sandbox.jsonutil import drop_none
+from sandbox.jsonutil import copy_json, drop_none
 from sandbox.ratelimit import RateLimiter
 from sandbox.updates import UpdateQueue
 
@@ -200,7 +199,7 @@ class StoredMessage:
 
     def snapshot(self) -> dict[str, Any]:
         """Return a deep copy of the message JSON."""
-        return copy.deepcopy(self.data)
+        return copy_json(self.data)
 
 
 @dataclass

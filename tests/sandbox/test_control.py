@@ -138,6 +138,8 @@ async def test_module_runs_standalone() -> None:
 async def test_bad_control_calls_get_clear_errors(sandbox: SandboxServer, world: World) -> None:
     with pytest.raises(SandboxError, match="unexpected argument"):
         await world.client.call("send_text", user_id=1, chat_id=1, text="x", colour="red")
+    with pytest.raises(SandboxError, match="unexpected argument"):  # the server's own
+        await world.client.call("send_text", user_id=1, chat_id=1, text="x", world={})
     with pytest.raises(SandboxError, match="unknown control action"):
         await world.client.call("teleport")
     with pytest.raises(SandboxError, match="missing 1 required keyword-only argument"):
