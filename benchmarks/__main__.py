@@ -9,13 +9,13 @@ python -m benchmarks --only intake          # in process: CPU and SQL statements
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import cast, get_args
 
 from benchmarks.surge import SurgeResult, Target, run_surge
 from benchmarks.targets import (
@@ -24,6 +24,8 @@ from benchmarks.targets import (
     JikimiTarget,
     JikimiWebhookTarget,
 )
+from bot import event_loop
+from bot.event_loop import EventLoopName
 
 REDIS_URL = os.environ.get("JIKIMI_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 POSTGRES_URL = os.environ.get(
@@ -175,7 +177,7 @@ async def _main(args: argparse.Namespace, workdir: Path) -> None:
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}; offered {args.rate:g} reports/s by "
-        f"{args.citizens} citizens"
+        f"{args.citizens} citizens; sandbox and citizens on {event_loop.running_loop_name()}"
     )
     print()
     if args.only in (None, "surge"):
@@ -206,15 +208,29 @@ async def _main(args: argparse.Namespace, workdir: Path) -> None:
     print(f"total time {time.perf_counter() - started:.0f} s")
 
 
+def harness_loop() -> EventLoopName:
+    """The loop the sandbox and the simulated citizens run on: ``JIKIMI_EVENT_LOOP``'s.
+
+    ``jikimi sandbox`` serves on the same loop. The bots run in their own processes: jikimi's
+    on that loop too, the bare echo bot on asyncio's own.
+    """
+    name = os.environ.get("JIKIMI_EVENT_LOOP", "uvloop")
+    if name not in get_args(EventLoopName):
+        choices = ", ".join(get_args(EventLoopName))
+        raise SystemExit(f"JIKIMI_EVENT_LOOP must be one of {choices}, not {name!r}")
+    return cast(EventLoopName, name)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmarks and print the figures."""
     args = build_parser().parse_args(argv)
+    loop = harness_loop()
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
-        asyncio.run(_main(args, args.workdir))
+        event_loop.run(_main(args, args.workdir), loop=loop)
         return
     with tempfile.TemporaryDirectory(prefix="jikimi-bench-") as tmp:
-        asyncio.run(_main(args, Path(tmp)))
+        event_loop.run(_main(args, Path(tmp)), loop=loop)
 
 
 if __name__ == "__main__":
