@@ -43,7 +43,24 @@ def normalise_language(lang: str | None) -> str:
 
 def render(lang: str, name: str, **context: Any) -> str:
     """Render the message ``name`` in ``lang`` as Telegram HTML."""
-    template = environment().get_template(f"{normalise_language(lang)}/{name}.j2")
+    if all(isinstance(value, _PLAIN) for value in context.values()):
+        return _render_plain(normalise_language(lang), name, tuple(sorted(context.items())))
+    return _render(normalise_language(lang), name, context)
+
+
+# Values a rendering can be remembered by. Templates use no clock or other globals, so a
+# message is a function of its language, name and context: labels and buttons, rendered
+# several times per report, are rendered once.
+_PLAIN = (str, int, float, bool, type(None))
+
+
+@lru_cache(maxsize=4096)
+def _render_plain(lang: str, name: str, context: tuple[tuple[str, Any], ...]) -> str:
+    return _render(lang, name, dict(context))
+
+
+def _render(lang: str, name: str, context: dict[str, Any]) -> str:
+    template = environment().get_template(f"{lang}/{name}.j2")
     return template.render(**context).strip()
 
 
