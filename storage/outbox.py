@@ -159,7 +159,9 @@ def _after_rollback(session: Session) -> None:
     session.info.pop(_DIRTY_KEY, None)
 
 
+@cache
 def _install_session_events() -> None:
+    """Listen to every session's flushes and transactions, once per process."""
     for name, listener in (
         ("before_flush", _before_flush),
         ("after_flush", _after_flush),
