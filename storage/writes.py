@@ -69,9 +69,11 @@ def _mark_stored(session: AsyncSession, instance: object) -> None:
 
 def _changed_columns(state: InstanceState[Any]) -> dict[str, Any]:
     """The columns of ``state`` whose value changed since it was loaded or written, by name."""
-    unmodified = state.unmodified
+    # committed_state holds the attributes set since then (a few of a row's columns);
+    # history tells whether the value set differs from the stored one.
+    columns = state.mapper.column_attrs
     return {
-        attribute.columns[0].key: state.dict[attribute.key]
-        for attribute in state.mapper.column_attrs
-        if attribute.key not in unmodified and state.attrs[attribute.key].history.has_changes()
+        columns[key].columns[0].key: state.dict[key]
+        for key in state.committed_state
+        if key in columns and state.attrs[key].history.has_changes()
     }
