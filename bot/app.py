@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 import handlers
 from bot.inline_filters import run_filters_inline
 from bot.media import MediaPrefetchMiddleware
+from bot.middlewares.admission import AdmissionMiddleware
 from bot.middlewares.database import DatabaseMiddleware
 from bot.middlewares.language import LanguageMiddleware
 from bot.middlewares.metrics import MetricsMiddleware
@@ -71,6 +72,13 @@ def create_dispatcher(
         settings=settings,
         **services,
     )
+    # First after aiogram's chat lock: a chat's own updates keep their order.
+    admission = AdmissionMiddleware(
+        settings.telegram.max_concurrent_updates,
+        follow_up_delay=settings.telegram.follow_up_delay_seconds,
+    )
+    dispatcher["admission"] = admission
+    dispatcher.update.outer_middleware(admission)
     dispatcher.update.outer_middleware(MetricsMiddleware())
     dispatcher.update.outer_middleware(MediaPrefetchMiddleware(settings.reports))
     dispatcher.update.outer_middleware(DatabaseMiddleware(session_factory))

@@ -5,6 +5,7 @@ Usage::
     metrics = create_metrics()
     dispatcher["metrics"] = metrics            # the metrics middleware finds it there
     metrics.watch_sender(sender)               # sends by result and 429s, read at scrape
+    metrics.watch_admission(admission)         # updates being handled and waiting their turn
     await metrics.refresh(session_factory)     # at scrape: outbox depth/age, open incidents
     body = metrics.render()
 
@@ -12,7 +13,8 @@ Names: ``jikimi_updates_total{type}``, ``jikimi_handler_seconds{type}``,
 ``jikimi_handler_errors_total{type}``, ``jikimi_sends_total{result}`` (sent, failed,
 unreachable, retried, rate_limited), ``jikimi_telegram_429_total``,
 ``jikimi_outbox_depth{status}``, ``jikimi_outbox_oldest_age_seconds``,
-``jikimi_open_incidents{status,priority}``.
+``jikimi_open_incidents{status,priority}``, ``jikimi_updates_running``,
+``jikimi_updates_waiting``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any, Protocol
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -82,6 +84,38 @@ class SenderCollector(Collector):
         )
 
 
+class Admission(Protocol):
+    """How many updates a worker handles and how many wait their turn."""
+
+    @property
+    def running(self) -> int:
+        """Updates being handled."""
+
+    @property
+    def waiting(self) -> int:
+        """Updates waiting for their turn."""
+
+
+class AdmissionCollector(Collector):
+    """Exposes the updates being handled and waiting (bot/middlewares/admission.py) at scrape."""
+
+    def __init__(self, admission: Admission):
+        self._admission = admission
+
+    def collect(self) -> Iterator[Metric]:
+        """Yield ``jikimi_updates_running`` and ``jikimi_updates_waiting``."""
+        yield GaugeMetricFamily(
+            "jikimi_updates_running",
+            "Updates this worker is handling now.",
+            value=float(self._admission.running),
+        )
+        yield GaugeMetricFamily(
+            "jikimi_updates_waiting",
+            "Updates this worker accepted that wait for their turn.",
+            value=float(self._admission.waiting),
+        )
+
+
 @dataclass
 class Metrics:
     """Every metric of a worker and the registry that exposes them."""
@@ -105,6 +139,10 @@ class Metrics:
     def watch_sender(self, sender: HasStats) -> None:
         """Expose the sender's counters (sends by result, 429s) in this registry."""
         self.registry.register(SenderCollector(sender))
+
+    def watch_admission(self, admission: Admission) -> None:
+        """Expose the updates being handled and waiting their turn in this registry."""
+        self.registry.register(AdmissionCollector(admission))
 
     async def refresh(
         self, session_factory: async_sessionmaker[Any], *, now: datetime | None = None

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.app import create_bot, create_dispatcher
+from bot.middlewares.admission import AdmissionMiddleware
 from bot.middlewares.roles import build_room
 from bot.projector import StaffRoomProjector
 from bot.sender import Sender
@@ -37,6 +38,10 @@ from storage.engine import create_engine, create_session_factory
 from storage.outbox import OutboxSignal
 
 log = logging.getLogger(__name__)
+
+# How long a stopping poller waits for the updates it fetched (a backlog of a few hundred takes
+# seconds; systemd's default stop timeout is 90 s).
+FINISH_SECONDS = 60.0
 
 SENDER_STOP_SECONDS = 10.0
 
@@ -130,6 +135,13 @@ class Runtime:
         """Wait until the dispatcher has started (startup hooks done)."""
         await self._started.wait()
 
+    @property
+    def admission(self) -> AdmissionMiddleware:
+        """The dispatcher's admission of updates: how many run and how many wait."""
+        admission = self.dispatcher["admission"]
+        assert isinstance(admission, AdmissionMiddleware)
+        return admission
+
     def dispatcher_busy(self) -> bool:
         """Tell whether updates are being handled right now."""
         return bool(self.dispatcher._handle_update_tasks)  # aiogram has no public probe
@@ -147,14 +159,31 @@ class Runtime:
     async def run_polling(self, *, handle_signals: bool = True) -> None:
         """Poll for updates until stopped, with every background service running."""
         await self.start_services()
-        await self.dispatcher.start_polling(
-            self.bot,
-            allowed_updates=self.dispatcher.resolve_used_update_types(),
-            handle_signals=handle_signals,
-            close_bot_session=False,
-            polling_timeout=25,
-            tasks_concurrency_limit=self.settings.telegram.max_concurrent_updates,
-        )
+        try:
+            await self.dispatcher.start_polling(
+                self.bot,
+                allowed_updates=self.dispatcher.resolve_used_update_types(),
+                handle_signals=handle_signals,
+                close_bot_session=False,
+                polling_timeout=25,
+                tasks_concurrency_limit=self.settings.telegram.max_waiting_updates,
+            )
+        finally:
+            await self.finish_fetched_updates()
+
+    async def finish_fetched_updates(self, within: float = FINISH_SECONDS) -> None:
+        """Let the updates polling fetched run to their end before the services stop.
+
+        Polling confirms a batch of updates to Telegram when it asks for the next, so the
+        updates still waiting for their turn (``max_waiting_updates``) exist nowhere else.
+        """
+        tasks = set(self.dispatcher._handle_update_tasks)  # aiogram has no public accessor
+        if not tasks:
+            return
+        log.info("stopping: finishing %d fetched updates first", len(tasks))
+        _done, pending = await asyncio.wait(tasks, timeout=within)
+        if pending:
+            log.warning("stopping with %d fetched updates unfinished", len(pending))
 
     async def stop_polling(self) -> None:
         """Ask a running poller to stop."""

@@ -32,12 +32,23 @@ class TelegramSettings(BaseModel):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8081
+    # Deliveries Telegram keeps in flight to the webhook, all workers together (Telegram's
+    # default is 40): the more a worker holds, the more of a surge's backlog it can put the
+    # citizens' words first in (``max_waiting_updates``).
+    webhook_max_connections: int = Field(default=100, ge=1, le=100)
     # Updates one worker handles at once: polling fetches no more, a webhook worker keeps the
     # rest waiting on their connections. It stays below the database pool
     # (``database_pool_size``), so the sender and the staff room always find a connection:
     # with more, a surge queued the sender behind every update in flight and replies went out
     # last.
     max_concurrent_updates: int = Field(default=10, ge=1, le=100)
+    # Updates accepted and waiting for one of those places (polling fetches no more, further
+    # webhook requests wait on their connections). Among them a citizen's words go first;
+    # locations and media without words wait up to ``follow_up_delay_seconds`` beyond their
+    # turn (bot/middlewares/admission.py). The surge benchmark needed a window of about 300
+    # to find every citizen's words in its backlog (docs/performance.md, "Words first").
+    max_waiting_updates: int = Field(default=300, ge=1, le=5000)
+    follow_up_delay_seconds: float = Field(default=5.0, ge=0)
 
 
 class SenderSettings(BaseModel):

@@ -81,7 +81,7 @@ def build_webhook_app(
         bot=runtime.bot,
         handle_in_background=False,
         secret_token=secret,
-        limit=runtime.settings.telegram.max_concurrent_updates,
+        limit=runtime.settings.telegram.max_waiting_updates,
     )
     # Not handler.register(): it closes the bot's HTTP session at shutdown, under the sends the
     # sender still has in flight; Runtime.close() closes it after the sender stopped.
@@ -106,6 +106,7 @@ async def serve_webhook(
     secret = webhook_secret(settings)
     metrics = create_metrics()
     metrics.watch_sender(runtime.sender)
+    metrics.watch_admission(runtime.admission)
     app = build_webhook_app(runtime, secret=secret, path=webhook_path(url), metrics=metrics)
     stop = stop or asyncio.Event()
     with stop_on_signals(stop, enabled=handle_signals):
@@ -127,6 +128,7 @@ async def _serve_until(
             secret_token=secret,
             allowed_updates=runtime.dispatcher.resolve_used_update_types(),
             drop_pending_updates=False,
+            max_connections=settings.telegram.webhook_max_connections,
         )
         log.info(
             "webhook served on %s:%s%s",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot.metrics import create_metrics
+from bot.middlewares.admission import AdmissionMiddleware
 from bot.middlewares.metrics import MetricsMiddleware
 from storage.incidents import create_incident
 from storage.models.incidents import Incident, IncidentStatus
@@ -73,6 +75,29 @@ def test_each_worker_has_its_own_registry_and_reads_its_sender() -> None:
     sender.stats.sent = 9
     assert _samples(first.render())[("jikimi_sends_total", (("result", "sent"),))] == 9
     assert ("jikimi_sends_total", (("result", "sent"),)) not in _samples(second.render())
+
+
+async def test_updates_running_and_waiting_are_read_from_the_admission() -> None:
+    """The gauges show the admission's counts at each scrape."""
+    metrics = create_metrics()
+    admission = AdmissionMiddleware(1, follow_up_delay=0)
+    metrics.watch_admission(admission)
+    assert _samples(metrics.render())[("jikimi_updates_running", ())] == 0
+    release = asyncio.Event()
+
+    async def hold(_event: Any, _data: dict[str, Any]) -> None:
+        await release.wait()
+
+    update = Update(update_id=1)
+    tasks = [asyncio.create_task(admission(hold, update, {})) for _ in range(3)]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    samples = _samples(metrics.render())
+    assert samples[("jikimi_updates_running", ())] == 1
+    assert samples[("jikimi_updates_waiting", ())] == 2
+    release.set()
+    await asyncio.gather(*tasks)
+    assert _samples(metrics.render())[("jikimi_updates_waiting", ())] == 0
 
 
 async def test_middleware_counts_updates_and_errors_by_type() -> None:

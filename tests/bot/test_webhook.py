@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from aiogram.types import TelegramObject
 from aiohttp import web
 from sqlmodel import func, select
 
@@ -191,31 +192,29 @@ async def test_right_secret_is_handled_once(hooked: Hooked) -> None:
     assert await hooked.count(OutboxMessage) == rows
 
 
-async def test_a_worker_handles_at_most_its_limit_of_updates_at_once(
-    hooked: Hooked, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_worker_handles_at_most_its_limit_of_updates_at_once(hooked: Hooked) -> None:
     """Thirty updates posted at once: at most ``max_concurrent_updates`` are handled together,
-    the others wait on their connection, and every one is handled."""
+    the others wait their turn, and every one is handled."""
     limit = hooked.runtime.settings.telegram.max_concurrent_updates
     headers = {SECRET_HEADER: webhook_secret(hooked.runtime.settings)}
     users = [await hooked.client.create_user(first_name=f"시민{n}") for n in range(30)]
     await hooked.delivered()
     processed = await hooked.count(ProcessedUpdate)
-    running, peak = 0, 0
+    admission = hooked.runtime.admission
+    peak = waited = 0
 
-    feed = hooked.runtime.dispatcher.feed_webhook_update
+    async def counting(
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        # Last in the chain (behind SQLite's write gate too): read the admission's count.
+        nonlocal peak, waited
+        await asyncio.sleep(0.05)  # long enough for the others to pile up
+        peak, waited = max(peak, admission.running), max(waited, admission.waiting)
+        return await handler(event, data)
 
-    async def counting(*args: Any, **kwargs: Any) -> Any:
-        nonlocal running, peak
-        running += 1
-        peak = max(peak, running)
-        try:
-            await asyncio.sleep(0.05)  # long enough for the others to pile up
-            return await feed(*args, **kwargs)
-        finally:
-            running -= 1
-
-    monkeypatch.setattr(hooked.runtime.dispatcher, "feed_webhook_update", counting)
+    hooked.runtime.dispatcher.update.outer_middleware(counting)
 
     async def post(number: int, user: dict[str, Any]) -> int:
         update = _update(991_000 + number, int(user["id"]))
@@ -225,6 +224,7 @@ async def test_a_worker_handles_at_most_its_limit_of_updates_at_once(
     statuses = await asyncio.gather(*(post(n, user) for n, user in enumerate(users)))
     assert statuses == [200] * 30
     assert peak == limit == 10
+    assert waited > 0
     assert await hooked.count(ProcessedUpdate) == processed + 30
 
 
@@ -258,6 +258,8 @@ async def test_health_ready_and_metrics(hooked: Hooked) -> None:
     assert 'jikimi_outbox_depth{status="pending"}' in body
     assert "jikimi_outbox_oldest_age_seconds" in body
     assert "jikimi_open_incidents" in body
+    assert "jikimi_updates_running 0.0" in body  # the scrape's own request is no update
+    assert "jikimi_updates_waiting 0.0" in body
 
 
 async def test_readyz_is_503_when_the_sender_stops(hooked: Hooked) -> None:

@@ -29,6 +29,7 @@ class E2E:
     settings: Settings
     clock: Clock
     sandbox_url: str
+    polling: asyncio.Task[None] | None = None
 
     @property
     def token(self) -> str:
@@ -104,7 +105,7 @@ async def app(
     runtime = await build_runtime(settings, clock=clock, worker_id="e2e")
     await seed_demo(runtime.session_factory, world)
     polling = asyncio.create_task(runtime.run_polling(handle_signals=False))
-    e2e = E2E(runtime, sandbox_client, world, settings, clock, sandbox.url)
+    e2e = E2E(runtime, sandbox_client, world, settings, clock, sandbox.url, polling)
     try:
         await asyncio.wait_for(runtime.wait_started(), timeout=15)
         yield e2e
