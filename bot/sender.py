@@ -60,6 +60,21 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.middlewares.database import write_gate
 from bot.ratelimit import RateLimiter, RateLimitTimeout, chat_kind_of
+from bot.sent_messages import (
+    EditMessageCaptionForIds,
+    EditMessageReplyMarkupForIds,
+    EditMessageTextForIds,
+    SendDocumentForIds,
+    SendLocationForIds,
+    SendMediaGroupForIds,
+    SendMessageForIds,
+    SendPhotoForIds,
+    SendVenueForIds,
+    SendVoiceForIds,
+    edit,
+    send,
+    send_album,
+)
 from bot.settings import SenderSettings
 from storage import chats
 from storage import outbox as repo
@@ -867,40 +882,54 @@ async def perform(
     caption: dict[str, Any] = {"caption": payload.get("caption"), "parse_mode": "HTML"}
     no_preview = LinkPreviewOptions(is_disabled=True)
     if kind == "text":
-        message = await bot.send_message(
-            text=payload["text"], parse_mode="HTML", link_preview_options=no_preview, **sending
+        message = await send(
+            bot,
+            SendMessageForIds(
+                text=payload["text"], parse_mode="HTML", link_preview_options=no_preview, **sending
+            ),
         )
     elif kind == "photo":
-        message = await bot.send_photo(photo=_media(payload), **caption, **sending)
+        message = await send(bot, SendPhotoForIds(photo=_media(payload), **caption, **sending))
     elif kind == "document":
-        message = await bot.send_document(document=_media(payload), **caption, **sending)
+        message = await send(
+            bot, SendDocumentForIds(document=_media(payload), **caption, **sending)
+        )
     elif kind == "voice":
-        message = await bot.send_voice(voice=_media(payload), **caption, **sending)
+        message = await send(bot, SendVoiceForIds(voice=_media(payload), **caption, **sending))
     elif kind == "location":
-        message = await bot.send_location(
-            latitude=payload["latitude"],
-            longitude=payload["longitude"],
-            live_period=payload.get("live_period"),
-            horizontal_accuracy=payload.get("horizontal_accuracy"),
-            **sending,
+        message = await send(
+            bot,
+            SendLocationForIds(
+                latitude=payload["latitude"],
+                longitude=payload["longitude"],
+                live_period=payload.get("live_period"),
+                horizontal_accuracy=payload.get("horizontal_accuracy"),
+                **sending,
+            ),
         )
     elif kind == "venue":
-        message = await bot.send_venue(
-            latitude=payload["latitude"],
-            longitude=payload["longitude"],
-            title=payload["title"],
-            address=payload["address"],
-            **sending,
+        message = await send(
+            bot,
+            SendVenueForIds(
+                latitude=payload["latitude"],
+                longitude=payload["longitude"],
+                title=payload["title"],
+                address=payload["address"],
+                **sending,
+            ),
         )
     elif kind == "album":
         items = [_album_item(item) for item in payload.get("items", [])]
         if not 2 <= len(items) <= 10:
             raise _Failure(OutboxError.INVALID_PAYLOAD, "an album holds 2 to 10 items")
-        messages = await bot.send_media_group(
-            media=items,
-            disable_notification=quiet,
-            reply_parameters=_reply(payload),
-            **common,
+        messages = await send_album(
+            bot,
+            SendMediaGroupForIds(
+                media=items,
+                disable_notification=quiet,
+                reply_parameters=_reply(payload),
+                **common,
+            ),
         )
         ids = [m.message_id for m in messages]
         return Delivery(
@@ -919,27 +948,35 @@ async def perform(
         target = _need(target_id, "target_ref or payload.message_id")
         markup = inline_keyboard(payload["buttons"]) if payload.get("buttons") else None
         if kind == "edit_text":
-            edited = await bot.edit_message_text(
-                text=payload["text"],
-                chat_id=chat_id,
-                message_id=target,
-                parse_mode="HTML",
-                link_preview_options=no_preview,
-                reply_markup=markup,
+            await edit(
+                bot,
+                EditMessageTextForIds(
+                    text=payload["text"],
+                    chat_id=chat_id,
+                    message_id=target,
+                    parse_mode="HTML",
+                    link_preview_options=no_preview,
+                    reply_markup=markup,
+                ),
             )
         elif kind == "edit_caption":
-            edited = await bot.edit_message_caption(
-                chat_id=chat_id,
-                message_id=target,
-                caption=payload.get("caption"),
-                parse_mode="HTML",
-                reply_markup=markup,
+            await edit(
+                bot,
+                EditMessageCaptionForIds(
+                    chat_id=chat_id,
+                    message_id=target,
+                    caption=payload.get("caption"),
+                    parse_mode="HTML",
+                    reply_markup=markup,
+                ),
             )
         else:
-            edited = await bot.edit_message_reply_markup(
-                chat_id=chat_id, message_id=target, reply_markup=markup
+            await edit(
+                bot,
+                EditMessageReplyMarkupForIds(
+                    chat_id=chat_id, message_id=target, reply_markup=markup
+                ),
             )
-        del edited  # True for inline messages, a Message otherwise: the id stays the target's
         return Delivery(message_id=target, thread_id=thread_id)
     elif kind == "delete":
         target = _need(target_id, "target_ref or payload.message_id")
