@@ -161,3 +161,24 @@ async def test_manual_page_button_edits_the_message(harness: Harness) -> None:
     edit = (await harness.outbox(uid))[-1]
     assert edit["kind"] == "edit_text" and edit["message_id"] == sent.message_id
     assert edit["buttons"][0][1]["text"].startswith("•")
+
+
+async def test_commands_come_by_text_or_caption_and_reports_pass_them_by(
+    harness: Harness,
+) -> None:
+    """A command answers from a text or a photo's caption; a plain message files a report."""
+    user = await harness.client.create_user("명령", language_code="ko")
+    uid = user["id"]
+    await harness.client.send_text(uid, uid, "/help", bot_token=TOKEN)
+    await harness.client.send_photo(uid, uid, tiny_png(), caption="/help", bot_token=TOKEN)
+    assert await harness.pump() == 2
+    help_text, help_caption = await harness.outbox(uid)
+    assert help_text == help_caption and "/new" in help_text["text"]
+    async with harness.session_factory() as session:
+        assert (await session.exec(select(Report))).all() == []
+
+    await harness.client.send_text(uid, uid, "계단에 연기가 차요 /help", bot_token=TOKEN)
+    assert await harness.pump() == 1
+    async with harness.session_factory() as session:
+        (report,) = (await session.exec(select(Report))).all()
+    assert report.text == "계단에 연기가 차요 /help"
