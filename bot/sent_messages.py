@@ -2,7 +2,7 @@
 
 aiogram parses every answer into the method's full return type: a sent manual becomes a
 ``Message`` with its chat, sender, entities and keyboard, every part a model that is also bound
-to the bot. That took 0.4 ms of CPU per manual, about a third of a send, and the outbox keeps
+to the bot. That took 0.4 ms of CPU per manual, about 40 % of a send, and the outbox keeps
 only the message's id and topic. The methods here are aiogram's own, sending the same request;
 only their answer is read as :class:`SentMessage` (0.04 ms).
 
