@@ -71,7 +71,6 @@ from bot.sent_messages import (
     SendPhotoForIds,
     SendVenueForIds,
     SendVoiceForIds,
-    edit,
     send,
     send_album,
 )
@@ -948,8 +947,7 @@ async def perform(
         target = _need(target_id, "target_ref or payload.message_id")
         markup = inline_keyboard(payload["buttons"]) if payload.get("buttons") else None
         if kind == "edit_text":
-            await edit(
-                bot,
+            await bot(
                 EditMessageTextForIds(
                     text=payload["text"],
                     chat_id=chat_id,
@@ -960,8 +958,7 @@ async def perform(
                 ),
             )
         elif kind == "edit_caption":
-            await edit(
-                bot,
+            await bot(
                 EditMessageCaptionForIds(
                     chat_id=chat_id,
                     message_id=target,
@@ -971,8 +968,7 @@ async def perform(
                 ),
             )
         else:
-            await edit(
-                bot,
+            await bot(
                 EditMessageReplyMarkupForIds(
                     chat_id=chat_id, message_id=target, reply_markup=markup
                 ),

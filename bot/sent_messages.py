@@ -81,8 +81,3 @@ async def send(bot: Bot, method: TelegramMethod[Any]) -> SentMessage:
 async def send_album(bot: Bot, method: SendMediaGroup) -> list[SentMessage]:
     """Send an album and return the ids of each of its messages."""
     return cast(list[SentMessage], await bot(method))
-
-
-async def edit(bot: Bot, method: TelegramMethod[Any]) -> None:
-    """Make one of the edits above; the message keeps its ids."""
-    await bot(method)
