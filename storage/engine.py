@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.sqlite_driver import one_trip_dbapi
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/jikimi.db"
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # SQLAlchemy's default (5 kept, 10 more opened and closed again on demand) suits short
@@ -112,11 +114,12 @@ def _create_sqlite_engine(url: URL, *, echo: bool, pool_size: int) -> AsyncEngin
     in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
     if not in_memory:
         Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    module = one_trip_dbapi()
     if in_memory:  # one connection, kept by SQLAlchemy's static pool
-        engine = _create_async_engine(url, echo=echo)
+        engine = _create_async_engine(url, echo=echo, module=module)
     else:
         engine = _create_async_engine(
-            url, echo=echo, pool_size=pool_size, max_overflow=POOL_OVERFLOW
+            url, echo=echo, module=module, pool_size=pool_size, max_overflow=POOL_OVERFLOW
         )
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_immediate)
