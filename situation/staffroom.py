@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation.agencies import DEFAULT_AGENCIES, Directory
@@ -47,6 +46,7 @@ from storage.reports import (
     messages_of_report,
     preload_report_content,
     reports_of_incident,
+    reports_to_show,
 )
 from storage.staff import staff_names
 from storage.topics import (
@@ -562,21 +562,7 @@ async def sync_topics(
     if room.chat_id is None:
         return RoomSync(posted=0)
     await hold_lock(session=session, name=STAFF_ROOM_LOCK)
-    statement = (
-        select(Report)
-        .join(Incident, col(Incident.id) == col(Report.incident_id))
-        .join(ReportMessage, col(ReportMessage.report_id) == col(Report.id))
-        .where(
-            col(Report.status) == ReportStatus.FILED,
-            col(Incident.status).in_(IncidentStatus.OPEN),
-            col(ReportMessage.relayed).is_(False),
-        )
-        .distinct()
-        .order_by(col(Report.id))
-    )
-    if limit is not None:
-        statement = statement.limit(limit)
-    reports = (await session.exec(statement)).all()
+    reports = await reports_to_show(session=session, limit=limit)
     if not reports:
         return RoomSync(posted=0)
     if room.queue_limit is not None:

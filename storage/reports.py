@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from storage.models.incidents import Incident, IncidentStatus
 from storage.models.reports import MediaStatus, Report, ReportMedia, ReportMessage, ReportStatus
 
 
@@ -61,6 +62,42 @@ def _open_reports_of_citizen() -> SelectOfScalar[Report]:
             col(Report.status).in_((ReportStatus.DRAFT, ReportStatus.FILED)),
             col(Report.sealed_at).is_(None),
             col(Report.last_message_at) >= bindparam("active_since"),
+        )
+        .order_by(col(Report.id))
+    )
+
+
+async def reports_to_show(*, session: AsyncSession, limit: int | None = None) -> Sequence[Report]:
+    """Filed reports of open incidents with messages the staff room has not shown, oldest first."""
+    statement = _reports_to_show()
+    if limit is not None:
+        statement = statement.limit(limit)
+    return (await session.exec(statement)).all()
+
+
+@cache
+def _reports_to_show() -> SelectOfScalar[Report]:
+    """Asked on every staff-room pass, so it must not grow with the messages ever stored.
+
+    It starts from the unrelayed messages (``relayed = false``, the predicate of the partial
+    index ix_report_message_unrelayed; ``IS FALSE`` would not use it), a handful at any time,
+    and reads their reports by primary key. PostgreSQL is told to take them first
+    (``MATERIALIZED``): on tables too new for statistics it would scan every report instead.
+    """
+    unrelayed = (
+        select(col(ReportMessage.report_id))
+        .where(col(ReportMessage.relayed) == False)  # noqa: E712
+        .distinct()
+        .cte("unrelayed")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    return (
+        select(Report)
+        .join(unrelayed, unrelayed.c.report_id == col(Report.id))
+        .join(Incident, col(Incident.id) == col(Report.incident_id))
+        .where(
+            col(Report.status) == ReportStatus.FILED,
+            col(Incident.status).in_(IncidentStatus.OPEN),
         )
         .order_by(col(Report.id))
     )
