@@ -114,12 +114,16 @@ def _create_sqlite_engine(url: URL, *, echo: bool, pool_size: int) -> AsyncEngin
     in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
     if not in_memory:
         Path(database).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+    # One trip to aiosqlite's thread per statement instead of four (storage/sqlite_driver.py).
+    driver: dict[str, Any] = {}
     module = one_trip_dbapi()
+    if module is not None:
+        driver["module"] = module
     if in_memory:  # one connection, kept by SQLAlchemy's static pool
-        engine = _create_async_engine(url, echo=echo, module=module)
+        engine = _create_async_engine(url, echo=echo, **driver)
     else:
         engine = _create_async_engine(
-            url, echo=echo, module=module, pool_size=pool_size, max_overflow=POOL_OVERFLOW
+            url, echo=echo, pool_size=pool_size, max_overflow=POOL_OVERFLOW, **driver
         )
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_immediate)

@@ -7,25 +7,29 @@ rows and closes the cursor. The cursor here does all four in one function on the
 keeps what SQLAlchemy reads afterwards (description, row count, last row id, rows).
 
 It reaches into aiosqlite the way SQLAlchemy's own adapter does (the connection's queued
-``_execute`` and its ``sqlite3`` connection); ``tests/storage/test_sqlite_driver.py`` notices
-if a new aiosqlite release moves either.
+``_execute`` and its ``sqlite3`` connection) and builds on SQLAlchemy 2.1's asyncio cursor.
+Where a release moves those internals the engine uses SQLAlchemy's own adapter instead, and
+``tests/storage/test_sqlite_driver.py`` fails, so that it does not go unnoticed.
 """
 
 from __future__ import annotations
 
 import collections
+import logging
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
 import aiosqlite
-from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
+from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection, AsyncAdapt_dbapi_cursor
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
 from sqlalchemy.util import EMPTY_DICT
+
+log = logging.getLogger(__name__)
 
 
 class StatementOutcome:
@@ -130,6 +134,22 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
         return OneTripConnection(self, adapted._connection)
 
 
-def one_trip_dbapi() -> OneTripDBAPI:
-    """The DBAPI module to give ``create_async_engine(module=...)`` for a SQLite URL."""
+def one_trip_dbapi() -> OneTripDBAPI | None:
+    """The DBAPI module to give ``create_async_engine(module=...)`` for a SQLite URL.
+
+    ``None`` (SQLAlchemy's own adapter, four trips per statement) where the installed
+    SQLAlchemy or aiosqlite no longer has the internals this adapter builds on.
+    """
+    if not _internals_present():
+        log.warning("SQLite: SQLAlchemy's own aiosqlite adapter (this release moved its internals)")
+        return None
     return OneTripDBAPI(aiosqlite, sqlite3)
+
+
+def _internals_present() -> bool:
+    return (
+        callable(getattr(aiosqlite.Connection, "_execute", None))
+        and isinstance(getattr(aiosqlite.Connection, "_conn", None), property)
+        and callable(getattr(AsyncAdapt_aiosqlite_cursor, "_execute_async", None))
+        and "_soft_closed_memoized" in getattr(AsyncAdapt_dbapi_cursor, "__slots__", ())
+    )

@@ -11,6 +11,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select,
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage import sqlite_driver
 from storage.engine import create_engine
 
 metadata = MetaData()
@@ -107,3 +108,26 @@ async def test_streamed_results_still_arrive_in_chunks(engine: AsyncEngine) -> N
     assert len(bodies) == 250
     assert bodies[0] == "row 000"
     assert bodies[-1] == "row 249"
+
+
+def test_the_installed_releases_have_what_the_adapter_builds_on() -> None:
+    """If a new SQLAlchemy or aiosqlite moves these internals, this fails (and SQLite slows)."""
+    assert sqlite_driver._internals_present()
+
+
+async def test_without_those_internals_sqlalchemys_own_adapter_serves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trips: list[str]
+) -> None:
+    """The engine falls back to four trips per statement rather than failing."""
+    monkeypatch.setattr(sqlite_driver, "_internals_present", lambda: False)
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'fallback.db'}")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+            trips.clear()
+            value = (await conn.execute(text("SELECT 41 + 1"))).scalar_one()
+    finally:
+        await engine.dispose()
+    assert value == 42
+    assert "run_statement" not in trips
+    assert len(trips) >= 3
