@@ -6,7 +6,8 @@ its own transaction with what the worker's middlewares do first (the update clai
 and staff lookups). Printed per report: CPU in intake and in the staff room, and the SQL
 statements sent, counted at the driver. The statement count does not depend on the host's
 speed: it is the figure to compare between two versions; CPU varies with the host like the
-surge's figures do.
+surge's figures do. On PostgreSQL running on the same host it also prints the server's CPU per
+report: the time its backends for this run spent on a CPU (``/proc/<pid>/schedstat``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks.surge import PLACES, REPORT_TEXTS
@@ -28,13 +29,20 @@ from situation import scenarios
 from situation.intake import IncomingMessage, IncomingPlace, IntakeConfig, receive_message
 from situation.staffroom import RoomConfig, StaffRoom, sync_topics
 from storage.citizens import find_citizen
-from storage.engine import create_engine, create_session_factory
+from storage.engine import (
+    application_name,
+    create_engine,
+    create_session_factory,
+    is_postgres,
+    split_search_path,
+)
 from storage.migrate import upgrade
 from storage.outbox import OutboxSignal
 from storage.updates import claim_update_from
 
 STAFF_CHAT = -1_001_000_000_001
 WARM_UP_CITIZENS = 20
+LOCAL_HOSTS = (None, "", "localhost", "127.0.0.1", "::1")
 
 
 @dataclass
@@ -46,6 +54,7 @@ class IntakeResult:
     intake_cpu: float = 0.0
     staff_room_cpu: float = 0.0
     statements: int = 0
+    server_cpu: float | None = None  # PostgreSQL's backends, when they run on this host
 
     def per_report_ms(self, seconds: float) -> float:
         """Milliseconds per report."""
@@ -65,6 +74,32 @@ def _counting(engine: AsyncEngine) -> Iterator[list[int]]:
         yield counter
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", count)
+
+
+async def _server_cpu(engine: AsyncEngine, database_url: str) -> dict[int, int] | None:
+    """CPU nanoseconds used so far by each PostgreSQL backend of this run, if on this host."""
+    if not is_postgres(database_url) or make_url(database_url).host not in LOCAL_HOSTS:
+        return None
+    name = application_name(split_search_path(database_url)[1])
+    async with engine.connect() as conn:
+        pids = (
+            await conn.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+                {"name": name},
+            )
+        ).scalars()
+        return _cpu_used(list(pids))
+
+
+def _cpu_used(pids: list[int]) -> dict[int, int] | None:
+    """Each process's CPU nanoseconds from /proc; ``None`` if one is not on this host."""
+    used = {}
+    for pid in pids:
+        try:
+            used[pid] = int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+    return used
 
 
 async def run_intake(
@@ -136,6 +171,7 @@ async def run_intake(
         for index in range(WARM_UP_CITIZENS):  # compiled caches, prepared statements
             await report(citizens + index)
         await project()
+        server_before = await _server_cpu(engine, database_url)
         with _counting(engine) as statements:
             for start in range(0, citizens, batch):
                 begun = time.process_time()
@@ -146,6 +182,11 @@ async def run_intake(
                 result.intake_cpu += between - begun
                 result.staff_room_cpu += time.process_time() - between
         result.statements = statements[0]
+        server_after = await _server_cpu(engine, database_url)
+        if server_before is not None and server_after is not None:
+            # A backend opened during the run counts from zero: all its CPU is the run's.
+            used = sum(ns - server_before.get(pid, 0) for pid, ns in server_after.items())
+            result.server_cpu = used / 1e9
     finally:
         await engine.dispose()
     return result
@@ -184,14 +225,17 @@ def print_intake(results: list[IntakeResult]) -> None:
     """Print the in-process table."""
     header = (
         f"{'intake in process':<26}{'reports':>8}{'intake ms':>11}{'staff room ms':>15}"
-        f"{'statements':>12}"
+        f"{'statements':>12}{'PostgreSQL ms':>15}"
     )
     print(header)
     print("-" * len(header))
     for r in results:
+        server = "-" if r.server_cpu is None else f"{r.per_report_ms(r.server_cpu):.2f}"
         print(
             f"{r.label:<26}{r.citizens:>8}{r.per_report_ms(r.intake_cpu):>11.2f}"
             f"{r.per_report_ms(r.staff_room_cpu):>15.2f}{r.statements / r.citizens:>12.1f}"
+            f"{server:>15}"
         )
-    print("(per report: CPU of this process, SQL statements sent)")
+    print("(per report: CPU of this process, SQL statements sent, and the CPU of PostgreSQL's")
+    print(" backends for this run when they run on this host)")
     print()

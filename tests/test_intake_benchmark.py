@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import func
+from sqlalchemy import func, make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from benchmarks.intake import WARM_UP_CITIZENS, run_intake
+from benchmarks.intake import LOCAL_HOSTS, WARM_UP_CITIZENS, run_intake
+from storage.engine import is_postgres
 from storage.models.reports import Report, ReportStatus
 
 
@@ -21,6 +22,10 @@ async def test_every_simulated_citizen_files_a_located_report(
     result = await run_intake(database_url, label="test", citizens=4, workdir=tmp_path, batch=2)
     assert result.statements > 4 * 10
     assert result.intake_cpu > 0 and result.staff_room_cpu > 0
+    if is_postgres(database_url) and make_url(database_url).host in LOCAL_HOSTS:
+        assert result.server_cpu is not None and result.server_cpu > 0
+    else:
+        assert result.server_cpu is None
     async with session_factory() as session:
         filed = await session.exec(
             select(func.count())
