@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
 from bot.commands import COMMAND_MODULES
+from bot.logging import configure_logging
+
+log = logging.getLogger("jikimi")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,8 +29,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    code = args.handler(args)
+    try:
+        code = args.handler(args)
+    except Exception:
+        _log_crash(args.command)
+        return 1
     return int(code or 0)
+
+
+def _log_crash(command: str) -> None:
+    """Log an unexpected failure through the redacting handler, never as a bare traceback.
+
+    A bare traceback would skip the redaction and the JSON format: an unreachable Bot API at
+    start-up names the token in the URL it failed on.
+    """
+    if not logging.getLogger().handlers:  # a command that set up no logging of its own
+        configure_logging(json_format=_json_logs_wanted())
+    log.critical("jikimi %s stopped by an unexpected error", command, exc_info=True)
+
+
+def _json_logs_wanted() -> bool:
+    """``JIKIMI_LOG_JSON`` as the settings read it; False when the settings cannot be read."""
+    from bot.settings import Settings
+
+    try:
+        return Settings().log_json
+    except Exception:
+        return False
 
 
 if __name__ == "__main__":

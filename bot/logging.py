@@ -19,31 +19,49 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
-_BOT_URL_TOKEN = re.compile(r"/(file/)?bot[^/\s]+/")
+_TOKEN = re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{20,}")
+_BOT_URL_TOKEN = re.compile(r"/(file/)?bot(?:[^/\s]+(/)|\d+:[A-Za-z0-9_-]+)")
 _SECRET = re.compile(
     r"(?i)((?:secret[_-]?token|x-telegram-bot-api-secret-token|password|passwd)"
     r"[\"']?\s*[:=]\s*[\"']?)[^\"'\s,&;}]+"
 )
-_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@", re.IGNORECASE)
-_PHONE_KR_MOBILE = re.compile(r"(?<![\d+])(?:\+?82[- ]?|0)1[016789][- .]?\d{3,4}[- .]?\d{4}(?!\d)")
-_PHONE_KR_LANDLINE = re.compile(r"(?<![\d+])0(?:2|[3-6][1-5])[- .)]\s?\d{3,4}[- .]\d{4}(?!\d)")
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]+@", re.IGNORECASE)
+# Telegram's contacts carry numbers of any country, often without "+": by their key.
+_PHONE_FIELD = re.compile(r"(?i)(phone(?:_number)?[\"']?\s*[:=]\s*[\"']?)\+?\d[\d ()-]{5,}\d")
+_PHONE_KR_MOBILE = re.compile(r"(?<![\d+.])(?:\+?82[- ]?|0)1[016789][- .]?\d{3,4}[- .]?\d{4}(?!\d)")
+# Seoul 02, the provinces 031-064, internet phones 070, personal 050x, toll-free 080.
+_PHONE_KR_LANDLINE = re.compile(
+    r"(?<![\d+.:])0(?:2|[3-6][1-5]|70|50\d|80)(?:[- .)]\s?|\s)?\d{3,4}[- .]?\d{4}(?!\d)"
+)
 _PHONE_INTERNATIONAL = re.compile(
     r"(?<![\w+])\+\d{1,3}[- ]?\(?\d{1,4}\)?(?:[- ]?\d{2,4}){2,3}(?!\d)"
 )
-_COORDINATE = re.compile(r"(?<![\d.])-?\d{1,3}\.\d{4,}(?![\d.])")
+# A latitude and longitude side by side keep two decimals from three on; a lone number from
+# four, unless it is below one (a duration) or the seconds of a time ("14:51:57.604123").
+_COORDINATE_PAIR = re.compile(
+    r"(?<![\d.:])(-?\d{1,3}\.\d{3,})(\s*,\s*|\s+)(-?\d{1,3}\.\d{3,})(?![\d.])"
+)
+_COORDINATE = re.compile(r"(?<![\d.:])-?[1-9]\d{0,2}\.\d{4,}(?![\d.])")
+
+
+def _rounded(number: str) -> str:
+    return f"{float(number):.2f}~"
 
 
 def redact(text: str) -> str:
     """Remove bot tokens, secrets, phone numbers and precise coordinates from a log line."""
-    text = _BOT_URL_TOKEN.sub(lambda m: f"/{m.group(1) or ''}bot<token>/", text)
+    text = _BOT_URL_TOKEN.sub(lambda m: f"/{m.group(1) or ''}bot<token>{m.group(2) or ''}", text)
     text = _TOKEN.sub("<token>", text)
     text = _SECRET.sub(r"\1<secret>", text)
     text = _URL_PASSWORD.sub(r"\1<password>@", text)
+    text = _PHONE_FIELD.sub(r"\1<phone>", text)
     text = _PHONE_INTERNATIONAL.sub("<phone>", text)
     text = _PHONE_KR_MOBILE.sub("<phone>", text)
     text = _PHONE_KR_LANDLINE.sub("<phone>", text)
-    return _COORDINATE.sub(lambda m: f"{float(m.group(0)):.2f}~", text)
+    text = _COORDINATE_PAIR.sub(
+        lambda m: f"{_rounded(m.group(1))}{m.group(2)}{_rounded(m.group(3))}", text
+    )
+    return _COORDINATE.sub(lambda m: _rounded(m.group(0)), text)
 
 
 _LOCATION_KEYS = frozenset({"latitude", "longitude", "lat", "lon", "lng"})
@@ -91,7 +109,8 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = redact(self.formatException(record.exc_info))
         if record.stack_info:
             entry["stack"] = redact(self.formatStack(record.stack_info))
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        # ASCII escapes: a line stays valid JSON on a stream that cannot encode Korean.
+        return json.dumps(entry, ensure_ascii=True, default=str)
 
 
 def configure_logging(*, json_format: bool = False, level: int = logging.INFO) -> None:

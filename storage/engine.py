@@ -70,7 +70,8 @@ def create_engine(
     ``pool_size`` connections stay open; up to ``POOL_OVERFLOW`` more are opened when all are
     busy and closed when returned, which costs a connection, its TLS attempt and its prepared
     statements each time: a process that runs many transactions at once needs a pool as large
-    as its concurrency.
+    as its concurrency. Errors and echoed statements never show their parameters: these hold
+    what citizens wrote, and errors are logged with their tracebacks.
     """
     parsed, search_path = split_search_path(url)
     backend = parsed.get_backend_name()
@@ -93,6 +94,7 @@ def create_engine(
         engine = _create_async_engine(
             parsed,
             echo=echo,
+            hide_parameters=True,
             connect_args=connect_args,
             pool_size=pool_size,
             max_overflow=POOL_OVERFLOW,
@@ -120,10 +122,15 @@ def _create_sqlite_engine(url: URL, *, echo: bool, pool_size: int) -> AsyncEngin
     if module is not None:
         driver["module"] = module
     if in_memory:  # one connection, kept by SQLAlchemy's static pool
-        engine = _create_async_engine(url, echo=echo, **driver)
+        engine = _create_async_engine(url, echo=echo, hide_parameters=True, **driver)
     else:
         engine = _create_async_engine(
-            url, echo=echo, pool_size=pool_size, max_overflow=POOL_OVERFLOW, **driver
+            url,
+            echo=echo,
+            hide_parameters=True,
+            pool_size=pool_size,
+            max_overflow=POOL_OVERFLOW,
+            **driver,
         )
     event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_immediate)

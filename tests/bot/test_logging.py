@@ -20,6 +20,8 @@ TOKEN = "7000000001:JIKIMI-sandbox-demo-token-000000000"
         (f"bot token {TOKEN} loaded", TOKEN),
         ("POST https://api.telegram.org/bot123:abcdef/sendMessage", "123:abcdef"),
         ("GET /file/bot123:abcdef/photos/file_1.jpg", "123:abcdef"),
+        (f"webhook served on 127.0.0.1:8081/bot{TOKEN}", TOKEN.split(":")[1]),
+        (f"bot{TOKEN}", TOKEN.split(":")[1]),
         ("secret_token=Zx9-abc_DEF set", "Zx9-abc_DEF"),
         ('{"X-Telegram-Bot-Api-Secret-Token": "hunter2hunter2"}', "hunter2hunter2"),
         ("connecting to postgresql+asyncpg://jikimi:s3cr3t@db:5432/jikimi", "s3cr3t"),
@@ -29,6 +31,12 @@ TOKEN = "7000000001:JIKIMI-sandbox-demo-token-000000000"
         ("contact phone_number=821098765432", "821098765432"),
         ("landline 02-312-4567", "312-4567"),
         ("landline 031-555-1234", "555-1234"),
+        ("landline 0313125678", "3125678"),
+        ("internet phone 070-4321-8765", "4321-8765"),
+        ("personal number 0505-123-4567", "123-4567"),
+        ('contact {"phone_number": "14155552671"}', "14155552671"),
+        ("redis://:hunter2@cache:6379/0", "hunter2"),
+        ("near 37.566, 126.978", "37.566"),
         ("foreign +1 415 555 2671", "555 2671"),
         ("location 37.566535,126.977969", "37.566535"),
         ("location 37.566535,126.977969", "126.977969"),
@@ -45,6 +53,15 @@ def test_redact_keeps_coarse_location_and_ordinary_numbers() -> None:
     assert redact("at 37.566535 126.977969") == "at 37.57~ 126.98~"
     line = "update 123456789 in chat -1001234567890 at 2026-11-22 03:10:22 took 0.25 s"
     assert redact(line) == line
+    line = "job run (scheduled at 2026-12-07 14:51:57.604123+00:00) in 0.004213 s"
+    assert redact(line) == line
+
+
+def test_json_lines_stay_json_on_a_stream_that_cannot_encode_korean() -> None:
+    """A JSON line is ASCII: a latin-1 or ASCII stderr cannot break it."""
+    line = JsonFormatter().format(_record("신고 접수 %s", "🔥 화재"))
+    assert line.isascii()
+    assert json.loads(line)["message"] == "신고 접수 🔥 화재"
 
 
 def _record(message: str, *args: object, **extra: object) -> logging.LogRecord:

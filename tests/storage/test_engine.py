@@ -114,3 +114,19 @@ async def test_postgres_connections_name_the_application_and_schema(postgres_url
         await engine.dispose()
     assert name == application_name(schema) == f"jikimi/{schema}"
     assert path == schema
+
+
+async def test_a_failed_statement_does_not_show_its_parameters(database_url: str) -> None:
+    """What citizens wrote stays out of error messages, which are logged with tracebacks."""
+    engine = create_engine(database_url)
+    words = "우리집 2층에서 불이 났어요 010-4321-8765"
+    try:
+        async with engine.connect() as conn:
+            with pytest.raises(Exception) as failure:
+                await conn.execute(
+                    text("INSERT INTO no_such_table (words) VALUES (:words)"), {"words": words}
+                )
+    finally:
+        await engine.dispose()
+    assert words not in str(failure.value)
+    assert "no_such_table" in str(failure.value)
