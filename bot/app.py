@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 import handlers
+from bot.api_calls import RateLimitTally
 from bot.inline_filters import run_filters_inline
 from bot.media import MediaPrefetchMiddleware
 from bot.middlewares.admission import AdmissionMiddleware
@@ -29,6 +30,7 @@ from bot.settings import Settings
 def create_bot(settings: Settings) -> Bot:
     """Build the Bot client for the configured API server (Telegram or the sandbox)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.api_base))
+    session.middleware(RateLimitTally())
     return Bot(
         token=settings.telegram.token.get_secret_value(),
         session=session,

@@ -15,7 +15,7 @@ from typing import Any
 
 import aiohttp
 from aiogram import BaseMiddleware, Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramRetryAfter
 from aiogram.types import Message, TelegramObject, Update
 
 from bot.settings import ReportSettings
@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 TOO_LARGE = "too_large"
 FAILED = "failed"
 DOWNLOAD_TIMEOUT = 60
+# A 429 to getFile is waited out when Telegram asks for at most this long, twice at most:
+# the download runs before the update's transaction, so only this citizen's update waits.
+RETRY_AFTER_LIMIT = 10.0
+RATE_LIMIT_RETRIES = 2
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -35,6 +39,19 @@ async def fetch_file(
     """Return the file's bytes, or None with ``"too_large"`` or ``"failed"``."""
     if size is not None and size > max_bytes:
         return None, TOO_LARGE
+    for retry in range(RATE_LIMIT_RETRIES + 1):
+        try:
+            return await _fetch(bot, file_id=file_id, max_bytes=max_bytes)
+        except TelegramRetryAfter as error:
+            if retry == RATE_LIMIT_RETRIES or error.retry_after > RETRY_AFTER_LIMIT:
+                log.warning("could not download %s: rate limited", file_id)
+                return None, FAILED
+            await asyncio.sleep(error.retry_after)
+    raise AssertionError("unreachable")
+
+
+async def _fetch(bot: Bot, *, file_id: str, max_bytes: int) -> tuple[bytes | None, str | None]:
+    """One attempt at getFile and the download; a 429 is the caller's to wait out."""
     try:
         file = await bot.get_file(file_id)
         if file.file_size is not None and file.file_size > max_bytes:
@@ -42,6 +59,8 @@ async def fetch_file(
         if not file.file_path:
             return None, FAILED
         buffer = await bot.download_file(file.file_path, timeout=DOWNLOAD_TIMEOUT)
+    except TelegramRetryAfter:
+        raise
     except TelegramBadRequest as error:
         if "too big" in error.message.lower():
             return None, TOO_LARGE

@@ -18,6 +18,7 @@ import logging
 
 from aiohttp import web
 
+from bot.api_calls import rate_limit_tally
 from bot.event_loop import running_loop_name
 from bot.health import SENDER_TASK_NAME, add_health_routes, database_check, task_check
 from bot.metrics import add_metrics_route, create_metrics
@@ -57,6 +58,7 @@ async def serve_sender(
             )
             metrics = create_metrics()
             metrics.watch_sender(sender)
+            metrics.watch_rate_limits(rate_limit_tally(outbound.bot))
             add_metrics_route(app, metrics=metrics, session_factory=session_factory)
             runner = web.AppRunner(app, handle_signals=False, access_log=None)
             await runner.setup()

@@ -21,6 +21,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +29,7 @@ from aiogram import Bot
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
+from bot.api_calls import rate_limit_tally
 from bot.health import SENDER_TASK_NAME, add_health_routes, database_check, task_check
 from bot.metrics import Metrics, add_metrics_route, create_metrics
 from bot.runtime import Runtime, stop_on_signals
@@ -69,6 +71,17 @@ class BoundedRequestHandler(SimpleRequestHandler):
         async with self.slots:
             return await super()._handle_request(bot, request)
 
+    def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
+        """Compare in constant time, as bytes: a header that is not ASCII is wrong, not an error.
+
+        aiogram compares the header as text, and ``secrets.compare_digest`` raises for text
+        that is not ASCII: such a request got 500 instead of 401.
+        """
+        if not self.secret_token:
+            return True
+        given = telegram_secret_token.encode("utf-8", "surrogateescape")
+        return secrets.compare_digest(given, self.secret_token.encode())
+
 
 def build_webhook_app(
     runtime: Runtime, *, secret: str, path: str, metrics: Metrics
@@ -106,6 +119,7 @@ async def serve_webhook(
     secret = webhook_secret(settings)
     metrics = create_metrics()
     metrics.watch_sender(runtime.sender)
+    metrics.watch_rate_limits(rate_limit_tally(runtime.bot))
     metrics.watch_admission(runtime.admission)
     app = build_webhook_app(runtime, secret=secret, path=webhook_path(url), metrics=metrics)
     stop = stop or asyncio.Event()

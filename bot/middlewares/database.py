@@ -113,6 +113,7 @@ class DatabaseMiddleware(BaseMiddleware):
                 )
             if not fresh:
                 log.info("update %s was already processed: ignored", event.update_id)
+                data["repeated_update"] = True
                 return UNHANDLED
             data["session"] = session
             return await handler(event, data)

@@ -18,6 +18,8 @@ class MetricsMiddleware(BaseMiddleware):
     """Outer update middleware feeding ``Metrics`` found in the dispatcher data as ``metrics``.
 
     Without a ``metrics`` entry (polling without an HTTP server) it only passes the update on.
+    An update delivered again after it was handled (``repeated_update``, set by the database
+    middleware) counts as repeated, not as handled.
     """
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
@@ -33,7 +35,10 @@ class MetricsMiddleware(BaseMiddleware):
             failed = False
             return result
         finally:
-            metrics.observe_update(update_type, time.perf_counter() - started, failed=failed)
+            if data.get("repeated_update"):
+                metrics.observe_repeat(update_type)
+            else:
+                metrics.observe_update(update_type, time.perf_counter() - started, failed=failed)
 
 
 def _update_type(event: TelegramObject) -> str:

@@ -13,6 +13,7 @@ from aiogram.types import Message, Update
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from bot.api_calls import RateLimitTally
 from bot.metrics import create_metrics
 from bot.middlewares.admission import AdmissionMiddleware
 from bot.middlewares.metrics import MetricsMiddleware
@@ -66,12 +67,15 @@ def test_each_worker_has_its_own_registry_and_reads_its_sender() -> None:
     first, second = create_metrics(), create_metrics()
     sender = FakeSender(FakeStats())
     first.watch_sender(sender)
+    tally = RateLimitTally()
+    first.watch_rate_limits(tally)
     sender.stats.sent = 7
     sender.stats.rate_limited = 2
+    tally.count = 3  # the sends' two and a download's
     samples = _samples(first.render())
     assert samples[("jikimi_sends_total", (("result", "sent"),))] == 7
     assert samples[("jikimi_sends_total", (("result", "rate_limited"),))] == 2
-    assert samples[("jikimi_telegram_429_total", ())] == 2
+    assert samples[("jikimi_telegram_429_total", ())] == 3
     sender.stats.sent = 9
     assert _samples(first.render())[("jikimi_sends_total", (("result", "sent"),))] == 9
     assert ("jikimi_sends_total", (("result", "sent"),)) not in _samples(second.render())
@@ -167,14 +171,45 @@ async def test_refresh_reads_outbox_and_open_incidents(
     )
 
 
-async def test_refresh_survives_an_unreachable_database() -> None:
-    """A scrape while the database is down counts an error instead of failing."""
+async def test_refresh_survives_an_unreachable_database(
+    session_factory: async_sessionmaker[Any],
+) -> None:
+    """A scrape while the database is down counts an error and shows no stale figures."""
     from storage.engine import create_engine, create_session_factory
 
+    metrics = create_metrics()
+    assert await metrics.refresh(session_factory)
+    assert _samples(metrics.render())[("jikimi_database_up", ())] == 1
     engine = create_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
     try:
-        metrics = create_metrics()
         assert not await metrics.refresh(create_session_factory(engine))
-        assert _samples(metrics.render())[("jikimi_metrics_scrape_errors_total", ())] == 1
     finally:
         await engine.dispose()
+    samples = _samples(metrics.render())
+    assert samples[("jikimi_metrics_scrape_errors_total", ())] == 1
+    assert samples[("jikimi_database_up", ())] == 0
+    assert not any(name.startswith(("jikimi_outbox", "jikimi_open")) for name, _ in samples)
+
+
+async def test_refresh_gives_up_on_a_database_that_does_not_answer() -> None:
+    """A database that accepts connections and never answers holds a scrape ``within`` s only."""
+    from storage.engine import create_engine, create_session_factory
+
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    engine = create_engine(f"postgresql+asyncpg://nobody@127.0.0.1:{port}/none")
+    metrics = create_metrics()
+    try:
+        async with asyncio.timeout(5):
+            assert not await metrics.refresh(create_session_factory(engine), within=0.3)
+    finally:
+        server.close()
+        for writer in accepted:
+            writer.close()
+        await engine.dispose()
+    assert _samples(metrics.render())[("jikimi_database_up", ())] == 0

@@ -22,8 +22,10 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.webhook import SECRET_HEADER, serve_webhook, webhook_secret
 from sandbox.client import SandboxClient
+from sandbox.images import tiny_png
 from sandbox.server import SandboxServer
 from storage.models.outbox import OutboxMessage
+from storage.models.reports import MediaStatus, ReportMedia
 from storage.models.updates import ProcessedUpdate
 
 
@@ -158,7 +160,7 @@ def _update(update_id: int, user_id: int) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("secret", [None, "wrong-secret", ""])
+@pytest.mark.parametrize("secret", [None, "wrong-secret", "", "é-not-ascii"])
 async def test_missing_or_wrong_secret_gets_401_and_changes_nothing(
     hooked: Hooked, secret: str | None
 ) -> None:
@@ -260,6 +262,46 @@ async def test_health_ready_and_metrics(hooked: Hooked) -> None:
     assert "jikimi_open_incidents" in body
     assert "jikimi_updates_running 0.0" in body  # the scrape's own request is no update
     assert "jikimi_updates_waiting 0.0" in body
+    assert "jikimi_database_up 1.0" in body
+
+
+async def _metric(hooked: Hooked, line_start: str) -> float:
+    """The value of the /metrics line that starts with ``line_start`` (0 when absent)."""
+    async with hooked.http.get(f"{hooked.base}/metrics") as response:
+        body = await response.text()
+    for line in body.splitlines():
+        if line.startswith(line_start + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+async def test_an_update_delivered_again_counts_as_repeated_not_handled(hooked: Hooked) -> None:
+    """Telegram's redelivery of a handled update shows in its own counter."""
+    user = await hooked.client.create_user(first_name="Eve", language_code="ko")
+    headers = {SECRET_HEADER: webhook_secret(hooked.runtime.settings)}
+    await hooked.delivered()
+    handled = await _metric(hooked, 'jikimi_updates_total{type="message"}')
+    for _ in range(3):
+        async with hooked.http.post(
+            hooked.url, json=_update(990_003, int(user["id"])), headers=headers
+        ) as response:
+            assert response.status == 200
+    assert await _metric(hooked, 'jikimi_updates_total{type="message"}') == handled + 1
+    assert await _metric(hooked, 'jikimi_updates_repeated_total{type="message"}') == 2
+
+
+async def test_a_429_to_get_file_is_counted_and_waited_out(hooked: Hooked) -> None:
+    """Telegram's 429 to the photo's download is counted, and the photo is stored anyway."""
+    citizen = hooked.world.citizens[1]
+    await hooked.client.fault("429", count=1, retry_after=1, method="getFile")
+    await hooked.client.send_photo(
+        citizen.id, citizen.id, tiny_png(8, 6, (200, 40, 40)), caption="간판이 떨어졌어요"
+    )
+    await hooked.client.wait_for_message(citizen.id, timeout=15)
+    assert await _metric(hooked, "jikimi_telegram_429_total") == 1
+    async with hooked.runtime.session_factory() as session:
+        statuses = (await session.exec(select(ReportMedia.status))).all()
+    assert list(statuses) == [MediaStatus.STORED]
 
 
 async def test_readyz_is_503_when_the_sender_stops(hooked: Hooked) -> None:
