@@ -83,7 +83,9 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(admission)
     dispatcher.update.outer_middleware(MetricsMiddleware())
     dispatcher.update.outer_middleware(MediaPrefetchMiddleware(settings.reports))
-    dispatcher.update.outer_middleware(DatabaseMiddleware(session_factory))
+    dispatcher.update.outer_middleware(
+        DatabaseMiddleware(session_factory, patience=settings.database_retry_seconds)
+    )
     dispatcher.update.outer_middleware(LanguageMiddleware(default=settings.default_language))
     setup_situation_room(dispatcher, settings, session_factory, staff_room_wake=staff_room_wake)
     dispatcher.include_routers(*handlers.get_routers())

@@ -109,6 +109,9 @@ class Settings(BaseSettings):
     # room, the sweep and the outbox listener. Too few, and a surge opens and closes a
     # connection per transaction beyond the pool (a third of the throughput on PostgreSQL).
     database_pool_size: int = Field(default=20, ge=1, le=200)
+    # How long an update waits for a database that is down (a PostgreSQL fail-over takes
+    # tens of seconds) before it counts as failed.
+    database_retry_seconds: float = Field(default=120.0, ge=0, le=3600)
     redis_url: str | None = None
     staff_chat_id: int | None = None
     experts_hub_id: int | None = None

@@ -63,22 +63,33 @@ class DatabaseMiddleware(BaseMiddleware):
         self,
         session_factory: async_sessionmaker[AsyncSession],
         *,
-        attempts: int = 5,
+        patience: float = 120.0,
         first_delay: float = 0.2,
+        longest_delay: float = 5.0,
     ) -> None:
         self._session_factory = session_factory
-        self._attempts = attempts
+        self._patience = patience
         self._first_delay = first_delay
+        self._longest_delay = longest_delay
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        """Wrap the handler chain in a transaction."""
+        """Wrap the handler chain in a transaction, retried for up to ``patience`` seconds.
+
+        While an update waits for the database it keeps its place among the updates in
+        flight, so a longer outage fills them and the worker fetches no more: the rest stay
+        with Telegram instead of failing one by one (a failed update cannot be kept either
+        while the database is down).
+        """
         assert isinstance(event, Update)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._patience
         delay = self._first_delay
-        for attempt in range(1, self._attempts + 1):
+        attempt = 1
+        while True:
             try:
                 return await self._process(handler, event, data)
             except (DBAPIError, ConnectionError, OSError) as error:
-                if not _transient(error) or attempt == self._attempts:
+                if not _transient(error) or loop.time() + delay > deadline:
                     raise
                 log.warning(
                     "database unavailable for update %s (attempt %d): %s",
@@ -86,9 +97,9 @@ class DatabaseMiddleware(BaseMiddleware):
                     attempt,
                     type(error).__name__,
                 )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-        return UNHANDLED
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._longest_delay)
+            attempt += 1
 
     async def _process(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
         bot = data["bot"]

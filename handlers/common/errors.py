@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiogram import Router
-from aiogram.types import ErrorEvent
+from aiogram.client.default import Default
+from aiogram.types import ErrorEvent, Update
 
+from bot.middlewares.language import language_from_code
 from situation.failures import FailureRecorder
 
 log = logging.getLogger(__name__)
 
 
-async def keep_failed_update(event: ErrorEvent, failures: FailureRecorder) -> bool:
-    """Log the failure and keep the raw update so staff can recover it."""
+async def keep_failed_update(
+    event: ErrorEvent, failures: FailureRecorder, lang: str | None = None
+) -> bool:
+    """Log the failure, keep the raw update so staff can recover it, and tell the citizen."""
     update = event.update
     log.error(
         "update %s failed: %s",
@@ -21,12 +26,45 @@ async def keep_failed_update(event: ErrorEvent, failures: FailureRecorder) -> bo
         type(event.exception).__name__,
         exc_info=event.exception,
     )
+    citizen_chat, code = _private_sender(update)
     await failures.record(
         update_id=update.update_id,
-        payload=update.model_dump(mode="json", exclude_none=True),
+        payload=update_payload(update),
         error=f"{type(event.exception).__name__}: {event.exception}",
+        citizen_chat=citizen_chat,
+        lang=lang or language_from_code(code, "ko"),
     )
     return True
+
+
+def update_payload(update: Update) -> dict[str, Any]:
+    """The update as JSON; aiogram's unresolved defaults (``Default``) become null.
+
+    A message the bot sent comes back in a callback query with its link preview options
+    parsed to ``Default`` placeholders, which pydantic cannot serialise by itself.
+    """
+    return update.model_dump(mode="json", exclude_none=True, fallback=_placeholder)
+
+
+def _placeholder(value: Any) -> Any:
+    if isinstance(value, Default):
+        return None
+    return repr(value)
+
+
+def _private_sender(update: Update) -> tuple[int | None, str | None]:
+    """The private chat and language code of the citizen who sent ``update``, if one did."""
+    message = update.message or update.edited_message
+    if message is not None and message.chat.type == "private":
+        sender = message.from_user
+        if sender is not None and not sender.is_bot:
+            return message.chat.id, sender.language_code
+    query = update.callback_query
+    if query is None or query.message is None or query.message.chat.type != "private":
+        return None, None
+    if query.from_user.is_bot:
+        return None, None
+    return query.message.chat.id, query.from_user.language_code
 
 
 def get_router() -> Router:
