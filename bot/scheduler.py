@@ -54,13 +54,14 @@ from situation.privacy import purge_expired
 from situation.staffroom import RoomConfig, StaffRoom, recover_topics, sync_topics
 from storage.engine import split_search_path
 from storage.escalations import release_lease, try_lease
+from storage.migrate import JOB_STORE_TABLE
 
 log = logging.getLogger(__name__)
 
 SWEEP_JOB_ID = "situation-sweep"
 SWEEP_JOB = "bot.scheduler:run_sweep"
 LEASE_NAME = "scheduler"
-JOBS_TABLE = "apscheduler_jobs"
+JOBS_TABLE = JOB_STORE_TABLE
 
 
 def sync_url(url: str) -> str:

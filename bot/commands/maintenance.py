@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -59,6 +60,9 @@ def register(subparsers: Any) -> None:
     restore = subparsers.add_parser("restore", help="replace the SQLite database with a backup")
     restore.add_argument("path", type=Path)
     restore.add_argument("--database-url", help="override JIKIMI_DATABASE_URL")
+    restore.add_argument(
+        "--force", action="store_true", help="restore even though a worker seems to be running"
+    )
     restore.set_defaults(handler=_restore)
 
 
@@ -155,23 +159,37 @@ def _check_copy(path: Path) -> None:
 
 
 def backup_sqlite(source: Path, target: Path) -> None:
-    """Copy a live SQLite database to ``target`` with the online backup API, then verify it."""
+    """Copy a live SQLite database to ``target`` with the online backup API, then verify it.
+
+    In one step: copied in slices, every write of the running bot between two slices made
+    SQLite start the copy over, and a steady trickle of reports kept it from ever finishing.
+    One step reads a consistent snapshot (WAL: the bot goes on writing meanwhile).
+    """
     if not source.exists():
         raise FileNotFoundError(source)
     target.parent.mkdir(parents=True, exist_ok=True)
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     dst = sqlite3.connect(target)
     try:
-        src.backup(dst, pages=1024)
+        src.backup(dst)
     finally:
         dst.close()
         src.close()
     _check_copy(target)
 
 
-def restore_sqlite(backup: Path, target: Path) -> None:
-    """Replace the database at ``target`` with a verified backup (stop every worker first)."""
+def restore_sqlite(backup: Path, target: Path, *, force: bool = False) -> None:
+    """Replace the database at ``target`` with a verified backup (stop every worker first).
+
+    Refused when the backup comes from a newer jikimi (a revision this code does not know)
+    and, unless ``force``, while a worker holds the scheduler's lease in ``target``.
+    """
     _check_copy(backup)
+    _check_revision(backup)
+    if not force and (worker := running_worker(target, datetime.now(UTC))) is not None:
+        raise ValueError(
+            f"worker {worker} is running on {target}: stop every worker first (or --force)"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     src = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
     dst = sqlite3.connect(target)
@@ -180,6 +198,40 @@ def restore_sqlite(backup: Path, target: Path) -> None:
     finally:
         dst.close()
         src.close()
+
+
+def _check_revision(backup: Path) -> None:
+    """Refuse a backup whose schema revision this version of jikimi does not know."""
+    from alembic.script import ScriptDirectory
+
+    from storage.migrate import alembic_config
+
+    with contextlib.closing(sqlite3.connect(f"file:{backup}?mode=ro", uri=True)) as connection:
+        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    revision = row[0] if row else None
+    known = {
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    }
+    if revision not in known:
+        raise ValueError(
+            f"{backup} is at revision {revision or '(none)'}, which this version of jikimi does "
+            "not know: restore it with the version that made it"
+        )
+
+
+def running_worker(database: Path, now: datetime) -> str | None:
+    """The worker holding an unexpired scheduler lease in ``database``, if any."""
+    if not database.exists():
+        return None
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+        try:
+            rows = connection.execute("SELECT owner, until FROM scheduler_lease").fetchall()
+        except sqlite3.OperationalError:  # a schema from before the lease
+            return None
+    for owner, until in rows:
+        if until is not None and datetime.fromisoformat(str(until)).replace(tzinfo=UTC) > now:
+            return str(owner)
+    return None
 
 
 def _backup(args: argparse.Namespace) -> int:
@@ -196,9 +248,22 @@ def _backup(args: argparse.Namespace) -> int:
 def _restore(args: argparse.Namespace) -> int:
     try:
         target = sqlite_path(_settings(args).database_url)
-        restore_sqlite(args.path, target)
+        restore_sqlite(args.path, target, force=args.force)
     except (ValueError, FileNotFoundError, sqlite3.Error) as error:
         print(f"restore failed: {error}")
         return 2
     print(f"restored {target} from {args.path}")
+    return 0 if _at_head(target) else _say_upgrade()
+
+
+def _at_head(database: Path) -> bool:
+    from storage.migrate import head
+
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    return bool(row) and row[0] == head()
+
+
+def _say_upgrade() -> int:
+    print("the backup predates this version of jikimi: run `jikimi db upgrade` before the bot")
     return 0

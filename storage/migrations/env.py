@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (fills SQLModel.metadata)
 from storage.engine import create_engine
+from storage.migrate import ours
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -31,6 +32,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=ours,
     )
 
 
@@ -41,6 +43,7 @@ def run_migrations_offline() -> None:
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=_url().startswith("sqlite"),
+        include_object=ours,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sqlite3
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -150,3 +153,71 @@ def test_backup_refuses_postgresql(capsys: Any, tmp_path: Path) -> None:
     url = "postgresql+asyncpg://jikimi@127.0.0.1/jikimi"
     assert main(["backup", str(tmp_path / "x.db"), "--database-url", url]) == 2
     assert "pg_dump" in capsys.readouterr().out
+
+
+def _sqlite_only(database_url: str) -> None:
+    if not is_sqlite(database_url):
+        pytest.skip("backup/restore is for SQLite; PostgreSQL uses pg_dump")
+
+
+def test_restore_refuses_a_backup_from_a_newer_jikimi(
+    database_url: str, tmp_path: Path, capsys: Any
+) -> None:
+    """A revision this code does not know is not restored over the database."""
+    _sqlite_only(database_url)
+    backup = tmp_path / "future.db"
+    assert main(["backup", str(backup), "--database-url", database_url]) == 0
+    with contextlib.closing(sqlite3.connect(backup)) as connection, connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0099_future'")
+    assert main(["restore", str(backup), "--database-url", database_url]) == 2
+    assert "0099_future" in capsys.readouterr().out
+
+
+def test_restore_refuses_while_a_worker_runs_unless_forced(
+    database_url: str, tmp_path: Path, capsys: Any
+) -> None:
+    """A live scheduler lease means a worker uses the database: restore waits for --force."""
+    _sqlite_only(database_url)
+    backup = tmp_path / "copy.db"
+    assert main(["backup", str(backup), "--database-url", database_url]) == 0
+    until = (datetime.now(UTC) + timedelta(seconds=30)).replace(tzinfo=None)
+    with contextlib.closing(sqlite3.connect(sqlite_path(database_url))) as connection, connection:
+        connection.execute(
+            "INSERT INTO scheduler_lease (name, owner, until) VALUES ('scheduler', 'vm:42', ?)",
+            (until.isoformat(sep=" "),),
+        )
+    assert main(["restore", str(backup), "--database-url", database_url]) == 2
+    assert "worker vm:42 is running" in capsys.readouterr().out
+    assert main(["restore", str(backup), "--database-url", database_url, "--force"]) == 0
+
+
+def test_backup_finishes_while_the_bot_keeps_writing(tmp_path: Path) -> None:
+    """A steady trickle of writes does not keep an online backup from finishing."""
+    database = tmp_path / "busy.db"
+    with contextlib.closing(sqlite3.connect(database)) as connection, connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("CREATE TABLE alembic_version (version_num TEXT)")
+        connection.execute("CREATE TABLE filler (data BLOB)")
+        connection.executemany(
+            "INSERT INTO filler VALUES (?)", [(bytes(4096),) for _ in range(4000)]
+        )
+    stop = threading.Event()
+
+    def write() -> None:
+        with contextlib.closing(sqlite3.connect(database)) as connection:
+            while not stop.is_set():
+                with connection:
+                    connection.execute("INSERT INTO filler VALUES (x'00')")
+                time.sleep(0.01)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    copying = threading.Thread(target=backup_sqlite, args=(database, tmp_path / "copy.db"))
+    try:
+        copying.start()
+        copying.join(timeout=60)
+        assert not copying.is_alive(), "the backup never finished"
+    finally:
+        stop.set()
+        writer.join()
+        copying.join()
