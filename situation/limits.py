@@ -20,6 +20,8 @@ from collections.abc import Callable
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CUT = "…"
+# A piece holds at least a mark at each end and one character (an emoji is two units).
+MIN_ROOM = 2 * len(CUT) + 2
 # A cut moves back to the last space within this many characters, so that words stay whole.
 WORD_BACKOFF = 80
 
@@ -51,7 +53,7 @@ def _decode(match: re.Match[str]) -> str:
 def room_for(frame: Callable[[str], str], limit: int) -> int:
     """Return how many UTF-16 units of words ``frame`` (words -> HTML) leaves within ``limit``."""
     room = limit - (visible_len(frame(CUT)) - utf16_len(CUT))
-    if room < 3 * utf16_len(CUT):
+    if room < MIN_ROOM:
         raise ValueError(f"the frame leaves no room for words within {limit}")
     return room
 
@@ -76,9 +78,9 @@ def fit(words: str, room: int, continued: bool = False) -> tuple[str, str]:
     lead = CUT if continued else ""
     if utf16_len(lead) + utf16_len(words) <= room:
         return lead + words, ""
-    budget = room - utf16_len(lead) - utf16_len(CUT)
-    if budget < 1:
+    if room < MIN_ROOM:
         raise ValueError("no room for words")
+    budget = room - utf16_len(lead) - utf16_len(CUT)
     end = _boundary(words, _last_fitting(words, budget))
     return lead + words[:end].rstrip() + CUT, words[end:].lstrip()
 

@@ -107,6 +107,13 @@ def test_html_in_words_arrives_as_typed() -> None:
     assert parsed(said(piece)) == f"👤 R-20261122-0042: {words}"
 
 
+def test_the_smallest_room_still_moves_on() -> None:
+    pieces = split("🔥🔥🔥", 4)
+    assert pieces == ["🔥" + CUT, CUT + "🔥" + CUT, CUT + "🔥"]
+    with pytest.raises(ValueError, match="no room"):
+        split("🔥🔥🔥", 3)
+
+
 def test_a_frame_without_room_is_refused() -> None:
     with pytest.raises(ValueError, match="no room"):
         room_for(lambda words: "x" * 1024 + words, CAPTION_LIMIT)
