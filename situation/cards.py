@@ -27,6 +27,7 @@ PRIORITIES = ("P1", "P2", "P3", "P4")
 CLOSE_REASONS = ("resolved", "false_alarm", "duplicate")
 CANNED = ("on_the_way", "need_location", "need_photo", "stay_safe", "call_119", "agency_informed")
 SCENARIO_PAGE = 8
+CARD_WORDS = 700  # the card quotes this many characters of the first report; the topic has all
 STATUS_ICON = {
     IncidentStatus.NEW: "🔴",
     IncidentStatus.ACKNOWLEDGED: "🟡",
@@ -125,8 +126,8 @@ def card_text(view: CardView, *, lang: str) -> str:
     """Render the card's HTML text."""
     incident = view.incident
     words = view.words
-    if words and len(words) > 700:
-        words = words[:700] + "…"
+    if words and len(words) > CARD_WORDS:
+        words = words[:CARD_WORDS] + "…"
     overdue = bool(view.ack_due_at and view.now and view.now > view.ack_due_at)
     closing = None
     if incident.status == IncidentStatus.CLOSED:

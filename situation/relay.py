@@ -23,6 +23,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation.audit import Actor, record
+from situation.limits import CAPTION_LIMIT, TEXT_LIMIT, room_for, split
 from situation.outgoing import Outgoing
 from situation.staffroom import RoomConfig, post
 from situation.texts import render
@@ -198,26 +199,43 @@ async def _deliver(
     session: AsyncSession, room: RoomConfig, message: StaffMessage, target: Recipient
 ) -> None:
     correlation = f"relay:out:{message.chat_id}:{message.message_id}:{target.chat_id}"
-    if message.kind == "text":
-        text = render(
+    name = signature(room, message.actor)
+
+    def reply(words: str) -> str:
+        return render(
             target.lang,
             "citizen_staff_reply",
             reference=target.report.reference,
-            text=message.text or "",
-            signature=signature(room, message.actor),
+            text=words,
+            signature=name,
         )
-        payload: dict[str, Any] = {"text": text[:4096]}
-        kind = "text"
+
+    def caption(words: str) -> str:
+        return render(target.lang, "staff_relay_caption", text=words, signature=name)
+
+    words = message.text or ""
+    payload: dict[str, Any]
+    if message.kind == "text":
+        parts = split(words, room_for(reply, TEXT_LIMIT))
+        kind, payload = "text", {"text": reply(parts[0])}
     else:
+        parts = [""]
+        kind = "copy"
         payload = {"from_chat_id": message.chat_id, "message_id": message.message_id}
         if message.kind in ("photo", "document", "video"):
-            payload["caption"] = render(
-                target.lang,
-                "staff_relay_caption",
-                text=message.text,
-                signature=signature(room, message.actor),
-            )[:1024]
-        kind = "copy"
+            parts = split(
+                words, room_for(reply, TEXT_LIMIT), first_room=room_for(caption, CAPTION_LIMIT)
+            )
+            payload["caption"] = caption(parts[0])
+    await _queue(session, target, kind, payload, correlation)
+    # What did not fit follows at once (the rows of one chat go out in the order queued).
+    for part, piece in enumerate(parts[1:], start=2):
+        await _queue(session, target, "text", {"text": reply(piece)}, f"{correlation}:p{part}")
+
+
+async def _queue(
+    session: AsyncSession, target: Recipient, kind: str, payload: dict[str, Any], correlation: str
+) -> None:
     await enqueue(
         session=session,
         message=OutboxCreate(

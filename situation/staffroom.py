@@ -24,8 +24,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation.agencies import DEFAULT_AGENCIES, Directory
 from situation.audit import SYSTEM, record
-from situation.cards import CardView, card_buttons, card_text, topic_name
+from situation.cards import CARD_WORDS, CardView, card_buttons, card_text, topic_name
 from situation.deadline_defaults import DEFAULT_ACK_MINUTES
+from situation.limits import CAPTION_LIMIT, TEXT_LIMIT, room_for, split
 from situation.outgoing import Buttons
 from situation.roster import Roster
 from situation.texts import render
@@ -61,6 +62,7 @@ from storage.topics import (
 )
 
 ALBUM_LIMIT = 10
+CAPTIONED = frozenset({"photo", "document", "video", "voice"})
 
 
 @dataclass(frozen=True)
@@ -276,7 +278,11 @@ async def post_report_content(
     lang: str,
     first: bool = False,
 ) -> None:
-    """Queue a report's photos (as an album) into the topic and mark its messages relayed."""
+    """Queue a report's words and photos (as an album) into the topic; mark its messages relayed.
+
+    The first report of a topic is quoted by the card, so its words follow only when the card
+    cannot quote them whole.
+    """
     assert report.id is not None
     out = Topic(session=session, topic=topic)
     photos = [
@@ -285,19 +291,34 @@ async def post_report_content(
         if media.kind == "photo" and media.file_id
     ]
     if not first:
-        await out.text(
-            render(
-                lang,
-                "staff_report_joined",
-                citizen=await _citizen_label(report),
-                text=report.text,
-                district=report.district_name,
-            )
-        )
+        await _post_words(out, report, lang, joined=True)
+    elif report.text and len(report.text) > CARD_WORDS:
+        await _post_words(out, report, lang, joined=False)
     await _send_photos(out, photos, caption=await _citizen_label(report))
     if not first and report.latitude is not None and report.longitude is not None:
         await out.send("location", {"latitude": report.latitude, "longitude": report.longitude})
     await _mark_relayed(session, report)
+
+
+async def _post_words(out: Topic, report: Report, lang: str, *, joined: bool) -> None:
+    """Queue everything the report says, in as many messages as Telegram's limit takes."""
+    label = await _citizen_label(report)
+
+    def said(words: str) -> str:
+        return render(lang, "staff_citizen_says", citizen=label, text=words)
+
+    def joining(words: str) -> str:
+        return render(
+            lang, "staff_report_joined", citizen=label, text=words, district=report.district_name
+        )
+
+    opening = joining if joined else said
+    parts = split(
+        report.text or "", room_for(said, TEXT_LIMIT), first_room=room_for(opening, TEXT_LIMIT)
+    )
+    await out.text(opening(parts[0]))
+    for piece in parts[1:]:
+        await out.text(said(piece))
 
 
 async def _send_photos(out: Topic, photos: list[ReportMedia], *, caption: str) -> None:
@@ -368,24 +389,54 @@ async def relay_citizen_messages(
     return len(fresh)
 
 
-def relay_in_correlation(message_id: int, generation: int) -> str:
-    """Name the copy of citizen message ``message_id`` (a ReportMessage id) in the topic."""
-    return f"relay:in:{message_id}:{generation}"
+def relay_in_correlation(message_id: int, generation: int, part: int = 1) -> str:
+    """Name the copy of citizen message ``message_id`` (a ReportMessage id) in the topic.
+
+    A text too long for one Telegram message goes out in parts; the second is ``part`` 2.
+    """
+    name = f"relay:in:{message_id}:{generation}"
+    return name if part == 1 else f"{name}:p{part}"
+
+
+def _relay_in_part(correlation: str) -> int:
+    """Return which part of a relayed citizen message ``correlation`` names."""
+    for piece in correlation.split(":")[4:]:
+        if piece.startswith("p") and piece[1:].isdigit():
+            return int(piece[1:])
+    return 1
 
 
 async def _relay_one(
     out: Topic, message: ReportMessage, label: str, room: RoomConfig, *, generation: int
 ) -> None:
     assert message.id is not None
+
+    def said(words: str) -> str:
+        return render(room.lang, "staff_citizen_says", citizen=label, text=words)
+
+    words = message.text or ""
+    text_room = room_for(said, TEXT_LIMIT)
     correlation = relay_in_correlation(message.id, generation)
     if message.kind == "text" or message.chat_id is None or message.message_id is None:
-        text = render(room.lang, "staff_citizen_says", citizen=label, text=message.text or "")
-        await out.send("text", {"text": text[:4096]}, correlation=correlation)
-        return
-    payload: dict[str, Any] = {"from_chat_id": message.chat_id, "message_id": message.message_id}
-    if message.kind in ("photo", "document", "video", "voice"):
-        payload["caption"] = label if not message.text else f"{label}: {message.text}"[:1024]
-    await out.send("copy", payload, correlation=correlation)
+        parts = split(words, text_room)
+        await out.send("text", {"text": said(parts[0])}, correlation=correlation)
+    else:
+        payload: dict[str, Any] = {
+            "from_chat_id": message.chat_id,
+            "message_id": message.message_id,
+        }
+        parts = [""]
+        if message.kind in CAPTIONED:
+            parts = split(words, text_room, first_room=room_for(said, CAPTION_LIMIT))
+            payload["caption"] = said(parts[0])
+        await out.send("copy", payload, correlation=correlation)
+    # What did not fit follows at once, each part named so that a reply to it finds the citizen.
+    for part, piece in enumerate(parts[1:], start=2):
+        await out.send(
+            "text",
+            {"text": said(piece)},
+            correlation=relay_in_correlation(message.id, generation, part),
+        )
 
 
 async def incident_of_report(*, session: AsyncSession, report: Report) -> Incident | None:
@@ -669,7 +720,9 @@ async def recover_topics(*, session: AsyncSession, room: RoomConfig, now: dateti
                 continue
             correlation = row.correlation
             if correlation and correlation.startswith("relay:in:"):
-                correlation = relay_in_correlation(int(correlation.split(":")[2]), topic.generation)
+                correlation = relay_in_correlation(
+                    int(correlation.split(":")[2]), topic.generation, _relay_in_part(correlation)
+                )
                 if not deleted:
                     correlation = f"{correlation}:r{row.id}"
             elif correlation:

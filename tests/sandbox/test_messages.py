@@ -216,6 +216,21 @@ async def test_copy_and_forward(world: World) -> None:
         await world.bot.copy_message(world.staff["id"], world.alice["id"], 9999)
 
 
+async def test_a_copy_caption_is_parsed_and_counted_like_telegram(world: World) -> None:
+    photo = await world.client.send_photo(world.alice["id"], world.alice["id"], tiny_png())
+    alice, source = world.alice["id"], photo["message_id"]
+    with pytest.raises(TelegramBadRequest, match="can't parse entities: Unmatched end tag"):
+        await world.bot.copy_message(
+            alice, alice, source, caption="연기 <b> & </script> 3층", parse_mode="HTML"
+        )
+    # 1024 units as shown: "&amp;" counts one, an emoji two
+    await world.bot.copy_message(alice, alice, source, caption="&amp;" * 1024, parse_mode="HTML")
+    assert (await world.client.messages(alice))[-1]["caption"] == "&" * 1024
+    await world.bot.copy_message(alice, alice, source, caption="🔥" * 512, parse_mode="HTML")
+    with pytest.raises(TelegramBadRequest, match="message caption is too long"):
+        await world.bot.copy_message(alice, alice, source, caption="🔥" * 512 + "x")
+
+
 async def test_reply_to_message(world: World) -> None:
     original = await world.client.send_text(world.alice["id"], world.alice["id"], "도와주세요")
     reply = await world.bot.send_message(

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from sandbox.html_entities import format_text
 from situation import triage
+from situation.limits import CUT, TEXT_LIMIT, utf16_len
 from situation.relay import StaffMessage, is_internal, relay_staff_message
 from situation.staffroom import RoomConfig
 from storage.models.outbox import OutboxMessage
@@ -119,3 +121,46 @@ async def test_notes_and_closed_incidents_reach_nobody(steps: Steps) -> None:
     assert not any("내부 메모" in t or "늦은 답" in t for t in citizen)
     assert any("종결된 사건이라" in t for t in texts(await room.rows_to(STAFF_CHAT)))
     assert [e.note for e in await room.events(incident.id) if e.action == "note"] == ["내부 메모"]
+
+
+async def test_a_reply_to_any_part_of_a_long_message_answers_that_citizen(steps: Steps) -> None:
+    room = Room(steps)
+    incident = await room.report(501, "불이 났어요")
+    await room.report(502, "연기가 나요", now=START + timedelta(minutes=1))
+    await room.citizen(502, text="가" * 4096, now=START + timedelta(minutes=2))
+    assert incident.id is not None
+    await _published(steps, incident.id)
+    relayed = [
+        r for r in await room.rows_to(STAFF_CHAT) if (r.correlation or "").startswith("relay:in:")
+    ]
+    assert (relayed[-1].correlation or "").endswith(":p2")
+    async with steps.tx() as session:
+        answer = await relay_staff_message(
+            session=session,
+            room=ROOM,
+            message=message("네, 확인했습니다", reply_to_message_id=1000 + (relayed[-1].id or 0)),
+            now=START,
+        )
+    assert answer.sent == 1
+    assert any("확인했습니다" in t for t in texts(await room.rows_to(502)))
+    assert not any("확인했습니다" in t for t in texts(await room.rows_to(501)))
+
+
+async def test_a_long_staff_answer_reaches_the_citizen_whole_in_parts(steps: Steps) -> None:
+    room = Room(steps)
+    incident = await room.report(501, "불이 났어요")
+    assert incident.id is not None
+    await _published(steps, incident.id)
+    before = len(await room.rows_to(501))
+    words = "<b>대피</b> & 🔥 " * 400  # 5200 UTF-16 units, escaping would triple them
+    async with steps.tx() as session:
+        await relay_staff_message(session=session, room=ROOM, message=message(words), now=START)
+    rows = (await room.rows_to(501))[before:]
+    assert [row.correlation for row in rows] == [
+        f"relay:out:{STAFF_CHAT}:5000:501",
+        f"relay:out:{STAFF_CHAT}:5000:501:p2",
+    ]
+    shown = [format_text(text, "HTML")[0] for text in texts(rows)]
+    assert all(utf16_len(text) <= TEXT_LIMIT for text in shown)
+    said = "".join(text.split(":\n", 1)[1].strip(CUT) for text in shown)
+    assert "".join(said.split()) == "".join(words.split())

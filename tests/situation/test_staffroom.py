@@ -11,10 +11,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
+from sandbox.html_entities import format_text
 from situation.audit import Actor
 from situation.intake import IncomingFile, IncomingMessage, IncomingPlace, receive_message
+from situation.limits import CUT
 from situation.roles import seed_demo_staff
-from situation.staffroom import RoomConfig, RoomSync, StaffRoom, sync_topics
+from situation.staffroom import RoomConfig, RoomSync, StaffRoom, recover_topics, sync_topics
 from storage.models.audit import IncidentEvent
 from storage.models.escalations import IncidentDeadline
 from storage.models.incidents import Incident
@@ -353,3 +355,48 @@ async def test_reports_that_joined_before_the_topic_opened_are_listed_in_it(step
     assert "도로 침수 심해요 501" in rows[1].payload["text"]  # the card quotes the first
     (digest,) = [text for text in texts(rows) if "새 신고 3건이 이 건에 연결" in text]
     assert all(f"도로 침수 심해요 {user}" in digest for user in range(502, 505))
+
+
+async def test_a_long_follow_up_goes_out_in_parts_and_is_recovered_in_parts(
+    steps: Steps,
+) -> None:
+    room = Room(steps)
+    await room.report(501, "불이 났어요")
+    await room.staff_rows()
+    words = "3층 <b>연기</b> & 🔥 " * 300  # 4500 UTF-16 units
+    await room.citizen(501, text=words.strip(), now=START + timedelta(minutes=1))
+    said = await room.staff_rows()
+    assert [row.kind for row in said] == ["text", "text"]
+    first, second = (str(row.correlation) for row in said)
+    assert second == f"{first}:p2" and first.startswith("relay:in:")
+    shown = "".join(format_text(text, "HTML")[0].split(": ", 1)[1] for text in texts(said))
+    assert "".join(shown.replace(CUT, "").split()) == "".join(words.split())
+
+    # The topic was deleted by hand before either part was delivered.
+    async with steps.tx() as session:
+        for row in said:
+            row.status = "failed"
+            row.last_error = "thread_not_found: message thread not found"
+            session.add(row)
+    async with steps.tx() as session:
+        assert await recover_topics(session=session, room=ROOM, now=START) == 2
+    resent = [row for row in await room.staff_rows() if row.kind == "text"]
+    message_id = first.split(":")[2]
+    assert [row.correlation for row in resent[-2:]] == [
+        f"relay:in:{message_id}:2",
+        f"relay:in:{message_id}:2:p2",
+    ]
+    assert [row.payload for row in resent[-2:]] == [row.payload for row in said]
+
+
+async def test_a_first_report_longer_than_the_card_quotes_follows_the_card_in_full(
+    steps: Steps,
+) -> None:
+    room = Room(steps)
+    words = "아파트 3층 복도에서 불이 났어요 " * 60  # 1140 characters; the card quotes 700
+    await room.report(501, words.strip())
+    rows = await room.staff_rows()
+    assert [row.kind for row in rows][:3] == ["create_topic", "text", "pin"]
+    card = texts(rows)[1]
+    assert words[:100] in card and words.strip() not in card
+    assert any(words.strip() in text for text in texts(rows)[2:])
