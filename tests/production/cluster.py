@@ -158,8 +158,11 @@ class Worker:
         """The ``jikimi`` command this process runs."""
         return ["run", "--webhook", self.webhook_url]
 
-    async def wait_ready(self, http: aiohttp.ClientSession, within: float = 30.0) -> None:
-        """Wait until ``/readyz`` answers 200 (fail with the log if the process died)."""
+    async def wait_ready(self, http: aiohttp.ClientSession, within: float = 90.0) -> None:
+        """Wait until ``/readyz`` answers 200 (fail with the log if the process died).
+
+        Generous: on a loaded two-core host importing aiogram alone has taken 10 s.
+        """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while loop.time() < deadline:
