@@ -43,15 +43,23 @@ def normalise_language(lang: str | None) -> str:
 
 def render(lang: str, name: str, **context: Any) -> str:
     """Render the message ``name`` in ``lang`` as Telegram HTML."""
-    if all(isinstance(value, _PLAIN) for value in context.values()):
+    if all(_rememberable(value) for value in context.values()):
         return _render_plain(normalise_language(lang), name, tuple(sorted(context.items())))
     return _render(normalise_language(lang), name, context)
 
 
 # Values a rendering can be remembered by. Templates use no clock or other globals, so a
 # message is a function of its language, name and context: labels and buttons, rendered
-# several times per report, are rendered once.
+# several times per report, are rendered once. Long texts (what citizens and staff write)
+# are not remembered: they rarely come twice, and 4096 of them could hold tens of MB.
 _PLAIN = (str, int, float, bool, type(None))
+_REMEMBERED_TEXT = 256
+
+
+def _rememberable(value: Any) -> bool:
+    if isinstance(value, str):
+        return len(value) <= _REMEMBERED_TEXT
+    return isinstance(value, _PLAIN)
 
 
 @lru_cache(maxsize=4096)

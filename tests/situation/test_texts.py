@@ -36,3 +36,16 @@ def test_a_missing_value_is_an_error_every_time() -> None:
     for _ in range(2):
         with pytest.raises(UndefinedError):
             render("en", "staff_label")
+
+
+def test_long_texts_are_rendered_but_not_remembered() -> None:
+    """A citizen's long words are rendered every time; short labels are remembered."""
+    from situation.texts import _render_plain
+
+    _render_plain.cache_clear()
+    words = "물이 차올라요 " * 100
+    first = render("ko", "staff_citizen_says", citizen="👤 R-1", text=words)
+    assert words.strip() in first
+    assert _render_plain.cache_info().currsize == 0
+    render("ko", "staff_citizen_says", citizen="👤 R-1", text="짧은 말")
+    assert _render_plain.cache_info().currsize == 1
