@@ -15,6 +15,7 @@ from community.callbacks import PREFIX, RegistrationChoice
 from community.fields import AGENCIES, field_catalogue
 from community.outgoing import Buttons, button, edit_text, send_text
 from community.registry import Registration, RegistryError, register, set_available
+from handlers.common.answers import answer
 from situation.clock import Clock
 from situation.texts import render
 from storage.models.experts import ExpertRole
@@ -125,10 +126,10 @@ async def _finish(
             staff_lang=settings.default_language,
         )
     except RegistryError as error:
-        await query.answer(render(lang, error.code), show_alert=True)
+        await answer(query, render(lang, error.code), show_alert=True)
         return
     await state.clear()
-    await query.answer()
+    await answer(query)
     await _say(session, query.from_user.id, render(lang, "expert_reg_done", expert=expert))
 
 
@@ -161,7 +162,7 @@ async def choice(
                 render(lang, "expert_reg_ask_fields", fields=[]),
                 _field_buttons(lang, []),
             )
-        await query.answer()
+        await answer(query)
         return
     if value.startswith("ag-") and current == ExpertForm.agency.state:
         await state.update_data(agency=value.removeprefix("ag-"))
@@ -172,7 +173,7 @@ async def choice(
             render(lang, "expert_reg_ask_fields", fields=[]),
             _field_buttons(lang, []),
         )
-        await query.answer()
+        await answer(query)
         return
     if value.startswith("f-") and current == ExpertForm.fields.state:
         name = value.removeprefix("f-")
@@ -188,15 +189,15 @@ async def choice(
                 text=render(lang, "expert_reg_ask_fields", fields=chosen),
                 buttons=_field_buttons(lang, chosen),
             )
-        await query.answer()
+        await answer(query)
         return
     if value == DONE and current == ExpertForm.fields.state:
         if data.get("role") != ExpertRole.AGENCY and not data.get("fields"):
-            await query.answer(render(lang, "expert_reg_fields_empty"), show_alert=True)
+            await answer(query, render(lang, "expert_reg_fields_empty"), show_alert=True)
             return
         await _finish(query, state, session, lang, settings, clock)
         return
-    await query.answer()
+    await answer(query)
 
 
 async def availability(message: Message, session: Any, lang: str, clock: Clock) -> None:

@@ -14,6 +14,7 @@ from community.callbacks import PREFIX, VerifyExpert
 from community.lookup import registered_experts
 from community.outgoing import edit_text, send_text
 from community.registry import RegistryError, pending, verify, verify_buttons
+from handlers.common.answers import answer
 from situation.clock import Clock
 from situation.texts import render
 from storage.models.staff import StaffMember
@@ -77,7 +78,7 @@ async def verify_button(
     """Verify or reject a registration (leads only)."""
     lang = settings.default_language
     if not _in_staff_chat(query, settings) or staff_member is None or not is_lead(role):
-        await query.answer(render(lang, "community_error_not_allowed"), show_alert=True)
+        await answer(query, render(lang, "community_error_not_allowed"), show_alert=True)
         return
     action = VerifyExpert.unpack(query.data or "")
     approve = action.answer == "yes"
@@ -90,7 +91,7 @@ async def verify_button(
             now=clock.now(),
         )
     except RegistryError as error:
-        await query.answer(render(lang, error.code), show_alert=True)
+        await answer(query, render(lang, error.code), show_alert=True)
         return
     if query.message is not None:
         await edit_text(
@@ -105,7 +106,7 @@ async def verify_button(
                 approve=approve,
             ),
         )
-    await query.answer(render(lang, "community_done"))
+    await answer(query, render(lang, "community_done"))
 
 
 def get_router() -> Router:

@@ -7,6 +7,7 @@ from typing import Any
 from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
+from handlers.common.answers import answer
 from handlers.staff.filters import actor_of, in_staff_chat
 from situation.cards import CallbackError, StaffAction
 from situation.clock import Clock
@@ -29,15 +30,15 @@ async def card_button(
     try:
         action = StaffAction.unpack(query.data or "")
     except CallbackError:
-        await query.answer(render(room.lang, "staff_answer", key="invalid"), show_alert=True)
+        await answer(query, render(room.lang, "staff_answer", key="invalid"), show_alert=True)
         return
     if not in_staff_chat(query, room) or staff_member is None or not allowed(role, action.action):
-        await query.answer(render(room.lang, "staff_answer", key="refused"), show_alert=True)
+        await answer(query, render(room.lang, "staff_answer", key="refused"), show_alert=True)
         return
     outcome = await perform(
         session=session, action=action, actor=actor_of(staff_member), room=room, now=clock.now()
     )
-    await query.answer(outcome.answer, show_alert=not outcome.ok)
+    await answer(query, outcome.answer, show_alert=not outcome.ok)
 
 
 def get_router() -> Router:

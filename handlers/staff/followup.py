@@ -7,6 +7,7 @@ from typing import Any
 from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
+from handlers.common.answers import answer
 from situation.clock import Clock
 from situation.followup import FollowUpAnswer, record_answer
 from situation.staffroom import RoomConfig
@@ -18,7 +19,7 @@ async def followup_answer(
     """Record the citizen's answer and remove the buttons."""
     parsed = FollowUpAnswer.unpack(query.data or "")
     if parsed is None:
-        await query.answer()
+        await answer(query)
         return
     await record_answer(
         session=session,
@@ -28,7 +29,7 @@ async def followup_answer(
         room=room,
         now=clock.now(),
     )
-    await query.answer()
+    await answer(query)
 
 
 def get_router() -> Router:
