@@ -11,7 +11,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.settings import Settings
-from community.callbacks import PREFIX, RegistrationChoice
+from community.callbacks import PREFIX, CallbackError, RegistrationChoice
 from community.fields import AGENCIES, field_catalogue
 from community.outgoing import Buttons, button, edit_text, send_text
 from community.registry import Registration, RegistryError, register, set_available
@@ -142,7 +142,11 @@ async def choice(
     clock: Clock,
 ) -> None:
     """Take a role, agency or field button, or finish the registration."""
-    value = RegistrationChoice.unpack(query.data or "").value
+    try:
+        value = RegistrationChoice.unpack(query.data or "").value
+    except CallbackError:
+        await answer(query, render(lang, "citizen_callback_expired"))
+        return
     chat_id = query.from_user.id
     current = await state.get_state()
     data = await state.get_data()
@@ -197,7 +201,8 @@ async def choice(
             return
         await _finish(query, state, session, lang, settings, clock)
         return
-    await answer(query)
+    # A button of an earlier step, or of a registration already finished or cancelled.
+    await answer(query, render(lang, "citizen_callback_expired"))
 
 
 async def availability(message: Message, session: Any, lang: str, clock: Clock) -> None:

@@ -77,12 +77,14 @@ async def button(
     session: Any,
     settings: Settings,
     clock: Clock,
+    lang: str,
     role: str | None,
     staff_member: StaffMember | None,
 ) -> None:
     """Open a community from the incident card, toggle its fields, send invitations, close it."""
-    lang = settings.default_language
-    if not _from_staff_chat(query, settings) or staff_member is None or not is_staff(role):
+    if _from_staff_chat(query, settings) and staff_member is not None:
+        lang = settings.default_language  # anyone else reads their own language
+    if staff_member is None or not _from_staff_chat(query, settings) or not is_staff(role):
         await answer(query, render(lang, "community_error_staff_only"), show_alert=True)
         return
     if settings.experts_hub_id is None:
@@ -149,7 +151,7 @@ async def button(
         await _refresh_panel(query, session, community, lang)
         await answer(query, render(lang, "community_done"))
     except CallbackError:
-        await answer(query)
+        await answer(query, render(lang, "citizen_callback_expired"))
     except CommunityError as error:
         await answer(query, render(lang, error.code, **error.context), show_alert=True)
 

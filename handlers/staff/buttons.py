@@ -23,16 +23,21 @@ async def card_button(
     session: Any,
     room: RoomConfig,
     clock: Clock,
+    lang: str,
     role: str | None,
     staff_member: StaffMember | None,
 ) -> None:
     """Carry out a card button, or refuse anyone who is not staff in the staff supergroup."""
+    if not in_staff_chat(query, room) or staff_member is None:
+        # Whoever this is reads their own language, not the staff room's.
+        await answer(query, render(lang, "staff_answer", key="refused"), show_alert=True)
+        return
     try:
         action = StaffAction.unpack(query.data or "")
     except CallbackError:
         await answer(query, render(room.lang, "staff_answer", key="invalid"), show_alert=True)
         return
-    if not in_staff_chat(query, room) or staff_member is None or not allowed(role, action.action):
+    if not allowed(role, action.action):
         await answer(query, render(room.lang, "staff_answer", key="refused"), show_alert=True)
         return
     outcome = await perform(

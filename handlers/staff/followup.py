@@ -11,15 +11,16 @@ from handlers.common.answers import answer
 from situation.clock import Clock
 from situation.followup import FollowUpAnswer, record_answer
 from situation.staffroom import RoomConfig
+from situation.texts import render
 
 
 async def followup_answer(
-    query: CallbackQuery, session: Any, room: RoomConfig, clock: Clock
+    query: CallbackQuery, session: Any, room: RoomConfig, clock: Clock, lang: str
 ) -> None:
     """Record the citizen's answer and remove the buttons."""
     parsed = FollowUpAnswer.unpack(query.data or "")
     if parsed is None:
-        await answer(query)
+        await answer(query, render(lang, "citizen_callback_expired"))
         return
     await record_answer(
         session=session,
