@@ -23,7 +23,8 @@ async def keep_failed_update(event: ErrorEvent, failures: FailureRecorder) -> bo
     )
     await failures.record(
         update_id=update.update_id,
-        payload=update.model_dump(mode="json", exclude_none=True),
+        # exclude_unset: what Telegram sent, without the Default sentinels aiogram fills in.
+        payload=update.model_dump(mode="json", exclude_none=True, exclude_unset=True),
         error=f"{type(event.exception).__name__}: {event.exception}",
     )
     return True
