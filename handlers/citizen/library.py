@@ -64,7 +64,7 @@ async def inline_manuals(inline_query: InlineQuery, lang: str) -> None:
 def get_router() -> Router:
     """Build this module's router (a fresh one per dispatcher)."""
     router = Router(name=__name__)
-    router.message.register(manual_command, Command("manual"), F.chat.type == "private")
+    router.message.register(manual_command, Command("manual"), F.chat.type == "private", F.text)
     router.callback_query.register(library_button, F.data.startswith(ManualBrowse.PREFIX + ":"))
     router.inline_query.register(inline_manuals)
     return router

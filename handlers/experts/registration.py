@@ -228,7 +228,8 @@ async def availability(message: Message, session: Any, lang: str, clock: Clock) 
 def get_router() -> Router:
     """Build this module's router (a fresh one per dispatcher)."""
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
+    # Commands come in text only: a photo captioned "/expert" is a citizen's report.
+    router.message.filter(F.chat.type == "private", F.text)
     router.message.register(start, Command("expert"))
     router.message.register(cancel, Command("cancel"), StateFilter(ExpertForm))
     router.message.register(availability, Command("available", "away"))
