@@ -91,7 +91,7 @@ Prefetched = dict[str, tuple[bytes | None, str | None]]
 
 
 class MediaPrefetchMiddleware(BaseMiddleware):
-    """Download a private message's file before the update's database transaction opens.
+    """Download a private (or edited) message's file before the update's transaction opens.
 
     Register it on ``dispatcher.update`` *before* the database middleware: a slow 20 MB
     download then never holds a transaction (or SQLite's write lock). Handlers find the result
@@ -103,7 +103,7 @@ class MediaPrefetchMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         """Fetch the file, if any, then run the rest of the chain."""
-        message = event.message if isinstance(event, Update) else None
+        message = (event.message or event.edited_message) if isinstance(event, Update) else None
         prefetched: Prefetched = {}
         if message is not None and message.chat.type == "private":
             found = file_of(message)

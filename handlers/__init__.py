@@ -14,4 +14,5 @@ def get_routers() -> list[Router]:
         *staff.get_routers(),
         *experts.get_routers(),
         *citizen.get_routers(),
+        *common.get_last_routers(),
     ]

@@ -424,6 +424,24 @@ class SandboxClient:
             bot_token=bot_token,
         )
 
+    async def edit_caption(
+        self,
+        user_id: int,
+        chat_id: int,
+        message_id: int,
+        caption: str | None,
+        bot_token: str | None = None,
+    ) -> dict[str, Any]:
+        """The user edits the caption of one of their media messages (None removes it)."""
+        return await self.call(
+            "edit_caption",
+            user_id=user_id,
+            chat_id=chat_id,
+            message_id=message_id,
+            caption=caption,
+            bot_token=bot_token,
+        )
+
     async def press_button(
         self,
         user_id: int,

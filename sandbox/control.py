@@ -47,6 +47,7 @@ ACTIONS: dict[str, Action] = {
         "send_venue",
         "send_contact",
         "edit_text",
+        "edit_caption",
         "press_button",
         "inline_query",
         "join_request",

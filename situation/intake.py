@@ -262,7 +262,8 @@ async def _new_report(session: AsyncSession, citizen: Citizen, lang: str, now: d
 # --- attaching what was sent -----------------------------------------------------------------
 
 
-def _apply_classification(report: Report) -> None:
+def apply_classification(report: Report) -> None:
+    """Guess the report's scenario from its words, unless the citizen or staff chose it."""
     if report.scenario_confirmed or not report.text:
         return
     guess = scenarios.classify_report(report.text)
@@ -274,7 +275,7 @@ def _apply_classification(report: Report) -> None:
         report.scenario_confidence = None
 
 
-async def _attach_file(
+async def attach_file(
     session: AsyncSession, report: Report, message: IncomingMessage, config: IntakeConfig
 ) -> str:
     """Store the file and link it; return its media status."""
@@ -393,7 +394,7 @@ async def send_scenario_help(out: Outgoing, report: Report) -> None:
     await out.message("citizen_choose_scenario", buttons=rows, priority=Priority.GUIDANCE)
 
 
-async def _file(
+async def file_report(
     session: AsyncSession,
     out: Outgoing,
     report: Report,
@@ -432,13 +433,13 @@ async def _cluster(
     session: AsyncSession, out: Outgoing | None, report: Report, now: datetime
 ) -> IncidentAssignment:
     assignment = await assign_incident(session=session, report=report, now=now)
-    known = _known_notice(assignment)
+    known = known_notice(assignment)
     if out is not None and known is not None:
         await out.message("citizen_incident_known", **known)
     return assignment
 
 
-def _known_notice(assignment: IncidentAssignment) -> dict[str, Any] | None:
+def known_notice(assignment: IncidentAssignment) -> dict[str, Any] | None:
     """What the "already known" notice says, when the report joined an incident others reported."""
     if assignment.created or not assignment.known_before:
         return None
@@ -540,11 +541,11 @@ async def receive_message(
         if report.asked_what_at is not None and not has_what(report):
             out.remove_keyboard()
         report.text = f"{report.text}\n{text}" if report.text else text
-        _apply_classification(report)
+        apply_classification(report)
 
     media_status = None
     if message.file is not None:
-        media_status = await _attach_file(session, report, message, config)
+        media_status = await attach_file(session, report, message, config)
     if message.place is not None:
         _apply_place(report, message.place, message.message_id, now)
         if report.asked_where_at is not None and not had_where:
@@ -564,7 +565,7 @@ async def receive_message(
         report, has_media=await _has_media(session, report, message, new=new)
     ):
         privacy_days = config.retention_days if privacy_due else None
-        await _file(session, out, report, now, ask=not album_seen, privacy_days=privacy_days)
+        await file_report(session, out, report, now, ask=not album_seen, privacy_days=privacy_days)
         privacy_due = False
         result.filed = True
     elif was_filed and old_scenario is None and report.scenario is not None:
@@ -573,7 +574,7 @@ async def receive_message(
     known = None
     if ready_to_cluster(report, now=now, timeout=config.draft_timeout):
         result.incident = await assign_incident(session=session, report=report, now=now)
-        known = _known_notice(result.incident)
+        known = known_notice(result.incident)
     elif message.place is not None and not had_where and report.incident_id is not None:
         await locate_incident(session=session, report=report)
 
@@ -604,7 +605,7 @@ async def receive_message(
         await out.message("citizen_privacy_short", retention_days=config.retention_days)
     await write_changed(session=session)  # the citizen, the report, the incident it joined
     result.replies = out.names
-    await _tell(listeners, session, report, result)
+    await tell_listeners(listeners, session, report, result)
     return result
 
 
@@ -620,9 +621,10 @@ async def _has_media(
     return bool(await media_of_report(session=session, report_id=report.id))
 
 
-async def _tell(
+async def tell_listeners(
     listeners: Sequence[ReportListener], session: AsyncSession, report: Report, result: IntakeResult
 ) -> None:
+    """Tell every listener (the situation room) that the report changed."""
     for listener in listeners:
         await listener.report_changed(session=session, report=report, result=result)
 
@@ -706,13 +708,13 @@ async def file_stale_drafts(
             report.status = ReportStatus.FILED
             report.filed_at = now
         else:
-            await _file(session, out, report, now)
+            await file_report(session, out, report, now)
             await out.flush_keyboard_removal()
         report.updated_at = now
         result = IntakeResult(report_id=report.id, filed=True)
         result.incident = await _cluster(session, out, report, now)
         await save_report(session=session, report=report)
-        await _tell(listeners, session, report, result)
+        await tell_listeners(listeners, session, report, result)
         done += 1
     for report in await unclustered_reports(session=session, asked_before=now - timeout):
         out = await _outgoing_for(session, report)
@@ -720,7 +722,7 @@ async def file_stale_drafts(
         result.incident = await _cluster(session, out, report, now)
         report.updated_at = now
         await save_report(session=session, report=report)
-        await _tell(listeners, session, report, result)
+        await tell_listeners(listeners, session, report, result)
         done += 1
     for report in await reports_with_unacknowledged(
         session=session, acked_before=now - ack_interval

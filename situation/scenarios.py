@@ -66,6 +66,14 @@ def urgent_prompt(text: str, lang: str) -> str | None:
     return render_urgent_prompt(signals, lang)
 
 
+def urgent_prompt_for_edit(before: str, after: str, lang: str) -> str | None:
+    """Return the "call 119/112 now" prompt if edited words carry a signal the old ones lacked."""
+    signals = urgent_signals(after)
+    if not set(signals) - set(urgent_signals(before)):
+        return None
+    return render_urgent_prompt(signals, lang)
+
+
 def warm_up() -> None:
     """Build the classifier and the manual renderer now, so the first citizen does not wait.
 

@@ -15,7 +15,7 @@ Everything is queued in the outbox: the topic (``incident:<id>:topic``), the car
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,7 +38,13 @@ from storage.locks import hold_lock
 from storage.models.escalations import IncidentDeadline
 from storage.models.incidents import Incident, IncidentStatus
 from storage.models.outbox import OutboxCreate, Priority
-from storage.models.reports import Report, ReportMedia, ReportMessage, ReportStatus
+from storage.models.reports import (
+    Report,
+    ReportMedia,
+    ReportMessage,
+    ReportMessageKind,
+    ReportStatus,
+)
 from storage.models.topics import IncidentTopic, TopicState
 from storage.outbox import enqueue_batched, pending_count
 from storage.reports import (
@@ -378,13 +384,10 @@ async def relay_citizen_messages(
         return 0
     out = Topic(session=session, topic=topic)
     label = await _citizen_label(report)
-    fresh = [
-        message
-        for message in await messages_of_report(session=session, report_id=report.id)
-        if not message.relayed
-    ]
+    messages = await messages_of_report(session=session, report_id=report.id)
+    fresh = [message for message in messages if not message.relayed]
     for message in fresh:
-        await _relay_one(out, message, label, room, generation=topic.generation)
+        await _relay_one(out, message, label, room, generation=topic.generation, among=messages)
     await mark_relayed(session=session, messages=fresh)
     return len(fresh)
 
@@ -406,8 +409,27 @@ def _relay_in_part(correlation: str) -> int:
     return 1
 
 
+def version_before(edit: ReportMessage, messages: Sequence[ReportMessage]) -> ReportMessage | None:
+    """Return the version of the edited message just before ``edit``, among its report's."""
+    assert edit.id is not None
+    earlier = [
+        message
+        for message in messages
+        if message.id is not None
+        and message.id < edit.id
+        and (message.chat_id, message.message_id) == (edit.chat_id, edit.message_id)
+    ]
+    return earlier[-1] if earlier else None
+
+
 async def _relay_one(
-    out: Topic, message: ReportMessage, label: str, room: RoomConfig, *, generation: int
+    out: Topic,
+    message: ReportMessage,
+    label: str,
+    room: RoomConfig,
+    *,
+    generation: int,
+    among: Sequence[ReportMessage],
 ) -> None:
     assert message.id is not None
 
@@ -417,6 +439,17 @@ async def _relay_one(
     words = message.text or ""
     text_room = room_for(said, TEXT_LIMIT)
     correlation = relay_in_correlation(message.id, generation)
+    if message.kind == ReportMessageKind.EDIT:
+        before = version_before(message, among)
+        text = render(
+            room.lang,
+            "staff_citizen_edited",
+            citizen=label,
+            before=before.text if before is not None else None,
+            text=message.text,
+        )
+        await out.send("text", {"text": text[:4096]}, correlation=correlation)
+        return
     if message.kind == "text" or message.chat_id is None or message.message_id is None:
         parts = split(words, text_room)
         await out.send("text", {"text": said(parts[0])}, correlation=correlation)
@@ -500,7 +533,10 @@ async def on_report(
                 report
             )
         return
+    edited = any(m.kind == ReportMessageKind.EDIT and not m.relayed for m in messages)
     await relay_citizen_messages(session=session, incident=incident, report=report, room=room)
+    if edited:  # an edit can change what the card shows: the first words, the priority
+        await refresh_card(session=session, incident=incident, room=room, now=now)
 
 
 @dataclass

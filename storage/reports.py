@@ -135,6 +135,28 @@ async def reports_of_incident(*, session: AsyncSession, incident_id: int) -> Seq
     return result.all()
 
 
+async def latest_version_of_message(
+    *, session: AsyncSession, citizen_id: int, chat_id: int, message_id: int
+) -> ReportMessage | None:
+    """Return the latest recorded version of a citizen's message (the message or its last edit).
+
+    Found through the citizen's reports (indexed), so it reads a handful of rows however many
+    messages are stored.
+    """
+    result = await session.exec(
+        select(ReportMessage)
+        .join(Report, col(Report.id) == col(ReportMessage.report_id))
+        .where(
+            col(Report.citizen_id) == citizen_id,
+            col(ReportMessage.chat_id) == chat_id,
+            col(ReportMessage.message_id) == message_id,
+        )
+        .order_by(col(ReportMessage.id).desc())
+        .limit(1)
+    )
+    return result.one_or_none()
+
+
 async def find_report_by_live_message(
     *, session: AsyncSession, citizen_id: int, message_id: int
 ) -> Report | None:

@@ -8,6 +8,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
 from bot.settings import Settings
+from handlers.common.answers import answer
 from situation import citizens, guidance
 from situation.callbacks import (
     CallbackError,
@@ -28,19 +29,19 @@ def _chat_id(query: CallbackQuery) -> int:
 async def consent(query: CallbackQuery, session: Any, lang: str, clock: Clock) -> None:
     """Record the answer to the privacy notice."""
     try:
-        answer = Consent.unpack(query.data or "")
+        given = Consent.unpack(query.data or "")
     except CallbackError:
-        await query.answer(render(lang, "citizen_callback_expired"))
+        await answer(query, render(lang, "citizen_callback_expired"))
         return
     await citizens.record_consent(
         session=session,
         user_id=query.from_user.id,
         chat_id=_chat_id(query),
         lang=lang,
-        accepted=answer.answer == Consent.ACCEPT,
+        accepted=given.answer == Consent.ACCEPT,
         now=clock.now(),
     )
-    await query.answer()
+    await answer(query)
 
 
 async def language(query: CallbackQuery, session: Any, lang: str, clock: Clock) -> None:
@@ -48,7 +49,7 @@ async def language(query: CallbackQuery, session: Any, lang: str, clock: Clock) 
     try:
         choice = LanguageChoice.unpack(query.data or "")
     except CallbackError:
-        await query.answer(render(lang, "citizen_callback_expired"))
+        await answer(query, render(lang, "citizen_callback_expired"))
         return
     await citizens.set_language(
         session=session,
@@ -57,7 +58,7 @@ async def language(query: CallbackQuery, session: Any, lang: str, clock: Clock) 
         lang=choice.lang,
         now=clock.now(),
     )
-    await query.answer()
+    await answer(query)
 
 
 async def manual_page(query: CallbackQuery, session: Any, lang: str) -> None:
@@ -65,7 +66,7 @@ async def manual_page(query: CallbackQuery, session: Any, lang: str) -> None:
     try:
         page = ManualPage.unpack(query.data or "")
     except CallbackError:
-        await query.answer(render(lang, "citizen_callback_expired"))
+        await answer(query, render(lang, "citizen_callback_expired"))
         return
     shown = query.message is not None and await guidance.show_manual_page(
         session=session,
@@ -75,7 +76,7 @@ async def manual_page(query: CallbackQuery, session: Any, lang: str) -> None:
         page=page.page,
         lang=page.lang,
     )
-    await query.answer(None if shown else render(lang, "citizen_callback_expired"))
+    await answer(query, None if shown else render(lang, "citizen_callback_expired"))
 
 
 async def scenario(query: CallbackQuery, session: Any, lang: str, clock: Clock) -> None:
@@ -83,7 +84,7 @@ async def scenario(query: CallbackQuery, session: Any, lang: str, clock: Clock) 
     try:
         choice = ScenarioChoice.unpack(query.data or "")
     except CallbackError:
-        await query.answer(render(lang, "citizen_callback_expired"))
+        await answer(query, render(lang, "citizen_callback_expired"))
         return
     done = await guidance.choose_scenario(
         session=session,
@@ -94,7 +95,7 @@ async def scenario(query: CallbackQuery, session: Any, lang: str, clock: Clock) 
         slug=choice.slug,
         now=clock.now(),
     )
-    await query.answer(None if done else render(lang, "citizen_callback_expired"))
+    await answer(query, None if done else render(lang, "citizen_callback_expired"))
 
 
 async def forget(
@@ -102,20 +103,20 @@ async def forget(
 ) -> None:
     """Delete the citizen's personal data once they confirmed."""
     try:
-        answer = ForgetConfirm.unpack(query.data or "")
+        given = ForgetConfirm.unpack(query.data or "")
     except CallbackError:
-        await query.answer(render(lang, "citizen_callback_expired"))
+        await answer(query, render(lang, "citizen_callback_expired"))
         return
     await citizens.confirm_forget(
         session=session,
         user_id=query.from_user.id,
         chat_id=_chat_id(query),
         lang=lang,
-        confirmed=answer.answer == "yes",
+        confirmed=given.answer == "yes",
         media_dir=settings.media_dir,
         now=clock.now(),
     )
-    await query.answer()
+    await answer(query)
 
 
 def get_router() -> Router:

@@ -86,13 +86,17 @@ async def unknown_command(message: Message, session: Any, lang: str) -> None:
     await Outgoing(session=session, chat_id=message.chat.id, lang=lang).message("citizen_help")
 
 
+def bare(text: str) -> bool:
+    """Whether a command comes alone, without words after it."""
+    return len(text.split(maxsplit=1)) == 1
+
+
 def get_router() -> Router:
     """Build this module's router (a fresh one per dispatcher)."""
     router = Router(name=__name__)
-    # Every handler here answers a command: a citizen's report skips their eight filters in one.
-    router.message.filter(
-        F.chat.type == "private", F.text.startswith("/") | F.caption.startswith("/")
-    )
+    # Every handler here answers a command, and commands come in text only: a caption is part
+    # of a report (a photo captioned "/help" is a photo). A report skips the eight filters in one.
+    router.message.filter(F.chat.type == "private", F.text.startswith("/"))
     router.message.register(start, CommandStart())
     router.message.register(help_, Command("help"))
     router.message.register(language, Command("lang"))
@@ -100,5 +104,6 @@ def get_router() -> Router:
     router.message.register(cancel, Command("cancel"))
     router.message.register(my_reports, Command("myreports"))
     router.message.register(forget, Command("forget"))
-    router.message.register(unknown_command, F.text.startswith("/"))
+    # "/119 people trapped in the lift" is a report of those words: it passes to the reports.
+    router.message.register(unknown_command, F.text.func(bare))
     return router

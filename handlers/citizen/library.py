@@ -15,6 +15,7 @@ from aiogram.types import (
     Message,
 )
 
+from handlers.common.answers import answer
 from situation import library
 from situation.callbacks import CallbackError, ManualBrowse
 from situation.texts import render
@@ -32,7 +33,7 @@ async def library_button(query: CallbackQuery, session: Any, lang: str) -> None:
     try:
         entry = ManualBrowse.unpack(query.data or "")
     except CallbackError:
-        await query.answer(render(lang, "citizen_callback_expired"))
+        await answer(query, render(lang, "citizen_callback_expired"))
         return
     opened = query.message is not None and await library.open_library_entry(
         session=session,
@@ -40,7 +41,7 @@ async def library_button(query: CallbackQuery, session: Any, lang: str) -> None:
         message_id=query.message.message_id,
         entry=entry,
     )
-    await query.answer(None if opened else render(lang, "citizen_callback_expired"))
+    await answer(query, None if opened else render(lang, "citizen_callback_expired"))
 
 
 async def inline_manuals(inline_query: InlineQuery, lang: str) -> None:
@@ -63,7 +64,7 @@ async def inline_manuals(inline_query: InlineQuery, lang: str) -> None:
 def get_router() -> Router:
     """Build this module's router (a fresh one per dispatcher)."""
     router = Router(name=__name__)
-    router.message.register(manual_command, Command("manual"), F.chat.type == "private")
+    router.message.register(manual_command, Command("manual"), F.chat.type == "private", F.text)
     router.callback_query.register(library_button, F.data.startswith(ManualBrowse.PREFIX + ":"))
     router.inline_query.register(inline_manuals)
     return router

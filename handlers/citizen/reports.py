@@ -1,4 +1,5 @@
-"""Any other private message starts or continues a report; live locations are followed."""
+"""Any other private message starts or continues a report; live locations are followed, and
+edited messages are recorded with their report."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.media import Prefetched
 from bot.settings import Settings
 from handlers.citizen.convert import incoming, intake_config, place_of
 from situation.clock import Clock
+from situation.edits import receive_edit
 from situation.intake import ReportListener, receive_message, update_live_location
 
 
@@ -53,6 +55,30 @@ async def live_location(message: Message, session: Any, clock: Clock) -> None:
     )
 
 
+async def edited_message(
+    message: Message,
+    bot: Bot,
+    session: Any,
+    settings: Settings,
+    lang: str,
+    clock: Clock,
+    report_listeners: Sequence[ReportListener] = (),
+    prefetched: Prefetched | None = None,
+) -> None:
+    """Record the citizen's edited message with its report and queue the answers."""
+    config = intake_config(settings)
+    citizen_message = await incoming(
+        message, bot=bot, lang=lang, max_bytes=config.max_file_bytes, prefetched=prefetched
+    )
+    await receive_edit(
+        session=session,
+        message=citizen_message,
+        config=config,
+        now=clock.now(),
+        listeners=report_listeners,
+    )
+
+
 def get_router() -> Router:
     """Build this module's router (a fresh one per dispatcher)."""
     router = Router(name=__name__)
@@ -60,4 +86,5 @@ def get_router() -> Router:
     router.edited_message.filter(F.chat.type == "private")
     router.message.register(report_message)
     router.edited_message.register(live_location, F.location)
+    router.edited_message.register(edited_message)
     return router

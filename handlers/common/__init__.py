@@ -1,4 +1,4 @@
-"""Routers shared by every area: errors and lifecycle."""
+"""Routers shared by every area: errors and lifecycle first, the fallback for buttons last."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ from aiogram import Router
 
 
 def get_routers() -> list[Router]:
-    """Return fresh shared routers (a router can belong to one dispatcher only)."""
+    """Return fresh shared routers that come before the areas (a router has one dispatcher)."""
     from handlers.common import errors
 
     return [errors.get_router()]
+
+
+def get_last_routers() -> list[Router]:
+    """Return fresh shared routers that come after every area's: the buttons' last resort."""
+    from handlers.common import fallback
+
+    return [fallback.get_router()]

@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from aiogram import Router
-from aiogram.client.default import Default
 from aiogram.types import ErrorEvent, Update
 
 from bot.middlewares.language import language_from_code
@@ -38,18 +37,12 @@ async def keep_failed_update(
 
 
 def update_payload(update: Update) -> dict[str, Any]:
-    """The update as JSON; aiogram's unresolved defaults (``Default``) become null.
+    """The update as JSON, as Telegram sent it.
 
-    A message the bot sent comes back in a callback query with its link preview options
-    parsed to ``Default`` placeholders, which pydantic cannot serialise by itself.
+    ``exclude_unset``: aiogram fills the fields Telegram left out of a message's link preview
+    options with ``Default`` placeholders, which pydantic cannot serialise.
     """
-    return update.model_dump(mode="json", exclude_none=True, fallback=_placeholder)
-
-
-def _placeholder(value: Any) -> Any:
-    if isinstance(value, Default):
-        return None
-    return repr(value)
+    return update.model_dump(mode="json", exclude_none=True, exclude_unset=True)
 
 
 def _private_sender(update: Update) -> tuple[int | None, str | None]:

@@ -11,10 +11,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.settings import Settings
-from community.callbacks import PREFIX, RegistrationChoice
+from community.callbacks import PREFIX, CallbackError, RegistrationChoice
 from community.fields import AGENCIES, field_catalogue
 from community.outgoing import Buttons, button, edit_text, send_text
 from community.registry import Registration, RegistryError, register, set_available
+from handlers.common.answers import answer
 from situation.clock import Clock
 from situation.texts import render
 from storage.models.experts import ExpertRole
@@ -125,10 +126,10 @@ async def _finish(
             staff_lang=settings.default_language,
         )
     except RegistryError as error:
-        await query.answer(render(lang, error.code), show_alert=True)
+        await answer(query, render(lang, error.code), show_alert=True)
         return
     await state.clear()
-    await query.answer()
+    await answer(query)
     await _say(session, query.from_user.id, render(lang, "expert_reg_done", expert=expert))
 
 
@@ -141,7 +142,11 @@ async def choice(
     clock: Clock,
 ) -> None:
     """Take a role, agency or field button, or finish the registration."""
-    value = RegistrationChoice.unpack(query.data or "").value
+    try:
+        value = RegistrationChoice.unpack(query.data or "").value
+    except CallbackError:
+        await answer(query, render(lang, "citizen_callback_expired"))
+        return
     chat_id = query.from_user.id
     current = await state.get_state()
     data = await state.get_data()
@@ -161,7 +166,7 @@ async def choice(
                 render(lang, "expert_reg_ask_fields", fields=[]),
                 _field_buttons(lang, []),
             )
-        await query.answer()
+        await answer(query)
         return
     if value.startswith("ag-") and current == ExpertForm.agency.state:
         await state.update_data(agency=value.removeprefix("ag-"))
@@ -172,7 +177,7 @@ async def choice(
             render(lang, "expert_reg_ask_fields", fields=[]),
             _field_buttons(lang, []),
         )
-        await query.answer()
+        await answer(query)
         return
     if value.startswith("f-") and current == ExpertForm.fields.state:
         name = value.removeprefix("f-")
@@ -188,15 +193,16 @@ async def choice(
                 text=render(lang, "expert_reg_ask_fields", fields=chosen),
                 buttons=_field_buttons(lang, chosen),
             )
-        await query.answer()
+        await answer(query)
         return
     if value == DONE and current == ExpertForm.fields.state:
         if data.get("role") != ExpertRole.AGENCY and not data.get("fields"):
-            await query.answer(render(lang, "expert_reg_fields_empty"), show_alert=True)
+            await answer(query, render(lang, "expert_reg_fields_empty"), show_alert=True)
             return
         await _finish(query, state, session, lang, settings, clock)
         return
-    await query.answer()
+    # A button of an earlier step, or of a registration already finished or cancelled.
+    await answer(query, render(lang, "citizen_callback_expired"))
 
 
 async def availability(message: Message, session: Any, lang: str, clock: Clock) -> None:
@@ -222,7 +228,8 @@ async def availability(message: Message, session: Any, lang: str, clock: Clock) 
 def get_router() -> Router:
     """Build this module's router (a fresh one per dispatcher)."""
     router = Router(name=__name__)
-    router.message.filter(F.chat.type == "private")
+    # Commands come in text only: a photo captioned "/expert" is a citizen's report.
+    router.message.filter(F.chat.type == "private", F.text)
     router.message.register(start, Command("expert"))
     router.message.register(cancel, Command("cancel"), StateFilter(ExpertForm))
     router.message.register(availability, Command("available", "away"))

@@ -30,6 +30,7 @@ from community.lifecycle import exclude_expert, open_community, panel, toggle_fi
 from community.lookup import community_by_id, community_of_staff_topic, expert_to_invite
 from community.outgoing import edit_text, send_text
 from community.relay import citizen_to_community
+from handlers.common.answers import answer
 from handlers.experts.common import community_config, first_int, hub_of
 from handlers.experts.moderating import close_by_staff, moderate
 from situation.clock import Clock
@@ -76,16 +77,18 @@ async def button(
     session: Any,
     settings: Settings,
     clock: Clock,
+    lang: str,
     role: str | None,
     staff_member: StaffMember | None,
 ) -> None:
     """Open a community from the incident card, toggle its fields, send invitations, close it."""
-    lang = settings.default_language
-    if not _from_staff_chat(query, settings) or staff_member is None or not is_staff(role):
-        await query.answer(render(lang, "community_error_staff_only"), show_alert=True)
+    if _from_staff_chat(query, settings) and staff_member is not None:
+        lang = settings.default_language  # anyone else reads their own language
+    if staff_member is None or not _from_staff_chat(query, settings) or not is_staff(role):
+        await answer(query, render(lang, "community_error_staff_only"), show_alert=True)
         return
     if settings.experts_hub_id is None:
-        await query.answer(render(lang, "community_hub_missing"), show_alert=True)
+        await answer(query, render(lang, "community_hub_missing"), show_alert=True)
         return
     data = query.data or ""
     hub = hub_of(bot)
@@ -112,7 +115,7 @@ async def button(
                 if opened.created or opened.reopened
                 else "community_already_open"
             )
-            await query.answer(render(lang, name, community=opened.community))
+            await answer(query, render(lang, name, community=opened.community))
             return
         community_id = (
             ToggleField.unpack(data).community_id
@@ -146,11 +149,11 @@ async def button(
                 settings=settings,
             )
         await _refresh_panel(query, session, community, lang)
-        await query.answer(render(lang, "community_done"))
+        await answer(query, render(lang, "community_done"))
     except CallbackError:
-        await query.answer()
+        await answer(query, render(lang, "citizen_callback_expired"))
     except CommunityError as error:
-        await query.answer(render(lang, error.code, **error.context), show_alert=True)
+        await answer(query, render(lang, error.code, **error.context), show_alert=True)
 
 
 async def _staff_community(message: Message, session: Any, settings: Settings) -> Community | None:

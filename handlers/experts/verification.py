@@ -10,10 +10,11 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.settings import Settings
 from community.access import is_lead, is_staff
-from community.callbacks import PREFIX, VerifyExpert
+from community.callbacks import PREFIX, CallbackError, VerifyExpert
 from community.lookup import registered_experts
 from community.outgoing import edit_text, send_text
 from community.registry import RegistryError, pending, verify, verify_buttons
+from handlers.common.answers import answer
 from situation.clock import Clock
 from situation.texts import render
 from storage.models.staff import StaffMember
@@ -71,15 +72,21 @@ async def verify_button(
     session: Any,
     settings: Settings,
     clock: Clock,
+    lang: str,
     role: str | None,
     staff_member: StaffMember | None,
 ) -> None:
     """Verify or reject a registration (leads only)."""
-    lang = settings.default_language
-    if not _in_staff_chat(query, settings) or staff_member is None or not is_lead(role):
-        await query.answer(render(lang, "community_error_not_allowed"), show_alert=True)
+    if _in_staff_chat(query, settings) and staff_member is not None:
+        lang = settings.default_language  # anyone else reads their own language
+    if staff_member is None or not _in_staff_chat(query, settings) or not is_lead(role):
+        await answer(query, render(lang, "community_error_not_allowed"), show_alert=True)
         return
-    action = VerifyExpert.unpack(query.data or "")
+    try:
+        action = VerifyExpert.unpack(query.data or "")
+    except CallbackError:
+        await answer(query, render(lang, "citizen_callback_expired"))
+        return
     approve = action.answer == "yes"
     try:
         expert = await verify(
@@ -90,7 +97,7 @@ async def verify_button(
             now=clock.now(),
         )
     except RegistryError as error:
-        await query.answer(render(lang, error.code), show_alert=True)
+        await answer(query, render(lang, error.code), show_alert=True)
         return
     if query.message is not None:
         await edit_text(
@@ -105,7 +112,7 @@ async def verify_button(
                 approve=approve,
             ),
         )
-    await query.answer(render(lang, "community_done"))
+    await answer(query, render(lang, "community_done"))
 
 
 def get_router() -> Router:

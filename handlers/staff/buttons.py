@@ -7,6 +7,7 @@ from typing import Any
 from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
+from handlers.common.answers import answer
 from handlers.staff.filters import actor_of, in_staff_chat
 from situation.cards import CallbackError, StaffAction
 from situation.clock import Clock
@@ -22,22 +23,27 @@ async def card_button(
     session: Any,
     room: RoomConfig,
     clock: Clock,
+    lang: str,
     role: str | None,
     staff_member: StaffMember | None,
 ) -> None:
     """Carry out a card button, or refuse anyone who is not staff in the staff supergroup."""
+    if not in_staff_chat(query, room) or staff_member is None:
+        # Whoever this is reads their own language, not the staff room's.
+        await answer(query, render(lang, "staff_answer", key="refused"), show_alert=True)
+        return
     try:
         action = StaffAction.unpack(query.data or "")
     except CallbackError:
-        await query.answer(render(room.lang, "staff_answer", key="invalid"), show_alert=True)
+        await answer(query, render(room.lang, "staff_answer", key="invalid"), show_alert=True)
         return
-    if not in_staff_chat(query, room) or staff_member is None or not allowed(role, action.action):
-        await query.answer(render(room.lang, "staff_answer", key="refused"), show_alert=True)
+    if not allowed(role, action.action):
+        await answer(query, render(room.lang, "staff_answer", key="refused"), show_alert=True)
         return
     outcome = await perform(
         session=session, action=action, actor=actor_of(staff_member), room=room, now=clock.now()
     )
-    await query.answer(outcome.answer, show_alert=not outcome.ok)
+    await answer(query, outcome.answer, show_alert=not outcome.ok)
 
 
 def get_router() -> Router:

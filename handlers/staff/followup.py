@@ -7,18 +7,20 @@ from typing import Any
 from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
+from handlers.common.answers import answer
 from situation.clock import Clock
 from situation.followup import FollowUpAnswer, record_answer
 from situation.staffroom import RoomConfig
+from situation.texts import render
 
 
 async def followup_answer(
-    query: CallbackQuery, session: Any, room: RoomConfig, clock: Clock
+    query: CallbackQuery, session: Any, room: RoomConfig, clock: Clock, lang: str
 ) -> None:
     """Record the citizen's answer and remove the buttons."""
     parsed = FollowUpAnswer.unpack(query.data or "")
     if parsed is None:
-        await query.answer()
+        await answer(query, render(lang, "citizen_callback_expired"))
         return
     await record_answer(
         session=session,
@@ -28,7 +30,7 @@ async def followup_answer(
         room=room,
         now=clock.now(),
     )
-    await query.answer()
+    await answer(query)
 
 
 def get_router() -> Router:

@@ -27,6 +27,7 @@ from sandbox.actions.reading import (
     wait_for_message,
 )
 from sandbox.actions.sending import (
+    edit_caption,
     edit_live_location,
     edit_text,
     send_album,
@@ -67,6 +68,7 @@ __all__ = [
     "create_supergroup",
     "create_topic",
     "create_user",
+    "edit_caption",
     "edit_live_location",
     "edit_text",
     "inline_query",

@@ -134,6 +134,10 @@ def _text(text: str) -> dict[str, Any]:
     return content
 
 
+# The kinds of message that carry a caption.
+CAPTIONED = ("photo", "document", "voice", "video", "audio", "animation")
+
+
 def _caption(caption: str | None) -> dict[str, Any]:
     if not caption:
         return {}
@@ -430,4 +434,24 @@ async def edit_text(
         raise ControlError(400, "there is no text in the message to edit")
     changes = _text(text)
     await edit_message(world, chat, message, changes, remove=("entities",), markup=False)
+    return message_view(message)
+
+
+async def edit_caption(
+    world: World,
+    *,
+    user_id: int,
+    chat_id: int,
+    message_id: int,
+    caption: str | None = None,
+    bot_token: str | None = None,
+) -> dict[str, Any]:
+    """The user edits the caption of one of their media messages (none: removes it)."""
+    chat, message = _own_message(world, user_id, chat_id, message_id, bot_token)
+    if not any(key in message.data for key in CAPTIONED):
+        raise ControlError(400, "there is no caption in the message to edit")
+    changes = _caption(caption)
+    await edit_message(
+        world, chat, message, changes, remove=("caption", "caption_entities"), markup=False
+    )
     return message_view(message)

@@ -27,6 +27,13 @@ class MediaStatus:
     PURGED = "purged"
 
 
+class ReportMessageKind:
+    """Report messages that are not a citizen message's own kind (text, photo, location ...)."""
+
+    # The citizen edited message ``message_id``: ``text`` holds its new words (None: removed).
+    EDIT = "edit"
+
+
 def _ts(nullable: bool = True) -> Column:  # type: ignore[type-arg,unused-ignore]
     return Column(TZDateTime(), nullable=nullable)
 

@@ -1,12 +1,16 @@
-"""End to end: /start with consent, /lang, buttons, /new, /cancel, /myreports and live locations."""
+"""End to end: /start with consent, /lang, buttons, /new, /cancel, /myreports, live locations,
+and what is not a command: captions, unknown commands with words."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sandbox.images import tiny_png
 from tests.e2e.citizen_helpers import (
     CITY_HALL,
     bot_messages,
+    bot_texts,
+    media_of,
     north_of,
     reports_of,
     settle,
@@ -103,3 +107,42 @@ async def test_live_location_moves_the_report(app: E2E) -> None:
     assert report.live_message_id == live["message_id"]
     assert (report.latitude, report.longitude) == moved
     assert any("실시간 위치" in (m.get("text") or "") for m in await bot_messages(app, chat))
+
+
+async def test_a_photo_captioned_like_a_command_is_a_report_photo(app: E2E) -> None:
+    citizen = await app.citizen("캡션", "ko")
+    client, chat = app.client, citizen.id
+    captions = ["/help", "/new", "/manual 지진", "/expert"]
+    for number, caption in enumerate(captions):
+        await client.send_photo(citizen.id, chat, tiny_png(rgb=(number, 2, 3)), caption=caption)
+    await settle(app, chat)
+    (report,) = await reports_of(app, citizen.id)
+    assert report.text == "\n".join(captions)
+    assert [m.status for m in await media_of(app, report.id)] == ["stored"] * len(captions)
+    texts = await bot_texts(app, chat)
+    assert not any("신고하는 법" in text or "지진" in text or "전문가" in text for text in texts)
+
+
+async def test_an_unknown_command_with_words_files_a_report_with_the_urgent_prompt(
+    app: E2E,
+) -> None:
+    citizen = await app.citizen("Lift", "en")
+    client, chat = app.client, citizen.id
+    await client.send_text(citizen.id, chat, "/119 people trapped in elevator")
+    await settle(app, chat)
+    (report,) = await reports_of(app, citizen.id)
+    assert report.text == "/119 people trapped in elevator"
+    assert report.urgent and report.status == "filed" and report.scenario == "elevator"
+    texts = await bot_texts(app, chat)
+    assert "119" in texts[0] and "How to report" not in texts[0]
+    assert any((report.reference or "?") in text for text in texts[1:])
+    assert not any("How to report" in text for text in texts)
+
+
+async def test_a_bare_unknown_command_gets_the_help_text(app: E2E) -> None:
+    citizen = await app.citizen("Foo", "en")
+    await app.client.send_text(citizen.id, citizen.id, "/foo")
+    await settle(app, citizen.id)
+    (answer,) = await bot_texts(app, citizen.id)
+    assert "How to report" in answer
+    assert await reports_of(app, citizen.id) == []

@@ -55,7 +55,8 @@ async def test_stranger_pressing_a_staff_button_is_refused_and_nothing_changes(a
     await app.client.add_member(app.world.staff_chat_id, int(stranger["id"]))
 
     answer = await press(app, int(stranger["id"]), before, button_data(before, "st:take:"))
-    assert answer["show_alert"] is True and "상황실 근무자만" in answer["text"]
+    # Refused in the stranger's own language (English), not the staff room's.
+    assert answer["show_alert"] is True and "Only situation-room staff" in answer["text"]
     after = await card(app, thread)
     assert text_of(after) == text_of(before)
     (topic,) = await topics(app)

@@ -10,6 +10,7 @@ import pytest
 from aiogram.types import BufferedInputFile
 
 from sandbox.client import SandboxClient, SandboxError
+from sandbox.images import tiny_png
 from sandbox.server import SandboxServer
 from tests.sandbox.conftest import World
 
@@ -69,6 +70,23 @@ async def test_user_edits_become_edited_message_updates(world: World) -> None:
     edited = updates[-1].edited_message
     assert edited and edited.text == "불이 났어요 #화재" and edited.edit_date
     assert edited.entities and edited.entities[0].type == "hashtag"
+
+
+async def test_user_caption_edits_become_edited_message_updates(world: World) -> None:
+    chat = world.alice["id"]
+    said = await world.client.send_photo(chat, chat, tiny_png(), caption="담이 무너졌어요")
+    await world.client.edit_caption(chat, chat, said["message_id"], "담이 무너졌어요 #붕괴")
+    await world.client.edit_caption(chat, chat, said["message_id"], None)
+    updates = await world.bot.get_updates()
+    await world.bot.get_updates(offset=updates[-1].update_id + 1)
+    with_caption, without = updates[-2].edited_message, updates[-1].edited_message
+    assert with_caption and with_caption.caption == "담이 무너졌어요 #붕괴" and with_caption.photo
+    assert with_caption.caption_entities and with_caption.caption_entities[0].type == "hashtag"
+    assert without and without.caption is None and without.photo
+    said_text = await world.client.send_text(chat, chat, "글")
+    with pytest.raises(SandboxError) as caught:
+        await world.client.edit_caption(chat, chat, said_text["message_id"], "사진 설명")
+    assert caught.value.status == 400
 
 
 async def test_chat_view_and_member_listing(world: World) -> None:

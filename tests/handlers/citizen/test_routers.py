@@ -163,22 +163,43 @@ async def test_manual_page_button_edits_the_message(harness: Harness) -> None:
     assert edit["buttons"][0][1]["text"].startswith("•")
 
 
-async def test_commands_come_by_text_or_caption_and_reports_pass_them_by(
-    harness: Harness,
-) -> None:
-    """A command answers from a text or a photo's caption; a plain message files a report."""
+async def test_commands_come_by_text_only_and_reports_pass_them_by(harness: Harness) -> None:
+    """A command answers from a text; a photo captioned like a command is a report's photo."""
     user = await harness.client.create_user("명령", language_code="ko")
     uid = user["id"]
     await harness.client.send_text(uid, uid, "/help", bot_token=TOKEN)
     await harness.client.send_photo(uid, uid, tiny_png(), caption="/help", bot_token=TOKEN)
     assert await harness.pump() == 2
-    help_text, help_caption = await harness.outbox(uid)
-    assert help_text == help_caption and "/new" in help_text["text"]
+    help_text, *answers = await harness.outbox(uid)
+    assert "/new" in help_text["text"] and all("/new" not in row["text"] for row in answers)
     async with harness.session_factory() as session:
-        assert (await session.exec(select(Report))).all() == []
+        (report,) = (await session.exec(select(Report))).all()
+        (media,) = (await session.exec(select(ReportMedia))).all()
+    assert report.text == "/help" and media.report_id == report.id and media.status == "stored"
 
     await harness.client.send_text(uid, uid, "계단에 연기가 차요 /help", bot_token=TOKEN)
     assert await harness.pump() == 1
     async with harness.session_factory() as session:
         (report,) = (await session.exec(select(Report))).all()
-    assert report.text == "계단에 연기가 차요 /help"
+    assert report.text == "/help\n계단에 연기가 차요 /help"
+
+
+async def test_an_unknown_command_with_words_is_a_report_and_alone_gets_help(
+    harness: Harness,
+) -> None:
+    user = await harness.client.create_user("Lift", language_code="en")
+    uid = user["id"]
+    await harness.client.send_text(uid, uid, "/foo", bot_token=TOKEN)
+    assert await harness.pump() == 1
+    (help_text,) = await harness.outbox(uid)
+    assert "How to report" in help_text["text"]
+
+    await harness.client.send_text(uid, uid, "/119 people trapped in elevator", bot_token=TOKEN)
+    assert await harness.pump() == 1
+    _, urgent, *answers = await harness.outbox(uid)
+    assert "119" in urgent["text"] and urgent["text"] != help_text["text"]
+    async with harness.session_factory() as session:
+        (report,) = (await session.exec(select(Report))).all()
+    assert report.text == "/119 people trapped in elevator"
+    assert report.urgent and report.scenario == "elevator" and report.status == "filed"
+    assert any(report.reference in row["text"] for row in answers)

@@ -1,0 +1,55 @@
+"""The errors router keeps every failed update, whatever aiogram filled in while parsing it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiogram.types import ErrorEvent, Update
+
+from handlers.common.errors import keep_failed_update
+
+
+class Recorder:
+    """Stands in for the FailureRecorder: keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.kept: list[dict[str, Any]] = []
+
+    async def record(
+        self, *, update_id: int, payload: dict[str, Any], error: str, **citizen: Any
+    ) -> None:
+        self.kept.append({"update_id": update_id, "payload": payload, "error": error, **citizen})
+
+
+async def test_a_failed_button_press_on_a_message_with_link_preview_options_is_kept() -> None:
+    # aiogram fills the unset fields of link_preview_options with its Default sentinels.
+    update = Update.model_validate(
+        {
+            "update_id": 7,
+            "callback_query": {
+                "id": "1",
+                "from": {"id": 5, "is_bot": False, "first_name": "Min"},
+                "chat_instance": "1",
+                "data": "st:take:1:",
+                "message": {
+                    "message_id": 3,
+                    "date": 0,
+                    "chat": {"id": 5, "type": "private"},
+                    "text": "card",
+                    "link_preview_options": {"is_disabled": True},
+                },
+            },
+        }
+    )
+    recorder = Recorder()
+    event = ErrorEvent(update=update, exception=RuntimeError("boom"))
+
+    assert await keep_failed_update(event, recorder) is True  # type: ignore[arg-type]
+
+    (kept,) = recorder.kept
+    assert kept["update_id"] == 7 and kept["error"] == "RuntimeError: boom"
+    payload = json.loads(json.dumps(kept["payload"]))
+    assert payload["callback_query"]["data"] == "st:take:1:"
+    assert payload["callback_query"]["message"]["link_preview_options"] == {"is_disabled": True}
+    assert (kept["citizen_chat"], kept["lang"]) == (5, "ko")  # they are told it failed
