@@ -12,7 +12,8 @@ Usage::
 
 Names: ``jikimi_updates_total{type}``, ``jikimi_updates_repeated_total{type}``,
 ``jikimi_handler_seconds{type}``, ``jikimi_handler_errors_total{type}``,
-``jikimi_sends_total{result}`` (sent, failed, unreachable, retried, rate_limited),
+``jikimi_sends_total{result}`` (sent, failed, unreachable, retried, rate_limited, stale:
+a result dropped because the row's lease had passed to another worker),
 ``jikimi_telegram_429_total``, ``jikimi_updates_running``, ``jikimi_updates_waiting``, and
 from the database: ``jikimi_database_up``, ``jikimi_outbox_depth{status}``,
 ``jikimi_outbox_oldest_age_seconds``, ``jikimi_open_incidents{status,priority}``. The
@@ -49,7 +50,7 @@ HANDLER_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 REFRESH_TIMEOUT = 2.0
 
 
-SEND_RESULTS = ("sent", "failed", "unreachable", "retried", "rate_limited")
+SEND_RESULTS = ("sent", "failed", "unreachable", "retried", "rate_limited", "stale")
 
 
 class SenderStats(Protocol):

@@ -38,6 +38,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers import SchedulerNotRunningError
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy import text
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.pool import NullPool
@@ -53,7 +54,7 @@ from situation.intake import IntakeConfig, file_stale_drafts
 from situation.privacy import purge_expired
 from situation.staffroom import RoomConfig, StaffRoom, recover_topics, sync_topics
 from storage.engine import split_search_path
-from storage.escalations import release_lease, try_lease
+from storage.escalations import hold_lease, release_lease, try_lease
 from storage.migrate import JOB_STORE_TABLE
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,19 @@ def sync_url(url: str) -> str:
     raise ValueError(f"unsupported database URL for the job store: {backend}")
 
 
+@dataclass(frozen=True)
+class LeaseFence:
+    """The lease a sweep must still hold when it commits: only the leader's sweep counts."""
+
+    owner: str
+    lease: timedelta
+    name: str = LEASE_NAME
+
+
+class LeaseLost(Exception):
+    """The sweep's worker no longer holds the scheduler lease: its work was rolled back."""
+
+
 @dataclass
 class SweepReport:
     """What one sweep did."""
@@ -100,6 +114,7 @@ class SweepContext:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     intake: IntakeConfig | None = None
     last_purge: datetime | None = None
+    fence: LeaseFence | None = None
 
 
 _context: SweepContext | None = None
@@ -117,10 +132,20 @@ async def sweep_once(
     room: RoomConfig,
     now: datetime,
     lock: asyncio.Lock | None = None,
+    fence: LeaseFence | None = None,
 ) -> SweepReport:
-    """Run every due timer once, in one transaction."""
+    """Run every due timer once, in one transaction (committed only while ``fence`` holds).
+
+    Raises :class:`LeaseLost` (everything rolled back) when the worker lost the lease during
+    the sweep, say while paused: the new leader's sweep does the work instead.
+    """
     guard = lock or asyncio.Lock()
     async with guard, session_factory() as session, session.begin():
+        if fence is not None and session.get_bind().dialect.name == "postgresql":
+            # A sweep paused mid-transaction (SIGSTOP, a frozen VM) would keep the rows it
+            # wrote locked and the new leader's sweep waiting on them; the server ends it.
+            idle = max(1, int(fence.lease.total_seconds() * 1000))
+            await session.exec(text(f"SET LOCAL idle_in_transaction_session_timeout = {idle}"))
         report = SweepReport()
         report.recovered = await recover_topics(session=session, room=room, now=now)
         report.topics = (await sync_topics(session=session, room=room, now=now)).posted
@@ -133,6 +158,10 @@ async def sweep_once(
             mode=room.handover_mode,
         )
         report.handover = handover is not None
+        if fence is not None and not await hold_lease(
+            session=session, name=fence.name, owner=fence.owner, now=now, lease=fence.lease
+        ):
+            raise LeaseLost(fence.owner)
     return report
 
 
@@ -178,7 +207,11 @@ async def sweep_with_context(context: SweepContext) -> SweepReport | None:
             room=context.room,
             now=context.clock.now(),
             lock=context.lock,
+            fence=context.fence,
         )
+    except LeaseLost:
+        log.warning("sweep rolled back: this worker lost the scheduler lease meanwhile")
+        return None
     except Exception:
         log.exception("situation-room sweep failed")
         return None
@@ -254,6 +287,15 @@ def start_scheduler(scheduler: BackgroundScheduler, *, sweep_seconds: float) -> 
     ensure_sweep_job(scheduler, seconds=sweep_seconds)
 
 
+# The leader renews every DEFAULT_CHECK and keeps the lease through four missed renewals (a
+# database hiccup, a stalled event loop); a standby checks as often, so after the leader dies
+# another takes over within DEFAULT_LEASE + DEFAULT_CHECK. A short lease is safe: a sweep
+# commits only while its worker still holds the lease (LeaseFence), and a deadline's step
+# advances only once (storage.escalations.advance_deadline).
+DEFAULT_LEASE = timedelta(seconds=10)
+DEFAULT_CHECK = timedelta(seconds=2)
+
+
 class SchedulerService:
     """Run the scheduler in the one worker that holds the database lease."""
 
@@ -266,17 +308,23 @@ class SchedulerService:
         clock: Clock,
         worker_id: str,
         sweep_seconds: float = 15.0,
-        lease: timedelta = timedelta(seconds=30),
+        lease: timedelta = DEFAULT_LEASE,
+        check_every: timedelta = DEFAULT_CHECK,
         intake: IntakeConfig | None = None,
     ) -> None:
         self.database_url = database_url
         self.session_factory = session_factory
         self.context = SweepContext(
-            session_factory=session_factory, room=room, clock=clock, intake=intake
+            session_factory=session_factory,
+            room=room,
+            clock=clock,
+            intake=intake,
+            fence=LeaseFence(owner=worker_id, lease=lease),
         )
         self.worker_id = worker_id
         self.sweep_seconds = sweep_seconds
         self.lease = lease
+        self.check_every = check_every
         self.scheduler: BackgroundScheduler | None = None
         self._engine: Engine | None = None
         self._task: asyncio.Task[None] | None = None
@@ -292,11 +340,7 @@ class SchedulerService:
         now = self.context.clock.now()
         async with self.session_factory() as session, session.begin():
             return await try_lease(
-                session=session,
-                name=LEASE_NAME,
-                owner=self.worker_id,
-                now=now,
-                until=now + self.lease,
+                session=session, name=LEASE_NAME, owner=self.worker_id, now=now, lease=self.lease
             )
 
     async def step(self) -> bool:
@@ -341,7 +385,7 @@ class SchedulerService:
     async def _run(self) -> None:
         while True:
             await self.step()
-            await asyncio.sleep(self.lease.total_seconds() / 3)
+            await asyncio.sleep(self.check_every.total_seconds())
 
     async def start(self) -> None:
         """Start competing for the lease in the background."""
@@ -398,6 +442,8 @@ def setup_situation_room(
             clock=clock,
             worker_id=str(data.get("worker_id") or default_worker_id()),
             sweep_seconds=section.sweep_seconds,
+            lease=timedelta(seconds=section.scheduler_lease_seconds),
+            check_every=timedelta(seconds=section.scheduler_check_seconds),
             intake=intake_config(settings),
         )
         holder["service"] = service

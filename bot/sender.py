@@ -160,6 +160,11 @@ class _Stats:
     unreachable: int = 0
     retried: int = 0
     rate_limited: int = 0
+    stale: int = 0  # results not recorded: the row's lease had passed to another worker
+
+
+class _StaleInBatch(Exception):
+    """A batch of deliveries held rows no longer leased to this worker (which, unknown)."""
 
 
 _UNKNOWN = object()  # the next due time was not read with the last claim
@@ -168,7 +173,7 @@ IN_FLIGHT_RECHECK = 1.0  # seconds: longest idle wait while deliveries are in fl
 # load they come every few milliseconds, and each claim and each recording is a transaction.
 BATCH_WINDOW = 0.01
 BUSY_SPAN = 0.1  # seconds: a sender that claimed this recently is in a busy spell
-_SentItem = tuple[OutboxMessage, int, datetime, Delivery, "asyncio.Future[None]"]
+_SentItem = tuple[OutboxMessage, int, datetime, Delivery, "asyncio.Future[bool]"]
 
 
 class Sender:
@@ -494,12 +499,13 @@ class Sender:
     # -- bookkeeping -------------------------------------------------------------------------
 
     async def _write(
-        self, row: OutboxMessage, action: Callable[[AsyncSession], Awaitable[None]]
-    ) -> None:
+        self, row: OutboxMessage, action: Callable[[AsyncSession], Awaitable[bool]]
+    ) -> bool:
         """Record an outcome in its own transaction, retrying while the database hiccups.
 
         Losing this write after a successful call would send the message again once the
-        lease expires, so it is worth a few attempts.
+        lease expires, so it is worth a few attempts. Returns what ``action`` returned:
+        False when the row was no longer leased to this worker and nothing was written.
         """
         delay = 0.2
         for attempt in range(1, BOOKKEEPING_ATTEMPTS + 1):
@@ -509,8 +515,10 @@ class Sender:
                     self._session_factory() as session,
                     session.begin(),
                 ):
-                    await action(session)
-                return
+                    recorded = await action(session)
+                return recorded
+            except _StaleInBatch:
+                raise
             except Exception:
                 if attempt == BOOKKEEPING_ATTEMPTS:
                     log.exception("outbox row %s: cannot record the outcome", row.id)
@@ -518,20 +526,37 @@ class Sender:
                 log.warning("outbox row %s: recording failed, retrying", row.id, exc_info=True)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _stale(self, row: OutboxMessage, outcome: str) -> None:
+        """Count and log a result that came too late: another worker holds the row now.
+
+        Its lease expired and another worker claimed it; what that worker records stands.
+        Nothing is retried or sent again from here.
+        """
+        self.stats.stale += 1
+        log.warning(
+            "outbox row %s (%s to chat %s): lease lost to another worker, %s result dropped",
+            row.id,
+            row.kind,
+            row.chat_id,
+            outcome,
+        )
 
     async def _record_sent(
         self, row: OutboxMessage, row_id: int, now: datetime, delivery: Delivery
-    ) -> None:
+    ) -> bool:
         """Record a delivery, sharing one transaction with the deliveries that end meanwhile.
 
         Returns once the row is committed as sent (or raises like :meth:`_write`): a chat's
-        next row is still claimed only after this one is settled in the database.
+        next row is still claimed only after this one is settled in the database. False when
+        the row was no longer leased to this worker.
         """
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._sent_queue.append((row, row_id, now, delivery, done))
         if self._sent_writer is None or self._sent_writer.done():
             self._sent_writer = asyncio.create_task(self._write_sent(), name="outbox-sent")
-        await done
+        return await done
 
     async def _write_sent(self) -> None:
         """Write the queued deliveries, one transaction per batch, until the queue is empty.
@@ -547,10 +572,11 @@ class Sender:
 
             async def write(
                 session: AsyncSession, batch: list[_SentItem] = batch, outcome: _Recorded = outcome
-            ) -> None:
+            ) -> bool:
                 outcome.claimed, outcome.refs, outcome.free = [], {}, 0  # a retry starts over
-                await repo.mark_sent_many(
+                recorded = await repo.mark_sent_many(
                     session=session,
+                    worker_id=self.worker_id,
                     deliveries=[
                         repo.SentRecord(
                             message_id=row_id,
@@ -562,14 +588,21 @@ class Sender:
                         for _row, row_id, now, delivery, _done in batch
                     ],
                 )
+                if recorded is not None and recorded < len(batch):
+                    if len(batch) == 1:
+                        return False
+                    raise _StaleInBatch  # rolled back: each is recorded on its own below
                 # The batch's own tasks end with this commit: their places are free.
                 free = self._max_in_flight - len(self._in_flight) + len(batch)
                 if not self._stopping and free > 0:
                     outcome.free = free
                     outcome.claimed, outcome.refs = await self._claim(session, free)
+                return True
 
             try:
-                await self._write(batch[0][0], write)
+                recorded = await self._write(batch[0][0], write)
+            except _StaleInBatch:
+                await self._write_sent_singly(batch)
             except Exception as error:
                 for *_item, done in batch:
                     if not done.done():
@@ -583,13 +616,48 @@ class Sender:
                 self._dispatch(outcome.claimed, outcome.refs)
                 for *_item, done in batch:
                     if not done.done():
-                        done.set_result(None)
+                        done.set_result(recorded)
+
+    async def _write_sent_singly(self, batch: list[_SentItem]) -> None:
+        """Record a batch's deliveries one by one, to learn which rows another worker holds.
+
+        Only after a batch found rows whose lease passed to another worker (rare: a delivery
+        outlived its lease); a row count of a single UPDATE tells each row's fate.
+        """
+        for row, row_id, now, delivery, done in batch:
+
+            async def write(
+                session: AsyncSession,
+                row_id: int = row_id,
+                now: datetime = now,
+                delivery: Delivery = delivery,
+            ) -> bool:
+                return await repo.mark_sent(
+                    session=session,
+                    message_id=row_id,
+                    worker_id=self.worker_id,
+                    now=now,
+                    result_message_id=delivery.message_id,
+                    result_thread_id=delivery.thread_id,
+                    result=delivery.result,
+                )
+
+            try:
+                recorded = await self._write(row, write)
+            except Exception as error:
+                if not done.done():
+                    done.set_exception(error)
+            else:
+                if not done.done():
+                    done.set_result(recorded)
 
     async def _sent(self, row: OutboxMessage, delivery: Delivery) -> None:
         row_id = _row_id(row)
         now = self._clock()
 
-        await self._record_sent(row, row_id, now, delivery)
+        if not await self._record_sent(row, row_id, now, delivery):
+            self._stale(row, "sent")  # delivered twice: ours and the other worker's
+            return
         self.stats.sent += 1
         row.status = OutboxStatus.SENT.value
         row.result_message_id = delivery.message_id
@@ -607,12 +675,18 @@ class Sender:
         row_id = _row_id(row)
         error = f"{code.value}: {detail}"
 
-        async def write(session: AsyncSession) -> None:
-            await repo.mark_failed(
-                session=session, message_id=row_id, error=error, now=self._clock()
+        async def write(session: AsyncSession) -> bool:
+            return await repo.mark_failed(
+                session=session,
+                message_id=row_id,
+                worker_id=self.worker_id,
+                error=error,
+                now=self._clock(),
             )
 
-        await self._write(row, write)
+        if not await self._write(row, write):
+            self._stale(row, "failed")
+            return
         self.stats.failed += 1
         log.warning(
             "outbox row %s (%s to chat %s) failed: %s", row.id, row.kind, row.chat_id, error
@@ -636,32 +710,41 @@ class Sender:
         error = f"{OutboxError.FORBIDDEN.value}: {message}"
         now = self._clock()
 
-        async def write(session: AsyncSession) -> None:
-            await repo.mark_unreachable(session=session, message_id=row_id, error=error, now=now)
+        async def write(session: AsyncSession) -> bool:
+            # Telegram's 403 holds for the chat whoever holds the row now.
             await chats.mark_unreachable(
                 session=session, chat_id=row.chat_id, reason=message, now=now
             )
+            return await repo.mark_unreachable(
+                session=session, message_id=row_id, worker_id=self.worker_id, error=error, now=now
+            )
 
-        await self._write(row, write)
+        if not await self._write(row, write):
+            self._stale(row, "unreachable")
+            return
         self.stats.unreachable += 1
         log.warning("outbox row %s: chat %s is unreachable: %s", row.id, row.chat_id, message)
 
     async def _reschedule(
         self, row: OutboxMessage, *, after: float, error: str, count_attempt: bool = True
-    ) -> None:
-        """Give the row back to the outbox, due ``after`` seconds from now."""
+    ) -> bool:
+        """Give the row back to the outbox, due ``after`` seconds from now (False: not ours)."""
         row_id = _row_id(row)
 
-        async def write(session: AsyncSession) -> None:
-            await repo.reschedule(
+        async def write(session: AsyncSession) -> bool:
+            return await repo.reschedule(
                 session=session,
                 message_id=row_id,
+                worker_id=self.worker_id,
                 at=self._clock() + timedelta(seconds=after),
                 error=error,
                 count_attempt=count_attempt,
             )
 
-        await self._write(row, write)
+        if await self._write(row, write):
+            return True
+        self._stale(row, "retry")
+        return False
 
     async def _rate_limited(self, row: OutboxMessage, retry_after: float) -> None:
         now_mono = time.monotonic()
@@ -671,12 +754,13 @@ class Sender:
         self._limiter.hold(row.chat_id, retry_after)
         if others:
             self._limiter.hold_all(retry_after)
-        await self._reschedule(
+        if not await self._reschedule(
             row,
             after=retry_after,
             error=f"{OutboxError.RATE_LIMITED.value}: retry after {retry_after}s",
             count_attempt=False,
-        )
+        ):
+            return
         self.stats.rate_limited += 1
         log.info(
             "outbox row %s: 429 for chat %s, waiting %ss%s",
@@ -687,12 +771,13 @@ class Sender:
         )
 
     async def _hold(self, row: OutboxMessage, seconds: float, why: str) -> None:
-        await self._reschedule(
+        if not await self._reschedule(
             row,
             after=seconds,
             error=f"{OutboxError.RATE_LIMITED.value}: held {seconds:.1f}s {why}",
             count_attempt=False,
-        )
+        ):
+            return
         log.info("outbox row %s: chat %s held for %.1fs %s", row.id, row.chat_id, seconds, why)
 
     async def _retry(self, row: OutboxMessage, code: OutboxError, detail: str) -> None:
@@ -701,7 +786,8 @@ class Sender:
             await self._fail(row, code, f"{detail} (gave up after {attempts} attempts)")
             return
         delay = min(self._backoff_base * 2 ** (attempts - 1), MAX_BACKOFF_SECONDS)
-        await self._reschedule(row, after=delay, error=f"{code.value}: {detail}")
+        if not await self._reschedule(row, after=delay, error=f"{code.value}: {detail}"):
+            return
         self.stats.retried += 1
         log.warning(
             "outbox row %s: %s: %s; retry %d in %.1fs", row.id, code.value, detail, attempts, delay

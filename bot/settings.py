@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.event_loop import EventLoopName
@@ -83,6 +83,11 @@ class SituationRoomSettings(BaseModel):
     agencies_file: Path | None = None
     handover_mode: Literal["release", "assign"] = "release"
     sweep_seconds: float = 15.0
+    # The scheduler's leader lease (bot/scheduler.py): its length, and how often the leader
+    # renews it and the other workers check it. After the leader dies another takes over
+    # within lease + check seconds.
+    scheduler_lease_seconds: float = Field(default=10.0, gt=0)
+    scheduler_check_seconds: float = Field(default=2.0, gt=0)
     # The staff-room projector (bot/projector.py): reports per pass, and the pause between
     # passes under load, which leaves room for citizens' transactions.
     projector_batch: int = Field(default=50, ge=1)
@@ -91,6 +96,12 @@ class SituationRoomSettings(BaseModel):
     # (Telegram delivers about 20 a minute to a group); they then go out as one digest per
     # incident. 0 posts every report at once, however long the queue.
     queue_limit: int = Field(default=10, ge=0)
+
+    @model_validator(mode="after")
+    def _renewed_before_it_lapses(self) -> SituationRoomSettings:
+        if self.scheduler_check_seconds * 2 > self.scheduler_lease_seconds:
+            raise ValueError("scheduler_check_seconds must be at most half the lease")
+        return self
 
 
 class Settings(BaseSettings):

@@ -25,7 +25,7 @@ from situation.cards import scenario_icon
 from situation.roster import on_duty_members
 from situation.staffroom import RoomConfig, Topic, refresh_card
 from situation.texts import render
-from storage.escalations import due_deadlines, get_deadline, save_deadline
+from storage.escalations import advance_deadline, due_deadlines, get_deadline, save_deadline
 from storage.incidents import get_incident
 from storage.models.escalations import IncidentDeadline
 from storage.models.incidents import Incident, IncidentStatus
@@ -125,10 +125,11 @@ async def escalate_due(
         if step == deadline.step:
             continue
         skipped = step - deadline.step - 1
-        deadline.step = step
-        deadline.next_at = step_time(deadline.due_at, ack, step + 1) if step < len(STEPS) else None
-        deadline.updated_at = now
-        await save_deadline(session=session, deadline=deadline)
+        next_at = step_time(deadline.due_at, ack, step + 1) if step < len(STEPS) else None
+        if not await advance_deadline(
+            session=session, deadline=deadline, step=step, next_at=next_at, now=now
+        ):
+            continue  # another sweep posted this step (a leader that lost its lease)
         level = STEPS[step - 1]
         people = await _people(session, room, level, now)
         await _post_step(session, room, incident, level, people, deadline, now)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import func, insert, literal, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -37,6 +39,37 @@ async def due_deadlines(*, session: AsyncSession, now: datetime) -> Sequence[Inc
         .order_by(col(IncidentDeadline.next_at))
     )
     return (await session.exec(statement)).all()
+
+
+async def advance_deadline(
+    *,
+    session: AsyncSession,
+    deadline: IncidentDeadline,
+    step: int,
+    next_at: datetime | None,
+    now: datetime,
+) -> bool:
+    """Move a deadline from the step it was read at to ``step``; False if it moved meanwhile.
+
+    Compare-and-set on the step: of two sweeps that read the same due step (a leader that lost
+    its lease while paused, and the new one), only one advances it and posts the escalation.
+    On PostgreSQL the second waits for the first's commit, then finds the step changed.
+    """
+    result = await session.exec(
+        update(IncidentDeadline)
+        .where(
+            col(IncidentDeadline.incident_id) == deadline.incident_id,
+            col(IncidentDeadline.step) == deadline.step,
+            col(IncidentDeadline.cancelled_at).is_(None),
+        )
+        .values(step=step, next_at=next_at, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(result, "rowcount", 0):
+        return False
+    for key, value in (("step", step), ("next_at", next_at), ("updated_at", now)):
+        set_committed_value(deadline, key, value)  # as written: no second UPDATE at flush
+    return True
 
 
 async def add_handover(*, session: AsyncSession, handover: AgencyHandover) -> AgencyHandover:
@@ -86,15 +119,31 @@ async def answered_followups(*, session: AsyncSession) -> Sequence[FollowUp]:
     return (await session.exec(statement)).all()
 
 
+def _lease_clock(session: AsyncSession, now: datetime, lease: timedelta) -> tuple[Any, Any]:
+    """The time a lease is judged by, and its new end: the database's clock on PostgreSQL.
+
+    Workers on several machines then agree on when a lease ends whatever their own clocks
+    say, so a worker whose clock runs ahead cannot take a lease that has not expired.
+    ``statement_timestamp()`` rather than ``now()``: a transaction that began long ago (a
+    paused sweep) must not judge its lease by the time it began. SQLite runs on one machine:
+    there the worker's clock (``now``) serves.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        database_now = func.statement_timestamp()
+        return database_now, database_now + literal(lease)
+    return now, now + lease
+
+
 async def try_lease(
-    *, session: AsyncSession, name: str, owner: str, now: datetime, until: datetime
+    *, session: AsyncSession, name: str, owner: str, now: datetime, lease: timedelta
 ) -> bool:
     """Take or renew the lease ``name`` for ``owner`` unless another owner holds it unexpired."""
+    clock, until = _lease_clock(session, now, lease)
     result = await session.exec(
         update(SchedulerLease)
         .where(
             col(SchedulerLease.name) == name,
-            (col(SchedulerLease.owner) == owner) | (col(SchedulerLease.until) < now),
+            (col(SchedulerLease.owner) == owner) | (col(SchedulerLease.until) < clock),
         )
         .values(owner=owner, until=until)
         .execution_options(synchronize_session=False)
@@ -109,6 +158,29 @@ async def try_lease(
     except IntegrityError:  # another worker inserted it first
         return False
     return True
+
+
+async def hold_lease(
+    *, session: AsyncSession, name: str, owner: str, now: datetime, lease: timedelta
+) -> bool:
+    """Extend ``owner``'s unexpired lease ``name`` within this transaction; False if it lapsed.
+
+    The fence of work only the leader may do: run it in the work's transaction, just before
+    the commit. On PostgreSQL the row stays locked until then, so no other worker takes the
+    lease (its ``try_lease`` waits, then finds it extended) before the work is committed.
+    """
+    clock, until = _lease_clock(session, now, lease)
+    result = await session.exec(
+        update(SchedulerLease)
+        .where(
+            col(SchedulerLease.name) == name,
+            col(SchedulerLease.owner) == owner,
+            col(SchedulerLease.until) > clock,
+        )
+        .values(until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def release_lease(*, session: AsyncSession, name: str, owner: str) -> None:

@@ -318,27 +318,39 @@ async def claim_batch(
     return rows
 
 
-async def _update(session: AsyncSession, message_id: int, **values: Any) -> None:
-    await session.exec(
+def _leased_to(worker_id: str) -> Any:
+    """Still leased to this worker: a sender whose lease expired and was claimed again by
+    another must not undo what that one recorded (the row would be sent a third time)."""
+    return and_(
+        col(OutboxMessage.status) == OutboxStatus.SENDING.value,
+        col(OutboxMessage.lease_owner) == worker_id,
+    )
+
+
+async def _update(session: AsyncSession, message_id: int, worker_id: str, **values: Any) -> bool:
+    result = await session.exec(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id) == message_id)
+        .where(col(OutboxMessage.id) == message_id, _leased_to(worker_id))
         .values(**values)
         .execution_options(synchronize_session=False)
     )
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def mark_sent(
     *,
     session: AsyncSession,
     message_id: int,
+    worker_id: str,
     now: datetime,
     result_message_id: int | None = None,
     result_thread_id: int | None = None,
     result: dict[str, Any] | None = None,
-) -> None:
-    """Record a successful delivery and what Telegram returned."""
-    await mark_sent_many(
+) -> bool:
+    """Record a successful delivery and what Telegram returned; False if no longer leased to us."""
+    recorded = await mark_sent_many(
         session=session,
+        worker_id=worker_id,
         deliveries=[
             SentRecord(
                 message_id=message_id,
@@ -349,6 +361,7 @@ async def mark_sent(
             )
         ],
     )
+    return recorded == 1
 
 
 @dataclass(frozen=True)
@@ -366,13 +379,18 @@ class SentRecord:
 def _mark_sent_statement() -> Any:
     """The UPDATE recording a delivery, built once (the sender runs it for every message).
 
-    Core rather than the ORM's bulk UPDATE by primary key: a row purged meanwhile is skipped
-    instead of failing the batch (StaleDataError on SQLite).
+    Core rather than the ORM's bulk UPDATE by primary key: a row purged meanwhile, or no
+    longer leased to this worker, is skipped instead of failing the batch (StaleDataError on
+    SQLite).
     """
     table = OutboxMessage.__table__  # type: ignore[attr-defined]
     return (
         update(table)
-        .where(table.c.id == bindparam("b_id"))
+        .where(
+            table.c.id == bindparam("b_id"),
+            table.c.status == OutboxStatus.SENDING.value,
+            table.c.lease_owner == bindparam("b_worker"),
+        )
         .values(
             status=OutboxStatus.SENT.value,
             sent_at=bindparam("b_sent_at"),
@@ -385,13 +403,20 @@ def _mark_sent_statement() -> Any:
     )
 
 
-async def mark_sent_many(*, session: AsyncSession, deliveries: Sequence[SentRecord]) -> None:
-    """Record several successful deliveries in one statement (what :func:`mark_sent` does)."""
+async def mark_sent_many(
+    *, session: AsyncSession, worker_id: str, deliveries: Sequence[SentRecord]
+) -> int | None:
+    """Record several successful deliveries in one statement (what :func:`mark_sent` does).
+
+    Only rows still leased to ``worker_id`` are recorded. Returns how many were, when the
+    driver tells: asyncpg reports no row count for a batch of several (None).
+    """
     if not deliveries:
-        return
+        return 0
     params = [
         {
             "b_id": one.message_id,
+            "b_worker": worker_id,
             "b_sent_at": one.now,
             "b_result_message_id": one.result_message_id,
             "b_result_thread_id": one.result_thread_id,
@@ -400,14 +425,21 @@ async def mark_sent_many(*, session: AsyncSession, deliveries: Sequence[SentReco
         for one in deliveries
     ]
     connection = await session.connection()
-    await connection.execute(_mark_sent_statement(), params if len(params) > 1 else params[0])
+    result = await connection.execute(
+        _mark_sent_statement(), params if len(params) > 1 else params[0]
+    )
+    recorded = result.rowcount
+    return recorded if recorded >= 0 else None
 
 
-async def mark_failed(*, session: AsyncSession, message_id: int, error: str, now: datetime) -> None:
-    """Record a terminal failure and its reason (never retried)."""
-    await _update(
+async def mark_failed(
+    *, session: AsyncSession, message_id: int, worker_id: str, error: str, now: datetime
+) -> bool:
+    """Record a terminal failure and its reason (never retried); False if no longer ours."""
+    return await _update(
         session,
         message_id,
+        worker_id,
         status=OutboxStatus.FAILED.value,
         last_error=error,
         lease_owner=None,
@@ -418,12 +450,13 @@ async def mark_failed(*, session: AsyncSession, message_id: int, error: str, now
 
 
 async def mark_unreachable(
-    *, session: AsyncSession, message_id: int, error: str, now: datetime
-) -> None:
-    """Record that the recipient refused the message (403): terminal, not retried."""
-    await _update(
+    *, session: AsyncSession, message_id: int, worker_id: str, error: str, now: datetime
+) -> bool:
+    """Record that the recipient refused the message (403); False if no longer ours."""
+    return await _update(
         session,
         message_id,
+        worker_id,
         status=OutboxStatus.UNREACHABLE.value,
         last_error=error,
         lease_owner=None,
@@ -436,11 +469,12 @@ async def reschedule(
     *,
     session: AsyncSession,
     message_id: int,
+    worker_id: str,
     at: datetime,
     error: str,
     count_attempt: bool = True,
-) -> None:
-    """Put the row back to pending until ``at`` (its chat waits with it)."""
+) -> bool:
+    """Put the row back to pending until ``at`` (its chat waits with it); False if not ours."""
     values: dict[str, Any] = {
         "status": OutboxStatus.PENDING.value,
         "next_attempt_at": at,
@@ -450,7 +484,7 @@ async def reschedule(
     }
     if count_attempt:
         values["attempts"] = OutboxMessage.attempts + 1
-    await _update(session, message_id, **values)
+    return await _update(session, message_id, worker_id, **values)
 
 
 async def cancel(*, session: AsyncSession, correlation: str, reason: str) -> bool:

@@ -13,6 +13,7 @@ from situation.intake import IncomingMessage, IncomingPlace, IntakeConfig, recei
 from situation.staffroom import RoomConfig, StaffRoom
 from storage.models.outbox import OutboxMessage
 from storage.outbox import mark_sent
+from tests.outbox_leases import TEST_WORKER, lease
 from tests.situation.conftest import START
 
 STAFF_CHAT = -1001234567890
@@ -132,7 +133,10 @@ async def test_a_full_staff_queue_defers_passes_until_the_sender_caught_up(
                 )
             ).all()
             for row in queued:
-                await mark_sent(session=session, message_id=row.id or 0, now=START)
+                await lease(session, row.id or 0)
+                await mark_sent(
+                    session=session, message_id=row.id or 0, worker_id=TEST_WORKER, now=START
+                )
         await _wait_idle(projector)
         assert (await _staff_kinds(session_factory))[4:] == ["text", "edit_text"]  # one digest
         assert projector.posted == 4

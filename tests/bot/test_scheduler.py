@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
 import bot.scheduler as scheduler_module
 from bot.scheduler import (
@@ -22,8 +23,7 @@ from bot.scheduler import (
 from situation.clock import Clock
 from situation.staffroom import RoomConfig
 from storage.escalations import release_lease, try_lease
-
-T0 = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+from storage.models.escalations import SchedulerLease
 
 
 def test_sync_url_for_sqlite_and_postgresql() -> None:
@@ -33,25 +33,50 @@ def test_sync_url_for_sqlite_and_postgresql() -> None:
     assert "search_path%3Dt_1" in converted or "search_path=t_1" in converted
 
 
-async def test_the_lease_has_one_owner_until_it_expires(session_factory: Any) -> None:
-    async def take(owner: str, now: datetime) -> bool:
-        async with session_factory() as session, session.begin():
-            return await try_lease(
-                session=session,
-                name="scheduler",
-                owner=owner,
-                now=now,
-                until=now + timedelta(seconds=30),
-            )
+LEASE = timedelta(seconds=30)
 
-    assert await take("a", T0)
-    assert not await take("b", T0 + timedelta(seconds=10))
-    assert await take("a", T0 + timedelta(seconds=20))  # renewal
-    assert not await take("b", T0 + timedelta(seconds=49))
-    assert await take("b", T0 + timedelta(seconds=51))  # a died: b takes over
+
+async def take(session_factory: Any, owner: str, now: datetime | None = None) -> bool:
+    """Try to take or renew the scheduler lease for ``owner`` (its clock saying ``now``)."""
+    async with session_factory() as session, session.begin():
+        return await try_lease(
+            session=session,
+            name="scheduler",
+            owner=owner,
+            now=now or datetime.now(UTC),
+            lease=LEASE,
+        )
+
+
+async def expire(session_factory: Any) -> None:
+    """Let the lease run out now (instead of waiting for it)."""
+    async with session_factory() as session, session.begin():
+        await session.exec(
+            update(SchedulerLease).values(until=datetime.now(UTC) - timedelta(seconds=1))
+        )
+
+
+async def test_the_lease_has_one_owner_until_it_expires(session_factory: Any) -> None:
+    assert await take(session_factory, "a")
+    assert not await take(session_factory, "b")
+    assert await take(session_factory, "a")  # renewal
+    await expire(session_factory)
+    assert await take(session_factory, "b")  # a died: b takes over
+    assert not await take(session_factory, "a")
     async with session_factory() as session, session.begin():
         await release_lease(session=session, name="scheduler", owner="b")
-    assert await take("a", T0 + timedelta(seconds=52))
+    assert await take(session_factory, "a")
+
+
+async def test_a_worker_whose_clock_runs_ahead_cannot_take_the_lease(
+    session_factory: Any,
+) -> None:
+    """On PostgreSQL the database's clock judges the lease, not the worker's."""
+    if session_factory.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite runs on one machine: its workers share one clock")
+    assert await take(session_factory, "a")
+    assert not await take(session_factory, "b", now=datetime.now(UTC) + timedelta(hours=1))
+    assert await take(session_factory, "a", now=datetime.now(UTC) - timedelta(hours=1))
 
 
 async def test_only_one_of_two_workers_runs_the_scheduler(

@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.ratelimit import ChatKind, RateLimiter, RateLimitTimeout
-from bot.sender import Sender
+from bot.sender import Delivery, Sender
 from bot.settings import SenderSettings
 from sandbox.client import SandboxClient
 from sandbox.images import tiny_png
@@ -789,3 +789,77 @@ async def test_row_of_a_crashed_worker_is_sent_after_its_lease(
     (row,) = await deliver(world, session_factory)
     assert (row.status, row.lease_owner) == ("sent", None)
     assert texts(await from_bot(world, citizen)) == ["재전송"]
+
+
+@pytest.mark.parametrize("late_outcome", ["network_error", "delivered"])
+async def test_a_sender_whose_lease_passed_on_drops_its_late_result(
+    world: World, session_factory: Factory, late_outcome: str
+) -> None:
+    """A stalls past its lease; B claims the row, sends and records it; A's late result
+    (a retry or a delivery) is dropped and counted, and no third sender sends it again."""
+    citizen = world.citizens[1]
+    (row_id,) = await enqueue(
+        session_factory, OutboxCreate(chat_id=citizen, kind="text", payload={"text": "한 번만"})
+    )
+    stalled, release = asyncio.Event(), asyncio.Event()
+    hooked: list[int | None] = []
+
+    async def stalled_attempt(row: OutboxMessage) -> Any:
+        stalled.set()
+        await release.wait()
+        if late_outcome == "network_error":
+            raise TimeoutError("late")
+        return Delivery(message_id=999)
+
+    async def hook(row: OutboxMessage) -> None:
+        hooked.append(row.id)
+
+    a, _ = make_sender(world, session_factory, on_sent=[hook])
+    a.worker_id = "a"
+    a._attempt = stalled_attempt  # type: ignore[method-assign]
+    await a.start()
+    try:
+        async with asyncio.timeout(10):
+            await stalled.wait()
+        lease_passed = repo.DEFAULT_LEASE + timedelta(seconds=1)
+        b, _ = make_sender(world, session_factory, clock=lambda: utcnow() + lease_passed)
+        b.worker_id = "b"
+        (row,) = await deliver_with(b, session_factory)
+        assert (row.id, row.status) == (row_id, "sent")
+        sent_by_b = row.result_message_id
+        release.set()
+        async with asyncio.timeout(10):
+            while True:  # A's late write ends in a transaction of its own
+                if a.stats.stale:
+                    break
+                await asyncio.sleep(0.02)
+    finally:
+        release.set()
+        await a.stop()
+    assert (a.stats.stale, a.stats.sent, a.stats.retried) == (1, 0, 0)
+    assert hooked == []  # A did not record the row as sent: its hooks do not run
+    async with session_factory() as session:
+        row = await repo.get(session=session, message_id=row_id)
+    assert row is not None
+    assert (row.status, row.result_message_id, row.lease_owner) == ("sent", sent_by_b, None)
+
+    c, _ = make_sender(world, session_factory, clock=lambda: utcnow() + 3 * lease_passed)
+    c.worker_id = "c"
+    await deliver_with(c, session_factory)
+    assert c.stats.sent == 0
+    assert texts(await from_bot(world, citizen)) == ["한 번만"]  # B's delivery only
+
+
+async def deliver_with(sender: Sender, factory: Factory) -> list[OutboxMessage]:
+    """Run ``sender`` until every row is settled and it is idle; return the rows."""
+    await sender.start()
+    try:
+        rows = await settled(factory)
+        async with asyncio.timeout(10):
+            while True:
+                if sender.is_idle:
+                    break
+                await asyncio.sleep(0.02)
+        return rows
+    finally:
+        await sender.stop()

@@ -23,6 +23,7 @@ from storage.models.incidents import Incident
 from storage.models.outbox import OutboxMessage
 from storage.models.topics import IncidentTopic
 from storage.outbox import mark_sent
+from tests.outbox_leases import TEST_WORKER, lease
 from tests.situation.conftest import START, Steps
 from tests.storage.test_media_cache import statements
 
@@ -332,7 +333,10 @@ async def test_a_full_staff_queue_holds_new_reports_for_one_digest_later(steps: 
 
     async with steps.tx() as session:  # the sender delivers what the room had queued
         for row in opened:
-            await mark_sent(session=session, message_id=row.id or 0, now=later)
+            await lease(session, row.id or 0)
+            await mark_sent(
+                session=session, message_id=row.id or 0, worker_id=TEST_WORKER, now=later
+            )
     async with steps.tx() as session:
         assert (await sync_topics(session=session, room=limited, now=later)).posted == 3
     rows = await room.staff_rows()

@@ -61,7 +61,11 @@ async def claim(
 async def settle(factory: Factory, row_id: int, now: datetime, message_id: int = 1) -> None:
     async with factory() as session, session.begin():
         await repo.mark_sent(
-            session=session, message_id=row_id, now=now, result_message_id=message_id
+            session=session,
+            worker_id="w1",
+            message_id=row_id,
+            now=now,
+            result_message_id=message_id,
         )
 
 
@@ -125,7 +129,9 @@ async def test_next_row_of_a_chat_waits_until_the_previous_is_settled(
     await settle(session_factory, first, now)
     assert [row.id for row in await claim(session_factory, now)] == [second]
     async with session_factory() as session, session.begin():
-        await repo.mark_failed(session=session, message_id=second, error="bad_request: x", now=now)
+        await repo.mark_failed(
+            session=session, worker_id="w1", message_id=second, error="bad_request: x", now=now
+        )
     assert [row.id for row in await claim(session_factory, now)] == [third]
 
 
@@ -161,6 +167,7 @@ async def test_rescheduled_row_waits_and_holds_its_chat(session_factory: Factory
     async with session_factory() as session, session.begin():
         await repo.reschedule(
             session=session,
+            worker_id="w1",
             message_id=first,
             at=now + timedelta(seconds=30),
             error="rate_limited: retry after 30s",
@@ -170,7 +177,9 @@ async def test_rescheduled_row_waits_and_holds_its_chat(session_factory: Factory
     (row,) = await claim(session_factory, now + timedelta(seconds=31))
     assert (row.id, row.attempts) == (first, 0)
     async with session_factory() as session, session.begin():
-        await repo.reschedule(session=session, message_id=first, at=now, error="network: x")
+        await repo.reschedule(
+            session=session, worker_id="w1", message_id=first, at=now, error="network: x"
+        )
     assert (await load(session_factory, first)).attempts == 1
     waiting = await load(session_factory, second)
     async with session_factory() as session:
@@ -190,7 +199,9 @@ async def test_referencing_row_waits_for_its_reference(session_factory: Factory)
     assert [row.id for row in await claim(session_factory, now)] == [topic_id]
     assert await claim(session_factory, now) == []
     async with session_factory() as session, session.begin():
-        await repo.mark_sent(session=session, message_id=topic_id, now=now, result_thread_id=5)
+        await repo.mark_sent(
+            session=session, worker_id="w1", message_id=topic_id, now=now, result_thread_id=5
+        )
     assert [row.id for row in await claim(session_factory, now)] == [post_id]
 
 
@@ -411,7 +422,9 @@ async def test_purge_keeps_unsettled_and_correlated_rows(session_factory: Factor
     for row_id in (old_sent, old_named, new_sent):
         await settle(session_factory, row_id, now)
     async with session_factory() as session, session.begin():
-        await repo.reschedule(session=session, message_id=old_pending, at=now, error="network: x")
+        await repo.reschedule(
+            session=session, worker_id="w1", message_id=old_pending, at=now, error="network: x"
+        )
     cutoff = (await load(session_factory, new_sent)).created_at
     async with session_factory() as session, session.begin():
         assert await repo.purge_settled(session=session, before=cutoff) == 1
@@ -419,3 +432,87 @@ async def test_purge_keeps_unsettled_and_correlated_rows(session_factory: Factor
         assert await repo.get(session=session, message_id=old_sent) is None
         for kept in (old_named, old_pending, new_sent):
             assert await repo.get(session=session, message_id=kept) is not None
+
+
+async def test_a_late_result_cannot_undo_another_workers(session_factory: Factory) -> None:
+    """A worker whose lease expired and passed to another records nothing: no third send."""
+    (row_id,) = await add(session_factory, text(1, "once"))
+    now = utcnow()
+    (mine,) = await claim(session_factory, now, worker="a")
+    later = now + repo.DEFAULT_LEASE + timedelta(seconds=1)
+    (theirs,) = await claim(session_factory, later, worker="b")
+    assert (mine.id, theirs.id, theirs.lease_owner) == (row_id, row_id, "b")
+    async with session_factory() as session, session.begin():
+        assert await repo.mark_sent(
+            session=session, message_id=row_id, worker_id="b", now=later, result_message_id=7
+        )
+
+    late = {"session_factory": session_factory, "row_id": row_id, "now": later}
+    assert not await _as_a(**late, write="reschedule")
+    assert not await _as_a(**late, write="failed")
+    assert not await _as_a(**late, write="unreachable")
+    assert not await _as_a(**late, write="sent")
+    row = await load(session_factory, row_id)
+    assert (row.status, row.result_message_id, row.lease_owner) == ("sent", 7, None)
+    assert await claim(session_factory, later + timedelta(minutes=10), worker="c") == []
+
+
+async def test_a_late_result_while_another_worker_sends_leaves_its_lease(
+    session_factory: Factory,
+) -> None:
+    """While the other worker still sends, a late reschedule leaves the row leased to it."""
+    (row_id,) = await add(session_factory, text(1, "in flight"))
+    now = utcnow()
+    await claim(session_factory, now, worker="a")
+    later = now + repo.DEFAULT_LEASE + timedelta(seconds=1)
+    await claim(session_factory, later, worker="b")
+    assert not await _as_a(session_factory, row_id, later, write="reschedule")
+    row = await load(session_factory, row_id)
+    assert (row.status, row.lease_owner, row.attempts) == ("sending", "b", 0)
+    assert await claim(session_factory, later + timedelta(seconds=1), worker="c") == []
+
+
+async def test_an_expired_lease_nobody_took_still_records(session_factory: Factory) -> None:
+    """A slow worker whose lease ran out, but whose row nobody claimed again, still records."""
+    (row_id,) = await add(session_factory, text(1, "slow"))
+    now = utcnow()
+    await claim(session_factory, now, worker="a")
+    later = now + repo.DEFAULT_LEASE + timedelta(seconds=30)
+    assert await _as_a(session_factory, row_id, later, write="sent")
+    assert (await load(session_factory, row_id)).status == "sent"
+
+
+async def test_a_batch_records_only_the_rows_still_leased(session_factory: Factory) -> None:
+    """mark_sent_many skips a row another worker took; the count says so where known."""
+    lost, kept = await add(session_factory, text(1, "lost"), text(2, "kept"))
+    now = utcnow()
+    await claim(session_factory, now, worker="a")
+    later = now + repo.DEFAULT_LEASE + timedelta(seconds=1)
+    async with session_factory() as session, session.begin():
+        await repo.claim_batch(session=session, worker_id="b", now=later, limit=1)
+    async with session_factory() as session, session.begin():
+        recorded = await repo.mark_sent_many(
+            session=session,
+            worker_id="a",
+            deliveries=[
+                repo.SentRecord(message_id=lost, now=later, result_message_id=1),
+                repo.SentRecord(message_id=kept, now=later, result_message_id=2),
+            ],
+        )
+    # asyncpg reports no row count for a batch of several.
+    assert recorded == (None if "postgresql" in str(session_factory.kw["bind"].url) else 1)
+    assert (await load(session_factory, lost)).lease_owner == "b"
+    assert (await load(session_factory, kept)).status == "sent"
+
+
+async def _as_a(session_factory: Factory, row_id: int, now: datetime, *, write: str) -> bool:
+    """Record one result as worker "a", whose lease has passed on; True if it was written."""
+    async with session_factory() as session, session.begin():
+        mine = {"session": session, "message_id": row_id, "worker_id": "a"}
+        if write == "reschedule":
+            return await repo.reschedule(**mine, at=now, error="network: late")
+        if write == "failed":
+            return await repo.mark_failed(**mine, error="bad_request: late", now=now)
+        if write == "unreachable":
+            return await repo.mark_unreachable(**mine, error="forbidden: late", now=now)
+        return await repo.mark_sent(**mine, now=now, result_message_id=99)

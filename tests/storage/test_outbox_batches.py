@@ -85,7 +85,7 @@ async def test_mark_sent_many_records_every_delivery(
     ]
     with statements(engine) as seen:
         async with session_factory() as session, session.begin():
-            await repo.mark_sent_many(session=session, deliveries=deliveries)
+            await repo.mark_sent_many(session=session, worker_id="w1", deliveries=deliveries)
     assert len([sql for sql in seen if sql.lstrip().upper().startswith("UPDATE")]) == 1
 
     rows = [await load(session_factory, row_id) for row_id in (first, second, third)]
@@ -113,7 +113,9 @@ async def test_mark_sent_many_leaves_other_rows_alone(session_factory: Factory) 
     assert await claim(session_factory, "w2", limit=1) == [theirs]
     assert await claim(session_factory, "w1", limit=1) == [failed]
     async with session_factory() as session, session.begin():
-        await repo.mark_failed(session=session, message_id=failed, error="bad_request: x", now=now)
+        await repo.mark_failed(
+            session=session, worker_id="w1", message_id=failed, error="bad_request: x", now=now
+        )
     before = {
         row_id: (await load(session_factory, row_id)).model_dump()
         for row_id in (theirs, failed, pending_head, waiting)
@@ -122,6 +124,7 @@ async def test_mark_sent_many_leaves_other_rows_alone(session_factory: Factory) 
     async with session_factory() as session, session.begin():
         await repo.mark_sent_many(
             session=session,
+            worker_id="w1",
             deliveries=[
                 SentRecord(message_id=mine, now=now, result_message_id=1),
                 SentRecord(message_id=also_mine, now=now, result_message_id=2),
@@ -156,13 +159,14 @@ async def test_mark_sent_many_matches_mark_sent(session_factory: Factory) -> Non
         for one in records[:3]:
             await repo.mark_sent(
                 session=session,
+                worker_id="w1",
                 message_id=one.message_id,
                 now=one.now,
                 result_message_id=one.result_message_id,
                 result_thread_id=one.result_thread_id,
                 result=one.result,
             )
-        await repo.mark_sent_many(session=session, deliveries=records[3:])
+        await repo.mark_sent_many(session=session, worker_id="w1", deliveries=records[3:])
 
     def outcome(row: OutboxMessage) -> tuple[object, ...]:
         return (
@@ -188,12 +192,13 @@ async def test_mark_sent_many_with_one_or_no_delivery(
     await claim(session_factory, "w1")
     with statements(engine) as seen:
         async with session_factory() as session:
-            await repo.mark_sent_many(session=session, deliveries=[])
+            await repo.mark_sent_many(session=session, worker_id="w1", deliveries=[])
     assert seen == []
     now = utcnow()
     async with session_factory() as session, session.begin():
         await repo.mark_sent_many(
             session=session,
+            worker_id="w1",
             deliveries=[SentRecord(message_id=row_id, now=now, result_message_id=5)],
         )
     row = await load(session_factory, row_id)
@@ -206,9 +211,10 @@ async def test_mark_sent_many_skips_a_row_that_is_gone(session_factory: Factory)
     await claim(session_factory, "w1")
     now = utcnow()
     async with session_factory() as session, session.begin():
-        await repo.mark_sent(session=session, message_id=row_id + 1000, now=now)
+        await repo.mark_sent(session=session, worker_id="w1", message_id=row_id + 1000, now=now)
         await repo.mark_sent_many(
             session=session,
+            worker_id="w1",
             deliveries=[
                 SentRecord(message_id=row_id, now=now),
                 SentRecord(message_id=row_id + 1000, now=now),
@@ -244,7 +250,9 @@ async def test_batched_rows_are_stored_in_the_order_they_were_queued(
                 row = await repo.get(session=session, message_id=row_id)
                 assert row is not None
                 sent_order.append(row.payload["text"])
-                await repo.mark_sent(session=session, message_id=row_id, now=utcnow())
+                await repo.mark_sent(
+                    session=session, worker_id="w1", message_id=row_id, now=utcnow()
+                )
     assert [label for label in sent_order if label.startswith("a")] == ["a1", "a2", "a3", "a4"]
     assert [label for label in sent_order if label.startswith("b")] == ["b1", "b2"]
 

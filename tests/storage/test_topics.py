@@ -18,6 +18,7 @@ from storage.topics import (
     thread_of,
     topic_correlation,
 )
+from tests.outbox_leases import TEST_WORKER, lease
 
 CHAT = -100555
 
@@ -67,11 +68,11 @@ async def test_thread_lookup_and_failed_rows(session_factory: Any) -> None:
             ),
         )
         assert created.id and lost.id and other.id
-        await mark_sent(session=session, message_id=created.id, now=now, result_thread_id=41)
-        await mark_failed(
-            session=session, message_id=lost.id, error="thread_not_found: gone", now=now
-        )
-        await mark_failed(session=session, message_id=other.id, error="bad_request: nope", now=now)
+        await lease(session, created.id, lost.id, other.id)
+        mine = {"session": session, "worker_id": TEST_WORKER, "now": now}
+        assert await mark_sent(message_id=created.id, result_thread_id=41, **mine)
+        assert await mark_failed(message_id=lost.id, error="thread_not_found: gone", **mine)
+        assert await mark_failed(message_id=other.id, error="bad_request: nope", **mine)
     async with session_factory() as session, session.begin():
         topic = await session.get(IncidentTopic, incident.id)
         assert topic is not None and await thread_of(session=session, topic=topic) == 41
