@@ -16,6 +16,7 @@ they hold the citizens' words and coordinates too (the consent message promises 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -116,6 +117,10 @@ BATCH_REPORTS = 300
 BATCH_ROWS = 2000
 """Outbox rows or failed updates deleted or cleared per transaction."""
 
+BATCH_PAUSE = 0.02
+"""Seconds between two batches: SQLite's busy handler of a waiting writer polls, and a purge
+beginning its next transaction at once would win the write lock again and again."""
+
 
 @dataclass(frozen=True)
 class PurgeSummary:
@@ -163,6 +168,7 @@ async def _repeat(session_factory: async_sessionmaker[Any], step: Any, cutoff: d
         total += done
         if done < BATCH_ROWS:
             return total
+        await asyncio.sleep(BATCH_PAUSE)
 
 
 async def purge_expired(
@@ -196,6 +202,7 @@ async def purge_expired(
         files += await _release(session_factory, media_dir, held)
         if len(ids) < batch_size:
             break
+        await asyncio.sleep(BATCH_PAUSE)
     async with session_factory() as session, session.begin():
         places = await retention.drop_incident_places(session=session, before=cutoff)
     return PurgeSummary(

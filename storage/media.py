@@ -97,3 +97,20 @@ async def delete_file(*, media_dir: Path, relative: str) -> bool:
     existed = path.exists()
     await asyncio.to_thread(path.unlink, missing_ok=True)
     return existed
+
+
+def _delete_all(media_dir: Path, relatives: list[str]) -> int:
+    paths = [resolve(media_dir=media_dir, relative=relative) for relative in relatives]
+    existed = 0
+    for path in paths:
+        try:
+            path.unlink()
+            existed += 1
+        except FileNotFoundError:
+            pass
+    return existed
+
+
+async def delete_files(*, media_dir: Path, relatives: list[str]) -> int:
+    """Delete stored files in one trip to a worker thread; return how many existed."""
+    return await asyncio.to_thread(_delete_all, media_dir, relatives)

@@ -18,12 +18,25 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, delete, exists, func, literal, null, or_, select, update
+from sqlalchemy import (
+    Text,
+    and_,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import CursorResult
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.locks import hold_lock
-from storage.media import delete_file, media_lock_name
+from storage.media import delete_files, media_lock_name
 from storage.models.failures import FailedUpdate
 from storage.models.incidents import Incident
 from storage.models.outbox import UNSETTLED, OutboxMessage
@@ -187,27 +200,27 @@ async def release_files(*, session: AsyncSession, media_dir: Path, files: dict[s
     rows then forget the hash and path. Run it in its own transaction, after the one that
     purged the rows has committed.
     """
-    released = 0
+    if not files:
+        return 0
     # Sorted: every purge takes the locks in one order, so two purges cannot deadlock.
-    for path, sha256 in sorted(files.items(), key=lambda item: (item[1], item[0])):
+    hashes = sorted(set(files.values()))
+    for sha256 in hashes:
         await hold_lock(session=session, name=media_lock_name(sha256))
-        same_file = and_(_MEDIA.c.sha256 == sha256, _MEDIA.c.path == path)
-        users = await _scalar(
-            session,
-            select(func.count())
-            .select_from(_MEDIA)
-            .where(same_file, _MEDIA.c.status == MediaStatus.STORED),
-        )
-        if users == 0:
-            await delete_file(media_dir=media_dir, relative=path)
-            released += 1
-        await _run(
-            session,
-            update(_MEDIA)
-            .where(same_file, _MEDIA.c.status == MediaStatus.PURGED)
-            .values(sha256=None, path=None),
-        )
-    return released
+    paths = sorted(files)
+    same_files = tuple_(_MEDIA.c.sha256, _MEDIA.c.path).in_([(files[p], p) for p in paths])
+    used = await _run(
+        session,
+        select(_MEDIA.c.path).where(same_files, _MEDIA.c.status == MediaStatus.STORED).distinct(),
+    )
+    unused = set(paths) - set(used.scalars().all())
+    await delete_files(media_dir=media_dir, relatives=sorted(unused))
+    await _run(
+        session,
+        update(_MEDIA)
+        .where(same_files, _MEDIA.c.status == MediaStatus.PURGED)
+        .values(sha256=None, path=None),
+    )
+    return len(unused)
 
 
 def _incident_expired(before: datetime) -> Any:
