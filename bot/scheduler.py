@@ -182,13 +182,13 @@ async def run_citizen_timers(context: SweepContext, now: datetime) -> tuple[int,
         )
     purged = 0
     if context.last_purge is None or now - context.last_purge >= PURGE_EVERY:
-        async with context.session_factory() as session, session.begin():
-            purged = await purge_expired(
-                session=session,
-                now=now,
-                retention_days=intake.retention_days,
-                media_dir=intake.media_dir,
-            )
+        summary = await purge_expired(
+            session_factory=context.session_factory,
+            now=now,
+            retention_days=intake.retention_days,
+            media_dir=intake.media_dir,
+        )
+        purged = summary.reports
         context.last_purge = now
     if filed or purged:
         log.info("citizen timers: %d drafts filed, %d reports purged", filed, purged)

@@ -33,7 +33,7 @@ from situation.references import report_reference
 from situation.texts import render
 from storage.citizens import get_citizen, get_or_create_citizen
 from storage.incidents import get_incident
-from storage.media import store_bytes
+from storage.media import store_locked
 from storage.models.citizens import Citizen
 from storage.models.incidents import IncidentStatus
 from storage.models.outbox import Priority
@@ -300,8 +300,8 @@ async def attach_file(
     elif len(incoming.data) > config.max_file_bytes:
         media.status = MediaStatus.TOO_LARGE
     else:
-        stored = await store_bytes(
-            media_dir=config.media_dir, data=incoming.data, suffix=incoming.suffix
+        stored = await store_locked(
+            session=session, media_dir=config.media_dir, data=incoming.data, suffix=incoming.suffix
         )
         media.sha256, media.path, media.size = stored.sha256, stored.path, stored.size
         media.status = MediaStatus.STORED

@@ -1,32 +1,40 @@
-"""Personal data: /forget erases a citizen's, the retention timer purges old media and locations.
+"""Personal data: /forget erases a citizen's, the retention timer purges what has expired.
 
 Usage::
 
     summary = await forget_citizen(session=session, telegram_user_id=42, media_dir=dir, now=now)
-    purged = await purge_expired(session=session, now=now, retention_days=30, media_dir=dir)
+    purged = await purge_expired(
+        session_factory=factory, now=now, retention_days=30, media_dir=dir, dry_run=False
+    )
 
-What stays after erasure is anonymous: incidents (scenario, district, centre, times, counts) and
-report skeletons (reference, scenario, district, status, times) with no text, media, location
-or link to a person.
+What stays after erasure or expiry is anonymous: incidents (scenario, district, times, counts;
+their centre too until every report of theirs expired) and report skeletons (reference,
+scenario, district, status, times) with no text, media, location or link to a person. Expiry
+also drops settled outbox payloads and failed raw updates older than the retention period:
+they hold the citizens' words and coordinates too (the consent message promises this).
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import retention
 from storage.citizens import find_citizen, save_citizen
-from storage.media import delete_file
+from storage.locks import hold_lock
+from storage.media import delete_file, media_lock_name
 from storage.models.reports import MediaStatus, Report
 from storage.reports import (
     all_reports_of_citizen,
     count_stored_with_hash,
     media_of_report,
     messages_of_report,
-    reports_created_before,
     save_report,
 )
 
@@ -39,9 +47,7 @@ class ErasureSummary:
     media: int
 
 
-async def _purge_media(
-    session: AsyncSession, report: Report, media_dir: Path, *, forget_ids: bool
-) -> int:
+async def _purge_media(session: AsyncSession, report: Report, media_dir: Path) -> int:
     """Delete a report's stored files (unless another report still uses the same file)."""
     assert report.id is not None
     removed = 0
@@ -51,15 +57,16 @@ async def _purge_media(
             media.status = MediaStatus.PURGED
             session.add(media)
             await session.flush()
+            # Intake stores this file under the same lock until it commits (storage.media).
+            await hold_lock(session=session, name=media_lock_name(media.sha256))
             if await count_stored_with_hash(session=session, sha256=media.sha256) == 0:
                 await delete_file(media_dir=media_dir, relative=path)
             removed += 1
         media.status = MediaStatus.PURGED
         media.path = None
-        if forget_ids:
-            media.file_id = None
-            media.file_unique_id = None
-            media.sha256 = None
+        media.file_id = None
+        media.file_unique_id = None
+        media.sha256 = None
         session.add(media)
     await session.flush()
     return removed
@@ -83,7 +90,7 @@ async def forget_citizen(
     reports = list(await all_reports_of_citizen(session=session, citizen_id=citizen.id))
     media = 0
     for report in reports:
-        media += await _purge_media(session, report, media_dir, forget_ids=True)
+        media += await _purge_media(session, report, media_dir)
         _drop_location(report, now)
         report.text = None
         report.sealed_at = report.sealed_at or now
@@ -104,16 +111,106 @@ async def forget_citizen(
     return ErasureSummary(reports=len(reports), media=media)
 
 
-async def purge_expired(
-    *, session: AsyncSession, now: datetime, retention_days: int, media_dir: Path
+BATCH_REPORTS = 300
+"""Reports anonymised per transaction: SQLite has one writer, and intake must get its turns."""
+
+BATCH_ROWS = 2000
+"""Outbox rows or failed updates deleted or cleared per transaction."""
+
+BATCH_PAUSE = 0.02
+"""Seconds between two batches: SQLite's busy handler of a waiting writer polls, and a purge
+beginning its next transaction at once would win the write lock again and again."""
+
+
+@dataclass(frozen=True)
+class PurgeSummary:
+    """What the retention purge removed (or, in a dry run, would remove)."""
+
+    cutoff: datetime
+    reports: int = 0
+    files: int = 0
+    incident_places: int = 0
+    outbox_deleted: int = 0
+    outbox_cleared: int = 0
+    failed_updates: int = 0
+
+
+async def _count(session_factory: async_sessionmaker[Any], cutoff: datetime) -> PurgeSummary:
+    async with session_factory() as session, session.begin():
+        return PurgeSummary(
+            cutoff=cutoff,
+            reports=await retention.count_expired_reports(session=session, before=cutoff),
+            files=await retention.count_released_files(session=session, before=cutoff),
+            incident_places=await retention.count_expired_incident_places(
+                session=session, before=cutoff
+            ),
+            outbox_deleted=await retention.count_outbox_to_delete(session=session, before=cutoff),
+            outbox_cleared=await retention.count_outbox_to_clear(session=session, before=cutoff),
+            failed_updates=await retention.count_failed_updates(session=session, before=cutoff),
+        )
+
+
+async def _release(
+    session_factory: async_sessionmaker[Any], media_dir: Path, files: dict[str, str]
 ) -> int:
-    """Delete media and precise locations of reports older than the retention period."""
-    reports = await reports_created_before(
-        session=session, before=now - timedelta(days=retention_days)
+    if not files:
+        return 0
+    async with session_factory() as session, session.begin():
+        return await retention.release_files(session=session, media_dir=media_dir, files=files)
+
+
+async def _repeat(session_factory: async_sessionmaker[Any], step: Any, cutoff: datetime) -> int:
+    """Run a batched step in one transaction per batch until it touches nothing."""
+    total = 0
+    while True:
+        async with session_factory() as session, session.begin():
+            done = int(await step(session=session, before=cutoff, limit=BATCH_ROWS))
+        total += done
+        if done < BATCH_ROWS:
+            return total
+        await asyncio.sleep(BATCH_PAUSE)
+
+
+async def purge_expired(
+    *,
+    session_factory: async_sessionmaker[Any],
+    now: datetime,
+    retention_days: int,
+    media_dir: Path,
+    dry_run: bool = False,
+    batch_size: int = BATCH_REPORTS,
+) -> PurgeSummary:
+    """Erase what the retention period allows no longer; a dry run counts it and changes nothing.
+
+    Reports go in batches, each in its own transaction; the files they held are deleted after
+    that commit (see ``storage.retention.release_files``).
+    """
+    cutoff = now - timedelta(days=retention_days)
+    if dry_run:
+        return await _count(session_factory, cutoff)
+    async with session_factory() as session, session.begin():
+        leftovers = await retention.pending_releases(session=session)
+    files = await _release(session_factory, media_dir, leftovers)
+    reports = 0
+    while True:
+        async with session_factory() as session, session.begin():
+            ids = await retention.expired_report_ids(
+                session=session, before=cutoff, limit=batch_size
+            )
+            held = await retention.anonymise_reports(session=session, report_ids=ids, now=now)
+        reports += len(ids)
+        files += await _release(session_factory, media_dir, held)
+        if len(ids) < batch_size:
+            break
+        await asyncio.sleep(BATCH_PAUSE)
+    async with session_factory() as session, session.begin():
+        places = await retention.drop_incident_places(session=session, before=cutoff)
+    return PurgeSummary(
+        cutoff=cutoff,
+        reports=reports,
+        files=files,
+        incident_places=places,
+        outbox_deleted=await _repeat(session_factory, retention.delete_outbox_rows, cutoff),
+        outbox_cleared=await _repeat(session_factory, retention.clear_outbox_rows, cutoff),
+        failed_updates=await _repeat(session_factory, retention.delete_failed_updates, cutoff),
     )
-    for report in reports:
-        await _purge_media(session, report, media_dir, forget_ids=False)
-        _drop_location(report, now)
-        report.updated_at = now
-        await save_report(session=session, report=report)
-    return len(reports)

@@ -5,6 +5,10 @@ Usage::
     stored = await store_bytes(media_dir=Path("var/media"), data=b"...", suffix=".jpg")
     stored.path      # "ab/ab12...ef.jpg", relative to media_dir
     resolve(media_dir=..., relative=stored.path).read_bytes()
+
+Inside a transaction that will record the file, use :func:`store_locked`: it holds the file's
+lock until commit, so the retention purge cannot delete the file in between (see
+``storage.retention.release_files``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.locks import hold_lock
 
 _SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
 
@@ -43,8 +51,17 @@ def resolve(*, media_dir: Path, relative: str) -> Path:
     return path
 
 
-def _write(media_dir: Path, data: bytes, suffix: str) -> StoredFile:
-    digest = hashlib.sha256(data).hexdigest()
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def media_lock_name(sha256: str) -> str:
+    """The lock held while a stored file with this hash is written, recorded or deleted."""
+    return f"media:{sha256}"
+
+
+def _write(media_dir: Path, data: bytes, suffix: str, digest: str | None = None) -> StoredFile:
+    digest = digest or _digest(data)
     relative = _relative_path(digest, suffix)
     target = resolve(media_dir=media_dir, relative=relative)
     if not target.exists():
@@ -65,9 +82,35 @@ async def store_bytes(*, media_dir: Path, data: bytes, suffix: str = "") -> Stor
     return await asyncio.to_thread(_write, media_dir, data, suffix)
 
 
+async def store_locked(
+    *, session: AsyncSession, media_dir: Path, data: bytes, suffix: str = ""
+) -> StoredFile:
+    """Store ``data`` as :func:`store_bytes` does, holding its lock until the session commits."""
+    digest = await asyncio.to_thread(_digest, data)
+    await hold_lock(session=session, name=media_lock_name(digest))
+    return await asyncio.to_thread(_write, media_dir, data, suffix, digest)
+
+
 async def delete_file(*, media_dir: Path, relative: str) -> bool:
     """Delete a stored file; ``True`` if it existed."""
     path = resolve(media_dir=media_dir, relative=relative)
     existed = path.exists()
     await asyncio.to_thread(path.unlink, missing_ok=True)
     return existed
+
+
+def _delete_all(media_dir: Path, relatives: list[str]) -> int:
+    paths = [resolve(media_dir=media_dir, relative=relative) for relative in relatives]
+    existed = 0
+    for path in paths:
+        try:
+            path.unlink()
+            existed += 1
+        except FileNotFoundError:
+            pass
+    return existed
+
+
+async def delete_files(*, media_dir: Path, relatives: list[str]) -> int:
+    """Delete stored files in one trip to a worker thread; return how many existed."""
+    return await asyncio.to_thread(_delete_all, media_dir, relatives)

@@ -214,17 +214,6 @@ async def reports_with_unacknowledged(
     return result.all()
 
 
-async def reports_created_before(*, session: AsyncSession, before: datetime) -> Sequence[Report]:
-    """Return reports created before ``before`` whose precise data was not purged yet."""
-    result = await session.exec(
-        select(Report).where(
-            col(Report.created_at) < before,
-            col(Report.location_purged_at).is_(None),
-        )
-    )
-    return result.all()
-
-
 # One update (or one staff-room pass) asks for a report's media and messages several times: the
 # lists read earlier in the same session are kept in ``session.info`` and reused while every row
 # in them is still live and fresh; whatever adds or moves content forgets them.

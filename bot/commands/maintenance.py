@@ -3,7 +3,7 @@
 Usage::
 
     jikimi purge --dry-run          # what the retention rules would remove, nothing changed
-    jikimi purge                    # remove it (media files, precise locations, old update ids)
+    jikimi purge                    # remove it (words, places, files, citizen links, old payloads)
     jikimi backup var/backup.db     # online copy of the SQLite database (the bot may run)
     jikimi restore var/backup.db    # copy a backup over the database (stop the bot first)
 
@@ -26,11 +26,9 @@ from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
 from bot.settings import Settings
-from situation.privacy import purge_expired
+from situation.privacy import PurgeSummary, purge_expired
 from storage.engine import create_engine, create_session_factory, is_sqlite
-from storage.models.reports import MediaStatus, ReportMedia
 from storage.models.updates import ProcessedUpdate
-from storage.reports import reports_created_before
 from storage.updates import purge_processed
 
 PROCESSED_UPDATE_DAYS = 2
@@ -38,12 +36,10 @@ PROCESSED_UPDATE_DAYS = 2
 
 
 @dataclass(frozen=True)
-class PurgeSummary:
-    """What the retention rules remove (or would remove)."""
+class MaintenanceSummary:
+    """What ``jikimi purge`` removes (or would remove)."""
 
-    cutoff: datetime
-    reports: int
-    media: int
+    retention: PurgeSummary
     processed_updates: int
 
 
@@ -75,61 +71,50 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 async def purge(
     settings: Settings, *, now: datetime | None = None, dry_run: bool = False
-) -> PurgeSummary:
+) -> MaintenanceSummary:
     """Apply (or, with ``dry_run``, count) the retention rules on the configured database."""
     moment = now or datetime.now(UTC)
-    cutoff = moment - timedelta(days=settings.retention_days)
     updates_cutoff = moment - timedelta(days=PROCESSED_UPDATE_DAYS)
     engine = create_engine(settings.database_url)
     try:
         session_factory = create_session_factory(engine)
+        summary = await purge_expired(
+            session_factory=session_factory,
+            now=moment,
+            retention_days=settings.retention_days,
+            media_dir=settings.media_dir,
+            dry_run=dry_run,
+        )
         async with session_factory() as session, session.begin():
-            reports = await reports_created_before(session=session, before=cutoff)
-            ids = [report.id for report in reports if report.id is not None]
-            media = 0
-            if ids:
-                media = (
-                    await session.exec(
-                        select(func.count()).where(
-                            col(ReportMedia.report_id).in_(ids),
-                            col(ReportMedia.status) == MediaStatus.STORED,
-                        )
-                    )
-                ).one()
             if dry_run:
-                updates = (
-                    await session.exec(
-                        select(func.count()).where(
-                            col(ProcessedUpdate.processed_at) < updates_cutoff
-                        )
-                    )
-                ).one()
-                count = len(ids)
-            else:
-                count = await purge_expired(
-                    session=session,
-                    now=moment,
-                    retention_days=settings.retention_days,
-                    media_dir=settings.media_dir,
+                statement = select(func.count()).where(
+                    col(ProcessedUpdate.processed_at) < updates_cutoff
                 )
+                updates = (await session.exec(statement)).one()
+            else:
                 updates = await purge_processed(session=session, before=updates_cutoff)
     finally:
         await engine.dispose()
-    return PurgeSummary(cutoff=cutoff, reports=count, media=media, processed_updates=updates)
+    return MaintenanceSummary(retention=summary, processed_updates=updates)
 
 
 def _purge(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    summary = asyncio.run(purge(settings, dry_run=args.dry_run))
+    result = asyncio.run(purge(settings, dry_run=args.dry_run))
+    summary = result.retention
     verb = "would purge" if args.dry_run else "purged"
     print(
         f"retention: {settings.retention_days} days"
-        f" (reports created before {summary.cutoff:%Y-%m-%d %H:%M} UTC)"
+        f" (data created before {summary.cutoff:%Y-%m-%d %H:%M} UTC)"
     )
-    print(f"{verb}: precise locations and media of {summary.reports} reports")
-    print(f"{verb}: {summary.media} stored media files")
+    print(f"{verb}: words, precise locations, media and citizen links of {summary.reports} reports")
+    print(f"{verb}: {summary.files} stored media files")
+    print(f"{verb}: the centre of {summary.incident_places} incidents")
+    print(f"{verb}: {summary.outbox_deleted} sent outbox messages (deleted)")
+    print(f"{verb}: the contents of {summary.outbox_cleared} sent outbox messages (kept for ids)")
+    print(f"{verb}: {summary.failed_updates} failed updates")
     print(
-        f"{verb}: {summary.processed_updates} processed update ids"
+        f"{verb}: {result.processed_updates} processed update ids"
         f" older than {PROCESSED_UPDATE_DAYS} days"
     )
     if args.dry_run:

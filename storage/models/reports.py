@@ -42,6 +42,15 @@ class Report(SQLModel, table=True):
     """One citizen report: what, where, when, with its scenario and the incident it joined."""
 
     __tablename__ = "report"
+    # The retention purge looks for the reports not purged yet: the recent ones.
+    __table_args__ = (
+        Index(
+            "ix_report_unpurged",
+            "created_at",
+            sqlite_where=text("location_purged_at IS NULL"),
+            postgresql_where=text("location_purged_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     reference: str | None = Field(
@@ -90,6 +99,8 @@ class ReportMedia(SQLModel, table=True):
     """A photo, document or voice message attached to a report, kept in the media store."""
 
     __tablename__ = "report_media"
+    # Whether a stored file is still used is asked by hash and path (intake and the purge).
+    __table_args__ = (Index("ix_report_media_file", "sha256", "path"),)
 
     id: int | None = Field(default=None, primary_key=True)
     report_id: int = Field(

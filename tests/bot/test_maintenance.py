@@ -70,8 +70,9 @@ async def test_purge_dry_run_counts_and_changes_nothing(
     media_dir = tmp_path / "media"
     await _seed(session_factory, media_dir)
     settings = Settings(database_url=database_url, media_dir=media_dir, retention_days=30)
-    summary = await purge(settings, now=NOW, dry_run=True)
-    assert (summary.reports, summary.media, summary.processed_updates) == (1, 1, 1)
+    result = await purge(settings, now=NOW, dry_run=True)
+    summary = result.retention
+    assert (summary.reports, summary.files, result.processed_updates) == (1, 1, 1)
     assert (media_dir / "ab" / "photo.jpg").exists()
     async with session_factory() as session:
         located = (await session.exec(select(Report).where(Report.latitude != None))).all()  # noqa: E711
@@ -86,20 +87,21 @@ async def test_purge_removes_expired_media_locations_and_update_ids(
     media_dir = tmp_path / "media"
     await _seed(session_factory, media_dir)
     settings = Settings(database_url=database_url, media_dir=media_dir, retention_days=30)
-    summary = await purge(settings, now=NOW)
-    assert (summary.reports, summary.media, summary.processed_updates) == (1, 1, 1)
+    result = await purge(settings, now=NOW)
+    summary = result.retention
+    assert (summary.reports, summary.files, result.processed_updates) == (1, 1, 1)
     assert not (media_dir / "ab" / "photo.jpg").exists()
     async with session_factory() as session:
         reports = {r.text: r for r in (await session.exec(select(Report))).all()}
-        assert reports["연기가 나요"].latitude is None
-        assert reports["연기가 나요"].location_purged_at is not None
+        assert reports[None].latitude is None
+        assert reports[None].location_purged_at is not None
         assert reports["물이 차요"].latitude == 37.4
         media = (await session.exec(select(ReportMedia))).one()
         assert media.status == MediaStatus.PURGED and media.path is None
         ids = [u.update_id for u in (await session.exec(select(ProcessedUpdate))).all()]
         assert ids == [2]
     again = await purge(settings, now=NOW, dry_run=True)
-    assert (again.reports, again.media, again.processed_updates) == (0, 0, 0)
+    assert (again.retention.reports, again.retention.files, again.processed_updates) == (0, 0, 0)
 
 
 def test_purge_command_prints_what_it_would_do(
@@ -109,7 +111,7 @@ def test_purge_command_prints_what_it_would_do(
     monkeypatch.setenv("JIKIMI_MEDIA_DIR", str(tmp_path / "media"))
     assert main(["purge", "--dry-run", "--database-url", database_url]) == 0
     out = capsys.readouterr().out
-    assert "would purge: precise locations and media of 0 reports" in out
+    assert "would purge: words, precise locations, media and citizen links of 0 reports" in out
     assert "dry run: nothing was changed" in out
 
 

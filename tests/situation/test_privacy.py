@@ -1,16 +1,21 @@
-"""/forget erases a citizen's personal data; the retention purge removes old media and places."""
+"""/forget erases a citizen's personal data; the retention purge erases what expired."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from situation.intake import IncomingFile, IncomingPlace
-from situation.privacy import forget_citizen, purge_expired
+from situation.privacy import PurgeSummary, forget_citizen, purge_expired
 from storage.models.citizens import Citizen
+from storage.models.failures import FailedUpdate
 from storage.models.incidents import Incident
+from storage.models.outbox import OutboxMessage, OutboxStatus
 from storage.models.reports import MediaStatus, Report, ReportMedia, ReportMessage
 from tests.situation.conftest import START, Steps
 
@@ -82,24 +87,112 @@ async def test_forget_removes_personal_data_and_keeps_anonymous_incident(
         )
 
 
-async def test_purge_expired_removes_old_media_and_locations_only(
-    steps: Steps, media_dir: Path
+async def _age_outbox(steps: Steps, until_id: int, created_at: datetime) -> None:
+    """Date the outbox rows up to ``until_id`` (the domain leaves created_at to the clock)."""
+    async with steps.tx() as session:
+        await session.exec(
+            update(OutboxMessage)  # type: ignore[call-overload]
+            .where(col(OutboxMessage.id) <= until_id)
+            .values(created_at=created_at, status=OutboxStatus.SENT.value)
+        )
+
+
+async def _last_outbox_id(steps: Steps) -> int:
+    async with steps.tx() as session:
+        return int((await session.exec(select(func.max(OutboxMessage.id)))).one() or 0)
+
+
+def _dump(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+async def test_purge_expired_keeps_the_consent_promise(
+    steps: Steps, session_factory: Any, media_dir: Path
 ) -> None:
-    await steps.send(4101, kind="photo", file=jpeg(b"old"))
+    """Expired reports lose words, places, files, citizen links and outbox copies; recent stay."""
+    await steps.send(4101, text="연기가 나요 3층 홍길동")
+    await steps.send(4101, kind="photo", file=jpeg(b"old"), now=START + timedelta(seconds=2))
     await steps.send(4101, kind="location", place=PLACE, now=START + timedelta(seconds=3))
+    # The same picture in a recent report: the file must stay.
+    await steps.send(4101, kind="photo", file=jpeg(b"shared"), now=START + timedelta(seconds=4))
+    old_rows = await _last_outbox_id(steps)
+    await _age_outbox(steps, old_rows, START)
     later = START + timedelta(days=20)
-    await steps.send(4102, kind="photo", file=jpeg(b"new"), now=later)
+    await steps.send(4102, text="물이 차요", now=later)
+    await steps.send(4102, kind="photo", file=jpeg(b"new"), now=later + timedelta(seconds=1))
+    await steps.send(4102, kind="photo", file=jpeg(b"shared"), now=later + timedelta(seconds=2))
     await steps.send(4102, kind="location", place=PLACE, now=later + timedelta(seconds=3))
+    async with steps.tx() as session:
+        await session.exec(
+            update(OutboxMessage)  # type: ignore[call-overload]
+            .where(col(OutboxMessage.id) > old_rows)
+            .values(created_at=later)
+        )
+        session.add(FailedUpdate(update_id=1, payload={"t": "연기"}, error="x", created_at=START))
+        session.add(FailedUpdate(update_id=2, payload={"t": "물"}, error="x", created_at=later))
+    now = START + timedelta(days=31)
+
+    async def snapshot() -> str:
+        async with steps.tx() as session:
+            return _dump(
+                [
+                    [r.model_dump(mode="json") for r in (await session.exec(select(t))).all()]
+                    for t in (Report, ReportMedia, ReportMessage, Incident, OutboxMessage)
+                ]
+            ) + str(sorted(files(media_dir)))
+
+    before = await snapshot()
+    dry = await purge_expired(
+        session_factory=session_factory,
+        now=now,
+        retention_days=30,
+        media_dir=media_dir,
+        dry_run=True,
+    )
+    assert await snapshot() == before
+    summary = await purge_expired(
+        session_factory=session_factory,
+        now=now,
+        retention_days=30,
+        media_dir=media_dir,
+        batch_size=1,
+    )
+    assert summary == dry
+    assert (summary.reports, summary.files, summary.failed_updates) == (1, 1, 1)
+    assert summary.incident_places == 1
 
     async with steps.tx() as session:
-        purged = await purge_expired(
-            session=session, now=START + timedelta(days=31), retention_days=30, media_dir=media_dir
-        )
-    assert purged == 1
-    async with steps.tx() as session:
         old, new = (await session.exec(select(Report).order_by(col(Report.id)))).all()
-    assert (
-        old.latitude is None and old.location_purged_at is not None and old.district_name == "중구"
+        assert old.text is None and old.citizen_id is None and old.latitude is None
+        assert old.location_label is None and old.accuracy is None
+        assert old.district_name == "중구" and old.scenario == "fire" and old.reference
+        assert new.text == "물이 차요" and new.citizen_id is not None
+        assert new.latitude == PLACE.latitude
+        messages = (await session.exec(select(ReportMessage))).all()
+        assert all(m.text is None and m.chat_id is None for m in messages if m.report_id == old.id)
+        assert any(m.text == "물이 차요" for m in messages)
+        media = (await session.exec(select(ReportMedia))).all()
+        assert all(
+            m.status == MediaStatus.PURGED and m.path is None and m.file_id is None
+            for m in media
+            if m.report_id == old.id
+        )
+        incidents = (await session.exec(select(Incident).order_by(col(Incident.id)))).all()
+        old_incident = next(i for i in incidents if i.id == old.incident_id)
+        assert old_incident.latitude is None and old_incident.district_name == "중구"
+        assert all(i.latitude is not None for i in incidents if i.id == new.incident_id)
+        outbox = _dump(
+            [(row.payload, row.result) for row in (await session.exec(select(OutboxMessage))).all()]
+        )
+        assert "연기" not in outbox and "홍길동" not in outbox and "37.566" not in outbox
+        recent = (
+            await session.exec(select(OutboxMessage).where(OutboxMessage.id > old_rows))
+        ).all()
+        assert recent and all(row.payload for row in recent)
+        failed = (await session.exec(select(FailedUpdate))).all()
+        assert [f.update_id for f in failed] == [2]
+    assert sorted(p.read_bytes() for p in files(media_dir)) == [b"\xff\xd8new", b"\xff\xd8shared"]
+    again = await purge_expired(
+        session_factory=session_factory, now=now, retention_days=30, media_dir=media_dir
     )
-    assert new.latitude == PLACE.latitude
-    assert [p.read_bytes() for p in files(media_dir)] == [b"\xff\xd8new"]
+    assert again == PurgeSummary(cutoff=again.cutoff)
