@@ -1,4 +1,4 @@
-"""Keep updates whose processing failed, so a bug never loses what a citizen sent."""
+"""Keep updates that failed or could not be read, so nothing a citizen sent is lost."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from situation.outgoing import Outgoing
 from storage.failures import create_failed_update
 
 
@@ -22,3 +23,25 @@ class FailureRecorder:
             await create_failed_update(
                 session=session, update_id=update_id, payload=payload, error=error[:2000]
             )
+
+
+async def keep_unreadable_update(
+    *,
+    session: AsyncSession,
+    update_id: int,
+    payload: dict[str, Any],
+    problem: str,
+    reply_chat_id: int | None,
+    lang: str,
+) -> None:
+    """Keep an update the messenger layer could not read; ask its writer to send it differently.
+
+    ``reply_chat_id``: the private chat it came from, when that could be told (the answer is
+    the one any message that cannot be used for a report gets).
+    """
+    await create_failed_update(
+        session=session, update_id=update_id, payload=payload, error=f"unreadable: {problem}"[:2000]
+    )
+    if reply_chat_id is not None:
+        out = Outgoing(session=session, chat_id=reply_chat_id, lang=lang)
+        await out.message("citizen_unsupported")
