@@ -22,7 +22,9 @@ from bot.media import MediaPrefetchMiddleware
 from bot.middlewares.admission import AdmissionMiddleware
 from bot.middlewares.database import DatabaseMiddleware
 from bot.middlewares.language import LanguageMiddleware
+from bot.middlewares.malformed import MalformedUpdateMiddleware
 from bot.middlewares.metrics import MetricsMiddleware
+from bot.polling import UpdatesOneByOne
 from bot.scheduler import setup_situation_room
 from bot.settings import Settings
 
@@ -31,6 +33,7 @@ def create_bot(settings: Settings) -> Bot:
     """Build the Bot client for the configured API server (Telegram or the sandbox)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.api_base))
     session.middleware(RateLimitTally())
+    session.middleware(UpdatesOneByOne())
     return Bot(
         token=settings.telegram.token.get_secret_value(),
         session=session,
@@ -85,6 +88,10 @@ def create_dispatcher(
     dispatcher.update.outer_middleware(MediaPrefetchMiddleware(settings.reports))
     dispatcher.update.outer_middleware(DatabaseMiddleware(session_factory))
     dispatcher.update.outer_middleware(LanguageMiddleware(default=settings.default_language))
+    # Inside the update's transaction: an unreadable update is kept there and goes no further.
+    dispatcher.update.outer_middleware(
+        MalformedUpdateMiddleware(default_language=settings.default_language)
+    )
     setup_situation_room(dispatcher, settings, session_factory, staff_room_wake=staff_room_wake)
     dispatcher.include_routers(*handlers.get_routers())
     run_filters_inline(dispatcher)

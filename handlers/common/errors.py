@@ -7,6 +7,7 @@ import logging
 from aiogram import Router
 from aiogram.types import ErrorEvent
 
+from bot.malformed import MalformedUpdate
 from situation.failures import FailureRecorder
 
 log = logging.getLogger(__name__)
@@ -21,9 +22,13 @@ async def keep_failed_update(event: ErrorEvent, failures: FailureRecorder) -> bo
         type(event.exception).__name__,
         exc_info=event.exception,
     )
+    if isinstance(update, MalformedUpdate):
+        payload = update.payload  # the update itself is only its id
+    else:
+        payload = update.model_dump(mode="json", exclude_none=True)
     await failures.record(
         update_id=update.update_id,
-        payload=update.model_dump(mode="json", exclude_none=True),
+        payload=payload,
         error=f"{type(event.exception).__name__}: {event.exception}",
     )
     return True
