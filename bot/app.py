@@ -22,7 +22,7 @@ from bot.media import MediaPrefetchMiddleware
 from bot.middlewares.admission import AdmissionMiddleware
 from bot.middlewares.database import DatabaseMiddleware
 from bot.middlewares.language import LanguageMiddleware
-from bot.middlewares.malformed import MalformedUpdateMiddleware
+from bot.middlewares.malformed import MalformedChatLock, MalformedUpdateMiddleware
 from bot.middlewares.metrics import MetricsMiddleware
 from bot.polling import UpdatesOneByOne
 from bot.scheduler import setup_situation_room
@@ -77,7 +77,9 @@ def create_dispatcher(
         settings=settings,
         **services,
     )
-    # First after aiogram's chat lock: a chat's own updates keep their order.
+    # First after aiogram's chat lock (and the same lock for updates aiogram could not read):
+    # a chat's own updates keep their order.
+    dispatcher.update.outer_middleware(MalformedChatLock(dispatcher.fsm))
     admission = AdmissionMiddleware(
         settings.telegram.max_concurrent_updates,
         follow_up_delay=settings.telegram.follow_up_delay_seconds,

@@ -6,8 +6,9 @@ so a second delivery changes nothing), and ends here: the raw JSON goes to the f
 table, the writer of a private message is asked to send it differently, and the routers never
 see it.
 
-aiogram cannot tell the chat of an update it could not read, so no chat lock holds it: its
-answer may reach the citizen before the answers to their messages just before it.
+aiogram cannot tell the chat of an update it could not read, so its chat lock does not hold
+it; :class:`MalformedChatLock` takes that lock from the raw JSON instead, so the answer comes
+after the answers to the citizen's messages before it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.types import TelegramObject
 
 from bot.malformed import MalformedUpdate, private_writer
@@ -26,6 +28,27 @@ from situation.failures import keep_unreadable_update
 log = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class MalformedChatLock(BaseMiddleware):
+    """Outer update middleware, first of ours: an unreadable private message holds its chat's
+    lock, as aiogram's FSM middleware holds it for every update it could read."""
+
+    def __init__(self, fsm: FSMContextMiddleware) -> None:
+        self._fsm = fsm
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        """Run the rest of the chain, holding the chat lock of an unreadable private message."""
+        writer = private_writer(event.payload) if isinstance(event, MalformedUpdate) else None
+        if writer is None:
+            return await handler(event, data)
+        context = self._fsm.resolve_context(
+            bot=data["bot"], chat_id=writer.chat_id, user_id=writer.user_id
+        )
+        if context is None:
+            return await handler(event, data)
+        async with self._fsm.events_isolation.lock(key=context.key):
+            return await handler(event, data)
 
 
 class MalformedUpdateMiddleware(BaseMiddleware):

@@ -58,7 +58,8 @@ async def test_a_malformed_update_between_two_good_ones_stalls_nothing(
     app: E2E, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Three updates in one batch, the middle one unreadable: both good ones are answered, the
-    bad one is kept with its raw JSON, its writer is answered in English, the batch is confirmed.
+    bad one is kept with its raw JSON, the batch is confirmed, and its writer is answered in
+    English after the answers to their greeting just before it (the chat's order holds).
     """
     first, writer, last = (
         await app.citizen("첫째", "ko"),
