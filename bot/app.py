@@ -24,7 +24,7 @@ from bot.middlewares.database import DatabaseMiddleware
 from bot.middlewares.language import LanguageMiddleware
 from bot.middlewares.malformed import MalformedChatLock, MalformedUpdateMiddleware
 from bot.middlewares.metrics import MetricsMiddleware
-from bot.polling import UpdatesOneByOne
+from bot.polling import TolerantGetUpdates
 from bot.scheduler import setup_situation_room
 from bot.settings import Settings
 
@@ -33,7 +33,7 @@ def create_bot(settings: Settings) -> Bot:
     """Build the Bot client for the configured API server (Telegram or the sandbox)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.api_base))
     session.middleware(RateLimitTally())
-    session.middleware(UpdatesOneByOne())
+    session.middleware(TolerantGetUpdates())
     return Bot(
         token=settings.telegram.token.get_secret_value(),
         session=session,
