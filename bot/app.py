@@ -22,7 +22,9 @@ from bot.media import MediaPrefetchMiddleware
 from bot.middlewares.admission import AdmissionMiddleware
 from bot.middlewares.database import DatabaseMiddleware
 from bot.middlewares.language import LanguageMiddleware
+from bot.middlewares.malformed import MalformedChatLock, MalformedUpdateMiddleware
 from bot.middlewares.metrics import MetricsMiddleware
+from bot.polling import TolerantGetUpdates
 from bot.scheduler import setup_situation_room
 from bot.settings import Settings
 
@@ -31,6 +33,7 @@ def create_bot(settings: Settings) -> Bot:
     """Build the Bot client for the configured API server (Telegram or the sandbox)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram.api_base))
     session.middleware(RateLimitTally())
+    session.middleware(TolerantGetUpdates())
     return Bot(
         token=settings.telegram.token.get_secret_value(),
         session=session,
@@ -74,7 +77,9 @@ def create_dispatcher(
         settings=settings,
         **services,
     )
-    # First after aiogram's chat lock: a chat's own updates keep their order.
+    # First after aiogram's chat lock (and the same lock for updates aiogram could not read):
+    # a chat's own updates keep their order.
+    dispatcher.update.outer_middleware(MalformedChatLock(dispatcher.fsm))
     admission = AdmissionMiddleware(
         settings.telegram.max_concurrent_updates,
         follow_up_delay=settings.telegram.follow_up_delay_seconds,
@@ -87,6 +92,10 @@ def create_dispatcher(
         DatabaseMiddleware(session_factory, patience=settings.database_retry_seconds)
     )
     dispatcher.update.outer_middleware(LanguageMiddleware(default=settings.default_language))
+    # Inside the update's transaction: an unreadable update is kept there and goes no further.
+    dispatcher.update.outer_middleware(
+        MalformedUpdateMiddleware(default_language=settings.default_language)
+    )
     setup_situation_room(dispatcher, settings, session_factory, staff_room_wake=staff_room_wake)
     dispatcher.include_routers(*handlers.get_routers())
     run_filters_inline(dispatcher)

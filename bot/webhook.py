@@ -10,7 +10,9 @@ Routes: ``POST <path of the webhook URL>`` (updates; 401 without the right
 
 An update is answered only after its transaction committed (``handle_in_background=False``):
 if the worker dies first, Telegram (or the sandbox) gets no answer and delivers it again, and
-the processed-update table makes the second delivery change nothing. The secret token comes
+the processed-update table makes the second delivery change nothing. An update the bot cannot
+read is kept as a failed update and answered 200 too (``bot.malformed``); a body that is not
+JSON gets 400. The secret token comes
 from ``JIKIMI_TELEGRAM__WEBHOOK_SECRET`` or is derived from the bot token, so every worker of
 one bot agrees on it without configuration.
 """
@@ -31,6 +33,7 @@ from aiohttp import web
 
 from bot.api_calls import rate_limit_tally
 from bot.health import SENDER_TASK_NAME, add_health_routes, database_check, task_check
+from bot.malformed import read_update
 from bot.metrics import Metrics, add_metrics_route, create_metrics
 from bot.runtime import Runtime, stop_on_signals
 from bot.settings import Settings
@@ -69,7 +72,25 @@ class BoundedRequestHandler(SimpleRequestHandler):
 
     async def _handle_request(self, bot: Bot, request: web.Request) -> web.Response:
         async with self.slots:
-            return await super()._handle_request(bot, request)
+            return await self._feed(bot, request)
+
+    async def _feed(self, bot: Bot, request: web.Request) -> web.Response:
+        """aiogram's own ``_handle_request``, the body read by ``read_update``.
+
+        aiogram reads the body into an ``Update`` and answers 500 when it cannot: Telegram
+        would deliver that update again and again. Read here, an unreadable update becomes a
+        ``MalformedUpdate``: kept as a failed update and answered 200, like any other.
+        """
+        try:
+            raw = await request.json(loads=bot.session.json_loads)
+        except ValueError:
+            log.warning("webhook: a request body that is not JSON was refused (400)")
+            return web.Response(status=400, text="the body must be a JSON update")
+        update = read_update(raw, bot)
+        if update is None:  # not even numbered: logged by read_update
+            return web.json_response({})
+        result: Any = await self.dispatcher.feed_webhook_update(bot, update, **self.data)
+        return web.Response(body=self._build_response_writer(bot=bot, result=result))
 
     def verify_secret(self, telegram_secret_token: str, bot: Bot) -> bool:
         """Compare in constant time, as bytes: a header that is not ASCII is wrong, not an error.

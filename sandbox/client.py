@@ -617,6 +617,15 @@ class SandboxClient:
         """Move the sandbox clock forward; returns the new unix time."""
         return int(await self.call("advance_time", seconds=seconds))
 
+    async def inject_update(
+        self, update_type: str, payload: Any, bot_token: str | None = None
+    ) -> dict[str, Any] | None:
+        """Queue an update exactly as given (numbered by the sandbox); returns the Update."""
+        result = await self.call(
+            "inject_update", update_type=update_type, payload=payload, bot_token=bot_token
+        )
+        return dict(result) if result is not None else None
+
     async def set_rate_limits(self, enabled: bool) -> bool:
         """Switch rate limits on or off."""
         return bool(await self.call("set_rate_limits", enabled=enabled))

@@ -67,6 +67,7 @@ ACTIONS: dict[str, Action] = {
         "chat_actions",
         "advance_time",
         "set_rate_limits",
+        "inject_update",
     )
 }
 # The keyword arguments each action takes, read once: the body is checked against them.

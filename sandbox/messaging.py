@@ -20,13 +20,16 @@ SERVICE_KEYS = {
 }
 
 
-async def deliver(world: World, bot: Bot, update_type: str, payload: dict[str, Any]) -> None:
-    """Queue an update for ``bot`` (if its allowed_updates lets it through)."""
+async def deliver(
+    world: World, bot: Bot, update_type: str, payload: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Queue an update for ``bot`` (if its allowed_updates lets it through); return it."""
     update = await bot.updates.put(update_type, payload)
     if update is not None:
         await world.notify(
             {"type": "update", "bot_id": bot.user.id, "update_id": update["update_id"]}
         )
+    return update
 
 
 def bots_in_chat(world: World, chat: Chat) -> list[tuple[Bot, Member]]:

@@ -1,4 +1,4 @@
-"""Keep updates whose processing failed, so a bug never loses what a citizen sent."""
+"""Keep updates that failed or could not be read, so nothing a citizen sent is lost."""
 
 from __future__ import annotations
 
@@ -39,3 +39,25 @@ class FailureRecorder:
                 await Outgoing(session=session, chat_id=citizen_chat, lang=lang).message(
                     "citizen_failed"
                 )
+
+
+async def keep_unreadable_update(
+    *,
+    session: AsyncSession,
+    update_id: int,
+    payload: dict[str, Any],
+    problem: str,
+    reply_chat_id: int | None,
+    lang: str,
+) -> None:
+    """Keep an update the messenger layer could not read; ask its writer to send it differently.
+
+    ``reply_chat_id``: the private chat it came from, when that could be told (the answer is
+    the one any message that cannot be used for a report gets).
+    """
+    await create_failed_update(
+        session=session, update_id=update_id, payload=payload, error=f"unreadable: {problem}"[:2000]
+    )
+    if reply_chat_id is not None:
+        out = Outgoing(session=session, chat_id=reply_chat_id, lang=lang)
+        await out.message("citizen_unsupported")

@@ -7,6 +7,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.citizens import find_citizen
 
@@ -24,6 +25,18 @@ def language_from_code(code: str | None, default: str) -> str:
     return default
 
 
+async def citizen_language(
+    *, session: AsyncSession | None, telegram_user_id: int, code: str | None, default: str
+) -> str:
+    """The language to answer a user in: their stored choice, else Telegram's, else ``default``."""
+    lang = language_from_code(code, default)
+    if session is not None:
+        citizen = await find_citizen(session=session, telegram_user_id=telegram_user_id)
+        if citizen is not None and citizen.language in ("ko", "en"):
+            lang = citizen.language
+    return lang
+
+
 class LanguageMiddleware(BaseMiddleware):
     """Set ``data["lang"]`` for the handlers of an update (needs the database middleware)."""
 
@@ -35,11 +48,11 @@ class LanguageMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         lang = self._default
         if user is not None and not user.is_bot:
-            lang = language_from_code(user.language_code, self._default)
-            session = data.get("session")
-            if session is not None:
-                citizen = await find_citizen(session=session, telegram_user_id=user.id)
-                if citizen is not None and citizen.language in ("ko", "en"):
-                    lang = citizen.language
+            lang = await citizen_language(
+                session=data.get("session"),
+                telegram_user_id=user.id,
+                code=user.language_code,
+                default=self._default,
+            )
         data["lang"] = lang
         return await handler(event, data)

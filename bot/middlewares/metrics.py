@@ -9,6 +9,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update
 
+from bot.malformed import MalformedUpdate
 from bot.metrics import Metrics
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -42,6 +43,8 @@ class MetricsMiddleware(BaseMiddleware):
 
 
 def _update_type(event: TelegramObject) -> str:
+    if isinstance(event, MalformedUpdate):
+        return "malformed"
     if isinstance(event, Update):
         try:
             return event.event_type

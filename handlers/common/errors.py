@@ -8,6 +8,7 @@ from typing import Any
 from aiogram import Router
 from aiogram.types import ErrorEvent, Update
 
+from bot.malformed import MalformedUpdate
 from bot.middlewares.language import language_from_code
 from situation.failures import FailureRecorder
 
@@ -40,8 +41,11 @@ def update_payload(update: Update) -> dict[str, Any]:
     """The update as JSON, as Telegram sent it.
 
     ``exclude_unset``: aiogram fills the fields Telegram left out of a message's link preview
-    options with ``Default`` placeholders, which pydantic cannot serialise.
+    options with ``Default`` placeholders, which pydantic cannot serialise. An update the bot
+    could not read keeps the raw JSON it came as (the update itself is only its id).
     """
+    if isinstance(update, MalformedUpdate):
+        return update.payload
     return update.model_dump(mode="json", exclude_none=True, exclude_unset=True)
 
 

@@ -4,7 +4,7 @@ Every action takes the world first and keyword arguments named like the control 
 """
 
 from sandbox.actions.common import ControlError, message_view
-from sandbox.actions.environment import advance_time, set_rate_limits
+from sandbox.actions.environment import advance_time, inject_update, set_rate_limits
 from sandbox.actions.interactions import (
     block_bot,
     inline_query,
@@ -71,6 +71,7 @@ __all__ = [
     "edit_caption",
     "edit_live_location",
     "edit_text",
+    "inject_update",
     "inline_query",
     "join_request",
     "leave_chat",

@@ -1,7 +1,11 @@
-"""The sandbox around the people: its clock and its rate limits."""
+"""The sandbox around the people: its clock, its rate limits, and updates injected as given."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sandbox.actions.common import ControlError, bot_of
+from sandbox.messaging import deliver
 from sandbox.state import (
     World,
 )
@@ -19,3 +23,22 @@ async def set_rate_limits(world: World, *, enabled: bool) -> bool:
     world.config.rate_limits = bool(enabled)
     world.ratelimiter.reset()
     return world.config.rate_limits
+
+
+async def inject_update(
+    world: World, *, update_type: str, payload: Any, bot_token: str | None = None
+) -> dict[str, Any] | None:
+    """Queue an update exactly as given (only numbered), whatever its shape: a new Bot API field,
+    one left out, a type the bot does not know. Returns the Update, or None when the bot's
+    ``allowed_updates`` filters ``update_type`` out.
+
+    Nothing is checked or stored in a chat. A private message from a known user counts as that
+    user writing to the bot, so the bot may answer them (as with every message they send).
+    """
+    if not isinstance(update_type, str) or not update_type or update_type == "update_id":
+        raise ControlError(400, "update_type must name an update field, e.g. 'message'")
+    bot = bot_of(world, bot_token)
+    chat = payload.get("chat") if isinstance(payload, dict) else None
+    if isinstance(chat, dict) and chat.get("type") == "private" and chat.get("id") in world.users:
+        bot.started_by.add(chat["id"])
+    return await deliver(world, bot, update_type, payload)

@@ -24,9 +24,11 @@ from bot.webhook import SECRET_HEADER, serve_webhook, webhook_secret
 from sandbox.client import SandboxClient
 from sandbox.images import tiny_png
 from sandbox.server import SandboxServer
+from storage.models.failures import FailedUpdate
 from storage.models.outbox import OutboxMessage
 from storage.models.reports import MediaStatus, ReportMedia
 from storage.models.updates import ProcessedUpdate
+from tests.fixtures.updates import poll_message
 
 
 def free_port() -> int:
@@ -367,3 +369,56 @@ async def test_stopping_finishes_the_sends_in_flight(hooked: Hooked) -> None:
             )
         ).all()
     assert not [error for error in errors if error and error.startswith("network")], errors
+
+
+async def _kept(hooked: Hooked) -> list[FailedUpdate]:
+    async with hooked.runtime.session_factory() as session:
+        return list((await session.exec(select(FailedUpdate).order_by(FailedUpdate.id))).all())
+
+
+async def test_a_malformed_update_between_two_good_ones_through_the_webhook(
+    hooked: Hooked,
+) -> None:
+    """The sandbox delivers a good, an unreadable and a good update: every delivery is
+    answered 200, the good ones are handled, the bad one is kept and its writer answered."""
+    first, last = hooked.world.citizens[0], hooked.world.citizens[1]
+    writer = await hooked.client.create_user(first_name="투표", language_code="ko")
+    await hooked.delivered()
+    await hooked.client.send_text(first.id, first.id, "지하차도에 물이 차올라요")
+    bad = await hooked.client.inject_update(
+        "message", poll_message(int(writer["id"]), "투표", "ko")
+    )
+    await hooked.client.send_text(last.id, last.id, "가로수가 쓰러졌어요")
+    assert bad is not None
+    await hooked.delivered()
+    assert (await hooked.runtime.bot.get_webhook_info()).last_error_message is None
+    assert (await hooked.client.wait_for_message(first.id, timeout=15))["from"]["is_bot"]
+    assert (await hooked.client.wait_for_message(last.id, timeout=15))["from"]["is_bot"]
+    answer = await hooked.client.wait_for_message(int(writer["id"]), timeout=15)
+    assert "죄송합니다" in answer["text"]
+    (kept,) = await _kept(hooked)
+    assert kept.update_id == bad["update_id"] and kept.payload == bad
+    assert await _metric(hooked, 'jikimi_updates_total{type="malformed"}') == 1
+
+
+async def test_a_malformed_update_posted_again_is_kept_once(hooked: Hooked) -> None:
+    """Telegram's redelivery of an unreadable update is answered 200 and changes nothing."""
+    user = await hooked.client.create_user(first_name="Eve", language_code="en")
+    headers = {SECRET_HEADER: webhook_secret(hooked.runtime.settings)}
+    update = {"update_id": 990_010, "message": poll_message(int(user["id"]), "Eve", "en")}
+    await hooked.delivered()
+    queued = await hooked.count(OutboxMessage)
+    for _ in range(2):
+        async with hooked.http.post(hooked.url, json=update, headers=headers) as response:
+            assert response.status == 200
+    (kept,) = await _kept(hooked)
+    assert kept.update_id == 990_010 and kept.payload == update
+    assert await hooked.count(OutboxMessage) == queued + 1  # one answer, not two
+
+
+async def test_a_body_that_is_no_json_gets_400_not_500(hooked: Hooked) -> None:
+    """A request that is not even JSON is refused as a bad request, and nothing is kept."""
+    headers = {SECRET_HEADER: webhook_secret(hooked.runtime.settings)}
+    async with hooked.http.post(hooked.url, data=b"{not json", headers=headers) as response:
+        assert response.status == 400
+    assert await _kept(hooked) == []

@@ -6,8 +6,9 @@ import asyncio
 
 import aiohttp
 import pytest
-from aiogram.exceptions import TelegramConflictError
+from aiogram.exceptions import ClientDecodeError, TelegramConflictError
 
+from sandbox.client import SandboxError
 from sandbox.server import SandboxServer
 from tests.sandbox.conftest import TOKEN, World
 
@@ -145,3 +146,43 @@ async def test_a_sandbox_bug_answers_like_a_telegram_500(
         assert response.status == 500
         body = await response.json()
     assert body == {"ok": False, "error_code": 500, "description": "Internal Server Error"}
+
+
+def _poll_message(user: dict[str, object]) -> dict[str, object]:
+    """A private message carrying a poll without fields aiogram requires."""
+    return {
+        "message_id": 9001,
+        "date": 1_700_000_000,
+        "chat": {"id": user["id"], "type": "private", "first_name": user["first_name"]},
+        "from": {"id": user["id"], "is_bot": False, "first_name": user["first_name"]},
+        "poll": {"id": "p1", "question": "?", "options": [], "total_voter_count": 0},
+    }
+
+
+async def test_an_injected_update_arrives_exactly_as_given(
+    sandbox: SandboxServer, world: World
+) -> None:
+    """inject_update queues any shape, numbered in turn; aiogram's own reader refuses it."""
+    start = await world.bot.get_updates()
+    offset = start[-1].update_id + 1
+    payload = _poll_message(world.bob)
+    queued = await world.client.inject_update("message", payload)
+    assert queued == {"update_id": offset, "message": payload}
+    async with aiohttp.ClientSession() as http:
+        url = f"{sandbox.url}/bot{TOKEN}/getUpdates"
+        async with http.post(url, json={"offset": offset}) as response:
+            assert (await response.json())["result"] == [queued]
+    with pytest.raises(ClientDecodeError):
+        await world.bot.get_updates(offset=offset)
+    # Bob never wrote before: the injected message counts as his first.
+    sent = await world.bot.send_message(world.bob["id"], "다시 보내 주세요")
+    assert sent.chat.id == world.bob["id"]
+
+
+async def test_inject_update_respects_allowed_updates_and_checks_its_type(world: World) -> None:
+    """A type the bot did not ask for is not queued; an empty type is refused."""
+    await world.bot.get_updates(allowed_updates=["message"])
+    assert await world.client.inject_update("poll", {"id": "p1"}) is None
+    with pytest.raises(SandboxError) as caught:
+        await world.client.inject_update("", {"id": "p1"})
+    assert caught.value.status == 400

@@ -1,13 +1,17 @@
-"""The errors router keeps every failed update, whatever aiogram filled in while parsing it."""
+"""The errors router keeps every failed update as the user sent it, and tells the citizen."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from aiogram import Bot
 from aiogram.types import ErrorEvent, Update
 
+from bot.malformed import MalformedUpdate, read_update
 from handlers.common.errors import keep_failed_update
+from tests.bot.test_malformed import TOKEN, good
+from tests.fixtures.updates import poll_message
 
 
 class Recorder:
@@ -53,3 +57,25 @@ async def test_a_failed_button_press_on_a_message_with_link_preview_options_is_k
     assert payload["callback_query"]["data"] == "st:take:1:"
     assert payload["callback_query"]["message"]["link_preview_options"] == {"is_disabled": True}
     assert (kept["citizen_chat"], kept["lang"]) == (5, "ko")  # they are told it failed
+
+
+async def test_a_failed_unreadable_update_is_kept_with_its_raw_json() -> None:
+    bot = Bot(TOKEN)
+    raw = {"update_id": 4, "message": poll_message(77, "민지", "ko")}
+    update = read_update(raw, bot)
+    assert isinstance(update, MalformedUpdate)
+    recorder = Recorder()
+    event = ErrorEvent(update=update, exception=RuntimeError("database gone"))
+    assert await keep_failed_update(event, recorder) is True  # type: ignore[arg-type]
+    (kept,) = recorder.kept
+    assert (kept["update_id"], kept["payload"]) == (4, raw)
+    assert kept["error"] == "RuntimeError: database gone"
+
+
+async def test_a_failed_update_is_kept_as_read() -> None:
+    update = read_update(good(5), Bot(TOKEN))
+    assert update is not None
+    recorder = Recorder()
+    event = ErrorEvent(update=update, exception=ValueError("x"))
+    await keep_failed_update(event, recorder)  # type: ignore[arg-type]
+    assert recorder.kept[0]["payload"]["message"]["text"] == "불이 났어요"
