@@ -14,7 +14,13 @@ from bot.settings import Settings
 from handlers.citizen.convert import incoming, intake_config, place_of
 from situation.clock import Clock
 from situation.edits import receive_edit
-from situation.intake import ReportListener, receive_message, update_live_location
+from situation.intake import (
+    IncomingMessage,
+    IntakeConfig,
+    ReportListener,
+    receive_message,
+    update_live_location,
+)
 
 
 async def report_message(
@@ -29,15 +35,21 @@ async def report_message(
 ) -> None:
     """Store the message in the citizen's report and queue the answers."""
     config = intake_config(settings)
-    citizen_message = await incoming(
-        message, bot=bot, lang=lang, max_bytes=config.max_file_bytes, prefetched=prefetched
-    )
     await receive_message(
         session=session,
-        message=citizen_message,
+        message=await _read(message, bot, lang, config, prefetched),
         config=config,
         now=clock.now(),
         listeners=report_listeners,
+    )
+
+
+async def _read(
+    message: Message, bot: Bot, lang: str, config: IntakeConfig, prefetched: Prefetched | None
+) -> IncomingMessage:
+    """The citizen's message as intake takes it (its file already fetched)."""
+    return await incoming(
+        message, bot=bot, lang=lang, max_bytes=config.max_file_bytes, prefetched=prefetched
     )
 
 
@@ -67,12 +79,9 @@ async def edited_message(
 ) -> None:
     """Record the citizen's edited message with its report and queue the answers."""
     config = intake_config(settings)
-    citizen_message = await incoming(
-        message, bot=bot, lang=lang, max_bytes=config.max_file_bytes, prefetched=prefetched
-    )
     await receive_edit(
         session=session,
-        message=citizen_message,
+        message=await _read(message, bot, lang, config, prefetched),
         config=config,
         now=clock.now(),
         listeners=report_listeners,
