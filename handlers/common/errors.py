@@ -8,7 +8,7 @@ from typing import Any
 from aiogram import Router
 from aiogram.types import ErrorEvent, Update
 
-from bot.malformed import MalformedUpdate
+from bot.malformed import MalformedUpdate, private_writer
 from bot.middlewares.language import language_from_code
 from situation.failures import FailureRecorder
 
@@ -51,6 +51,9 @@ def update_payload(update: Update) -> dict[str, Any]:
 
 def _private_sender(update: Update) -> tuple[int | None, str | None]:
     """The private chat and language code of the citizen who sent ``update``, if one did."""
+    if isinstance(update, MalformedUpdate):  # only its raw JSON tells
+        writer = private_writer(update.payload)
+        return (None, None) if writer is None else (writer.chat_id, writer.language_code)
     message = update.message or update.edited_message
     if message is not None and message.chat.type == "private":
         sender = message.from_user

@@ -69,6 +69,7 @@ async def test_a_failed_unreadable_update_is_kept_with_its_raw_json() -> None:
     assert await keep_failed_update(event, recorder) is True  # type: ignore[arg-type]
     (kept,) = recorder.kept
     assert (kept["update_id"], kept["payload"]) == (4, raw)
+    assert (kept["citizen_chat"], kept["lang"]) == (77, "ko")  # told, from the raw JSON
     assert kept["error"] == "RuntimeError: database gone"
 
 
