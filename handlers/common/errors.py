@@ -10,13 +10,17 @@ from aiogram.types import ErrorEvent, Update
 
 from bot.malformed import MalformedUpdate, private_writer
 from bot.middlewares.language import language_from_code
+from bot.settings import Settings
 from situation.failures import FailureRecorder
 
 log = logging.getLogger(__name__)
 
 
 async def keep_failed_update(
-    event: ErrorEvent, failures: FailureRecorder, lang: str | None = None
+    event: ErrorEvent,
+    failures: FailureRecorder,
+    lang: str | None = None,
+    settings: Settings | None = None,
 ) -> bool:
     """Log the failure, keep the raw update so staff can recover it, and tell the citizen."""
     update = event.update
@@ -32,7 +36,7 @@ async def keep_failed_update(
         payload=update_payload(update),
         error=f"{type(event.exception).__name__}: {event.exception}",
         citizen_chat=citizen_chat,
-        lang=lang or language_from_code(code, "ko"),
+        lang=lang or language_from_code(code, settings.default_language if settings else "ko"),
     )
     return True
 

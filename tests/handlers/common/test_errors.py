@@ -80,3 +80,17 @@ async def test_a_failed_update_is_kept_as_read() -> None:
     event = ErrorEvent(update=update, exception=ValueError("x"))
     await keep_failed_update(event, recorder)  # type: ignore[arg-type]
     assert recorder.kept[0]["payload"]["message"]["text"] == "불이 났어요"
+
+
+async def test_the_apology_falls_back_to_the_configured_default_language() -> None:
+    from bot.settings import Settings
+
+    raw = good(6)
+    raw["message"]["from"]["language_code"] = "ja"  # neither Korean nor English
+    update = read_update(raw, Bot(TOKEN))
+    assert update is not None
+    recorder = Recorder()
+    settings = Settings(default_language="en")
+    event = ErrorEvent(update=update, exception=ValueError("x"))
+    await keep_failed_update(event, recorder, settings=settings)  # type: ignore[arg-type]
+    assert recorder.kept[0]["lang"] == "en"
