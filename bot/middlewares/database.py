@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from handlers.common.answers import answers_after_commit, send_answer
 from storage.updates import claim_update, claim_update_from
 
 log = logging.getLogger(__name__)
@@ -103,31 +104,36 @@ class DatabaseMiddleware(BaseMiddleware):
 
     async def _process(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
         bot = data["bot"]
-        async with (
-            write_gate(self._session_factory),
-            self._session_factory() as session,
-            session.begin(),
-        ):
-            user = data.get("event_from_user")
-            if user is not None and not user.is_bot:
-                claimed = await claim_update_from(
-                    session=session,
-                    bot_id=bot.id,
-                    update_id=event.update_id,
-                    telegram_user_id=user.id,
-                )
-                data["claimed_update"] = claimed
-                fresh = claimed.fresh
-            else:
-                fresh = await claim_update(
-                    session=session, bot_id=bot.id, update_id=event.update_id
-                )
-            if not fresh:
-                log.info("update %s was already processed: ignored", event.update_id)
-                data["repeated_update"] = True
-                return UNHANDLED
-            data["session"] = session
-            return await handler(event, data)
+        with answers_after_commit() as answers:
+            async with (
+                write_gate(self._session_factory),
+                self._session_factory() as session,
+                session.begin(),
+            ):
+                user = data.get("event_from_user")
+                if user is not None and not user.is_bot:
+                    claimed = await claim_update_from(
+                        session=session,
+                        bot_id=bot.id,
+                        update_id=event.update_id,
+                        telegram_user_id=user.id,
+                    )
+                    data["claimed_update"] = claimed
+                    fresh = claimed.fresh
+                else:
+                    fresh = await claim_update(
+                        session=session, bot_id=bot.id, update_id=event.update_id
+                    )
+                if not fresh:
+                    log.info("update %s was already processed: ignored", event.update_id)
+                    data["repeated_update"] = True
+                    return UNHANDLED
+                data["session"] = session
+                result = await handler(event, data)
+        # Committed: only now may a button's answer say what the press did.
+        for pending in answers:
+            await send_answer(pending)
+        return result
 
 
 def _transient(error: Exception) -> bool:

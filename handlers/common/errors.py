@@ -11,7 +11,9 @@ from aiogram.types import ErrorEvent, Update
 from bot.malformed import MalformedUpdate, private_writer
 from bot.middlewares.language import language_from_code
 from bot.settings import Settings
+from handlers.common.answers import answer
 from situation.failures import FailureRecorder
+from situation.texts import render
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +24,7 @@ async def keep_failed_update(
     lang: str | None = None,
     settings: Settings | None = None,
 ) -> bool:
-    """Log the failure, keep the raw update so staff can recover it, and tell the citizen."""
+    """Log the failure, keep the raw update so staff can recover it, and tell who sent it."""
     update = event.update
     log.error(
         "update %s failed: %s",
@@ -31,13 +33,18 @@ async def keep_failed_update(
         exc_info=event.exception,
     )
     citizen_chat, code = _private_sender(update)
+    default = settings.default_language if settings else "ko"
     await failures.record(
         update_id=update.update_id,
         payload=update_payload(update),
         error=f"{type(event.exception).__name__}: {event.exception}",
         citizen_chat=citizen_chat,
-        lang=lang or language_from_code(code, settings.default_language if settings else "ko"),
+        lang=lang or language_from_code(code, default),
     )
+    query = update.callback_query
+    if query is not None:  # its press was rolled back: say so rather than leave it spinning
+        presser_lang = lang or language_from_code(query.from_user.language_code, default)
+        await answer(query, render(presser_lang, "callback_failed"), show_alert=True)
     return True
 
 

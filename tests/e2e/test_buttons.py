@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import pytest
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from sqlalchemy import event
 
 from tests.e2e.conftest import E2E
 from tests.e2e.staffroom_helpers import (
@@ -83,3 +86,71 @@ async def test_a_take_stands_when_telegram_refuses_its_answer_with_429(app: E2E)
     # The button works as before once Telegram answers again.
     again = await press(app, haeun.id, the_card, button_data(the_card, "st:take:"))
     assert again["answered"] is True and again["text"] == "이미 담당 중입니다."
+
+
+async def test_a_take_is_answered_only_once_it_is_stored(app: E2E) -> None:
+    """While Telegram is slow to take the answer, the take is already stored and shown.
+
+    Before, the answer went out inside the update's transaction: the card changed only after
+    the answer's round trip (and on SQLite every other update waited for it too).
+    """
+    await seed_staff(app)
+    await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    the_card = await card(app, thread)
+    haeun = app.world.person("정하은")
+
+    await app.client.fault("slow", method="answerCallbackQuery", delay=8)
+    pressing = asyncio.create_task(
+        app.client.press_button(
+            haeun.id,
+            app.world.staff_chat_id,
+            int(the_card["message_id"]),
+            button_data(the_card, "st:take:"),
+            timeout=20,
+        )
+    )
+    shown = the_card
+    for _ in range(60):  # the card is redrawn after the take commits
+        shown = await card(app, thread)
+        if "접수됨" in text_of(shown) or pressing.done():
+            break
+        await asyncio.sleep(0.1)
+    answered_before_stored = pressing.done()
+    answer = await pressing
+    await app.client.clear_faults()
+
+    assert "정하은" in text_of(shown) and "접수됨" in text_of(shown)
+    assert not answered_before_stored
+    assert answer["answered"] is True and answer["text"] == "담당으로 지정되었습니다."
+
+
+async def test_a_press_whose_transaction_fails_is_told_so_not_that_it_worked(
+    app: E2E, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The take is rolled back at commit: the presser reads that nothing changed."""
+    from handlers.staff import buttons
+
+    await seed_staff(app)
+    await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    the_card = await card(app, thread)
+    haeun = app.world.person("정하은")
+    perform = buttons.perform
+
+    def refuse_commit(_session: Any) -> None:
+        raise RuntimeError("the commit failed")
+
+    async def perform_then_fail_at_commit(*, session: Any, **kwargs: Any) -> Any:
+        outcome = await perform(session=session, **kwargs)
+        event.listen(session.sync_session, "before_commit", refuse_commit, once=True)
+        return outcome
+
+    monkeypatch.setattr(buttons, "perform", perform_then_fail_at_commit)
+    answer = await press(app, haeun.id, the_card, button_data(the_card, "st:take:"))
+
+    assert answer["answered"] is True and answer["show_alert"] is True
+    assert answer["text"] == "처리하지 못해 아무것도 바뀌지 않았습니다. 다시 눌러 주세요."
+    assert "접수됨" not in text_of(await card(app, thread))

@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from aiogram import Bot
+from aiogram.client.session.base import BaseSession
+from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.types import ErrorEvent, Update
 
 from bot.malformed import MalformedUpdate, read_update
@@ -26,7 +28,31 @@ class Recorder:
         self.kept.append({"update_id": update_id, "payload": payload, "error": error, **citizen})
 
 
+class AnsweringSession(BaseSession):
+    """Stands in for Telegram: keeps each call and answers True."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[TelegramMethod[Any]] = []
+
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[Any],
+        timeout: int | None = None,  # noqa: ASYNC109
+    ) -> Any:
+        self.calls.append(method)
+        return True
+
+    async def stream_content(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        return None
+
+
 async def test_a_failed_button_press_on_a_message_with_link_preview_options_is_kept() -> None:
+    telegram = AnsweringSession()
     # aiogram fills the unset fields of link_preview_options with its Default sentinels.
     update = Update.model_validate(
         {
@@ -44,7 +70,8 @@ async def test_a_failed_button_press_on_a_message_with_link_preview_options_is_k
                     "link_preview_options": {"is_disabled": True},
                 },
             },
-        }
+        },
+        context={"bot": Bot(TOKEN, session=telegram)},
     )
     recorder = Recorder()
     event = ErrorEvent(update=update, exception=RuntimeError("boom"))
@@ -57,6 +84,10 @@ async def test_a_failed_button_press_on_a_message_with_link_preview_options_is_k
     assert payload["callback_query"]["data"] == "st:take:1:"
     assert payload["callback_query"]["message"]["link_preview_options"] == {"is_disabled": True}
     assert (kept["citizen_chat"], kept["lang"]) == (5, "ko")  # they are told it failed
+    (answered,) = telegram.calls  # and the press does not spin: it says nothing changed
+    assert isinstance(answered, AnswerCallbackQuery)
+    assert answered.show_alert is True and answered.text is not None
+    assert answered.text.startswith("처리하지 못해")
 
 
 async def test_a_failed_unreadable_update_is_kept_with_its_raw_json() -> None:
