@@ -23,6 +23,9 @@ command's answer, whatever the command: nothing comes before that prompt. Then, 
 - /forget: the confirmation is asked and the words are neither filed nor stored: the citizen
   asks for their data to be erased. The question says so.
 
+An edited command message is not run again: its words are taken as an edit of the words (see
+:func:`edit_command_words`).
+
 jikimi hands out no ``t.me/<bot>?start=`` links, so whatever follows /start is the citizen's
 words; if start links are ever added, their payloads must be told apart here.
 """
@@ -37,6 +40,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation import citizens, scenarios
+from situation.edits import receive_edit
 from situation.intake import (
     IncomingMessage,
     IntakeConfig,
@@ -121,6 +125,41 @@ async def run_command(
         listeners=listeners,
         prompted=prompt is not None,
         first_contact=first_contact,
+    )
+
+
+async def edit_command_words(
+    *,
+    session: AsyncSession,
+    name: str,
+    words: IncomingMessage,
+    config: IntakeConfig,
+    now: datetime,
+    listeners: Sequence[ReportListener] = (),
+) -> IntakeResult | None:
+    """Take the words of an edited command message as an edit of those words.
+
+    The command is not run again. Words the command keeps out (after /cancel or /forget, a
+    language after /lang) stay out, though urgent ones still get the "call 119 now" prompt;
+    an edit that leaves no words changes nothing. Return what intake did, or None.
+    """
+    if name not in COMMANDS:
+        raise ValueError(f"not a citizen command: {name!r}")
+    text = (words.text or "").strip()
+    if not text:
+        return None
+    if name in KEEPS_WORDS_OUT or (name == LANG and language_named(text) is not None):
+        prompt = scenarios.urgent_prompt(text, words.lang)
+        if prompt is not None:
+            out = Outgoing(session=session, chat_id=words.chat_id, lang=words.lang)
+            await out.text(prompt, priority=Priority.GUIDANCE)
+        return None
+    return await receive_edit(
+        session=session,
+        message=replace(words, kind="text", text=text),
+        config=config,
+        now=now,
+        listeners=listeners,
     )
 
 

@@ -14,7 +14,7 @@ from aiogram.types import Message
 
 from bot.settings import Settings
 from handlers.citizen.convert import command_words, intake_config
-from situation.citizen_commands import COMMANDS, run_command
+from situation.citizen_commands import COMMANDS, edit_command_words, run_command
 from situation.clock import Clock
 from situation.intake import ReportListener
 from situation.outgoing import Outgoing
@@ -31,6 +31,26 @@ async def known_command(
 ) -> None:
     """Do what the citizen's command asks and file the words after it, if any."""
     await run_command(
+        session=session,
+        name=command.command,
+        words=command_words(message, command.args, lang=lang),
+        config=intake_config(settings),
+        now=clock.now(),
+        listeners=report_listeners,
+    )
+
+
+async def edited_command(
+    message: Message,
+    command: CommandObject,
+    session: Any,
+    settings: Settings,
+    lang: str,
+    clock: Clock,
+    report_listeners: Sequence[ReportListener] = (),
+) -> None:
+    """Take an edited command's words as an edit of those words (the command is not rerun)."""
+    await edit_command_words(
         session=session,
         name=command.command,
         words=command_words(message, command.args, lang=lang),
@@ -57,6 +77,8 @@ def get_router() -> Router:
     # of a report (a photo captioned "/help" is a photo). A report skips the two filters in one.
     router.message.filter(F.chat.type == "private", F.text.startswith("/"))
     router.message.register(known_command, Command(*COMMANDS))
+    router.edited_message.filter(F.chat.type == "private", F.text.startswith("/"))
+    router.edited_message.register(edited_command, Command(*COMMANDS))
     # "/119 people trapped in the lift" is a report of those words: it passes to the reports.
     router.message.register(unknown_command, F.text.func(bare))
     return router

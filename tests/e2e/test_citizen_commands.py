@@ -276,3 +276,25 @@ async def test_forget_with_words_asks_and_stores_nothing(app: E2E) -> None:
     assert "Delete your personal data?" in question["text"]
     assert "was not stored" in question["text"]
     assert [data.split(":")[0] for data in button_data(question)] == ["cfg", "cfg"]
+
+
+async def test_an_edit_of_a_command_with_words_edits_the_words_alone(app: E2E) -> None:
+    citizen = await app.citizen("Edit", "en")
+    client, chat = app.client, citizen.id
+    sent = await client.send_text(citizen.id, chat, "/help water is rising in the basement")
+    await settle(app, chat)
+    await client.edit_text(
+        citizen.id, chat, sent["message_id"], "/help water is rising in the parking garage"
+    )
+    await settle(app, chat)
+    (report,) = await reports_of(app, citizen.id)
+    assert report.text == "water is rising in the parking garage"
+    assert sum("How to report" in text for text in await bot_texts(app, chat)) == 1
+    # An edit does not run the command again: words put after /cancel are kept out still.
+    cancel = await client.send_text(citizen.id, chat, "/cancel")
+    await settle(app, chat)
+    await client.edit_text(citizen.id, chat, cancel["message_id"], "/cancel wrong building")
+    await settle(app, chat)
+    (report,) = await reports_of(app, citizen.id)
+    assert report.text == "water is rising in the parking garage"
+    assert report.status == "cancelled" and report.message_count == 1

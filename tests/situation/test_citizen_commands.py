@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from situation.citizen_commands import language_named, run_command
+from situation.citizen_commands import edit_command_words, language_named, run_command
 from situation.intake import IncomingMessage, IntakeResult
 from storage.models.citizens import Citizen
 from storage.models.reports import Report, ReportMessage
@@ -97,3 +97,34 @@ async def test_a_language_after_lang_is_chosen_and_not_filed(steps: Steps) -> No
 async def test_an_unknown_command_is_refused(steps: Steps) -> None:
     with pytest.raises(ValueError, match="not a citizen command"):
         await command(steps, 6005, "expert", "words")
+
+
+async def edited(steps: Steps, user: int, name: str, words: str, message_id: int) -> None:
+    message = IncomingMessage(
+        user_id=user, chat_id=user, message_id=message_id, lang="en", kind="text", text=words
+    )
+    async with steps.tx() as session:
+        await edit_command_words(
+            session=session, name=name, words=message, config=steps.config, now=START
+        )
+
+
+async def test_an_edited_command_is_not_run_again_and_keeps_its_words_out(steps: Steps) -> None:
+    user = 6006
+    await edited(steps, user, "help", "", 900)
+    await edited(steps, user, "lang", "ko", 901)
+    assert await steps.outbox(user) == []
+    await edited(steps, user, "forget", "smoke everywhere, delete me", 902)
+    (prompt,) = await steps.outbox(user)
+    assert "Call 119 now" in prompt["text"]
+    async with steps.tx() as session:
+        assert (await session.exec(select(Citizen))).all() == []
+
+
+async def test_an_edited_command_adding_words_files_them(steps: Steps) -> None:
+    user = 6007
+    assert await command(steps, user, "myreports") is None
+    await edited(steps, user, "myreports", "a tree fell across the road", 903)
+    async with steps.tx() as session:
+        (report,) = (await session.exec(select(Report))).all()
+    assert report.text == "a tree fell across the road"
