@@ -1,5 +1,6 @@
 """End to end: /start with consent, /lang, buttons, /new, /cancel, /myreports, live locations,
-and what is not a command: captions, unknown commands with words."""
+words after a known command (filed, or kept out by /cancel and /forget; edits), and what is
+not a command: captions, unknown commands with words."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from tests.e2e.citizen_helpers import (
     settle,
 )
 from tests.e2e.conftest import E2E
+from tests.e2e.staffroom_helpers import report_fire, seed_staff, text_of, topic_messages, topics
 
 
 def button_data(message: dict[str, Any]) -> list[str]:
@@ -298,3 +300,14 @@ async def test_an_edit_of_a_command_with_words_edits_the_words_alone(app: E2E) -
     (report,) = await reports_of(app, citizen.id)
     assert report.text == "water is rising in the parking garage"
     assert report.status == "cancelled" and report.message_count == 1
+
+
+async def test_words_after_a_command_reach_the_incident_topic(app: E2E) -> None:
+    await seed_staff(app)
+    citizen = await report_fire(app)
+    (topic,) = await topics(app)
+    await app.client.send_text(citizen.id, citizen.id, "/myreports 계단에 사람이 갇혀 있어요")
+    await app.settle()
+    shown = [text_of(m) for m in await topic_messages(app, int(topic["message_thread_id"]))]
+    assert any("계단에 사람이 갇혀 있어요" in text for text in shown)
+    assert not any("/myreports" in text for text in shown)
