@@ -1,6 +1,10 @@
 """Citizen commands in private: /start, /help, /lang, /new, /cancel, /myreports, /forget.
 
-Words after a command are not lost (see :mod:`situation.citizen_commands` for each command).
+Words after a command are not lost: the command does its job and the words are filed as if
+sent alone ("call 119 now" first when they are urgent). Two commands keep them out and say so:
+words after /cancel say why it is cancelled and are not filed as a new report; words after
+/forget are not stored, since the citizen asks to be erased. A language after /lang is chosen
+at once. The rules, command by command, are in :mod:`situation.citizen_commands`.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ async def known_command(
     clock: Clock,
     report_listeners: Sequence[ReportListener] = (),
 ) -> None:
-    """Do what the citizen's command asks and file the words after it, if any."""
+    """Do what the citizen's command asks and file the words after it (not after /cancel or
+    /forget, whose answers say the words were kept out)."""
     await run_command(
         session=session,
         name=command.command,
