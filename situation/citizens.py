@@ -124,8 +124,12 @@ async def cancel_report(
     lang: str,
     config: IntakeConfig,
     now: datetime,
+    words: bool = False,
 ) -> str | None:
-    """Cancel the citizen's open report; return its reference, or None if there was none."""
+    """Cancel the citizen's open report; return its reference, or None if there was none.
+
+    ``words``: the citizen wrote words after /cancel, which were not filed; the answer says so.
+    """
     citizen, _ = await get_or_create_citizen(session=session, telegram_user_id=user_id, now=now)
     assert citizen.id is not None
     reports = list(
@@ -135,7 +139,7 @@ async def cancel_report(
     )
     out = Outgoing(session=session, chat_id=chat_id, lang=lang)
     if not reports:
-        await out.message("citizen_nothing_to_cancel", keyboard=REMOVE_KEYBOARD)
+        await out.message("citizen_nothing_to_cancel", words=words, keyboard=REMOVE_KEYBOARD)
         return None
     report = reports[-1]
     report.status = ReportStatus.CANCELLED
@@ -143,7 +147,9 @@ async def cancel_report(
     report.updated_at = now
     await leave_incident(session=session, report=report, now=now)
     await save_report(session=session, report=report)
-    await out.message("citizen_cancelled", reference=report.reference, keyboard=REMOVE_KEYBOARD)
+    await out.message(
+        "citizen_cancelled", reference=report.reference, words=words, keyboard=REMOVE_KEYBOARD
+    )
     return report.reference
 
 
@@ -180,8 +186,13 @@ async def list_reports(
     return len(rows)
 
 
-async def ask_forget(*, session: AsyncSession, chat_id: int, lang: str) -> None:
-    """Queue the confirmation question before erasing the citizen's data."""
+async def ask_forget(
+    *, session: AsyncSession, chat_id: int, lang: str, words: bool = False
+) -> None:
+    """Queue the confirmation question before erasing the citizen's data.
+
+    ``words``: the citizen wrote words after /forget, which were not stored; the question says so.
+    """
     out = Outgoing(session=session, chat_id=chat_id, lang=lang)
     buttons = [
         [
@@ -189,7 +200,7 @@ async def ask_forget(*, session: AsyncSession, chat_id: int, lang: str) -> None:
             button(render(lang, "citizen_button_forget_no"), ForgetConfirm("no").pack()),
         ]
     ]
-    await out.message("citizen_forget_confirm", buttons=buttons)
+    await out.message("citizen_forget_confirm", buttons=buttons, words=words)
 
 
 async def confirm_forget(

@@ -470,8 +470,15 @@ async def receive_message(
     config: IntakeConfig,
     now: datetime,
     listeners: Sequence[ReportListener] = (),
+    prompted: bool = False,
+    first_contact: bool = False,
 ) -> IntakeResult:
-    """Store a citizen's message in their open report (or a new one) and queue the answers."""
+    """Store a citizen's message in their open report (or a new one) and queue the answers.
+
+    For the words after a command (:mod:`situation.citizen_commands`): ``prompted``, the "call
+    119 now" prompt for them was queued already, ahead of the command's answer; ``first_contact``,
+    the citizen first wrote with this message, though the command may have registered them.
+    """
     citizen, created = await get_or_create_citizen(
         session=session, telegram_user_id=message.user_id, now=now
     )
@@ -528,7 +535,8 @@ async def receive_message(
     prompt = scenarios.urgent_prompt(text, out.lang) if text else None
     if prompt is not None and not report.urgent:
         report.urgent = True
-        await out.text(prompt, priority=Priority.GUIDANCE)
+        if not prompted:
+            await out.text(prompt, priority=Priority.GUIDANCE)
         await mark_incident_urgent(session=session, report=report, now=now)
 
     if skip:
@@ -560,7 +568,7 @@ async def receive_message(
 
     # A new citizen is told once how long what they send is kept; with the confirmation
     # when this message files the report, else on its own at the end.
-    privacy_due = created and citizen.consent_at is None
+    privacy_due = (created or first_contact) and citizen.consent_at is None
     if report.status == ReportStatus.DRAFT and is_useful(
         report, has_media=await _has_media(session, report, message, new=new)
     ):

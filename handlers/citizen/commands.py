@@ -1,84 +1,68 @@
-"""Citizen commands in private: /start, /help, /lang, /new, /cancel, /myreports, /forget."""
+"""Citizen commands in private: /start, /help, /lang, /new, /cancel, /myreports, /forget.
+
+Words after a command are not lost: the command does its job and the words are filed as if
+sent alone ("call 119 now" first when they are urgent). Two commands keep them out and say so:
+words after /cancel say why it is cancelled and are not filed as a new report; words after
+/forget are not stored, since the citizen asks to be erased. A language after /lang is chosen
+at once. The rules, command by command, are in :mod:`situation.citizen_commands`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandStart
+from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from bot.settings import Settings
-from handlers.citizen.convert import intake_config
-from situation import citizens
+from handlers.citizen.convert import command_words, intake_config
+from situation.citizen_commands import COMMANDS, edit_command_words, run_command
 from situation.clock import Clock
+from situation.intake import ReportListener
 from situation.outgoing import Outgoing
 
 
-async def start(
-    message: Message, session: Any, settings: Settings, lang: str, clock: Clock
+async def known_command(
+    message: Message,
+    command: CommandObject,
+    session: Any,
+    settings: Settings,
+    lang: str,
+    clock: Clock,
+    report_listeners: Sequence[ReportListener] = (),
 ) -> None:
-    """Welcome the citizen, remind them of 119/112 and ask for consent."""
-    await citizens.start(
+    """Do what the citizen's command asks and file the words after it (not after /cancel or
+    /forget, whose answers say the words were kept out)."""
+    await run_command(
         session=session,
-        user_id=message.chat.id,
-        chat_id=message.chat.id,
-        lang=lang,
-        now=clock.now(),
-        retention_days=settings.retention_days,
-    )
-
-
-async def help_(message: Message, session: Any, lang: str) -> None:
-    """Explain how to report."""
-    await Outgoing(session=session, chat_id=message.chat.id, lang=lang).message("citizen_help")
-
-
-async def language(message: Message, session: Any, lang: str) -> None:
-    """Offer Korean or English."""
-    await citizens.ask_language(session=session, chat_id=message.chat.id, lang=lang)
-
-
-async def new(message: Message, session: Any, settings: Settings, lang: str, clock: Clock) -> None:
-    """Start a new report; the open one keeps everything it has."""
-    await citizens.new_report(
-        session=session,
-        user_id=message.chat.id,
-        chat_id=message.chat.id,
-        lang=lang,
+        name=command.command,
+        words=command_words(message, command.args, lang=lang),
         config=intake_config(settings),
         now=clock.now(),
+        listeners=report_listeners,
     )
 
 
-async def cancel(
-    message: Message, session: Any, settings: Settings, lang: str, clock: Clock
+async def edited_command(
+    message: Message,
+    command: CommandObject,
+    session: Any,
+    settings: Settings,
+    lang: str,
+    clock: Clock,
+    report_listeners: Sequence[ReportListener] = (),
 ) -> None:
-    """Cancel the open report."""
-    await citizens.cancel_report(
+    """Take an edited command's words as an edit of those words (the command is not rerun)."""
+    await edit_command_words(
         session=session,
-        user_id=message.chat.id,
-        chat_id=message.chat.id,
-        lang=lang,
+        name=command.command,
+        words=command_words(message, command.args, lang=lang),
         config=intake_config(settings),
         now=clock.now(),
+        listeners=report_listeners,
     )
-
-
-async def my_reports(message: Message, session: Any, lang: str, clock: Clock) -> None:
-    """List the citizen's reports with their status."""
-    await citizens.list_reports(
-        session=session,
-        user_id=message.chat.id,
-        chat_id=message.chat.id,
-        lang=lang,
-        now=clock.now(),
-    )
-
-
-async def forget(message: Message, session: Any, lang: str) -> None:
-    """Ask for confirmation before deleting the citizen's personal data."""
-    await citizens.ask_forget(session=session, chat_id=message.chat.id, lang=lang)
 
 
 async def unknown_command(message: Message, session: Any, lang: str) -> None:
@@ -95,15 +79,11 @@ def get_router() -> Router:
     """Build this module's router (a fresh one per dispatcher)."""
     router = Router(name=__name__)
     # Every handler here answers a command, and commands come in text only: a caption is part
-    # of a report (a photo captioned "/help" is a photo). A report skips the eight filters in one.
+    # of a report (a photo captioned "/help" is a photo). A report skips the two filters in one.
     router.message.filter(F.chat.type == "private", F.text.startswith("/"))
-    router.message.register(start, CommandStart())
-    router.message.register(help_, Command("help"))
-    router.message.register(language, Command("lang"))
-    router.message.register(new, Command("new"))
-    router.message.register(cancel, Command("cancel"))
-    router.message.register(my_reports, Command("myreports"))
-    router.message.register(forget, Command("forget"))
+    router.message.register(known_command, Command(*COMMANDS))
+    router.edited_message.filter(F.chat.type == "private", F.text.startswith("/"))
+    router.edited_message.register(edited_command, Command(*COMMANDS))
     # "/119 people trapped in the lift" is a report of those words: it passes to the reports.
     router.message.register(unknown_command, F.text.func(bare))
     return router

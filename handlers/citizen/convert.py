@@ -119,3 +119,15 @@ async def incoming(
         file=file,
         place=place,
     )
+
+
+def command_words(message: Message, args: str | None, *, lang: str) -> IncomingMessage:
+    """Describe the words after a citizen's command as the text message intake takes alone."""
+    return IncomingMessage(
+        user_id=message.from_user.id if message.from_user else message.chat.id,
+        chat_id=message.chat.id,
+        message_id=message.message_id,
+        lang=lang,
+        kind="text",
+        text=args or "",
+    )

@@ -272,7 +272,10 @@ def get_router() -> Router:
     router = Router(name=__name__)
     router.chat_join_request.register(join_request, in_hub)
     router.chat_member.register(member_update, in_hub)
-    router.message.register(hub_command, in_hub, Command(*HUB_COMMANDS), F.message_thread_id)
+    # Commands come in text only: a photo captioned "/mute" goes to the transcript.
+    router.message.register(
+        hub_command, in_hub, F.text, Command(*HUB_COMMANDS), F.message_thread_id
+    )
     router.message.register(transcript, in_hub, F.message_thread_id)
     router.startup.register(check_hub_rights)
     router.startup.register(start_sweeper)

@@ -297,5 +297,8 @@ def get_router() -> Router:
         button,
         F.data.regexp(rf"^{PREFIX}:({'|'.join(c.ACTION for c in CALLBACKS)}):"),
     )
-    router.message.register(command, Command(*STAFF_COMMANDS), in_staff_chat, F.message_thread_id)
+    # Commands come in text only (a captioned photo in the topic is relayed to the citizen).
+    router.message.register(
+        command, F.text, Command(*STAFF_COMMANDS), in_staff_chat, F.message_thread_id
+    )
     return router

@@ -118,7 +118,10 @@ async def verify_button(
 def get_router() -> Router:
     """Build this module's router (a fresh one per dispatcher)."""
     router = Router(name=__name__)
-    router.message.register(experts_command, Command("experts"), F.chat.type == "supergroup")
+    # Commands come in text only: a photo captioned "/experts" is a photo.
+    router.message.register(
+        experts_command, F.text, Command("experts"), F.chat.type == "supergroup"
+    )
     router.callback_query.register(
         verify_button, F.data.startswith(f"{PREFIX}:{VerifyExpert.ACTION}:")
     )

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
@@ -297,7 +297,10 @@ async def staff(
 def get_router() -> Router:
     """Build this module's router (a fresh one per dispatcher)."""
     router = Router(name=__name__)
-    router.message.filter(in_staff_chat)
+    # Commands come in text only: a photo captioned "/close" is a staff message to the topic,
+    # which the relay passes to the citizen. The text check also spares other messages the
+    # ten command filters.
+    router.message.filter(in_staff_chat, F.text.startswith("/"))
     router.message.register(note, Command("note"))
     router.message.register(to_all, Command("all"))
     router.message.register(close, Command("close"))

@@ -1,5 +1,6 @@
 """End to end: /start with consent, /lang, buttons, /new, /cancel, /myreports, live locations,
-and what is not a command: captions, unknown commands with words."""
+words after a known command (filed, or kept out by /cancel and /forget; edits), and what is
+not a command: captions, unknown commands with words."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from tests.e2e.citizen_helpers import (
     settle,
 )
 from tests.e2e.conftest import E2E
+from tests.e2e.staffroom_helpers import report_fire, seed_staff, text_of, topic_messages, topics
 
 
 def button_data(message: dict[str, Any]) -> list[str]:
@@ -146,3 +148,166 @@ async def test_a_bare_unknown_command_gets_the_help_text(app: E2E) -> None:
     (answer,) = await bot_texts(app, citizen.id)
     assert "How to report" in answer
     assert await reports_of(app, citizen.id) == []
+
+
+def manual_slugs(messages: list[dict[str, Any]]) -> list[str]:
+    """Return the scenario of every manual among the messages (by their page buttons)."""
+    return [
+        data.split(":")[1]
+        for message in messages
+        for data in button_data(message)[:1]
+        if data.startswith("cmp:")
+    ]
+
+
+async def test_help_with_words_answers_and_files_the_words_calling_119_first(app: E2E) -> None:
+    citizen = await app.citizen("Basement", "en")
+    client, chat = app.client, citizen.id
+    await client.send_text(citizen.id, chat, "/help people are trapped in the basement")
+    await settle(app, chat)
+    (report,) = await reports_of(app, citizen.id)
+    assert report.text == "people are trapped in the basement"
+    assert report.urgent and report.status == "filed" and report.scenario is not None
+    messages = await bot_messages(app, chat)
+    texts = [m.get("text") or "" for m in messages]
+    # Nothing comes before "call 119 now"; then the command's answer, then the report's.
+    assert "Call 119 now" in texts[0] and "How to report" in texts[1]
+    assert sum("Call 119 now" in text for text in texts) == 1
+    assert manual_slugs(messages[2:]) == [report.scenario]
+    assert (report.reference or "?") in texts[-1]
+
+
+async def test_start_with_words_welcomes_asks_consent_and_files_the_words(app: E2E) -> None:
+    citizen = await app.citizen("Floor", "en")
+    client, chat = app.client, citizen.id
+    await client.start_bot(citizen.id, bot_token=app.token, payload="fire on the 3rd floor")
+    await settle(app, chat)
+    (report,) = await reports_of(app, citizen.id)
+    assert report.text == "fire on the 3rd floor" and report.scenario == "fire"
+    assert report.urgent and report.status == "filed"
+    messages = await bot_messages(app, chat)
+    texts = [m.get("text") or "" for m in messages]
+    assert "Call 119 now" in texts[0]
+    assert "does not replace a 119 or 112 call" in texts[1]
+    assert button_data(messages[2]) == ["ccn:accept", "ccn:decline"]
+    assert manual_slugs(messages[3:]) == ["fire"]
+    assert (report.reference or "?") in texts[-1]
+    # The consent notice was just shown: the short privacy notice does not repeat it.
+    assert not any("See /start for details" in text for text in texts)
+
+
+async def test_new_with_words_starts_the_new_report_with_them(app: E2E) -> None:
+    citizen = await app.citizen("새신고", "ko")
+    client, chat = app.client, citizen.id
+    await client.send_text(citizen.id, chat, "도로에 큰 싱크홀이 생겼어요")
+    await settle(app, chat)
+    before = len(await bot_texts(app, chat))
+    await client.send_text(citizen.id, chat, "/new 가로등이 넘어져 있어요")
+    await settle(app, chat)
+    first, second = await reports_of(app, citizen.id)
+    assert first.text == "도로에 큰 싱크홀이 생겼어요" and first.sealed_at is not None
+    assert second.text == "가로등이 넘어져 있어요" and second.message_count == 1
+    answers = (await bot_texts(app, chat))[before:]
+    assert "새 신고를 시작합니다" in answers[0]
+    assert any((second.reference or "?") in text for text in answers[1:])
+
+
+async def test_myreports_with_words_lists_then_files_them_with_the_privacy_notice(
+    app: E2E,
+) -> None:
+    citizen = await app.citizen("Lamp", "en")
+    client, chat = app.client, citizen.id
+    await client.send_text(citizen.id, chat, "/myreports the street light at the bus stop is out")
+    await settle(app, chat)
+    (report,) = await reports_of(app, citizen.id)
+    assert report.text == "the street light at the bus stop is out"
+    texts = await bot_texts(app, chat)
+    assert "You have not reported anything yet" in texts[0]
+    # A first message of words is told how long it is kept, with or without a command before it.
+    assert any("See /start for details" in text for text in texts[1:])
+
+
+async def test_cancel_with_words_cancels_and_files_nothing(app: E2E) -> None:
+    citizen = await app.citizen("취소", "ko")
+    client, chat = app.client, citizen.id
+    await client.send_text(citizen.id, chat, "도로에 큰 싱크홀이 생겼어요")
+    await settle(app, chat)
+    await client.send_text(citizen.id, chat, "/cancel 주소를 잘못 적었어요")
+    await settle(app, chat)
+    (report,) = await reports_of(app, citizen.id)
+    assert report.status == "cancelled" and report.text == "도로에 큰 싱크홀이 생겼어요"
+    assert report.message_count == 1
+    answer = (await bot_texts(app, chat))[-1]
+    assert (report.reference or "?") in answer and "접수하지 않았습니다" in answer
+
+    await client.send_text(citizen.id, chat, "/cancel 다시 한 번")
+    await settle(app, chat)
+    assert len(await reports_of(app, citizen.id)) == 1
+    answer = (await bot_texts(app, chat))[-1]
+    assert "진행 중인 신고가 없습니다" in answer and "접수하지 않았습니다" in answer
+
+
+async def test_lang_with_a_language_sets_it_and_other_words_are_filed(app: E2E) -> None:
+    citizen = await app.citizen("언어", "ko")
+    client, chat = app.client, citizen.id
+    await client.send_text(citizen.id, chat, "/lang en")
+    await settle(app, chat)
+    assert "in English from now on" in (await bot_texts(app, chat))[-1]
+    await client.send_text(citizen.id, chat, "/lang 한국어")
+    await settle(app, chat)
+    assert "한국어로 안내합니다" in (await bot_texts(app, chat))[-1]
+    assert await reports_of(app, citizen.id) == []
+
+    before = len(await bot_messages(app, chat))
+    await client.send_text(citizen.id, chat, "/lang 다리가 심하게 흔들려요")
+    await settle(app, chat)
+    (report,) = await reports_of(app, citizen.id)
+    assert report.text == "다리가 심하게 흔들려요"
+    answers = (await bot_messages(app, chat))[before:]
+    assert button_data(answers[0]) == ["clg:ko", "clg:en"]
+    assert any((report.reference or "?") in (m.get("text") or "") for m in answers[1:])
+
+
+async def test_forget_with_words_asks_and_stores_nothing(app: E2E) -> None:
+    citizen = await app.citizen("Forget", "en")
+    client, chat = app.client, citizen.id
+    await client.send_text(citizen.id, chat, "/forget my address is 12 Sejong-daero, delete it")
+    await settle(app, chat)
+    assert await reports_of(app, citizen.id) == []
+    (question,) = await bot_messages(app, chat)
+    assert "Delete your personal data?" in question["text"]
+    assert "was not stored" in question["text"]
+    assert [data.split(":")[0] for data in button_data(question)] == ["cfg", "cfg"]
+
+
+async def test_an_edit_of_a_command_with_words_edits_the_words_alone(app: E2E) -> None:
+    citizen = await app.citizen("Edit", "en")
+    client, chat = app.client, citizen.id
+    sent = await client.send_text(citizen.id, chat, "/help water is rising in the basement")
+    await settle(app, chat)
+    await client.edit_text(
+        citizen.id, chat, sent["message_id"], "/help water is rising in the parking garage"
+    )
+    await settle(app, chat)
+    (report,) = await reports_of(app, citizen.id)
+    assert report.text == "water is rising in the parking garage"
+    assert sum("How to report" in text for text in await bot_texts(app, chat)) == 1
+    # An edit does not run the command again: words put after /cancel are kept out still.
+    cancel = await client.send_text(citizen.id, chat, "/cancel")
+    await settle(app, chat)
+    await client.edit_text(citizen.id, chat, cancel["message_id"], "/cancel wrong building")
+    await settle(app, chat)
+    (report,) = await reports_of(app, citizen.id)
+    assert report.text == "water is rising in the parking garage"
+    assert report.status == "cancelled" and report.message_count == 1
+
+
+async def test_words_after_a_command_reach_the_incident_topic(app: E2E) -> None:
+    await seed_staff(app)
+    citizen = await report_fire(app)
+    (topic,) = await topics(app)
+    await app.client.send_text(citizen.id, citizen.id, "/myreports 계단에 사람이 갇혀 있어요")
+    await app.settle()
+    shown = [text_of(m) for m in await topic_messages(app, int(topic["message_thread_id"]))]
+    assert any("계단에 사람이 갇혀 있어요" in text for text in shown)
+    assert not any("/myreports" in text for text in shown)

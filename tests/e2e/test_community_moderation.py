@@ -1,11 +1,19 @@
-"""Moderation from the staff topic: mute and unmute by user id, decisions in the summary."""
+"""Moderation from the staff topic: mute and unmute by user id, decisions in the summary;
+a caption in the hub is never a command."""
 
 from __future__ import annotations
 
 import pytest
 
 from sandbox.client import SandboxError
-from tests.e2e.community_helpers import community_of, incident_with_card, links_in, seed
+from sandbox.images import tiny_png
+from tests.e2e.community_helpers import (
+    community_of,
+    incident_with_card,
+    links_in,
+    seed,
+    transcript_of,
+)
 from tests.e2e.conftest import E2E
 
 
@@ -46,3 +54,34 @@ async def test_moderate_from_the_staff_topic(app: E2E) -> None:
     )
     assert "3층 진입 중지" in str(summary.get("text"))
     assert (await community_of(app, incident_id)).state == "closed"
+
+
+async def test_a_photo_captioned_like_a_command_in_the_hub_is_kept_not_run(app: E2E) -> None:
+    """Commands count in text only: a staff photo captioned "/mute ID" goes to the transcript."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    fire = app.world.person("한지훈")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    await app.settle()
+    community = await community_of(app, incident_id)
+    panel = await app.client.wait_for_message(
+        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
+    )
+    await app.client.press_button(
+        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
+    )
+    [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
+    await app.client.join_request(fire.id, link)
+    await app.settle()
+
+    photo = await app.client.send_photo(
+        lead.id, hub, tiny_png(), caption=f"/mute {fire.id}", message_thread_id=community.topic_id
+    )
+    await app.settle(timeout=30)
+    await app.client.send_text(fire.id, hub, "들리나요?", message_thread_id=community.topic_id)
+    stored = {m.message_id: m for m in await transcript_of(app, community.id or 0)}
+    assert stored[photo["message_id"]].kind == "photo"
+    assert stored[photo["message_id"]].text == f"/mute {fire.id}"

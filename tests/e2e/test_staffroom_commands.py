@@ -1,8 +1,10 @@
-"""End to end: staff commands in the supergroup — /history, /stats, /duty, /staff, /canned."""
+"""End to end: staff commands in the supergroup — /history, /stats, /duty, /staff, /canned;
+a caption is never a command."""
 
 from __future__ import annotations
 
-from tests.e2e.citizen_helpers import bot_texts
+from sandbox.images import tiny_png
+from tests.e2e.citizen_helpers import all_incidents, bot_messages, bot_texts
 from tests.e2e.conftest import E2E
 from tests.e2e.staffroom_helpers import (
     button_data,
@@ -45,3 +47,39 @@ async def test_commands_in_a_topic_and_in_general(app: E2E) -> None:
     assert any("상황실 근무자만" in text for text in general)
     members = [text for text in general if text.startswith("👥")]
     assert members and "새 근무자" in members[-1] and "새 조장" not in members[-1]
+
+
+async def general_from_bot(app: E2E) -> list[dict[str, object]]:
+    """Return what the bot posted in the staff supergroup's General topic."""
+    shown = await app.client.messages(app.world.staff_chat_id)
+    return [
+        m
+        for m in shown
+        if m.get("from", {}).get("is_bot") and m.get("message_thread_id") in (None, 1)
+    ]
+
+
+async def test_a_photo_captioned_like_a_command_is_a_staff_message(app: E2E) -> None:
+    """Commands count in text only: in a topic the photo goes to the citizen like any other."""
+    await seed_staff(app)
+    citizen = await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    chat = app.world.staff_chat_id
+    haeun = app.world.person("정하은")
+    general_before = await general_from_bot(app)
+    caption = "/close false_alarm 현장 사진입니다"
+    await app.client.send_photo(
+        haeun.id, chat, tiny_png(), caption=caption, message_thread_id=thread
+    )
+    for number, command in enumerate(["/stats", "/experts all", "/handbook"]):
+        await app.client.send_photo(haeun.id, chat, tiny_png(rgb=(number, 9, 9)), caption=command)
+    await app.settle()
+
+    (incident,) = await all_incidents(app)
+    assert incident.status != "closed"
+    assert any(
+        "photo" in message and caption in text_of(message)
+        for message in await bot_messages(app, citizen.id)
+    )
+    assert await general_from_bot(app) == general_before

@@ -92,3 +92,14 @@ async def test_prefetched_bytes_are_used_without_downloading(
         prefetched={"p": (b"abc", None)},  # type: ignore[arg-type]
     )
     assert converted.file is not None and converted.file.data == b"abc"
+
+
+def test_command_words_are_a_text_message_of_the_words_alone() -> None:
+    words = convert.command_words(message(text="/help 불이 났어요"), "불이 났어요", lang="ko")
+    assert (words.kind, words.text, words.user_id, words.message_id) == (
+        "text",
+        "불이 났어요",
+        42,
+        7,
+    )
+    assert convert.command_words(message(text="/help"), None, lang="ko").text == ""
