@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
-from situation.intake import IncomingFile, IncomingPlace
+from situation.file_release import FileReleaser
+from situation.intake import IncomingFile, IncomingMessage, IncomingPlace, receive_message
 from situation.privacy import PurgeSummary, forget_citizen, purge_expired
 from storage.models.citizens import Citizen
 from storage.models.failures import FailedUpdate
 from storage.models.incidents import Incident
 from storage.models.outbox import OutboxMessage, OutboxStatus
 from storage.models.reports import MediaStatus, Report, ReportMedia, ReportMessage
+from tests.fixtures.media import refuse_deleting_under
 from tests.situation.conftest import START, Steps
 
 PLACE = IncomingPlace(latitude=37.5663, longitude=126.9779)
+STILL_WAITING = 0.5  # how long a blocked transaction is watched before the other commits
+PATIENCE = 20.0
 
 
 def jpeg(tag: bytes) -> IncomingFile:
@@ -44,14 +50,16 @@ async def test_forget_removes_personal_data_and_keeps_anonymous_incident(
     await steps.send(4001, kind="photo", file=jpeg(b"only-mine"), now=START + timedelta(seconds=6))
     assert len(files(media_dir)) == 2
 
+    releaser = FileReleaser(session_factory=steps.session_factory, media_dir=media_dir)
     async with steps.tx() as session:
         summary = await forget_citizen(
             session=session,
             telegram_user_id=4001,
-            media_dir=media_dir,
+            releaser=releaser,
             now=START + timedelta(hours=1),
         )
     assert summary is not None and summary.reports == 1 and summary.media == 2
+    await releaser.wait()
 
     async with steps.tx() as session:
         citizens = (await session.exec(select(Citizen).order_by(col(Citizen.id)))).all()
@@ -81,10 +89,129 @@ async def test_forget_removes_personal_data_and_keeps_anonymous_incident(
     async with steps.tx() as session:
         assert (
             await forget_citizen(
-                session=session, telegram_user_id=4001, media_dir=media_dir, now=START
+                session=session, telegram_user_id=4001, releaser=releaser, now=START
             )
             is None
         )
+
+
+class Interrupted(Exception):
+    """Stands for whatever fails after the erasure, in the same transaction."""
+
+
+async def _media_rows(steps: Steps) -> list[ReportMedia]:
+    async with steps.tx() as session:
+        return list((await session.exec(select(ReportMedia).order_by(col(ReportMedia.id)))).all())
+
+
+async def test_forget_rolled_back_leaves_every_row_and_file(steps: Steps, media_dir: Path) -> None:
+    """Files go only after the erasure commits: a rollback leaves rows naming files that exist."""
+    await steps.send(4201, text="물이 차요")
+    await steps.send(4201, kind="photo", file=jpeg(b"kept"), now=START + timedelta(seconds=2))
+    releaser = FileReleaser(session_factory=steps.session_factory, media_dir=media_dir)
+    with pytest.raises(Interrupted):
+        async with steps.tx() as session:
+            summary = await forget_citizen(
+                session=session, telegram_user_id=4201, releaser=releaser, now=START
+            )
+            assert summary is not None and summary.media == 1
+            await session.flush()
+            raise Interrupted  # a later statement fails, or the database goes away
+    await releaser.wait()
+
+    (media,) = await _media_rows(steps)
+    assert media.status == MediaStatus.STORED and media.path is not None
+    assert (media_dir / media.path).read_bytes() == b"\xff\xd8kept"
+    async with steps.tx() as session:
+        citizen = (await session.exec(select(Citizen))).one()
+        assert citizen.telegram_user_id == 4201 and citizen.forgotten_at is None
+
+
+async def test_forget_whose_file_deletion_fails_stays_done_and_the_purge_finishes(
+    steps: Steps,
+    session_factory: Any,
+    media_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A file that cannot be deleted is logged; the erasure stays; the next purge deletes it."""
+    await steps.send(4202, text="연기가 나요")
+    await steps.send(4202, kind="photo", file=jpeg(b"stuck"), now=START + timedelta(seconds=2))
+    refuse_deleting_under(monkeypatch, media_dir)
+    releaser = FileReleaser(session_factory=steps.session_factory, media_dir=media_dir)
+    async with steps.tx() as session:
+        await forget_citizen(session=session, telegram_user_id=4202, releaser=releaser, now=START)
+    await releaser.wait()
+
+    assert "could not delete 1 erased media files" in caplog.text
+    async with steps.tx() as session:
+        citizen = (await session.exec(select(Citizen))).one()
+        assert citizen.telegram_user_id is None and citizen.forgotten_at is not None
+        report = (await session.exec(select(Report))).one()
+        assert report.text is None and report.latitude is None
+    (media,) = await _media_rows(steps)
+    assert media.status == MediaStatus.PURGED and media.file_id is None
+    assert media.path is not None and (media_dir / media.path).exists()  # to be released
+
+    monkeypatch.undo()
+    summary = await purge_expired(
+        session_factory=session_factory, now=START, retention_days=30, media_dir=media_dir
+    )
+    assert summary.files == 1 and files(media_dir) == []
+    (media,) = await _media_rows(steps)
+    assert media.path is None and media.sha256 is None
+
+
+class GatedReleaser(FileReleaser):
+    """A releaser whose releases wait for the test to let them run."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.gate = asyncio.Event()
+
+    async def release(self, files: dict[str, str]) -> int:
+        await self.gate.wait()
+        return await super().release(files)
+
+
+async def test_forget_keeps_a_file_another_report_takes_in_meanwhile(
+    steps: Steps, media_dir: Path
+) -> None:
+    """The same photo taken in while /forget releases it: the file stays for the new report."""
+    await steps.send(4203, text="불이 났어요")
+    await steps.send(4203, kind="photo", file=jpeg(b"same"), now=START + timedelta(seconds=2))
+    releaser = GatedReleaser(session_factory=steps.session_factory, media_dir=media_dir)
+    async with steps.tx() as session:
+        await forget_citizen(session=session, telegram_user_id=4203, releaser=releaser, now=START)
+    assert releaser.busy()  # committed: the release waits for the gate
+
+    stored = asyncio.Event()
+
+    async def intake() -> None:
+        """Another citizen sends the same photo; the file is stored under its lock."""
+        message = IncomingMessage(
+            user_id=4204,
+            chat_id=4204,
+            message_id=steps.next_id(),
+            lang="ko",
+            kind="photo",
+            file=jpeg(b"same"),
+        )
+        async with steps.tx() as session:
+            await receive_message(session=session, message=message, config=steps.config, now=START)
+            stored.set()
+            await asyncio.sleep(STILL_WAITING)  # the release runs meanwhile
+
+    taking_in = asyncio.create_task(intake())
+    await asyncio.wait_for(stored.wait(), PATIENCE)
+    releaser.gate.set()
+    await asyncio.wait_for(releaser.wait(), PATIENCE)
+    await taking_in
+
+    old, new = await _media_rows(steps)
+    assert old.status == MediaStatus.PURGED and old.path is None
+    assert new.status == MediaStatus.STORED and new.path is not None
+    assert (media_dir / new.path).read_bytes() == b"\xff\xd8same"
 
 
 async def _age_outbox(steps: Steps, until_id: int, created_at: datetime) -> None:
