@@ -36,9 +36,7 @@ async def start(
     retention_days: int,
 ) -> None:
     """Register the citizen and queue the welcome, the 119/112 reminder and the consent notice."""
-    citizen, _ = await get_or_create_citizen(session=session, telegram_user_id=user_id, now=now)
-    citizen.last_seen_at = now
-    await save_citizen(session=session, citizen=citizen)
+    await get_or_create_citizen(session=session, telegram_user_id=user_id, now=now)
     out = Outgoing(session=session, chat_id=chat_id, lang=lang)
     await out.message("citizen_start")
     await send_consent(out, retention_days=retention_days)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 
 from sqlalchemy import bindparam, inspect
@@ -11,6 +11,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models.citizens import Citizen
+
+SEEN_RESOLUTION = timedelta(minutes=5)
+"""How old ``last_seen_at`` may grow before an update writes it again (not on every message:
+a surge would rewrite the row each time)."""
 
 
 async def get_citizen(*, session: AsyncSession, citizen_id: int) -> Citizen | None:
@@ -78,12 +82,23 @@ async def find_citizen(*, session: AsyncSession, telegram_user_id: int) -> Citiz
     return citizen
 
 
+def _seen(citizen: Citizen, now: datetime) -> None:
+    """Record the citizen's activity at ``now`` (within :data:`SEEN_RESOLUTION`)."""
+    if citizen.last_seen_at is None or now - citizen.last_seen_at >= SEEN_RESOLUTION:
+        citizen.last_seen_at = now
+
+
 async def get_or_create_citizen(
     *, session: AsyncSession, telegram_user_id: int, now: datetime
 ) -> tuple[Citizen, bool]:
-    """Return the citizen with this Telegram user id, creating one; ``True`` when created."""
+    """Return the citizen with this Telegram user id, active at ``now``; ``True`` when created.
+
+    Every citizen update comes here, so ``last_seen_at`` tells when the citizen was last active
+    (the retention purge anonymises those quiet for longer than the retention period).
+    """
     citizen = await find_citizen(session=session, telegram_user_id=telegram_user_id)
     if citizen is not None:
+        _seen(citizen, now)
         return citizen, False
     citizen = Citizen(telegram_user_id=telegram_user_id, created_at=now, last_seen_at=now)
     session.add(citizen)
