@@ -14,7 +14,9 @@ What stays after erasure or expiry is anonymous: incidents (scenario, district, 
 their centre too until every report of theirs expired) and report skeletons (reference,
 scenario, district, status, times) with no text, media, location or link to a person. Expiry
 also drops settled outbox payloads and failed raw updates older than the retention period:
-they hold the citizens' words and coordinates too (the consent message promises this).
+they hold the citizens' words and coordinates too (the consent message promises this). A
+citizen quiet for longer than the retention period, with no report still within it and none
+open, loses their Telegram user id, language and consent as on /forget.
 """
 
 from __future__ import annotations
@@ -139,6 +141,7 @@ class PurgeSummary:
     outbox_deleted: int = 0
     outbox_cleared: int = 0
     failed_updates: int = 0
+    citizens: int = 0
 
 
 async def _count(session_factory: async_sessionmaker[Any], cutoff: datetime) -> PurgeSummary:
@@ -153,6 +156,7 @@ async def _count(session_factory: async_sessionmaker[Any], cutoff: datetime) -> 
             outbox_deleted=await retention.count_outbox_to_delete(session=session, before=cutoff),
             outbox_cleared=await retention.count_outbox_to_clear(session=session, before=cutoff),
             failed_updates=await retention.count_failed_updates(session=session, before=cutoff),
+            citizens=await retention.count_idle_citizens(session=session, before=cutoff),
         )
 
 
@@ -177,6 +181,22 @@ async def _repeat(session_factory: async_sessionmaker[Any], step: Any, cutoff: d
         await asyncio.sleep(BATCH_PAUSE)
 
 
+async def _anonymise_citizens(
+    session_factory: async_sessionmaker[Any], cutoff: datetime, now: datetime
+) -> int:
+    """Anonymise the quiet citizens in one transaction per batch; return how many."""
+    total = 0
+    while True:
+        async with session_factory() as session, session.begin():
+            looked_at, done = await retention.anonymise_idle_citizens(
+                session=session, before=cutoff, limit=BATCH_ROWS, now=now
+            )
+        total += done
+        if looked_at < BATCH_ROWS:
+            return total
+        await asyncio.sleep(BATCH_PAUSE)
+
+
 async def purge_expired(
     *,
     session_factory: async_sessionmaker[Any],
@@ -189,7 +209,8 @@ async def purge_expired(
     """Erase what the retention period allows no longer; a dry run counts it and changes nothing.
 
     Reports go in batches, each in its own transaction; the files they held are deleted after
-    that commit (see ``storage.retention.release_files``).
+    that commit (see ``storage.retention.release_files``). Citizens go after their reports: an
+    expired report no longer holds its citizen.
     """
     cutoff = now - timedelta(days=retention_days)
     if dry_run:
@@ -211,6 +232,7 @@ async def purge_expired(
         await asyncio.sleep(BATCH_PAUSE)
     async with session_factory() as session, session.begin():
         places = await retention.drop_incident_places(session=session, before=cutoff)
+    citizens = await _anonymise_citizens(session_factory, cutoff, now)
     return PurgeSummary(
         cutoff=cutoff,
         reports=reports,
@@ -219,4 +241,5 @@ async def purge_expired(
         outbox_deleted=await _repeat(session_factory, retention.delete_outbox_rows, cutoff),
         outbox_cleared=await _repeat(session_factory, retention.clear_outbox_rows, cutoff),
         failed_updates=await _repeat(session_factory, retention.delete_failed_updates, cutoff),
+        citizens=citizens,
     )

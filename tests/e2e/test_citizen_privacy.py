@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy.exc import OperationalError
+from sqlmodel import col, select
 
+from bot.scheduler import run_citizen_timers
 from sandbox.images import tiny_png
 from situation import citizens
+from storage.models.citizens import Citizen
 from storage.models.reports import Report
 from tests.e2e.citizen_helpers import (
     CITY_HALL,
     all_incidents,
     bot_messages,
+    bot_text,
     media_of,
     reports_of,
     settle,
@@ -105,3 +110,38 @@ async def test_forget_whose_file_cannot_be_deleted_stays_done(
     assert "could not delete 1 erased media files" in caplog.text
     (kept,) = await media_of(app, report.id)
     assert kept.path is not None and stored.exists()  # the next purge deletes it
+
+
+async def _known(app: E2E, user_id: int) -> bool:
+    """Whether a citizen row still carries this Telegram user id."""
+    async with app.runtime.session_factory() as session:
+        statement = select(Citizen).where(col(Citizen.telegram_user_id) == user_id)
+        return (await session.exec(statement)).one_or_none() is not None
+
+
+async def test_a_quiet_citizen_is_forgotten_after_the_retention_period(app: E2E) -> None:
+    """The bot's hourly purge drops the number and language of a citizen quiet for too long."""
+    quiet = await app.citizen("조용한사람", "ko")
+    await app.client.send_text(quiet.id, quiet.id, "/lang")
+    await settle(app, quiet.id)
+    question = (await bot_messages(app, quiet.id))[-1]
+    english = question["reply_markup"]["inline_keyboard"][0][1]["callback_data"]
+    await app.client.press_button(quiet.id, quiet.id, question["message_id"], english)
+    await app.client.send_text(quiet.id, quiet.id, "The underpass is flooded")
+    await settle(app, quiet.id)
+    app.clock.advance(timedelta(days=20))
+    recent = await app.citizen("최근신고", "ko")
+    await app.client.send_text(recent.id, recent.id, "가로등이 쓰러졌어요")
+    await settle(app, recent.id)
+    app.clock.advance(timedelta(days=app.settings.retention_days - 19))
+
+    service = app.runtime.dispatcher["scheduler_service"]
+    await run_citizen_timers(service.context, app.clock.now())
+
+    assert not await _known(app, quiet.id)
+    assert await _known(app, recent.id)  # their report is within the retention period
+    await app.client.send_text(quiet.id, quiet.id, "/myreports")
+    await settle(app, quiet.id)
+    # A new citizen now: nothing reported, and answered in Telegram's language again.
+    assert "아직 신고하신 내역이 없습니다" in bot_text((await bot_messages(app, quiet.id))[-1])
+    assert await _known(app, quiet.id)

@@ -323,3 +323,94 @@ async def test_purge_expired_keeps_the_consent_promise(
         session_factory=session_factory, now=now, retention_days=30, media_dir=media_dir
     )
     assert again == PurgeSummary(cutoff=again.cutoff)
+
+
+async def _citizens(steps: Steps) -> dict[int | None, Citizen]:
+    """Every citizen by Telegram user id (the anonymised ones under None, the last of them)."""
+    async with steps.tx() as session:
+        rows = (await session.exec(select(Citizen).order_by(col(Citizen.id)))).all()
+        return {row.telegram_user_id: row for row in rows}
+
+
+async def test_purge_anonymises_citizens_quiet_for_longer_than_the_retention_period(
+    steps: Steps, session_factory: Any, media_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quiet citizens lose their Telegram id, language and consent; active or held ones stay."""
+    from situation import citizens, privacy
+
+    await steps.send(4401, text="도로에 물이 차요")  # reported once, long ago
+    async with steps.tx() as session:
+        await citizens.start(  # only said hello
+            session=session, user_id=4402, chat_id=4402, lang="en", now=START, retention_days=30
+        )
+        await citizens.set_language(
+            session=session, user_id=4402, chat_id=4402, lang="en", now=START
+        )
+        await citizens.record_consent(
+            session=session, user_id=4402, chat_id=4402, lang="en", accepted=True, now=START
+        )
+    await steps.send(4403, text="가로수가 쓰러졌어요")  # reported long ago, came back lately
+    async with steps.tx() as session:
+        await citizens.list_reports(
+            session=session, user_id=4403, chat_id=4403, lang="ko", now=START + timedelta(days=25)
+        )
+    # A report within the retention period holds its citizen, however quiet they seem.
+    await steps.send(4404, text="맨홀 뚜껑이 열려 있어요", now=START + timedelta(days=20))
+    async with steps.tx() as session:
+        await session.exec(
+            update(Citizen)  # type: ignore[call-overload]
+            .where(col(Citizen.telegram_user_id) == 4404)
+            .values(last_seen_at=START)
+        )
+    # An expired report loses its link to the citizen first, even while its incident is open.
+    await steps.send(4405, text="신호등이 고장 났어요")
+    now = START + timedelta(days=31)
+
+    async def snapshot() -> str:
+        async with steps.tx() as session:
+            return _dump(
+                [
+                    [r.model_dump(mode="json") for r in (await session.exec(select(t))).all()]
+                    for t in (Citizen, Report)
+                ]
+            )
+
+    before = await snapshot()
+    dry = await purge_expired(
+        session_factory=session_factory,
+        now=now,
+        retention_days=30,
+        media_dir=media_dir,
+        dry_run=True,
+    )
+    assert await snapshot() == before
+    monkeypatch.setattr(privacy, "BATCH_ROWS", 2)  # several batches
+    summary = await purge_expired(
+        session_factory=session_factory, now=now, retention_days=30, media_dir=media_dir
+    )
+    assert summary == dry
+    assert summary.citizens == 3 and summary.reports == 3
+
+    known = await _citizens(steps)
+    assert set(known) == {4403, 4404, None}
+    async with steps.tx() as session:
+        rows = (await session.exec(select(Citizen).order_by(col(Citizen.id)))).all()
+    gone = [row for row in rows if row.telegram_user_id is None]
+    assert len(gone) == 3
+    assert all(
+        row.language is None
+        and row.consent_at is None
+        and row.last_seen_at is None
+        and row.forgotten_at == now
+        for row in gone
+    )
+    assert known[4403].last_seen_at == START + timedelta(days=25)
+
+    # Back after the purge: a new citizen, with nothing of the old one.
+    await steps.send(4401, text="또 물이 차요", now=now)
+    known = await _citizens(steps)
+    assert known[4401].created_at == now and known[4401].forgotten_at is None
+    again = await purge_expired(
+        session_factory=session_factory, now=now, retention_days=30, media_dir=media_dir
+    )
+    assert again == PurgeSummary(cutoff=again.cutoff)
