@@ -322,7 +322,9 @@ async def anonymise_idle_citizens(
 
     They lose their Telegram user id, language, consent and activity times, as on /forget.
     Run it after the expired reports were anonymised. Returns how many were looked at and how
-    many anonymised: the update asks again, so a citizen active meanwhile stays.
+    many anonymised: the update asks again, so a citizen active meanwhile stays (on PostgreSQL
+    it waits for the row that citizen's update is writing; an update that read the row before
+    this commits starts a new citizen, see ``storage.citizens.get_or_create_citizen``).
     """
     # Oldest first, along the index (by id, SQLite would scan every citizen instead).
     ids = (

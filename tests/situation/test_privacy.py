@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, update
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation.file_release import FileReleaser
 from situation.intake import IncomingFile, IncomingMessage, IncomingPlace, receive_message
 from situation.privacy import PurgeSummary, forget_citizen, purge_expired
+from storage.citizens import find_citizen, get_or_create_citizen
+from storage.engine import create_engine, create_session_factory
+from storage.migrate import upgrade
 from storage.models.citizens import Citizen
 from storage.models.failures import FailedUpdate
 from storage.models.incidents import Incident
@@ -414,3 +420,83 @@ async def test_purge_anonymises_citizens_quiet_for_longer_than_the_retention_per
         session_factory=session_factory, now=now, retention_days=30, media_dir=media_dir
     )
     assert again == PurgeSummary(cutoff=again.cutoff)
+
+
+@pytest.fixture
+async def pg_factory(postgres_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A session factory on a migrated PostgreSQL schema, whichever database the suite uses.
+
+    The interleavings below cannot happen on SQLite: there a write transaction holds the
+    database from its first statement.
+    """
+    await upgrade(postgres_url)
+    engine = create_engine(postgres_url)
+    try:
+        yield create_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _known_citizen(factory: async_sessionmaker[AsyncSession], user_id: int) -> Citizen:
+    async with factory() as session, session.begin():
+        citizen, _ = await get_or_create_citizen(
+            session=session, telegram_user_id=user_id, now=START
+        )
+        return citizen
+
+
+@pytest.mark.postgres
+async def test_a_citizen_writing_while_the_purge_runs_stays_known(
+    pg_factory: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    """The purge waits for the row a citizen's update is writing, then finds them active."""
+    await _known_citizen(pg_factory, 4501)
+    now = START + timedelta(days=31)
+    async with pg_factory() as session:
+        await session.begin()
+        _, created = await get_or_create_citizen(session=session, telegram_user_id=4501, now=now)
+        assert not created
+        purge = asyncio.create_task(
+            purge_expired(
+                session_factory=pg_factory, now=now, retention_days=30, media_dir=tmp_path
+            )
+        )
+        await asyncio.sleep(STILL_WAITING)
+        assert not purge.done()  # waits for the citizen's row
+        await session.commit()
+    summary = await asyncio.wait_for(purge, PATIENCE)
+    assert summary.citizens == 0
+    async with pg_factory() as session:
+        citizen = (await session.exec(select(Citizen))).one()
+        assert citizen.telegram_user_id == 4501 and citizen.last_seen_at == now
+
+
+@pytest.mark.postgres
+async def test_a_citizen_anonymised_while_their_update_runs_starts_afresh(
+    pg_factory: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    """An update that read the citizen before the purge committed goes on with a new citizen."""
+    await _known_citizen(pg_factory, 4502)
+    now = START + timedelta(days=31)
+    async with pg_factory() as session:
+        await session.begin()
+        read = await find_citizen(session=session, telegram_user_id=4502)  # as the claim does
+        assert read is not None
+        summary = await asyncio.wait_for(
+            purge_expired(
+                session_factory=pg_factory, now=now, retention_days=30, media_dir=tmp_path
+            ),
+            PATIENCE,
+        )
+        assert summary.citizens == 1
+        citizen, created = await get_or_create_citizen(
+            session=session, telegram_user_id=4502, now=now
+        )
+        assert created and citizen.id != read.id and read.telegram_user_id is None
+        await session.commit()
+    async with pg_factory() as session:
+        rows = (await session.exec(select(Citizen).order_by(col(Citizen.id)))).all()
+        assert [(row.telegram_user_id, row.last_seen_at) for row in rows] == [
+            (None, None),
+            (4502, now),
+        ]
