@@ -27,6 +27,7 @@ from bot.middlewares.metrics import MetricsMiddleware
 from bot.polling import TolerantGetUpdates
 from bot.scheduler import setup_situation_room
 from bot.settings import Settings
+from situation.file_release import FileReleaser
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -69,7 +70,13 @@ def create_dispatcher(
 
     ``staff_room_wake`` (the projector's) defers the staff room's side of a citizen's report
     until the citizen's transaction has committed; without it the report is posted inline.
+    Handlers get a ``file_releaser`` (built here unless given) that deletes erased files after
+    their transaction commits.
     """
+    services.setdefault(
+        "file_releaser",
+        FileReleaser(session_factory=session_factory, media_dir=settings.media_dir),
+    )
     storage, isolation = create_fsm(settings)
     dispatcher = Dispatcher(
         storage=storage,

@@ -33,6 +33,7 @@ from bot.sender import Sender
 from bot.settings import Settings
 from situation.clock import Clock
 from situation.failures import FailureRecorder
+from situation.file_release import FileReleaser
 from situation.scenarios import warm_up
 from storage.engine import create_engine, create_session_factory
 from storage.outbox import OutboxSignal
@@ -44,6 +45,9 @@ log = logging.getLogger(__name__)
 FINISH_SECONDS = 60.0
 
 SENDER_STOP_SECONDS = 10.0
+
+RELEASE_STOP_SECONDS = 10.0
+"""How long a stopping worker waits for erased files being deleted (the purge finishes the rest)."""
 
 
 async def stop_sender(sender: Sender) -> None:
@@ -136,6 +140,13 @@ class Runtime:
         await self._started.wait()
 
     @property
+    def file_releaser(self) -> FileReleaser:
+        """The deletion of erased media files after their transaction commits."""
+        releaser = self.dispatcher["file_releaser"]
+        assert isinstance(releaser, FileReleaser)
+        return releaser
+
+    @property
     def admission(self) -> AdmissionMiddleware:
         """The dispatcher's admission of updates: how many run and how many wait."""
         admission = self.dispatcher["admission"]
@@ -147,8 +158,8 @@ class Runtime:
         return bool(self.dispatcher._handle_update_tasks)  # aiogram has no public probe
 
     def busy(self) -> bool:
-        """Tell whether updates are being handled or the staff room is catching up."""
-        return self.dispatcher_busy() or self.projector.busy()
+        """Tell whether updates are handled, the staff room catches up or erased files go."""
+        return self.dispatcher_busy() or self.projector.busy() or self.file_releaser.busy()
 
     async def start_services(self) -> None:
         """Start the sender (unless ``jikimi send`` sends) and the staff-room projector."""
@@ -193,6 +204,10 @@ class Runtime:
     async def close(self) -> None:
         """Stop services and release every connection."""
         await self.projector.stop()
+        try:
+            await asyncio.wait_for(self.file_releaser.wait(), timeout=RELEASE_STOP_SECONDS)
+        except TimeoutError:
+            log.warning("erased files still being deleted at stop; the next purge deletes them")
         await stop_sender(self.sender)
         for task in self._tasks:
             task.cancel()

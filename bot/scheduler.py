@@ -180,7 +180,7 @@ async def run_citizen_timers(context: SweepContext, now: datetime) -> tuple[int,
         filed = await file_stale_drafts(
             session=session, now=now, config=intake, listeners=(StaffRoom(context.room),)
         )
-    purged = 0
+    purged = citizens = 0
     if context.last_purge is None or now - context.last_purge >= PURGE_EVERY:
         summary = await purge_expired(
             session_factory=context.session_factory,
@@ -188,10 +188,15 @@ async def run_citizen_timers(context: SweepContext, now: datetime) -> tuple[int,
             retention_days=intake.retention_days,
             media_dir=intake.media_dir,
         )
-        purged = summary.reports
+        purged, citizens = summary.reports, summary.citizens
         context.last_purge = now
-    if filed or purged:
-        log.info("citizen timers: %d drafts filed, %d reports purged", filed, purged)
+    if filed or purged or citizens:
+        log.info(
+            "citizen timers: %d drafts filed, %d reports purged, %d quiet citizens anonymised",
+            filed,
+            purged,
+            citizens,
+        )
     return filed, purged
 
 

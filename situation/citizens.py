@@ -6,13 +6,13 @@ Each function queues its answer in the outbox in the caller's transaction.
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation import scenarios
 from situation.callbacks import Consent, ForgetConfirm, LanguageChoice
+from situation.file_release import FileReleaser
 from situation.incidents import leave_incident
 from situation.intake import IntakeConfig, district_label
 from situation.outgoing import REMOVE_KEYBOARD, Outgoing, button
@@ -36,9 +36,7 @@ async def start(
     retention_days: int,
 ) -> None:
     """Register the citizen and queue the welcome, the 119/112 reminder and the consent notice."""
-    citizen, _ = await get_or_create_citizen(session=session, telegram_user_id=user_id, now=now)
-    citizen.last_seen_at = now
-    await save_citizen(session=session, citizen=citizen)
+    await get_or_create_citizen(session=session, telegram_user_id=user_id, now=now)
     out = Outgoing(session=session, chat_id=chat_id, lang=lang)
     await out.message("citizen_start")
     await send_consent(out, retention_days=retention_days)
@@ -210,16 +208,19 @@ async def confirm_forget(
     chat_id: int,
     lang: str,
     confirmed: bool,
-    media_dir: Path,
+    releaser: FileReleaser,
     now: datetime,
 ) -> bool:
-    """Erase the citizen's personal data if confirmed and say what was removed."""
+    """Erase the citizen's personal data if confirmed and say what was removed.
+
+    The files go once the caller's transaction commits (``releaser``).
+    """
     out = Outgoing(session=session, chat_id=chat_id, lang=lang)
     if not confirmed:
         await out.message("citizen_forget_kept")
         return False
     summary = await forget_citizen(
-        session=session, telegram_user_id=user_id, media_dir=media_dir, now=now
+        session=session, telegram_user_id=user_id, releaser=releaser, now=now
     )
     await out.message(
         "citizen_forgotten",

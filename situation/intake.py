@@ -56,7 +56,6 @@ from storage.reports import (
 from storage.writes import write_changed
 
 MEDIA_KINDS = ("photo", "document", "voice", "video")
-LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 ECHO_LIMIT = 200
 
 
@@ -482,8 +481,6 @@ async def receive_message(
     citizen, created = await get_or_create_citizen(
         session=session, telegram_user_id=message.user_id, now=now
     )
-    if citizen.last_seen_at is None or now - citizen.last_seen_at >= LAST_SEEN_RESOLUTION:
-        citizen.last_seen_at = now  # not on every message: a surge would rewrite the row each time
     out = Outgoing(session=session, chat_id=message.chat_id, lang=message.lang)
     result = IntakeResult()
     if message.kind == "unsupported":

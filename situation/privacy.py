@@ -2,7 +2,10 @@
 
 Usage::
 
-    summary = await forget_citizen(session=session, telegram_user_id=42, media_dir=dir, now=now)
+    releaser = FileReleaser(session_factory=factory, media_dir=dir)
+    summary = await forget_citizen(
+        session=session, telegram_user_id=42, releaser=releaser, now=now
+    )  # its files go once the session commits
     purged = await purge_expired(
         session_factory=factory, now=now, retention_days=30, media_dir=dir, dry_run=False
     )
@@ -11,7 +14,9 @@ What stays after erasure or expiry is anonymous: incidents (scenario, district, 
 their centre too until every report of theirs expired) and report skeletons (reference,
 scenario, district, status, times) with no text, media, location or link to a person. Expiry
 also drops settled outbox payloads and failed raw updates older than the retention period:
-they hold the citizens' words and coordinates too (the consent message promises this).
+they hold the citizens' words and coordinates too (the consent message promises this). A
+citizen quiet for longer than the retention period, with no report still within it and none
+open, loses their Telegram user id, language and consent as on /forget.
 """
 
 from __future__ import annotations
@@ -25,14 +30,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from situation.file_release import FileReleaser
 from storage import retention
 from storage.citizens import find_citizen, save_citizen
-from storage.locks import hold_lock
-from storage.media import delete_file, media_lock_name
 from storage.models.reports import MediaStatus, Report
 from storage.reports import (
     all_reports_of_citizen,
-    count_stored_with_hash,
     media_of_report,
     messages_of_report,
     save_report,
@@ -47,29 +50,28 @@ class ErasureSummary:
     media: int
 
 
-async def _purge_media(session: AsyncSession, report: Report, media_dir: Path) -> int:
-    """Delete a report's stored files (unless another report still uses the same file)."""
+async def _purge_media(session: AsyncSession, report: Report, files: dict[str, str]) -> int:
+    """Mark a report's media purged and add the files they held to ``files``; count the stored.
+
+    A row keeps its file's hash and path until the file is released after the commit (see
+    ``situation.file_release``): rolled back, row and file stay as they were.
+    """
     assert report.id is not None
-    removed = 0
+    stored = 0
     for media in await media_of_report(session=session, report_id=report.id):
-        if media.status == MediaStatus.STORED and media.sha256 and media.path:
-            path = media.path
-            media.status = MediaStatus.PURGED
-            session.add(media)
-            await session.flush()
-            # Intake stores this file under the same lock until it commits (storage.media).
-            await hold_lock(session=session, name=media_lock_name(media.sha256))
-            if await count_stored_with_hash(session=session, sha256=media.sha256) == 0:
-                await delete_file(media_dir=media_dir, relative=path)
-            removed += 1
+        held = media.status in (MediaStatus.STORED, MediaStatus.PURGED)
+        if held and media.sha256 and media.path:
+            files[media.path] = media.sha256
+            if media.status == MediaStatus.STORED:
+                stored += 1
+        else:
+            media.sha256 = None
+            media.path = None
         media.status = MediaStatus.PURGED
-        media.path = None
         media.file_id = None
         media.file_unique_id = None
-        media.sha256 = None
         session.add(media)
-    await session.flush()
-    return removed
+    return stored
 
 
 def _drop_location(report: Report, now: datetime) -> None:
@@ -81,16 +83,21 @@ def _drop_location(report: Report, now: datetime) -> None:
 
 
 async def forget_citizen(
-    *, session: AsyncSession, telegram_user_id: int, media_dir: Path, now: datetime
+    *, session: AsyncSession, telegram_user_id: int, releaser: FileReleaser, now: datetime
 ) -> ErasureSummary | None:
-    """Erase a citizen's personal data, keeping anonymous incident records; None if unknown."""
+    """Erase a citizen's personal data, keeping anonymous incident records; None if unknown.
+
+    The photos and files go once this transaction commits (``releaser``), not before: rolled
+    back, the erasure leaves every row and file as it was.
+    """
     citizen = await find_citizen(session=session, telegram_user_id=telegram_user_id)
     if citizen is None or citizen.id is None:
         return None
     reports = list(await all_reports_of_citizen(session=session, citizen_id=citizen.id))
     media = 0
+    files: dict[str, str] = {}
     for report in reports:
-        media += await _purge_media(session, report, media_dir)
+        media += await _purge_media(session, report, files)
         _drop_location(report, now)
         report.text = None
         report.sealed_at = report.sealed_at or now
@@ -108,6 +115,7 @@ async def forget_citizen(
     citizen.last_seen_at = None
     citizen.forgotten_at = now
     await save_citizen(session=session, citizen=citizen)
+    releaser.release_after_commit(session, files)
     return ErasureSummary(reports=len(reports), media=media)
 
 
@@ -133,6 +141,7 @@ class PurgeSummary:
     outbox_deleted: int = 0
     outbox_cleared: int = 0
     failed_updates: int = 0
+    citizens: int = 0
 
 
 async def _count(session_factory: async_sessionmaker[Any], cutoff: datetime) -> PurgeSummary:
@@ -147,6 +156,7 @@ async def _count(session_factory: async_sessionmaker[Any], cutoff: datetime) -> 
             outbox_deleted=await retention.count_outbox_to_delete(session=session, before=cutoff),
             outbox_cleared=await retention.count_outbox_to_clear(session=session, before=cutoff),
             failed_updates=await retention.count_failed_updates(session=session, before=cutoff),
+            citizens=await retention.count_idle_citizens(session=session, before=cutoff),
         )
 
 
@@ -171,6 +181,22 @@ async def _repeat(session_factory: async_sessionmaker[Any], step: Any, cutoff: d
         await asyncio.sleep(BATCH_PAUSE)
 
 
+async def _anonymise_citizens(
+    session_factory: async_sessionmaker[Any], cutoff: datetime, now: datetime
+) -> int:
+    """Anonymise the quiet citizens in one transaction per batch; return how many."""
+    total = 0
+    while True:
+        async with session_factory() as session, session.begin():
+            looked_at, done = await retention.anonymise_idle_citizens(
+                session=session, before=cutoff, limit=BATCH_ROWS, now=now
+            )
+        total += done
+        if looked_at < BATCH_ROWS:
+            return total
+        await asyncio.sleep(BATCH_PAUSE)
+
+
 async def purge_expired(
     *,
     session_factory: async_sessionmaker[Any],
@@ -183,7 +209,8 @@ async def purge_expired(
     """Erase what the retention period allows no longer; a dry run counts it and changes nothing.
 
     Reports go in batches, each in its own transaction; the files they held are deleted after
-    that commit (see ``storage.retention.release_files``).
+    that commit (see ``storage.retention.release_files``). Citizens go after their reports: an
+    expired report no longer holds its citizen.
     """
     cutoff = now - timedelta(days=retention_days)
     if dry_run:
@@ -205,6 +232,7 @@ async def purge_expired(
         await asyncio.sleep(BATCH_PAUSE)
     async with session_factory() as session, session.begin():
         places = await retention.drop_incident_places(session=session, before=cutoff)
+    citizens = await _anonymise_citizens(session_factory, cutoff, now)
     return PurgeSummary(
         cutoff=cutoff,
         reports=reports,
@@ -213,4 +241,5 @@ async def purge_expired(
         outbox_deleted=await _repeat(session_factory, retention.delete_outbox_rows, cutoff),
         outbox_cleared=await _repeat(session_factory, retention.clear_outbox_rows, cutoff),
         failed_updates=await _repeat(session_factory, retention.delete_failed_updates, cutoff),
+        citizens=citizens,
     )

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, inspect
+from sqlalchemy import bindparam, inspect, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models.citizens import Citizen
+
+SEEN_RESOLUTION = timedelta(minutes=5)
+"""How old ``last_seen_at`` may grow before an update writes it again (not on every message:
+a surge would rewrite the row each time)."""
 
 
 async def get_citizen(*, session: AsyncSession, citizen_id: int) -> Citizen | None:
@@ -78,12 +84,42 @@ async def find_citizen(*, session: AsyncSession, telegram_user_id: int) -> Citiz
     return citizen
 
 
+async def _still_known(session: AsyncSession, citizen: Citizen, now: datetime) -> bool:
+    """Record the citizen's activity at ``now``; False if they were anonymised since read.
+
+    The retention purge anonymises citizens quiet for longer than the retention period, and
+    asks again in its update, so a citizen whose activity is written first stays known (on
+    PostgreSQL it waits for this row). The other way round, this update read the row before
+    the purge committed: the write then finds the Telegram id gone.
+    """
+    if citizen.last_seen_at is not None and now - citizen.last_seen_at < SEEN_RESOLUTION:
+        return True  # active minutes ago: not quiet, the purge leaves the row alone
+    table = Citizen.__table__  # type: ignore[attr-defined]
+    statement = (
+        update(table)
+        .where(table.c.id == citizen.id, table.c.telegram_user_id == citizen.telegram_user_id)
+        .values(last_seen_at=now)
+    )
+    result = await (await session.connection()).execute(statement)
+    assert isinstance(result, CursorResult)
+    if result.rowcount == 1:
+        set_committed_value(citizen, "last_seen_at", now)
+        return True
+    await session.refresh(citizen)  # anonymised: the stale copy must not answer again
+    return False
+
+
 async def get_or_create_citizen(
     *, session: AsyncSession, telegram_user_id: int, now: datetime
 ) -> tuple[Citizen, bool]:
-    """Return the citizen with this Telegram user id, creating one; ``True`` when created."""
+    """Return the citizen with this Telegram user id, active at ``now``; ``True`` when created.
+
+    Every citizen update comes here, so ``last_seen_at`` tells when the citizen was last active
+    (the retention purge anonymises those quiet for longer than the retention period). One the
+    purge anonymised while this update ran starts afresh as a new citizen.
+    """
     citizen = await find_citizen(session=session, telegram_user_id=telegram_user_id)
-    if citizen is not None:
+    if citizen is not None and await _still_known(session, citizen, now):
         return citizen, False
     citizen = Citizen(telegram_user_id=telegram_user_id, created_at=now, last_seen_at=now)
     session.add(citizen)

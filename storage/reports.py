@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models.incidents import Incident, IncidentStatus
-from storage.models.reports import MediaStatus, Report, ReportMedia, ReportMessage, ReportStatus
+from storage.models.reports import Report, ReportMedia, ReportMessage, ReportStatus
 
 
 async def create_report(*, session: AsyncSession, report: Report) -> Report:
@@ -336,19 +336,6 @@ async def report_of_media_group(
         .limit(1)
     )
     return result.one_or_none()
-
-
-async def count_stored_with_hash(*, session: AsyncSession, sha256: str) -> int:
-    """Count media rows that still use the stored file with this hash."""
-    result = await session.exec(
-        select(func.count())
-        .select_from(ReportMedia)
-        .where(
-            col(ReportMedia.sha256) == sha256,
-            col(ReportMedia.status) == MediaStatus.STORED,
-        )
-    )
-    return int(result.one())
 
 
 @cache

@@ -37,10 +37,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.locks import hold_lock
 from storage.media import delete_files, media_lock_name
+from storage.models.citizens import Citizen
 from storage.models.failures import FailedUpdate
-from storage.models.incidents import Incident
+from storage.models.incidents import Incident, IncidentStatus
 from storage.models.outbox import UNSETTLED, OutboxMessage
-from storage.models.reports import MediaStatus, Report, ReportMedia, ReportMessage
+from storage.models.reports import MediaStatus, Report, ReportMedia, ReportMessage, ReportStatus
 
 _REPORT = Report.__table__  # type: ignore[attr-defined]
 _MEDIA = ReportMedia.__table__  # type: ignore[attr-defined]
@@ -48,6 +49,7 @@ _MESSAGE = ReportMessage.__table__  # type: ignore[attr-defined]
 _INCIDENT = Incident.__table__  # type: ignore[attr-defined]
 _OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 _FAILED = FailedUpdate.__table__  # type: ignore[attr-defined]
+_CITIZEN = Citizen.__table__  # type: ignore[attr-defined]
 
 OUTBOX_PURGED_PREFIX = "purged: "
 """Put before ``last_error`` of a failed row whose payload was cleared: never sent again."""
@@ -270,6 +272,83 @@ async def drop_incident_places(*, session: AsyncSession, before: datetime) -> in
         update(_INCIDENT).where(_incident_expired(before)).values(latitude=None, longitude=None),
     )
     return _rowcount(result)
+
+
+def _holds_citizen(before: datetime) -> Any:
+    """A report that keeps its citizen known: within the retention period, or open (a draft,
+    an incident not closed).
+
+    Only reports the purge leaves linked count, not :func:`_expired` ones: the purge drops their
+    link to the citizen first (even while their incident is open), so a dry run, which runs
+    before, counts what the purge then finds.
+    """
+    open_incidents = select(_INCIDENT.c.id).where(_INCIDENT.c.status.in_(IncidentStatus.OPEN))
+    return (
+        select(_REPORT.c.id)
+        .where(
+            _REPORT.c.citizen_id == _CITIZEN.c.id,
+            ~_expired(before),
+            or_(
+                _REPORT.c.created_at >= before,
+                _REPORT.c.status == ReportStatus.DRAFT,
+                _REPORT.c.incident_id.in_(open_incidents),
+            ),
+        )
+        .exists()
+    )
+
+
+def _idle_citizen(before: datetime) -> Any:
+    """A citizen still known by Telegram id, quiet since ``before``, whom no report holds."""
+    # ix_citizen_known_seen holds the known citizens by last activity: the range is cheap.
+    return and_(
+        _CITIZEN.c.telegram_user_id.is_not(None),
+        _CITIZEN.c.last_seen_at < before,
+        or_(_CITIZEN.c.consent_at.is_(None), _CITIZEN.c.consent_at < before),
+        ~_holds_citizen(before),
+    )
+
+
+async def count_idle_citizens(*, session: AsyncSession, before: datetime) -> int:
+    """How many citizens :func:`anonymise_idle_citizens` will anonymise in all."""
+    statement = select(func.count()).select_from(_CITIZEN).where(_idle_citizen(before))
+    return await _scalar(session, statement)
+
+
+async def anonymise_idle_citizens(
+    *, session: AsyncSession, before: datetime, limit: int, now: datetime
+) -> tuple[int, int]:
+    """Anonymise up to ``limit`` citizens quiet since ``before`` whom no report holds.
+
+    They lose their Telegram user id, language, consent and activity times, as on /forget.
+    Run it after the expired reports were anonymised. Returns how many were looked at and how
+    many anonymised: the update asks again, so a citizen active meanwhile stays (on PostgreSQL
+    it waits for the row that citizen's update is writing; an update that read the row before
+    this commits starts a new citizen, see ``storage.citizens.get_or_create_citizen``).
+    """
+    # Oldest first, along the index (by id, SQLite would scan every citizen instead).
+    ids = (
+        select(_CITIZEN.c.id)
+        .where(_idle_citizen(before))
+        .order_by(_CITIZEN.c.last_seen_at)
+        .limit(limit)
+    )
+    ids_list = list((await _run(session, ids)).scalars().all())
+    if not ids_list:
+        return 0, 0
+    result = await _run(
+        session,
+        update(_CITIZEN)
+        .where(_CITIZEN.c.id.in_(ids_list), _idle_citizen(before))
+        .values(
+            telegram_user_id=None,
+            language=None,
+            consent_at=None,
+            last_seen_at=None,
+            forgotten_at=now,
+        ),
+    )
+    return len(ids_list), _rowcount(result)
 
 
 def _settled_before(before: datetime) -> Any:

@@ -114,6 +114,10 @@ def _purge(args: argparse.Namespace) -> int:
     print(f"{verb}: the contents of {summary.outbox_cleared} sent outbox messages (kept for ids)")
     print(f"{verb}: {summary.failed_updates} failed updates")
     print(
+        f"{verb}: the Telegram user number, language and consent of {summary.citizens}"
+        " citizens quiet since then, with no report still kept"
+    )
+    print(
         f"{verb}: {result.processed_updates} processed update ids"
         f" older than {PROCESSED_UPDATE_DAYS} days"
     )

@@ -7,7 +7,6 @@ from typing import Any
 from aiogram import F, Router
 from aiogram.types import CallbackQuery
 
-from bot.settings import Settings
 from handlers.common.answers import answer
 from situation import citizens, guidance
 from situation.callbacks import (
@@ -19,6 +18,7 @@ from situation.callbacks import (
     ScenarioChoice,
 )
 from situation.clock import Clock
+from situation.file_release import FileReleaser
 from situation.texts import render
 
 
@@ -99,7 +99,7 @@ async def scenario(query: CallbackQuery, session: Any, lang: str, clock: Clock) 
 
 
 async def forget(
-    query: CallbackQuery, session: Any, settings: Settings, lang: str, clock: Clock
+    query: CallbackQuery, session: Any, lang: str, clock: Clock, file_releaser: FileReleaser
 ) -> None:
     """Delete the citizen's personal data once they confirmed."""
     try:
@@ -113,7 +113,7 @@ async def forget(
         chat_id=_chat_id(query),
         lang=lang,
         confirmed=given.answer == "yes",
-        media_dir=settings.media_dir,
+        releaser=file_releaser,
         now=clock.now(),
     )
     await answer(query)

@@ -112,6 +112,7 @@ def test_purge_command_prints_what_it_would_do(
     assert main(["purge", "--dry-run", "--database-url", database_url]) == 0
     out = capsys.readouterr().out
     assert "would purge: words, precise locations, media and citizen links of 0 reports" in out
+    assert "would purge: the Telegram user number, language and consent of 0 citizens" in out
     assert "dry run: nothing was changed" in out
 
 

@@ -114,3 +114,46 @@ async def test_notifications_reach_every_citizen_once(steps: Steps) -> None:
     en = texts(await steps.outbox(5102))[-3:]
     assert "확인했습니다" in ko[0] and "출동 중 &lt;곧&gt;" in ko[1] and "진화 완료" in ko[2]
     assert "acknowledged" in en[0] and "Situation room" in en[1] and "closed" in en[2]
+
+
+async def _last_seen(steps: Steps, user: int) -> object:
+    async with steps.tx() as session:
+        citizen = (
+            await session.exec(select(Citizen).where(col(Citizen.telegram_user_id) == user))
+        ).one()
+        return citizen.last_seen_at
+
+
+async def test_every_command_counts_as_activity(steps: Steps) -> None:
+    """last_seen_at follows commands and buttons too, not only reports (retention reads it)."""
+    user = 5003
+    await steps.send(user, text="가로등이 쓰러졌어요")
+    assert await _last_seen(steps, user) == START
+    day = timedelta(days=1)
+    calls = [
+        lambda session, now: citizens.list_reports(
+            session=session, user_id=user, chat_id=user, lang="ko", now=now
+        ),
+        lambda session, now: citizens.set_language(
+            session=session, user_id=user, chat_id=user, lang="en", now=now
+        ),
+        lambda session, now: citizens.record_consent(
+            session=session, user_id=user, chat_id=user, lang="en", accepted=True, now=now
+        ),
+        lambda session, now: citizens.new_report(
+            session=session, user_id=user, chat_id=user, lang="en", config=steps.config, now=now
+        ),
+    ]
+    for number, call in enumerate(calls, start=1):
+        async with steps.tx() as session:
+            await call(session, START + number * day)
+        assert await _last_seen(steps, user) == START + number * day
+    async with steps.tx() as session:  # a moment later: the row is not written again
+        await citizens.list_reports(
+            session=session,
+            user_id=user,
+            chat_id=user,
+            lang="en",
+            now=START + 4 * day + timedelta(minutes=1),
+        )
+    assert await _last_seen(steps, user) == START + 4 * day

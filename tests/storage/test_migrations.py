@@ -153,3 +153,30 @@ async def test_guidance_priority_moves_queued_rows_down_and_back(empty_database_
     ]
     await migrate.downgrade(url, "0005_unrelayed_index")
     assert await _priorities(url) == [0, 1, 2]
+
+
+async def test_citizen_retention_gives_every_known_citizen_a_last_activity(
+    empty_database_url: str,
+) -> None:
+    """0009: a known citizen never seen gets its creation time; a forgotten one stays empty."""
+    url = empty_database_url
+    await migrate.upgrade(url, "0008_retention")
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO citizen (telegram_user_id, blocked, created_at, last_seen_at)"
+                    " VALUES (1, false, '2026-01-02 03:04:05', NULL),"
+                    " (2, false, '2026-01-02 03:04:05', '2026-03-01 00:00:00'),"
+                    " (NULL, false, '2026-01-02 03:04:05', NULL)"
+                )
+            )
+        await migrate.upgrade(url)
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT telegram_user_id, last_seen_at = created_at FROM citizen ORDER BY id")
+            )
+            assert [tuple(row) for row in rows] == [(1, True), (2, False), (None, None)]
+    finally:
+        await engine.dispose()
