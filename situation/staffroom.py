@@ -26,7 +26,7 @@ from situation.agencies import DEFAULT_AGENCIES, Directory
 from situation.audit import SYSTEM, record
 from situation.cards import CARD_WORDS, CardView, card_buttons, card_text, topic_name
 from situation.deadline_defaults import DEFAULT_ACK_MINUTES
-from situation.limits import CAPTION_LIMIT, TEXT_LIMIT, room_for, split
+from situation.limits import CAPTION_LIMIT, TEXT_LIMIT, room_for, split, split_html
 from situation.outgoing import Buttons
 from situation.roster import Roster
 from situation.texts import render
@@ -136,11 +136,13 @@ class Topic:
         )
 
     async def text(self, text: str, *, buttons: Buttons | None = None, **extra: Any) -> None:
-        """Queue a text message in the topic."""
-        payload: dict[str, Any] = {"text": text[:4096], **extra}
-        if buttons:
-            payload["buttons"] = buttons
-        await self.send("text", payload)
+        """Queue a text message in the topic (in parts if too long; buttons on the last)."""
+        parts = split_html(text, TEXT_LIMIT)
+        for number, part in enumerate(parts, start=1):
+            payload: dict[str, Any] = {"text": part, **extra}
+            if buttons and number == len(parts):
+                payload["buttons"] = buttons
+            await self.send("text", payload)
 
 
 async def _citizen_label(report: Report) -> str:
@@ -681,22 +683,27 @@ async def post(
     thread_id: int | None = None,
     buttons: Buttons | None = None,
 ) -> None:
-    """Queue a message in the staff supergroup (a topic by thread id, else General)."""
+    """Queue a message in the staff supergroup (a topic by thread id, else General).
+
+    A text too long for one message goes out in parts (buttons on the last).
+    """
     if room.chat_id is None:
         return
-    payload: dict[str, Any] = {"text": text[:4096]}
-    if buttons:
-        payload["buttons"] = buttons
-    enqueue_batched(
-        session=session,
-        message=OutboxCreate(
-            chat_id=room.chat_id,
-            thread_id=thread_id,
-            kind="text",
-            payload=payload,
-            priority=Priority.STAFF_NOTICE,
-        ),
-    )
+    parts = split_html(text, TEXT_LIMIT)
+    for number, part in enumerate(parts, start=1):
+        payload: dict[str, Any] = {"text": part}
+        if buttons and number == len(parts):
+            payload["buttons"] = buttons
+        enqueue_batched(
+            session=session,
+            message=OutboxCreate(
+                chat_id=room.chat_id,
+                thread_id=thread_id,
+                kind="text",
+                payload=payload,
+                priority=Priority.STAFF_NOTICE,
+            ),
+        )
 
 
 RESENDABLE = frozenset({"text", "photo", "album", "location", "venue", "copy", "document", "voice"})

@@ -14,9 +14,16 @@ from sqlmodel import col, select
 from sandbox.html_entities import format_text
 from situation.audit import Actor
 from situation.intake import IncomingFile, IncomingMessage, IncomingPlace, receive_message
-from situation.limits import CUT
+from situation.limits import CUT, TEXT_LIMIT, utf16_len
 from situation.roles import seed_demo_staff
-from situation.staffroom import RoomConfig, RoomSync, StaffRoom, recover_topics, sync_topics
+from situation.staffroom import (
+    RoomConfig,
+    RoomSync,
+    StaffRoom,
+    post,
+    recover_topics,
+    sync_topics,
+)
 from storage.models.audit import IncidentEvent
 from storage.models.escalations import IncidentDeadline
 from storage.models.incidents import Incident
@@ -404,3 +411,18 @@ async def test_a_first_report_longer_than_the_card_quotes_follows_the_card_in_fu
     card = texts(rows)[1]
     assert words[:100] in card and words.strip() not in card
     assert any(words.strip() in text for text in texts(rows)[2:])
+
+
+async def test_a_long_staff_room_message_is_posted_in_valid_parts(steps: Steps) -> None:
+    listing = "<b>근무자</b>\n" + "\n".join(
+        f'• <a href="tg://user?id={n}">근무자 {n} 🧑\u200d🚒</a> · <i>A조</i>' for n in range(300)
+    )
+    buttons = [[{"text": "새로고침", "data": "st:duty:0"}]]
+    async with steps.tx() as session:
+        await post(session=session, room=ROOM, text=listing, thread_id=5, buttons=buttons)
+    rows = await Room(steps).staff_rows()
+    assert len(rows) > 1 and {row.thread_id for row in rows} == {5}
+    assert [("buttons" in row.payload) for row in rows] == [False] * (len(rows) - 1) + [True]
+    shown = [format_text(text, "HTML")[0] for text in texts(rows)]
+    assert all(utf16_len(text) <= TEXT_LIMIT for text in shown)
+    assert "\n".join(shown) == format_text(listing, "HTML")[0]
