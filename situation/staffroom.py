@@ -26,7 +26,16 @@ from situation.agencies import DEFAULT_AGENCIES, Directory
 from situation.audit import SYSTEM, record
 from situation.cards import CARD_WORDS, CardView, card_buttons, card_text, topic_name
 from situation.deadline_defaults import DEFAULT_ACK_MINUTES
-from situation.limits import CAPTION_LIMIT, TEXT_LIMIT, room_for, split, split_html
+from situation.limits import (
+    CAPTION_LIMIT,
+    CUT,
+    TEXT_LIMIT,
+    clip,
+    room_for,
+    split,
+    split_html,
+    utf16_len,
+)
 from situation.outgoing import Buttons
 from situation.roster import Roster
 from situation.texts import render
@@ -442,17 +451,11 @@ async def _relay_one(
     text_room = room_for(said, TEXT_LIMIT)
     correlation = relay_in_correlation(message.id, generation)
     if message.kind == ReportMessageKind.EDIT:
-        before = version_before(message, among)
-        text = render(
-            room.lang,
-            "staff_citizen_edited",
-            citizen=label,
-            before=before.text if before is not None else None,
-            text=message.text,
-        )
-        await out.send("text", {"text": text[:4096]}, correlation=correlation)
-        return
-    if message.kind == "text" or message.chat_id is None or message.message_id is None:
+        previous = version_before(message, among)
+        edited = _edited_frame(room.lang, label, previous.text if previous else None, words)
+        parts = split(words, text_room, first_room=room_for(edited, TEXT_LIMIT))
+        await out.send("text", {"text": edited(parts[0])}, correlation=correlation)
+    elif message.kind == "text" or message.chat_id is None or message.message_id is None:
         parts = split(words, text_room)
         await out.send("text", {"text": said(parts[0])}, correlation=correlation)
     else:
@@ -472,6 +475,25 @@ async def _relay_one(
             {"text": said(piece)},
             correlation=relay_in_correlation(message.id, generation, part),
         )
+
+
+# An edit shows the version before it whole when both fit one message; else the new words come
+# first, and the old ones are quoted in what room they leave, at least this many units.
+EDIT_BEFORE_ROOM = 300
+
+
+def _edited_frame(lang: str, label: str, before: str | None, now: str) -> Callable[[str], str]:
+    """Return the frame (new words -> HTML) of an edit, with the old words fitted into it."""
+
+    def frame(quoted: str | None) -> Callable[[str], str]:
+        return lambda words: render(
+            lang, "staff_citizen_edited", citizen=label, before=quoted, text=words
+        )
+
+    if before:
+        free = room_for(frame(CUT), TEXT_LIMIT) + utf16_len(CUT)  # units for both texts
+        before = clip(before, max(free - utf16_len(now), EDIT_BEFORE_ROOM))
+    return frame(before)
 
 
 async def incident_of_report(*, session: AsyncSession, report: Report) -> Incident | None:

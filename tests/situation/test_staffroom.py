@@ -13,10 +13,12 @@ from sqlmodel import col, select
 
 from sandbox.html_entities import format_text
 from situation.audit import Actor
+from situation.edits import receive_edit
 from situation.intake import IncomingFile, IncomingMessage, IncomingPlace, receive_message
 from situation.limits import CUT, TEXT_LIMIT, utf16_len
 from situation.roles import seed_demo_staff
 from situation.staffroom import (
+    EDIT_BEFORE_ROOM,
     RoomConfig,
     RoomSync,
     StaffRoom,
@@ -411,6 +413,47 @@ async def test_a_first_report_longer_than_the_card_quotes_follows_the_card_in_fu
     card = texts(rows)[1]
     assert words[:100] in card and words.strip() not in card
     assert any(words.strip() in text for text in texts(rows)[2:])
+
+
+async def edited_by(room: Room, user_id: int, message_id: int, text: str) -> None:
+    """The citizen edits message ``message_id`` to ``text``, the situation room listening."""
+    message = IncomingMessage(
+        user_id=user_id, chat_id=user_id, message_id=message_id, lang="ko", kind="text", text=text
+    )
+    async with room.steps.tx() as session:
+        await receive_edit(
+            session=session,
+            message=message,
+            config=room.steps.config,
+            now=START + timedelta(minutes=2),
+            listeners=room.listeners,
+        )
+
+
+async def test_an_edit_quotes_the_old_words_in_the_room_the_new_ones_leave(steps: Steps) -> None:
+    room = Room(steps)
+    await room.report(501, "불이 났어요")
+    old, new = "3층 <b>연기</b> & 🔥 " * 300, "계단 &amp; 🚒 " * 400  # 4,500 and 4,400 units
+    await room.citizen(501, text="2층 연기", now=START + timedelta(minutes=1))
+    await room.staff_rows()
+    short = steps.next_id() - 1  # the id of the message just sent
+    await edited_by(room, 501, short, "2층 연기 심해요")
+    (whole,) = texts([row for row in await room.staff_rows() if row.kind == "text"])
+    assert whole.endswith("이전: 2층 연기\n지금: 2층 연기 심해요")
+
+    await room.citizen(501, text=old.strip(), now=START + timedelta(minutes=1))
+    long = steps.next_id() - 1
+    await room.staff_rows()
+    await edited_by(room, 501, long, new.strip())
+    rows = [row for row in await room.staff_rows() if row.kind == "text"]
+    first, second = (format_text(text, "HTML")[0] for text in texts(rows))
+    assert all(utf16_len(text) <= TEXT_LIMIT for text in (first, second))
+    _, before, now = first.split("\n")
+    assert before.startswith("이전: 3층 <b>연기</b> & 🔥") and before.endswith(CUT)
+    assert utf16_len(before.removeprefix("이전: ")) <= EDIT_BEFORE_ROOM
+    said = now.removeprefix("지금: ") + second.split(": ", 1)[1]
+    assert "".join(said.replace(CUT, "").split()) == "".join(new.split())
+    assert rows[1].correlation == f"{rows[0].correlation}:p2"
 
 
 async def test_a_long_staff_room_message_is_posted_in_valid_parts(steps: Steps) -> None:
