@@ -283,6 +283,8 @@ async def test_reports_joining_in_one_pass_become_one_digest_and_one_card_edit(
     digests = [text for text in texts(rows) if "새 신고 5건이 이 건에 연결" in text]
     assert len(digests) == 1
     assert all(f"도로 침수 심해요 {user}" in digests[0] for user in range(502, 507))
+    reports = digests[0].split("\n")[1:]  # one report to a line, its words indented below
+    assert [line[:2] for line in reports] == ["• ", "  "] * 5
     assert sum(1 for row in rows if row.kind == "photo") == 1
     assert not any(row.kind == "location" for row in rows)  # places are in the digest's lines
     edits = [row for row in rows if row.kind == "edit_text"]
