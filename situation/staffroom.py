@@ -31,6 +31,7 @@ from situation.limits import (
     CUT,
     TEXT_LIMIT,
     clip,
+    pack,
     room_for,
     split,
     split_html,
@@ -574,6 +575,8 @@ class JoinedReports:
 
 # A surge joins dozens of reports to one incident within seconds; Telegram lets a group receive
 # about 20 messages a minute, so they are posted as one digest (photos as albums) per pass.
+# Each report is quoted in this many UTF-16 units, cut before escaping; a digest message holds
+# at most DIGEST_MESSAGE_LIMIT units as Telegram counts them (it would take 4096).
 DIGEST_TEXT_LIMIT = 160
 DIGEST_MESSAGE_LIMIT = 3500
 
@@ -613,13 +616,12 @@ async def _post_digest(session: AsyncSession, batch: JoinedReports, room: RoomCo
         place = None
         if report.latitude is not None and report.longitude is not None:
             place = f"{report.latitude:.5f}, {report.longitude:.5f}"
-        text = report.text or ""
         lines.append(
             {
                 "citizen": await _citizen_label(report),
                 "district": report.district_name,
                 "place": place,
-                "text": text if len(text) <= DIGEST_TEXT_LIMIT else text[:DIGEST_TEXT_LIMIT] + "…",
+                "text": clip(report.text or "", DIGEST_TEXT_LIMIT),
             }
         )
         photos.extend(
@@ -635,16 +637,12 @@ async def _post_digest(session: AsyncSession, batch: JoinedReports, room: RoomCo
 
 
 def _digest_chunks(lines: list[dict[str, Any]], lang: str) -> list[list[dict[str, Any]]]:
-    """Split digest lines so that every message stays within Telegram's length limit."""
-    chunks: list[list[dict[str, Any]]] = [[]]
-    for line in lines:
-        candidate = [*chunks[-1], line]
-        rendered = render(lang, "staff_reports_joined", count=len(candidate), lines=candidate)
-        if chunks[-1] and len(rendered) > DIGEST_MESSAGE_LIMIT:
-            chunks.append([line])
-        else:
-            chunks[-1] = candidate
-    return chunks
+    """Split digest lines so that every message stays within the digest's length limit."""
+    return pack(
+        lines,
+        lambda chunk: render(lang, "staff_reports_joined", count=len(chunk), lines=chunk),
+        DIGEST_MESSAGE_LIMIT,
+    )
 
 
 async def _mark_relayed(session: AsyncSession, report: Report) -> None:

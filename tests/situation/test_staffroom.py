@@ -18,6 +18,8 @@ from situation.intake import IncomingFile, IncomingMessage, IncomingPlace, recei
 from situation.limits import CUT, TEXT_LIMIT, utf16_len
 from situation.roles import seed_demo_staff
 from situation.staffroom import (
+    DIGEST_MESSAGE_LIMIT,
+    DIGEST_TEXT_LIMIT,
     EDIT_BEFORE_ROOM,
     RoomConfig,
     RoomSync,
@@ -456,6 +458,32 @@ async def test_an_edit_quotes_the_old_words_in_the_room_the_new_ones_leave(steps
     said = now.removeprefix("지금: ") + second.split(": ", 1)[1]
     assert "".join(said.replace(CUT, "").split()) == "".join(new.split())
     assert rows[1].correlation == f"{rows[0].correlation}:p2"
+
+
+async def test_a_surge_digest_quotes_each_report_in_160_units_cut_before_escaping(
+    steps: Steps,
+) -> None:
+    room = Room(steps)
+    await room.report(501, "집 앞 도로가 물에 잠겼어요")
+    await room.staff_rows()
+    room.listeners = ()  # a surge: the next reports wait for one pass
+    family = "👨\u200d👩\u200d👧"  # one emoji of eight units
+    later = START + timedelta(minutes=1)
+    for user in range(502, 532):
+        await room.report(user, f"도로 침수 {user} & <긴급> " + family * 60, now=later)
+    async with steps.tx() as session:
+        assert (await sync_topics(session=session, room=ROOM, now=later)).posted == 30
+
+    digests = [t for t in texts(await room.staff_rows()) if "이 건에 연결" in t]
+    assert len(digests) > 1
+    shown = [format_text(text, "HTML")[0] for text in digests]
+    assert all(utf16_len(text) <= DIGEST_MESSAGE_LIMIT for text in shown)
+    quotes = [line.strip() for text in shown for line in text.split("\n") if "도로 침수" in line]
+    assert len(quotes) == 30
+    for quote in quotes:
+        assert quote.startswith("도로 침수 5") and " & <긴급> " in quote and quote.endswith(CUT)
+        assert utf16_len(quote) <= DIGEST_TEXT_LIMIT
+        assert quote.removesuffix(CUT).endswith(family)  # never cut inside an emoji
 
 
 async def test_a_long_staff_room_message_is_posted_in_valid_parts(steps: Steps) -> None:
