@@ -1,0 +1,99 @@
+"""End to end: the staff room's lists (escalation mentions, the digest of unacknowledged
+incidents) arrive whole however long they grow and however long and emoji-laden the names in
+them: in as many messages as it takes, each valid HTML within Telegram's limit as Telegram
+counts it (the sandbox parses and counts like Telegram)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from situation.limits import NAME_ROOM, TEXT_LIMIT, utf16_len
+from situation.roles import register
+from storage.staff import list_staff
+from tests.e2e.conftest import E2E
+from tests.e2e.staffroom_helpers import (
+    failed_rows,
+    report_fire,
+    seed_staff,
+    sweep,
+    text_of,
+    topic_messages,
+    topics,
+)
+
+# 98 UTF-16 units: cut to NAME_ROOM (64) wherever a staff-room message names the person
+LONG_NAME = "🚒 소방관 " * 14
+
+
+async def add_staff(app: E2E, count: int, *, team: str | None = None) -> list[int]:
+    """Register ``count`` sandbox users with long emoji names as staff; return their ids."""
+    ids = [int((await app.client.create_user(first_name="근무자"))["id"]) for _ in range(count)]
+    async with app.runtime.session_factory() as session, session.begin():
+        for number, user_id in enumerate(ids):
+            await register(
+                session=session,
+                user_id=user_id,
+                name=f"{number}번 {LONG_NAME}",
+                role="staff",
+                team=team,
+                now=app.clock.now(),
+            )
+    return ids
+
+
+async def all_staff_ids(app: E2E) -> set[int]:
+    async with app.runtime.session_factory() as session:
+        return {member.telegram_user_id for member in await list_staff(session=session)}
+
+
+def mentioned(messages: list[dict[str, Any]]) -> list[int]:
+    """The users the messages mention by link, in order."""
+    return [
+        int(entity["url"].split("=")[1])
+        for message in messages
+        for entity in message.get("entities", [])
+        if entity["type"] == "text_link" and entity["url"].startswith("tg://user?id=")
+    ]
+
+
+def mention_lengths(messages: list[dict[str, Any]]) -> set[int]:
+    return {
+        entity["length"]
+        for message in messages
+        for entity in message.get("entities", [])
+        if entity["type"] == "text_link"
+    }
+
+
+async def general(app: E2E) -> list[dict[str, Any]]:
+    return await app.client.messages(app.world.staff_chat_id)
+
+
+async def test_everyone_is_mentioned_in_escalations_and_the_digest_however_many(
+    app: E2E,
+) -> None:
+    await seed_staff(app)
+    await add_staff(app, 70)  # 70 mentions of 64 units: more than one message holds
+    everyone = await all_staff_ids(app)
+    await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+
+    app.clock.advance(timedelta(minutes=7))  # the last step is due: everyone, with a digest
+    await sweep(app)
+
+    assert await failed_rows(app) == []
+    steps = [m for m in await topic_messages(app, thread) if "전원 확인 요청" in text_of(m)]
+    assert len(steps) == 2
+    assert sorted(mentioned(steps)) == sorted(everyone)
+    assert max(mention_lengths(steps)) <= NAME_ROOM < utf16_len(LONG_NAME)
+    digest = [m for m in await general(app) if "미접수 사건 현황" in text_of(m)]
+    assert len(digest) == 2
+    assert [text_of(m).split("\n", 1)[0] for m in digest] == [
+        "🚨 미접수 사건 현황 (1/2)",
+        "🚨 미접수 사건 현황 (2/2)",
+    ]
+    assert topic["name"].split()[-1] in text_of(digest[0])
+    assert sorted(mentioned(digest)) == sorted(everyone)
+    assert all(utf16_len(text_of(m)) <= TEXT_LIMIT for m in steps + digest)
