@@ -1,15 +1,19 @@
 """End to end: the staff room's lists (escalation mentions, the digest of unacknowledged
-incidents) arrive whole however long they grow and however long and emoji-laden the names in
-them: in as many messages as it takes, each valid HTML within Telegram's limit as Telegram
-counts it (the sandbox parses and counts like Telegram)."""
+incidents, the shift hand-over) arrive whole however long they grow and however long and
+emoji-laden the names in them: in as many messages as it takes, each valid HTML within
+Telegram's limit as Telegram counts it (the sandbox parses and counts like Telegram)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from situation.limits import NAME_ROOM, TEXT_LIMIT, utf16_len
+from bot.middlewares.roles import build_room
+from bot.scheduler import sweep_once
+from situation.limits import NAME_ROOM, TEXT_LIMIT, clip, utf16_len
 from situation.roles import register
+from situation.roster import Roster
+from storage.models.incidents import Incident, IncidentStatus
 from storage.staff import list_staff
 from tests.e2e.conftest import E2E
 from tests.e2e.staffroom_helpers import (
@@ -97,3 +101,48 @@ async def test_everyone_is_mentioned_in_escalations_and_the_digest_however_many(
     assert topic["name"].split()[-1] in text_of(digest[0])
     assert sorted(mentioned(digest)) == sorted(everyone)
     assert all(utf16_len(text_of(m)) <= TEXT_LIMIT for m in steps + digest)
+
+
+async def test_a_handover_of_many_incidents_arrives_in_numbered_parts(app: E2E) -> None:
+    await seed_staff(app)  # teams alternate: 이서연 A, 최도윤 B, 정하은 A, Daniel Cho B
+    leaving = app.world.person("정하은")
+    (staying,) = await add_staff(app, 1, team="B")
+    now = app.clock.now()
+    references = [f"I-20261122-{number:04d}" for number in range(120)]
+    async with app.runtime.session_factory() as session, session.begin():
+        for number, reference in enumerate(references):
+            session.add(
+                Incident(
+                    reference=reference,
+                    scenario="fire",
+                    priority="P2",
+                    status=IncidentStatus.IN_PROGRESS,
+                    district_name="중구",
+                    opened_at=now - timedelta(minutes=number),
+                    acknowledged_at=now,
+                    holder=str(leaving.id if number % 2 else staying),
+                )
+            )
+    anchor = now - timedelta(hours=12, minutes=1)  # team A's shift ended a minute ago
+    roster = Roster(teams=("A", "B"), shift_length=timedelta(hours=12), anchor=anchor)
+    room = build_room(app.settings)
+    room = type(room)(**{**room.__dict__, "roster": roster})
+    assert (
+        await sweep_once(session_factory=app.runtime.session_factory, room=room, now=now)
+    ).handover
+    await app.settle()
+
+    assert await failed_rows(app) == []
+    parts = [m for m in await general(app) if "근무 교대" in text_of(m)]
+    count = len(parts)
+    assert count >= 3
+    assert [text_of(m).split("\n", 1)[0].rsplit(" ", 1)[-1] for m in parts] == [
+        f"({number}/{count})" for number in range(1, count + 1)
+    ]
+    shown = "\n".join(text_of(m) for m in parts)
+    assert all(reference in shown for reference in references)
+    assert all("진행 중인 사건 120건" in text_of(m) for m in parts)
+    assert [("담당을 해제" in text_of(m)) for m in parts] == [False] * (count - 1) + [True]
+    assert staying in mentioned(parts[:1]) and "Daniel Cho" in text_of(parts[0])
+    assert f"담당 {clip(f'0번 {LONG_NAME}', NAME_ROOM)} · 중구" in shown
+    assert all(utf16_len(text_of(m)) <= TEXT_LIMIT for m in parts)
