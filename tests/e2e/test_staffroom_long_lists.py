@@ -1,19 +1,21 @@
 """End to end: the staff room's lists (escalation mentions, the digest of unacknowledged
-incidents, the shift hand-over) arrive whole however long they grow and however long and
-emoji-laden the names in them: in as many messages as it takes, each valid HTML within
+incidents, the shift hand-over, /stats) arrive whole however long they grow and however long
+and emoji-laden the names in them: in as many messages as it takes, each valid HTML within
 Telegram's limit as Telegram counts it (the sandbox parses and counts like Telegram)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.middlewares.roles import build_room
 from bot.scheduler import sweep_once
-from situation.limits import NAME_ROOM, TEXT_LIMIT, clip, utf16_len
+from situation.limits import CUT, NAME_ROOM, TEXT_LIMIT, clip, utf16_len
 from situation.roles import register
 from situation.roster import Roster
 from storage.models.incidents import Incident, IncidentStatus
+from storage.models.reports import Report, ReportStatus
 from storage.staff import list_staff
 from tests.e2e.conftest import E2E
 from tests.e2e.staffroom_helpers import (
@@ -146,3 +148,37 @@ async def test_a_handover_of_many_incidents_arrives_in_numbered_parts(app: E2E) 
     assert staying in mentioned(parts[:1]) and "Daniel Cho" in text_of(parts[0])
     assert f"담당 {clip(f'0번 {LONG_NAME}', NAME_ROOM)} · 중구" in shown
     assert all(utf16_len(text_of(m)) <= TEXT_LIMIT for m in parts)
+
+
+async def test_the_figures_of_a_long_period_arrive_whole(app: E2E) -> None:
+    await seed_staff(app)
+    now = app.clock.now()
+    async with app.runtime.session_factory() as session, session.begin():
+        for days in range(360):
+            at = now - timedelta(days=days, hours=1)
+            session.add(Report(status=ReportStatus.FILED, created_at=at, updated_at=at))
+            session.add(
+                Incident(
+                    scenario="fire",
+                    status=IncidentStatus.CLOSED,
+                    opened_at=at,
+                    acknowledged_at=at + timedelta(minutes=3),
+                    closed_at=at + timedelta(minutes=40),
+                )
+            )
+    haeun = app.world.person("정하은")
+    before = len(await general(app))
+    await app.client.send_text(haeun.id, app.world.staff_chat_id, "/stats 365")
+    await app.settle()
+
+    assert await failed_rows(app) == []
+    answers = [m for m in (await general(app))[before:] if m["from"]["is_bot"]]
+    assert len(answers) == 2 and text_of(answers[0]).startswith("📊")
+    shown = " ".join(text_of(m).removeprefix(CUT).removesuffix(CUT) for m in answers)
+    seoul = ZoneInfo("Asia/Seoul")
+    days = {
+        (now - timedelta(days=d, hours=1)).astimezone(seoul).strftime("%m-%d") for d in range(360)
+    }
+    assert all(shown.count(f"{day} 1") == 2 for day in days)  # reports and incidents by day
+    assert "종결까지: 중앙값 40.0분" in text_of(answers[-1])
+    assert all(utf16_len(text_of(m)) <= TEXT_LIMIT for m in answers)
