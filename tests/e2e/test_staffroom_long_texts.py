@@ -11,6 +11,7 @@ from situation.limits import CUT, utf16_len
 from tests.e2e.citizen_helpers import CITY_HALL, bot_messages, reports_of
 from tests.e2e.conftest import E2E
 from tests.e2e.staffroom_helpers import (
+    card,
     failed_rows,
     report_fire,
     seed_staff,
@@ -187,3 +188,31 @@ async def test_a_long_edit_of_a_long_message_reaches_the_topic_whole(app: E2E) -
     assert utf16_len(before) <= 8 + 300  # the old words, quoted in the room the new leave
     assert same_words(rejoin([label + now.removeprefix("지금: "), *rest], label), edited)
     assert all(utf16_len(text) <= 4096 for text in shown)
+
+
+async def test_a_long_closing_note_reaches_topic_card_and_citizen_as_valid_messages(
+    app: E2E,
+) -> None:
+    citizen, thread, _ = await _opened(app)
+    haeun = app.world.person("정하은")
+    command = "/close resolved "
+    note = of_units("진화 완료 <i>잔불</i> & 🔥 ", 4096 - len(command))
+    before = len(await bot_messages(app, citizen.id))
+    await app.client.send_text(
+        haeun.id, app.world.staff_chat_id, command + note, message_thread_id=thread
+    )
+    await app.settle()
+
+    assert await failed_rows(app) == []
+    closed = [text_of(m) for m in await topic_messages(app, thread) if "종결했습니다" in text_of(m)]
+    (notice,) = closed
+    assert "진화 완료 <i>잔불</i> & 🔥" in notice and utf16_len(notice) <= 4096
+    the_card = await card(app, thread)
+    assert "종결: 해결" in text_of(the_card) and text_of(the_card).count("잔불") < 200
+    told = [text_of(message) for message in (await bot_messages(app, citizen.id))[before:]]
+    said = "".join(told)
+    assert "종결되었습니다" in told[0] and "감사합니다" in told[-1]
+    assert same_words(
+        said.split("상황실 메모: ", 1)[1].split("\n신고해", 1)[0].replace(CUT, ""), note
+    )
+    assert all(utf16_len(text) <= 4096 for text in told)
