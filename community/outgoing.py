@@ -14,11 +14,9 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from situation.limits import CAPTION_LIMIT, TEXT_LIMIT, clip_html, split_html
 from storage.models.outbox import OutboxCreate, OutboxMessage, Priority
 from storage.outbox import enqueue
-
-TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
 
 Buttons = list[list[dict[str, str]]]
 
@@ -63,19 +61,30 @@ async def send_text(
     correlation: str | None = None,
     priority: int = Priority.STAFF_NOTICE,
 ) -> OutboxMessage:
-    """Queue an HTML text (cut to Telegram's limit), optionally with inline buttons."""
-    payload: dict[str, Any] = {"text": text[:TEXT_LIMIT]}
-    if buttons:
-        payload["buttons"] = buttons
-    return await _put(
-        session,
-        chat_id=chat_id,
-        kind="text",
-        payload=payload,
-        thread_id=thread_id,
-        correlation=correlation,
-        priority=priority,
-    )
+    """Queue an HTML text, optionally with inline buttons; return its (first) row.
+
+    A text too long for one message goes out in parts: the first carries ``correlation`` (what
+    a pin refers to), the next ones ``<correlation>:p2`` and on, the last the buttons.
+    """
+    parts = split_html(text, TEXT_LIMIT)
+    rows = []
+    for number, part in enumerate(parts, start=1):
+        payload: dict[str, Any] = {"text": part}
+        if buttons and number == len(parts):
+            payload["buttons"] = buttons
+        named = correlation if number == 1 or correlation is None else f"{correlation}:p{number}"
+        rows.append(
+            await _put(
+                session,
+                chat_id=chat_id,
+                kind="text",
+                payload=payload,
+                thread_id=thread_id,
+                correlation=named,
+                priority=priority,
+            )
+        )
+    return rows[0]
 
 
 async def edit_text(
@@ -86,8 +95,11 @@ async def edit_text(
     text: str,
     buttons: Buttons | None = None,
 ) -> OutboxMessage:
-    """Queue an edit of a message the bot sent (buttons replaced, or removed when None)."""
-    payload: dict[str, Any] = {"message_id": message_id, "text": text[:TEXT_LIMIT]}
+    """Queue an edit of a message the bot sent (buttons replaced, or removed when None).
+
+    The text is cut to fit one message, never inside its markup.
+    """
+    payload: dict[str, Any] = {"message_id": message_id, "text": clip_html(text, TEXT_LIMIT)}
     if buttons:
         payload["buttons"] = buttons
     return await _put(session, chat_id=chat_id, kind="edit_text", payload=payload)
@@ -99,7 +111,7 @@ async def send_photo(
     """Queue a photo by Telegram file id."""
     payload: dict[str, Any] = {"file_id": file_id}
     if caption:
-        payload["caption"] = caption[:CAPTION_LIMIT]
+        payload["caption"] = clip_html(caption, CAPTION_LIMIT)
     return await _put(session, chat_id=chat_id, kind="photo", payload=payload, thread_id=thread_id)
 
 

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from situation.limits import NAME_ROOM, TEXT_LIMIT, clip, visible_len
 from situation.texts import render
 from storage.audit import add_event, events_of_incident
 from storage.models.audit import IncidentEvent
@@ -31,10 +32,11 @@ class Actor:
 
     @property
     def mention(self) -> Markup:
-        """An HTML mention of the actor (plain name for the system)."""
+        """An HTML mention of the actor (plain name for the system), cut to NAME_ROOM."""
+        name = clip(self.name, NAME_ROOM)
         if self.user_id is None:
-            return Markup.escape(self.name)
-        return Markup('<a href="tg://user?id={}">{}</a>').format(self.user_id, self.name)
+            return Markup.escape(name)
+        return Markup('<a href="tg://user?id={}">{}</a>').format(self.user_id, name)
 
 
 SYSTEM = Actor(user_id=None, name="system")
@@ -88,6 +90,11 @@ def _change(event: IncidentEvent) -> str:
     return ", ".join(parts)
 
 
+# A timeline line quotes a note and a change in at most this many UTF-16 units each.
+HISTORY_NOTE_ROOM = 200
+HISTORY_CHANGE_ROOM = 200
+
+
 def render_history(
     events: Sequence[IncidentEvent], *, lang: str, reference: str, timezone: str
 ) -> str:
@@ -96,16 +103,16 @@ def render_history(
     lines = [
         {
             "time": event.at.astimezone(zone).strftime("%m-%d %H:%M:%S"),
-            "actor": event.actor_name or "system",
+            "actor": clip(event.actor_name or "system", NAME_ROOM),
             "action": event.action,
-            "change": _change(event),
-            "note": (event.note or "")[:200],
+            "change": clip(_change(event), HISTORY_CHANGE_ROOM),
+            "note": clip(event.note or "", HISTORY_NOTE_ROOM),
         }
         for event in events
     ]
     text = render(lang, "staff_history", reference=reference, lines=lines, cut=0)
     cut = 0
-    while len(text) > 4000 and lines:
+    while visible_len(text) > TEXT_LIMIT and lines:
         lines = lines[1:]
         cut += 1
         text = render(lang, "staff_history", reference=reference, lines=lines, cut=cut)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from community.callbacks import OpenCommunity
 from manuals.catalog import load_catalog
 from situation.agencies import METHODS, Directory
+from situation.limits import clip
 from situation.outgoing import Buttons, button
 from situation.texts import render
 from storage.models.incidents import Incident, IncidentStatus
@@ -130,8 +131,8 @@ def card_text(view: CardView, *, lang: str) -> str:
         words = words[:CARD_WORDS] + "…"
     overdue = bool(view.ack_due_at and view.now and view.now > view.ack_due_at)
     closing = None
-    if incident.status == IncidentStatus.CLOSED:
-        closing = incident.closing_note or label(lang, "closed")
+    if incident.status == IncidentStatus.CLOSED:  # a staff note, as long as a staff message
+        closing = clip(incident.closing_note or label(lang, "closed"), CARD_WORDS)
     return render(
         lang,
         "staff_card",

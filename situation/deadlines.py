@@ -13,8 +13,10 @@ restart; steps that came due while nobody swept fire once, as the latest step on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from markupsafe import Markup
 from sqlmodel import col, select
@@ -22,6 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation.audit import SYSTEM, record
 from situation.cards import scenario_icon
+from situation.limits import NAME_ROOM, clip, pack, paginate
 from situation.roster import on_duty_members
 from situation.staffroom import RoomConfig, Topic, refresh_card
 from situation.texts import render
@@ -85,8 +88,10 @@ async def reprioritise_deadline(
 
 
 def mention(member: StaffMember) -> Markup:
-    """Return an HTML mention of a staff member (notifies them)."""
-    return Markup('<a href="tg://user?id={}">{}</a>').format(member.telegram_user_id, member.name)
+    """Return an HTML mention of a staff member (notifies them), the name cut to NAME_ROOM."""
+    return Markup('<a href="tg://user?id={}">{}</a>').format(
+        member.telegram_user_id, clip(member.name, NAME_ROOM)
+    )
 
 
 def mentions(members: list[StaffMember]) -> Markup:
@@ -170,16 +175,21 @@ async def _post_step(
     if topic is None:
         return
     minutes = int((now - incident.opened_at).total_seconds() // 60)
-    text = render(
-        room.lang,
-        "staff_escalation",
-        level=level,
-        mentions=mentions(people),
-        reference=incident.reference,
-        priority=incident.priority,
-        minutes=minutes,
-    )
-    await Topic(session=session, topic=topic).text(text)
+
+    def step_text(run: Sequence[StaffMember]) -> str:
+        return render(
+            room.lang,
+            "staff_escalation",
+            level=level,
+            mentions=mentions(list(run)),
+            reference=incident.reference,
+            priority=incident.priority,
+            minutes=minutes,
+        )
+
+    # More people than one message can mention are mentioned in as many as it takes.
+    for run in pack(people, step_text):
+        await Topic(session=session, topic=topic).text(step_text(run))
 
 
 async def unacknowledged(*, session: AsyncSession) -> list[Incident]:
@@ -191,7 +201,7 @@ async def unacknowledged(*, session: AsyncSession) -> list[Incident]:
 
 
 async def post_digest(*, session: AsyncSession, room: RoomConfig, now: datetime) -> None:
-    """Post the digest of unacknowledged incidents in the General topic."""
+    """Post the digest of unacknowledged incidents in the General topic (in parts if long)."""
     if room.chat_id is None:
         return
     lines = [
@@ -204,20 +214,28 @@ async def post_digest(*, session: AsyncSession, room: RoomConfig, now: datetime)
         }
         for incident in await unacknowledged(session=session)
     ]
-    everyone = await list_staff(session=session)
-    await enqueue(
-        session=session,
-        message=OutboxCreate(
-            chat_id=room.chat_id,
-            kind="text",
-            payload={
-                "text": render(
-                    room.lang,
-                    "staff_digest",
-                    lines=lines,
-                    mentions=mentions(list(everyone)),
-                )[:4096]
-            },
-            priority=Priority.STAFF_NOTICE,
-        ),
-    )
+    everyone = list(await list_staff(session=session))
+    # The list, then the mentions, in as many messages as Telegram's limit takes.
+    entries: list[dict[str, Any] | StaffMember] = [*lines, *everyone]
+
+    def part(run: Sequence[dict[str, Any] | StaffMember], number: int, count: int) -> str:
+        return render(
+            room.lang,
+            "staff_digest",
+            lines=[entry for entry in run if isinstance(entry, dict)],
+            mentions=mentions([entry for entry in run if isinstance(entry, StaffMember)]),
+            empty=not lines,
+            part=number,
+            parts=count,
+        )
+
+    for text in paginate(entries, part):
+        await enqueue(
+            session=session,
+            message=OutboxCreate(
+                chat_id=room.chat_id,
+                kind="text",
+                payload={"text": text},
+                priority=Priority.STAFF_NOTICE,
+            ),
+        )

@@ -8,15 +8,18 @@ Usage (the periodic sweep)::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation.audit import SYSTEM, record
 from situation.cards import label, scenario_icon
+from situation.deadlines import mentions
+from situation.limits import NAME_ROOM, clip, paginate
 from situation.roster import current_shift
 from situation.staffroom import RoomConfig, refresh_card
 from situation.texts import render
@@ -76,6 +79,42 @@ async def handover_due(
     return handover
 
 
+def _name(name: str | None) -> str | None:
+    return clip(name, NAME_ROOM) if name else None
+
+
+def handover_texts(
+    *,
+    lang: str,
+    outgoing_team: str | None,
+    incoming_team: str,
+    incoming: Sequence[StaffMember],
+    lines: Sequence[dict[str, Any]],
+    moved: int,
+    mode: str,
+) -> list[str]:
+    """Render the hand-over digest: the incoming team mentioned, then the open incidents, in
+    as many messages as Telegram's limit takes (numbered when more than one)."""
+    entries: list[dict[str, Any] | StaffMember] = [*incoming, *lines]
+
+    def part(run: Sequence[dict[str, Any] | StaffMember], number: int, count: int) -> str:
+        return render(
+            lang,
+            "staff_handover",
+            outgoing=_name(outgoing_team),
+            incoming=_name(incoming_team),
+            mentions=mentions([entry for entry in run if isinstance(entry, StaffMember)]),
+            lines=[entry for entry in run if isinstance(entry, dict)],
+            total=len(lines),
+            moved=moved,
+            mode=mode,
+            part=number,
+            parts=count,
+        )
+
+    return paginate(entries, part)
+
+
 async def hand_over(
     *,
     session: AsyncSession,
@@ -123,41 +162,35 @@ async def hand_over(
     holders = await staff_names(
         session=session, user_ids=[int(i.holder) for i in incidents if i.holder]
     )
-    lines = [
+    lines: list[dict[str, Any]] = [
         {
             "icon": scenario_icon(incident.scenario),
             "reference": incident.reference,
             "priority": incident.priority,
             "status": label(room.lang, incident.status),
             "hours": round((now - incident.opened_at).total_seconds() / 3600, 1),
-            "holder": holders.get(int(incident.holder)) if incident.holder else None,
+            "holder": _name(holders.get(int(incident.holder))) if incident.holder else None,
             "district": incident.district_name,
         }
         for incident in incidents
     ]
-    mentions = Markup(", ").join(
-        Markup('<a href="tg://user?id={}">{}</a>').format(m.telegram_user_id, m.name)
-        for m in incoming
-    )
     assert room.chat_id is not None
-    await enqueue(
-        session=session,
-        message=OutboxCreate(
-            chat_id=room.chat_id,
-            kind="text",
-            payload={
-                "text": render(
-                    room.lang,
-                    "staff_handover",
-                    outgoing=outgoing_team,
-                    incoming=incoming_team,
-                    lines=lines,
-                    moved=len(moved),
-                    mode=mode,
-                    mentions=mentions,
-                )[:4096]
-            },
-            priority=Priority.STAFF_NOTICE,
-        ),
-    )
+    for text in handover_texts(
+        lang=room.lang,
+        outgoing_team=outgoing_team,
+        incoming_team=incoming_team,
+        incoming=incoming,
+        lines=lines,
+        moved=len(moved),
+        mode=mode,
+    ):
+        await enqueue(
+            session=session,
+            message=OutboxCreate(
+                chat_id=room.chat_id,
+                kind="text",
+                payload={"text": text},
+                priority=Priority.STAFF_NOTICE,
+            ),
+        )
     return moved

@@ -16,13 +16,12 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from situation.limits import TEXT_LIMIT, clip_html, split_html
 from situation.texts import render
 from storage.models.outbox import OutboxCreate, Priority
 from storage.outbox import enqueue_batched
 
 Buttons = list[list[dict[str, str]]]
-
-TEXT_LIMIT = 4096
 
 
 def button(text: str, data: str) -> dict[str, str]:
@@ -74,7 +73,7 @@ class Outgoing:
 
     @property
     def count(self) -> int:
-        """How many messages were queued."""
+        """How many messages were queued (one cut into parts counts once)."""
         return len(self.names)
 
     def remove_keyboard(self) -> None:
@@ -103,11 +102,15 @@ class Outgoing:
         keyboard: dict[str, Any] | None = None,
         priority: int | None = None,
     ) -> None:
-        """Queue already rendered HTML text (cut to Telegram's limit).
+        """Queue already rendered HTML text, in parts if too long for one message.
 
-        ``priority`` overrides the chat's for this message (``Priority.GUIDANCE`` for a manual).
+        Buttons or a keyboard go with the last part. ``priority`` overrides the chat's for this
+        message (``Priority.GUIDANCE`` for a manual).
         """
-        payload: dict[str, Any] = {"text": text[:TEXT_LIMIT]}
+        *firsts, last = split_html(text, TEXT_LIMIT)
+        for part in firsts:
+            self._queue({"text": part}, priority)
+        payload: dict[str, Any] = {"text": last}
         if buttons:
             payload["buttons"] = buttons
         elif keyboard is not None:
@@ -117,6 +120,10 @@ class Outgoing:
         elif self._remove_keyboard:
             payload["reply_keyboard"] = REMOVE_KEYBOARD
             self._remove_keyboard = False
+        self._queue(payload, priority)
+        self.names.append("")
+
+    def _queue(self, payload: dict[str, Any], priority: int | None) -> None:
         enqueue_batched(
             session=self.session,
             message=OutboxCreate(
@@ -126,11 +133,10 @@ class Outgoing:
                 priority=self.priority if priority is None else priority,
             ),
         )
-        self.names.append("")
 
     async def edit(self, *, message_id: int, text: str, buttons: Buttons | None = None) -> None:
-        """Queue an edit of a message the bot sent earlier in this chat."""
-        payload: dict[str, Any] = {"message_id": message_id, "text": text[:TEXT_LIMIT]}
+        """Queue an edit of a message the bot sent earlier in this chat (cut to fit one)."""
+        payload: dict[str, Any] = {"message_id": message_id, "text": clip_html(text, TEXT_LIMIT)}
         if buttons:
             payload["buttons"] = buttons
         enqueue_batched(

@@ -26,7 +26,17 @@ from situation.agencies import DEFAULT_AGENCIES, Directory
 from situation.audit import SYSTEM, record
 from situation.cards import CARD_WORDS, CardView, card_buttons, card_text, topic_name
 from situation.deadline_defaults import DEFAULT_ACK_MINUTES
-from situation.limits import CAPTION_LIMIT, TEXT_LIMIT, room_for, split
+from situation.limits import (
+    CAPTION_LIMIT,
+    CUT,
+    TEXT_LIMIT,
+    clip,
+    pack,
+    room_for,
+    split,
+    split_html,
+    utf16_len,
+)
 from situation.outgoing import Buttons
 from situation.roster import Roster
 from situation.texts import render
@@ -136,11 +146,13 @@ class Topic:
         )
 
     async def text(self, text: str, *, buttons: Buttons | None = None, **extra: Any) -> None:
-        """Queue a text message in the topic."""
-        payload: dict[str, Any] = {"text": text[:4096], **extra}
-        if buttons:
-            payload["buttons"] = buttons
-        await self.send("text", payload)
+        """Queue a text message in the topic (in parts if too long; buttons on the last)."""
+        parts = split_html(text, TEXT_LIMIT)
+        for number, part in enumerate(parts, start=1):
+            payload: dict[str, Any] = {"text": part, **extra}
+            if buttons and number == len(parts):
+                payload["buttons"] = buttons
+            await self.send("text", payload)
 
 
 async def _citizen_label(report: Report) -> str:
@@ -440,17 +452,11 @@ async def _relay_one(
     text_room = room_for(said, TEXT_LIMIT)
     correlation = relay_in_correlation(message.id, generation)
     if message.kind == ReportMessageKind.EDIT:
-        before = version_before(message, among)
-        text = render(
-            room.lang,
-            "staff_citizen_edited",
-            citizen=label,
-            before=before.text if before is not None else None,
-            text=message.text,
-        )
-        await out.send("text", {"text": text[:4096]}, correlation=correlation)
-        return
-    if message.kind == "text" or message.chat_id is None or message.message_id is None:
+        previous = version_before(message, among)
+        edited = _edited_frame(room.lang, label, previous.text if previous else None, words)
+        parts = split(words, text_room, first_room=room_for(edited, TEXT_LIMIT))
+        await out.send("text", {"text": edited(parts[0])}, correlation=correlation)
+    elif message.kind == "text" or message.chat_id is None or message.message_id is None:
         parts = split(words, text_room)
         await out.send("text", {"text": said(parts[0])}, correlation=correlation)
     else:
@@ -470,6 +476,25 @@ async def _relay_one(
             {"text": said(piece)},
             correlation=relay_in_correlation(message.id, generation, part),
         )
+
+
+# An edit shows the version before it whole when both fit one message; else the new words come
+# first, and the old ones are quoted in what room they leave, at least this many units.
+EDIT_BEFORE_ROOM = 300
+
+
+def _edited_frame(lang: str, label: str, before: str | None, now: str) -> Callable[[str], str]:
+    """Return the frame (new words -> HTML) of an edit, with the old words fitted into it."""
+
+    def frame(quoted: str | None) -> Callable[[str], str]:
+        return lambda words: render(
+            lang, "staff_citizen_edited", citizen=label, before=quoted, text=words
+        )
+
+    if before:
+        free = room_for(frame(CUT), TEXT_LIMIT) + utf16_len(CUT)  # units for both texts
+        before = clip(before, max(free - utf16_len(now), EDIT_BEFORE_ROOM))
+    return frame(before)
 
 
 async def incident_of_report(*, session: AsyncSession, report: Report) -> Incident | None:
@@ -550,6 +575,8 @@ class JoinedReports:
 
 # A surge joins dozens of reports to one incident within seconds; Telegram lets a group receive
 # about 20 messages a minute, so they are posted as one digest (photos as albums) per pass.
+# Each report is quoted in this many UTF-16 units, cut before escaping; a digest message holds
+# at most DIGEST_MESSAGE_LIMIT units as Telegram counts them (it would take 4096).
 DIGEST_TEXT_LIMIT = 160
 DIGEST_MESSAGE_LIMIT = 3500
 
@@ -589,13 +616,12 @@ async def _post_digest(session: AsyncSession, batch: JoinedReports, room: RoomCo
         place = None
         if report.latitude is not None and report.longitude is not None:
             place = f"{report.latitude:.5f}, {report.longitude:.5f}"
-        text = report.text or ""
         lines.append(
             {
                 "citizen": await _citizen_label(report),
                 "district": report.district_name,
                 "place": place,
-                "text": text if len(text) <= DIGEST_TEXT_LIMIT else text[:DIGEST_TEXT_LIMIT] + "…",
+                "text": clip(report.text or "", DIGEST_TEXT_LIMIT),
             }
         )
         photos.extend(
@@ -611,16 +637,12 @@ async def _post_digest(session: AsyncSession, batch: JoinedReports, room: RoomCo
 
 
 def _digest_chunks(lines: list[dict[str, Any]], lang: str) -> list[list[dict[str, Any]]]:
-    """Split digest lines so that every message stays within Telegram's length limit."""
-    chunks: list[list[dict[str, Any]]] = [[]]
-    for line in lines:
-        candidate = [*chunks[-1], line]
-        rendered = render(lang, "staff_reports_joined", count=len(candidate), lines=candidate)
-        if chunks[-1] and len(rendered) > DIGEST_MESSAGE_LIMIT:
-            chunks.append([line])
-        else:
-            chunks[-1] = candidate
-    return chunks
+    """Split digest lines so that every message stays within the digest's length limit."""
+    return pack(
+        lines,
+        lambda chunk: render(lang, "staff_reports_joined", count=len(chunk), lines=chunk),
+        DIGEST_MESSAGE_LIMIT,
+    )
 
 
 async def _mark_relayed(session: AsyncSession, report: Report) -> None:
@@ -681,22 +703,27 @@ async def post(
     thread_id: int | None = None,
     buttons: Buttons | None = None,
 ) -> None:
-    """Queue a message in the staff supergroup (a topic by thread id, else General)."""
+    """Queue a message in the staff supergroup (a topic by thread id, else General).
+
+    A text too long for one message goes out in parts (buttons on the last).
+    """
     if room.chat_id is None:
         return
-    payload: dict[str, Any] = {"text": text[:4096]}
-    if buttons:
-        payload["buttons"] = buttons
-    enqueue_batched(
-        session=session,
-        message=OutboxCreate(
-            chat_id=room.chat_id,
-            thread_id=thread_id,
-            kind="text",
-            payload=payload,
-            priority=Priority.STAFF_NOTICE,
-        ),
-    )
+    parts = split_html(text, TEXT_LIMIT)
+    for number, part in enumerate(parts, start=1):
+        payload: dict[str, Any] = {"text": part}
+        if buttons and number == len(parts):
+            payload["buttons"] = buttons
+        enqueue_batched(
+            session=session,
+            message=OutboxCreate(
+                chat_id=room.chat_id,
+                thread_id=thread_id,
+                kind="text",
+                payload=payload,
+                priority=Priority.STAFF_NOTICE,
+            ),
+        )
 
 
 RESENDABLE = frozenset({"text", "photo", "album", "location", "venue", "copy", "document", "voice"})

@@ -5,7 +5,7 @@ Usage::
 
     figures = await compute_stats(session=session, since=now - timedelta(days=7), until=now,
                                   timezone="Asia/Seoul")
-    text = render_stats(figures, lang="ko")
+    texts = render_stats(figures, lang="ko", timezone="Asia/Seoul")
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation.cards import scenario_name
+from situation.limits import TEXT_LIMIT, split_html
 from situation.texts import render
 from storage.models.escalations import FollowUp
 from storage.models.incidents import Incident
@@ -132,10 +133,14 @@ def _minutes(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
-def render_stats(stats: Stats, *, lang: str, timezone: str) -> str:
-    """Render the figures as one staff message."""
+def render_stats(stats: Stats, *, lang: str, timezone: str) -> list[str]:
+    """Render the figures as staff messages: one, or more when a long period's days need them.
+
+    The days of a long period fill more than one message; the figures are cut between their
+    lines, or between two days, never inside the markup.
+    """
     zone = ZoneInfo(timezone)
-    return render(
+    text = render(
         lang,
         "staff_stats",
         since=stats.since.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
@@ -154,4 +159,5 @@ def render_stats(stats: Stats, *, lang: str, timezone: str) -> str:
         close_p50=_minutes(stats.close_p50),
         close_p90=_minutes(stats.close_p90),
         followups=stats.followups,
-    )[:4096]
+    )
+    return split_html(text, TEXT_LIMIT)

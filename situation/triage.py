@@ -38,6 +38,7 @@ from situation.cards import (
 from situation.deadlines import cancel_deadline, reprioritise_deadline
 from situation.incidents import higher_priority
 from situation.intake import send_manual
+from situation.limits import TEXT_LIMIT, clip, room_for
 from situation.outgoing import Outgoing
 from situation.relay import recipients, send_canned
 from situation.staffroom import RoomConfig, Topic, refresh_card, show_menu
@@ -492,16 +493,20 @@ async def close(
     await refresh_card(session=session, incident=incident, room=room, now=now)
     if topic is not None:
         out_topic = Topic(session=session, topic=topic)
-        await out_topic.text(
-            render(
+
+        def closed(words: str | None) -> str:
+            return render(
                 room.lang,
                 "staff_closed",
                 who=actor.mention,
                 reason=label(room.lang, reason),
-                note=staff_note,
+                note=words,
                 citizens=len(targets),
             )
-        )
+
+        # The note is the staff member's own command, shown above: quoted in what room is left.
+        note_room = room_for(closed, TEXT_LIMIT)
+        await out_topic.text(closed(clip(staff_note, note_room) if staff_note else None))
         await out_topic.send("close_topic", {})
         topic.state = TopicState.CLOSED
         topic.updated_at = now

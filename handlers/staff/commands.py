@@ -203,8 +203,8 @@ async def show_stats(
     figures = await stats.compute_stats(
         session=session, since=now - timedelta(days=days), until=now, timezone=room.timezone
     )
-    text = stats.render_stats(figures, lang=room.lang, timezone=room.timezone)
-    await _answer(session, room, message, text)
+    for text in stats.render_stats(figures, lang=room.lang, timezone=room.timezone):
+        await _answer(session, room, message, text)
 
 
 async def duty(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import col, select
+
 from bot.middlewares.roles import build_room
 from bot.scheduler import SweepReport, sweep_once
 from situation.roles import seed_demo_staff
+from storage.models.outbox import OutboxMessage, OutboxStatus
 from tests.e2e.citizen_helpers import CITY_HALL
 from tests.e2e.conftest import E2E
 
@@ -84,3 +87,12 @@ async def sweep(app: E2E) -> SweepReport:
 def text_of(message: dict[str, Any]) -> str:
     """Return a message's text or caption."""
     return str(message.get("text") or message.get("caption") or "")
+
+
+async def failed_rows(app: E2E) -> list[tuple[str, str | None]]:
+    """Return the kind and error of every outbox row the sender gave up on."""
+    async with app.runtime.session_factory() as session:
+        rows = await session.exec(
+            select(OutboxMessage).where(col(OutboxMessage.status) == OutboxStatus.FAILED.value)
+        )
+        return [(row.kind, row.last_error) for row in rows.all()]

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import col, select
-
 from sandbox.images import tiny_png
 from situation.limits import CUT, utf16_len
-from storage.models.outbox import OutboxMessage, OutboxStatus
 from tests.e2e.citizen_helpers import CITY_HALL, bot_messages, reports_of
 from tests.e2e.conftest import E2E
-from tests.e2e.staffroom_helpers import report_fire, seed_staff, text_of, topic_messages, topics
+from tests.e2e.staffroom_helpers import (
+    card,
+    failed_rows,
+    report_fire,
+    seed_staff,
+    text_of,
+    topic_messages,
+    topics,
+)
 
 HTML_ISH = "연기 <b> & </script> 3층"
 
@@ -28,15 +33,6 @@ def of_units(pattern: str, units: int) -> str:
 
 # Korean, spaces and emoji (two units each): the longest text a citizen can send
 LONG = of_units("불이 번져요 🔥 ", 4096)
-
-
-async def failed_rows(app: E2E) -> list[tuple[str, str | None]]:
-    """Return the kind and error of every outbox row the sender gave up on."""
-    async with app.runtime.session_factory() as session:
-        rows = await session.exec(
-            select(OutboxMessage).where(col(OutboxMessage.status) == OutboxStatus.FAILED.value)
-        )
-        return [(row.kind, row.last_error) for row in rows.all()]
 
 
 def rejoin(texts: list[str], prefix: str) -> str:
@@ -172,3 +168,51 @@ async def test_staff_answers_reach_the_citizen_whole_with_html_characters(app: E
     shown = photo["caption"].split(": ", 1)[1] + text_of(rest).split("\n", 1)[1]
     assert same_words(shown.replace(CUT, ""), caption)
     assert await failed_rows(app) == []
+
+
+async def test_a_long_edit_of_a_long_message_reaches_the_topic_whole(app: E2E) -> None:
+    citizen, thread, label = await _opened(app)
+    sent = await app.client.send_text(citizen.id, citizen.id, LONG)
+    await app.settle()
+    after = await _last_id(app, thread)
+    edited = of_units("연기가 <b>계단</b>으로 & 🔥 ", 4096)
+    await app.client.edit_text(citizen.id, citizen.id, int(sent["message_id"]), edited)
+    await app.settle()
+
+    assert await failed_rows(app) == []
+    shown = [text_of(m) for m in await topic_messages(app, thread) if m["message_id"] > after]
+    first, *rest = [text for text in shown if text.startswith(("✏️", label))]
+    heading, before, now = first.split("\n")
+    assert heading == f"✏️ {label.removesuffix(': ')} 메시지 수정"
+    assert before.startswith("이전: 불이 번져요 🔥") and before.endswith(CUT)
+    assert utf16_len(before) <= 8 + 300  # the old words, quoted in the room the new leave
+    assert same_words(rejoin([label + now.removeprefix("지금: "), *rest], label), edited)
+    assert all(utf16_len(text) <= 4096 for text in shown)
+
+
+async def test_a_long_closing_note_reaches_topic_card_and_citizen_as_valid_messages(
+    app: E2E,
+) -> None:
+    citizen, thread, _ = await _opened(app)
+    haeun = app.world.person("정하은")
+    command = "/close resolved "
+    note = of_units("진화 완료 <i>잔불</i> & 🔥 ", 4096 - len(command))
+    before = len(await bot_messages(app, citizen.id))
+    await app.client.send_text(
+        haeun.id, app.world.staff_chat_id, command + note, message_thread_id=thread
+    )
+    await app.settle()
+
+    assert await failed_rows(app) == []
+    closed = [text_of(m) for m in await topic_messages(app, thread) if "종결했습니다" in text_of(m)]
+    (notice,) = closed
+    assert "진화 완료 <i>잔불</i> & 🔥" in notice and utf16_len(notice) <= 4096
+    the_card = await card(app, thread)
+    assert "종결: 해결" in text_of(the_card) and text_of(the_card).count("잔불") < 200
+    told = [text_of(message) for message in (await bot_messages(app, citizen.id))[before:]]
+    said = "".join(told)
+    assert "종결되었습니다" in told[0] and "감사합니다" in told[-1]
+    assert same_words(
+        said.split("상황실 메모: ", 1)[1].split("\n신고해", 1)[0].replace(CUT, ""), note
+    )
+    assert all(utf16_len(text) <= 4096 for text in told)

@@ -5,16 +5,21 @@ from __future__ import annotations
 import pytest
 
 from manuals.catalog import load_catalog
+from sandbox.html_entities import format_text
 from situation.agencies import DEFAULT_AGENCIES, METHODS, Directory
 from situation.cards import (
+    CARD_WORDS,
     CallbackError,
+    CardView,
     StaffAction,
     agency_buttons,
     card_buttons,
+    card_text,
     method_buttons,
     scenario_buttons,
     topic_name,
 )
+from situation.limits import CUT, TEXT_LIMIT, utf16_len
 from storage.models.incidents import Incident, IncidentStatus
 
 
@@ -69,3 +74,14 @@ def test_closed_cards_have_no_buttons_and_names_show_status() -> None:
     assert topic_name(incident()) == "🔴 🔥 중구 I-20261122-123456789"
     assert topic_name(incident(status=IncidentStatus.ACKNOWLEDGED)).startswith("🟡 🔥")
     assert topic_name(incident(scenario=None, district_name=None)).startswith("🔴 ❓ I-")
+
+
+def test_a_closed_card_quotes_a_long_closing_note_within_one_message() -> None:
+    note = "해결: " + "잔불 정리 🔥 & <확인> " * 300  # a /close note as long as a staff message
+    closed = incident(status=IncidentStatus.CLOSED, closing_note=note)
+    html = card_text(CardView(incident=closed, words="불이 났어요"), lang="ko")
+    text = format_text(html, "HTML")[0]
+    assert utf16_len(text) <= TEXT_LIMIT
+    quoted = text.split("✅ 종결: ", 1)[1]
+    assert note.startswith(quoted.removesuffix(CUT).rstrip()) and quoted.endswith(CUT)
+    assert utf16_len(quoted) <= CARD_WORDS

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import pairwise
+
 import pytest
 
+from sandbox.errors import ApiError
 from sandbox.html_entities import format_text
 from situation.limits import (
     CAPTION_LIMIT,
     CUT,
+    NAME_ROOM,
     TEXT_LIMIT,
+    clip,
+    clip_html,
     fit,
+    pack,
+    paginate,
     room_for,
     split,
+    split_html,
     utf16_len,
     visible_len,
 )
@@ -117,3 +127,112 @@ def test_the_smallest_room_still_moves_on() -> None:
 def test_a_frame_without_room_is_refused() -> None:
     with pytest.raises(ValueError, match="no room"):
         room_for(lambda words: "x" * 1024 + words, CAPTION_LIMIT)
+
+
+def lines_of_mentions(count: int) -> str:
+    """A rendered staff list: bold heading, one mention per line, entities and emoji."""
+    family = "👨\u200d👩\u200d👧"
+    rows = "\n".join(
+        f'🔥 <code>R-{n}</code> <a href="tg://user?id={n}">김 &amp; &lt;{n}&gt; {family}</a>'
+        for n in range(count)
+    )
+    return f"<b>미접수 사건</b>\n{rows}\n\n<i>끝</i>"
+
+
+def shown(pieces: list[str]) -> list[str]:
+    """What Telegram shows for each piece (it refuses invalid HTML: the sandbox parses alike)."""
+    return [parsed(piece) for piece in pieces]
+
+
+def test_split_html_leaves_a_fitting_text_alone() -> None:
+    html = lines_of_mentions(3)
+    assert split_html(html) == [html] and clip_html(html) == html
+
+
+def test_split_html_cuts_between_lines_within_the_limit_in_utf16_units() -> None:
+    html = lines_of_mentions(310)
+    # two messages' worth of characters, but three of UTF-16 units (emoji count twice)
+    assert len(parsed(html)) <= 2 * TEXT_LIMIT < visible_len(html)
+    pieces = split_html(html)
+    assert len(pieces) == 3
+    texts = shown(pieces)
+    assert all(utf16_len(text) <= TEXT_LIMIT for text in texts)
+    assert "\n".join(texts) == parsed(html)  # cut at line ends: nothing lost, nothing marked
+    assert all(CUT not in text for text in texts)
+    mentions = [format_text(piece, "HTML")[1] for piece in pieces]
+    assert sum(1 for entities in mentions for e in entities if e["type"] == "text_link") == 310
+
+
+def test_split_html_closes_and_reopens_tags_at_a_cut_within_a_line() -> None:
+    html = "<b>" + "🔥 불" * 3000 + "</b>"  # one bold line of 12,000 units
+    pieces = split_html(html)
+    texts = shown(pieces)
+    assert all(utf16_len(text) <= TEXT_LIMIT for text in texts)
+    assert all(piece.startswith("<b>") and piece.endswith("</b>") for piece in pieces)
+    assert "".join(rejoin(texts).split()) == "".join(parsed(html).split())  # a cut eats a space
+
+
+def test_split_html_never_cuts_an_entity_or_an_emoji() -> None:
+    for html in ("&amp;" * 5000, "<i>" + "&lt;🔥" * 3000 + "</i>", "👨\u200d👩\u200d👧" * 1000):
+        pieces = split_html(html)
+        texts = shown(pieces)
+        assert all(utf16_len(text) <= TEXT_LIMIT for text in texts)
+        assert rejoin(texts) == parsed(html)
+
+
+def test_split_html_cuts_to_a_caption_and_leaves_out_blank_pieces() -> None:
+    html = "a\n" + "\n" * 3000 + "<b>" + "b " * 800 + "</b>"
+    pieces = split_html(html, CAPTION_LIMIT)
+    assert all(utf16_len(text) <= CAPTION_LIMIT and text.strip() for text in shown(pieces))
+
+
+def test_clip_html_keeps_the_head_valid_and_marked() -> None:
+    html = lines_of_mentions(200)
+    head = clip_html(html)
+    text = parsed(head)
+    assert utf16_len(text) <= TEXT_LIMIT and text.endswith(CUT)
+    assert parsed(html).startswith(text.removesuffix(CUT).rstrip())
+    caption = clip_html('<a href="tg://user?id=1">' + "가나다 " * 400 + "</a>", CAPTION_LIMIT)
+    assert utf16_len(parsed(caption)) <= CAPTION_LIMIT and caption.endswith(CUT + "</a>")
+
+
+def test_the_old_cut_after_rendering_breaks_the_markup() -> None:
+    html = lines_of_mentions(200)
+    with pytest.raises(ApiError, match="can't parse entities"):
+        parsed(html[:4096])  # what the staff room used to send: Telegram refuses it
+
+
+def test_clip_cuts_plain_words_in_units_and_marks_the_cut() -> None:
+    assert clip("홍길동", NAME_ROOM) == "홍길동"
+    name = "🔥" * 100
+    assert clip(name, NAME_ROOM) == "🔥" * 31 + CUT and utf16_len(clip(name, NAME_ROOM)) == 63
+
+
+def row(lines: Sequence[str]) -> str:
+    return render(
+        "en",
+        "staff_reports_joined",
+        count=len(lines),
+        lines=[{"citizen": line, "district": None, "place": None, "text": None} for line in lines],
+    )
+
+
+def test_pack_fills_each_run_as_far_as_the_frame_allows() -> None:
+    names = [f"👤 R-{n} " + "🔥" * 40 for n in range(300)]
+    runs = pack(names, row)
+    assert [name for run in runs for name in run] == names
+    assert all(visible_len(row(run)) <= TEXT_LIMIT for run in runs)
+    assert all(visible_len(row([*run, nxt[0]])) > TEXT_LIMIT for run, nxt in pairwise(runs))
+    assert pack([], row) == [[]]
+    with pytest.raises(ValueError, match="does not fit"):
+        pack(["x" * 5000], row)
+
+
+def test_paginate_numbers_the_parts_only_when_there_are_several() -> None:
+    def part(run: Sequence[str], number: int, count: int) -> str:
+        return f"<b>목록</b> ({number}/{count})\n" + "\n".join(run) if count > 1 else "\n".join(run)
+
+    assert paginate(["a", "b"], part) == ["a\nb"]
+    pieces = paginate(["🔥" * 1000] * 9, part)
+    assert len(pieces) == 5 and pieces[-1].startswith("<b>목록</b> (5/5)\n")
+    assert all(utf16_len(text) <= TEXT_LIMIT for text in shown(pieces))

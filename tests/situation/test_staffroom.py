@@ -13,10 +13,21 @@ from sqlmodel import col, select
 
 from sandbox.html_entities import format_text
 from situation.audit import Actor
+from situation.edits import receive_edit
 from situation.intake import IncomingFile, IncomingMessage, IncomingPlace, receive_message
-from situation.limits import CUT
+from situation.limits import CUT, TEXT_LIMIT, utf16_len
 from situation.roles import seed_demo_staff
-from situation.staffroom import RoomConfig, RoomSync, StaffRoom, recover_topics, sync_topics
+from situation.staffroom import (
+    DIGEST_MESSAGE_LIMIT,
+    DIGEST_TEXT_LIMIT,
+    EDIT_BEFORE_ROOM,
+    RoomConfig,
+    RoomSync,
+    StaffRoom,
+    post,
+    recover_topics,
+    sync_topics,
+)
 from storage.models.audit import IncidentEvent
 from storage.models.escalations import IncidentDeadline
 from storage.models.incidents import Incident
@@ -274,6 +285,8 @@ async def test_reports_joining_in_one_pass_become_one_digest_and_one_card_edit(
     digests = [text for text in texts(rows) if "새 신고 5건이 이 건에 연결" in text]
     assert len(digests) == 1
     assert all(f"도로 침수 심해요 {user}" in digests[0] for user in range(502, 507))
+    reports = digests[0].split("\n")[1:]  # one report to a line, its words indented below
+    assert [line[:2] for line in reports] == ["• ", "  "] * 5
     assert sum(1 for row in rows if row.kind == "photo") == 1
     assert not any(row.kind == "location" for row in rows)  # places are in the digest's lines
     edits = [row for row in rows if row.kind == "edit_text"]
@@ -404,3 +417,85 @@ async def test_a_first_report_longer_than_the_card_quotes_follows_the_card_in_fu
     card = texts(rows)[1]
     assert words[:100] in card and words.strip() not in card
     assert any(words.strip() in text for text in texts(rows)[2:])
+
+
+async def edited_by(room: Room, user_id: int, message_id: int, text: str) -> None:
+    """The citizen edits message ``message_id`` to ``text``, the situation room listening."""
+    message = IncomingMessage(
+        user_id=user_id, chat_id=user_id, message_id=message_id, lang="ko", kind="text", text=text
+    )
+    async with room.steps.tx() as session:
+        await receive_edit(
+            session=session,
+            message=message,
+            config=room.steps.config,
+            now=START + timedelta(minutes=2),
+            listeners=room.listeners,
+        )
+
+
+async def test_an_edit_quotes_the_old_words_in_the_room_the_new_ones_leave(steps: Steps) -> None:
+    room = Room(steps)
+    await room.report(501, "불이 났어요")
+    old, new = "3층 <b>연기</b> & 🔥 " * 300, "계단 &amp; 🚒 " * 400  # 4,500 and 4,400 units
+    await room.citizen(501, text="2층 연기", now=START + timedelta(minutes=1))
+    await room.staff_rows()
+    short = steps.next_id() - 1  # the id of the message just sent
+    await edited_by(room, 501, short, "2층 연기 심해요")
+    (whole,) = texts([row for row in await room.staff_rows() if row.kind == "text"])
+    assert whole.endswith("이전: 2층 연기\n지금: 2층 연기 심해요")
+
+    await room.citizen(501, text=old.strip(), now=START + timedelta(minutes=1))
+    long = steps.next_id() - 1
+    await room.staff_rows()
+    await edited_by(room, 501, long, new.strip())
+    rows = [row for row in await room.staff_rows() if row.kind == "text"]
+    first, second = (format_text(text, "HTML")[0] for text in texts(rows))
+    assert all(utf16_len(text) <= TEXT_LIMIT for text in (first, second))
+    _, before, now = first.split("\n")
+    assert before.startswith("이전: 3층 <b>연기</b> & 🔥") and before.endswith(CUT)
+    assert utf16_len(before.removeprefix("이전: ")) <= EDIT_BEFORE_ROOM
+    said = now.removeprefix("지금: ") + second.split(": ", 1)[1]
+    assert "".join(said.replace(CUT, "").split()) == "".join(new.split())
+    assert rows[1].correlation == f"{rows[0].correlation}:p2"
+
+
+async def test_a_surge_digest_quotes_each_report_in_160_units_cut_before_escaping(
+    steps: Steps,
+) -> None:
+    room = Room(steps)
+    await room.report(501, "집 앞 도로가 물에 잠겼어요")
+    await room.staff_rows()
+    room.listeners = ()  # a surge: the next reports wait for one pass
+    family = "👨\u200d👩\u200d👧"  # one emoji of eight units
+    later = START + timedelta(minutes=1)
+    for user in range(502, 532):
+        await room.report(user, f"도로 침수 {user} & <긴급> " + family * 60, now=later)
+    async with steps.tx() as session:
+        assert (await sync_topics(session=session, room=ROOM, now=later)).posted == 30
+
+    digests = [t for t in texts(await room.staff_rows()) if "이 건에 연결" in t]
+    assert len(digests) > 1
+    shown = [format_text(text, "HTML")[0] for text in digests]
+    assert all(utf16_len(text) <= DIGEST_MESSAGE_LIMIT for text in shown)
+    quotes = [line.strip() for text in shown for line in text.split("\n") if "도로 침수" in line]
+    assert len(quotes) == 30
+    for quote in quotes:
+        assert quote.startswith("도로 침수 5") and " & <긴급> " in quote and quote.endswith(CUT)
+        assert utf16_len(quote) <= DIGEST_TEXT_LIMIT
+        assert quote.removesuffix(CUT).endswith(family)  # never cut inside an emoji
+
+
+async def test_a_long_staff_room_message_is_posted_in_valid_parts(steps: Steps) -> None:
+    listing = "<b>근무자</b>\n" + "\n".join(
+        f'• <a href="tg://user?id={n}">근무자 {n} 🧑\u200d🚒</a> · <i>A조</i>' for n in range(300)
+    )
+    buttons = [[{"text": "새로고침", "data": "st:duty:0"}]]
+    async with steps.tx() as session:
+        await post(session=session, room=ROOM, text=listing, thread_id=5, buttons=buttons)
+    rows = await Room(steps).staff_rows()
+    assert len(rows) > 1 and {row.thread_id for row in rows} == {5}
+    assert [("buttons" in row.payload) for row in rows] == [False] * (len(rows) - 1) + [True]
+    shown = [format_text(text, "HTML")[0] for text in texts(rows)]
+    assert all(utf16_len(text) <= TEXT_LIMIT for text in shown)
+    assert "\n".join(shown) == format_text(listing, "HTML")[0]

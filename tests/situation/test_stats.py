@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from situation.stats import compute_stats, percentile, render_stats
+from sandbox.html_entities import format_text
+from situation.limits import CUT, TEXT_LIMIT, utf16_len
+from situation.stats import Stats, compute_stats, percentile, render_stats
 from storage.models.incidents import Incident
 from tests.situation.conftest import START
 
@@ -41,5 +43,25 @@ async def test_time_to_acknowledge_and_close(session_factory: Any) -> None:
     assert stats.by_district == {"중구": 2, "강남구": 1}
     assert (stats.ack_p50, stats.ack_p90) == (4.0, 10.0)
     assert (stats.close_p50, stats.close_p90) == (40.0, 100.0)
-    text = render_stats(stats, lang="en", timezone="Asia/Seoul")
+    (text,) = render_stats(stats, lang="en", timezone="Asia/Seoul")
     assert "median 4.0 min" in text and "p90 100.0 min" in text and "Fire 3" in text
+
+
+def test_the_figures_of_a_long_period_fill_several_valid_messages() -> None:
+    days = {f"{month:02d}-{day:02d}": 12 for month in range(1, 13) for day in range(1, 29)}
+    stats = Stats(
+        since=START - timedelta(days=365),
+        until=START,
+        reports=12 * len(days),
+        incidents=12 * len(days),
+        reports_by_day=days,
+        incidents_by_day=days,
+        by_scenario={"fire": 5},
+        ack_minutes=[4.0],
+    )
+    texts = render_stats(stats, lang="en", timezone="Asia/Seoul")
+    shown = [format_text(text, "HTML")[0] for text in texts]
+    assert len(texts) == 2 and all(utf16_len(text) <= TEXT_LIMIT for text in shown)
+    assert shown[0].startswith("📊 Situation-room figures")
+    said = " ".join(text.removeprefix(CUT).removesuffix(CUT) for text in shown)
+    assert said.count("12-28 12") == 2 and "Follow-up answers: -" in shown[-1]
