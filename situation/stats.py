@@ -27,6 +27,21 @@ from storage.models.escalations import FollowUp
 from storage.models.incidents import Incident
 from storage.models.reports import Report, ReportStatus
 
+DEFAULT_DAYS = 7
+MAX_DAYS = 3660
+"""Ten years: a longer period would only overflow the date arithmetic, not add figures."""
+
+
+def period_days(words: str | None) -> int:
+    """The days ``/stats`` covers: a number of days after the command, clamped to 1..MAX_DAYS.
+
+    Anything that is not a number of days gets the default week.
+    """
+    cleaned = (words or "").strip()
+    if not cleaned.isdecimal() or not cleaned.isascii():
+        return DEFAULT_DAYS
+    return max(1, min(MAX_DAYS, int(cleaned)))
+
 
 def percentile(values: Sequence[float], fraction: float) -> float | None:
     """Return the nearest-rank percentile (``fraction`` in 0..1) of ``values``, None if empty."""

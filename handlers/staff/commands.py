@@ -198,10 +198,12 @@ async def show_stats(
     """Show the figures of the last N days (``/stats [days]``, 7 by default)."""
     if staff_member is None:
         return
-    days = int(command.args) if command.args and command.args.strip().isdigit() else 7
     now = clock.now()
     figures = await stats.compute_stats(
-        session=session, since=now - timedelta(days=days), until=now, timezone=room.timezone
+        session=session,
+        since=now - timedelta(days=stats.period_days(command.args)),
+        until=now,
+        timezone=room.timezone,
     )
     for text in stats.render_stats(figures, lang=room.lang, timezone=room.timezone):
         await _answer(session, room, message, text)

@@ -83,3 +83,14 @@ async def test_a_photo_captioned_like_a_command_is_a_staff_message(app: E2E) -> 
         for message in await bot_messages(app, citizen.id)
     )
     assert await general_from_bot(app) == general_before
+
+
+async def test_stats_over_an_absurd_number_of_days_still_answers(app: E2E) -> None:
+    """A period beyond ten years is read as ten years, not an error (before: no answer)."""
+    await seed_staff(app)
+    await report_fire(app)
+    haeun = app.world.person("정하은")
+    await app.client.send_text(haeun.id, app.world.staff_chat_id, "/stats 99999999999999999999")
+    await app.settle()
+    answers = [text_of(m) for m in await general_from_bot(app) if "상황실 통계" in text_of(m)]
+    assert answers and "사건 1건" in answers[-1]

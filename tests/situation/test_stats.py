@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sandbox.html_entities import format_text
 from situation.limits import CUT, TEXT_LIMIT, utf16_len
-from situation.stats import Stats, compute_stats, percentile, render_stats
+from situation.stats import (
+    DEFAULT_DAYS,
+    MAX_DAYS,
+    Stats,
+    compute_stats,
+    percentile,
+    period_days,
+    render_stats,
+)
 from storage.models.incidents import Incident
 from tests.situation.conftest import START
 
@@ -65,3 +73,13 @@ def test_the_figures_of_a_long_period_fill_several_valid_messages() -> None:
     assert shown[0].startswith("📊 Situation-room figures")
     said = " ".join(text.removeprefix(CUT).removesuffix(CUT) for text in shown)
     assert said.count("12-28 12") == 2 and "Follow-up answers: -" in shown[-1]
+
+
+def test_the_period_is_a_number_of_days_within_bounds() -> None:
+    assert period_days(None) == period_days("") == period_days("week") == DEFAULT_DAYS
+    assert period_days(" 30 ") == 30
+    assert period_days("0") == 1
+    assert period_days("-5") == DEFAULT_DAYS
+    assert period_days("٣") == DEFAULT_DAYS  # a digit, but not one staff type for days
+    assert period_days("99999999999999999999") == MAX_DAYS
+    datetime.now(UTC) - timedelta(days=period_days("99999999999999999999"))  # no overflow
