@@ -239,6 +239,7 @@ async def merge(
         await save_report(session=session, report=report)
     target.report_count += len(moved)
     target.urgent = target.urgent or source.urgent
+    raised = higher_priority(target.priority, source.priority) != target.priority
     target.priority = higher_priority(target.priority, source.priority)
     if source.last_report_at and (
         target.last_report_at is None or source.last_report_at > target.last_report_at
@@ -246,6 +247,8 @@ async def merge(
         target.last_report_at = source.last_report_at
     target.updated_at = now
     await save_incident(session=session, incident=target)
+    if raised:  # the target's running deadline moves to the priority it took over
+        await reprioritise_deadline(session=session, incident=target, room=room, now=now)
     before = {"status": source.status, "reports": source.report_count}
     source.status = IncidentStatus.CLOSED
     source.merged_into_id = target_id

@@ -21,7 +21,9 @@ from tests.e2e.staffroom_helpers import (
     press,
     report_fire,
     seed_staff,
+    sweep,
     text_of,
+    topic_messages,
     topics,
 )
 
@@ -49,6 +51,35 @@ async def test_two_incidents_merge_and_every_citizen_hears_once(app: E2E) -> Non
     assert second_topic["name"].startswith("✅") and second_topic.get("is_closed") is True
     target_card = await card(app, int(first_topic["message_thread_id"]))
     assert "연결된 신고: 3건" in text_of(target_card)
+
+
+async def merge_second_into_first(app: E2E, user_id: int) -> None:
+    """Merge the second incident's topic into the first one's with the card's buttons."""
+    _, second_topic = await topics(app)
+    thread = int(second_topic["message_thread_id"])
+    source_card = await card(app, thread)
+    await press(app, user_id, source_card, button_data(source_card, "st:mrg:"))
+    source_card = await card(app, thread)
+    await press(app, user_id, source_card, button_data(source_card, "st:mrgto:"))
+
+
+async def test_a_merge_that_raises_the_priority_moves_the_running_deadline(app: E2E) -> None:
+    await seed_staff(app)
+    await report_fire(app, "첫째", where=CITY_HALL)
+    await report_fire(app, "둘째", where=GANGNAM)
+    first_topic, _ = await topics(app)
+    thread = int(first_topic["message_thread_id"])
+    haeun = app.world.person("정하은")
+    target_card = await card(app, thread)
+    p3 = button_data(target_card, "st:pri:").rsplit(":", 1)[0] + ":P3"
+    await press(app, haeun.id, target_card, p3)  # staff judge the first fire less urgent
+
+    await merge_second_into_first(app, haeun.id)  # the P1 fire joins the P3 incident
+    assert "P1" in text_of(await card(app, thread)).splitlines()[1]
+
+    app.clock.advance(timedelta(minutes=2, seconds=5))  # P1's acknowledgement time, not P3's
+    await sweep(app)
+    assert [m for m in await topic_messages(app, thread) if "⏰" in text_of(m)]
 
 
 async def test_shift_handover_digest_lists_open_incidents_and_releases_the_leaving_team(
