@@ -41,7 +41,7 @@ from situation.intake import send_manual
 from situation.limits import TEXT_LIMIT, clip, room_for
 from situation.outgoing import Outgoing
 from situation.relay import recipients, send_canned
-from situation.staffroom import RoomConfig, Topic, refresh_card, show_menu
+from situation.staffroom import RoomConfig, Topic, post_moved_media, refresh_card, show_menu
 from situation.texts import render
 from storage.escalations import add_followup, add_handover, handovers_of_incident
 from storage.incidents import get_incident, save_incident
@@ -300,6 +300,8 @@ async def merge(
             texts=[report.text for report in moved if report.text][:10],
         ),
     )
+    if target_topic is not None and moved:
+        await post_moved_media(session=session, topic=target_topic, reports=moved, lang=room.lang)
     await refresh_card(session=session, incident=target, room=room, now=now)
     for incident_id, after in (
         (source_id, {"status": IncidentStatus.CLOSED, "merged_into": target.reference}),

@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.cli import main as cli
 from bot.middlewares.roles import build_room
 from bot.scheduler import sweep_once
+from sandbox.images import tiny_png
 from situation.roster import Roster
 from tests.e2e.citizen_helpers import CITY_HALL, bot_texts, north_of
 from tests.e2e.conftest import E2E
@@ -80,6 +81,30 @@ async def test_a_merge_that_raises_the_priority_moves_the_running_deadline(app: 
     app.clock.advance(timedelta(minutes=2, seconds=5))  # P1's acknowledgement time, not P3's
     await sweep(app)
     assert [m for m in await topic_messages(app, thread) if "⏰" in text_of(m)]
+
+
+async def test_a_merge_shows_the_moved_reports_photos_and_places_in_the_target_topic(
+    app: E2E,
+) -> None:
+    await seed_staff(app)
+    await report_fire(app, "첫째", where=CITY_HALL)
+    second = await app.citizen("둘째", "en")
+    await app.client.send_text(second.id, second.id, "Smoke from the building across the road")
+    await app.client.send_location(second.id, second.id, *GANGNAM)
+    await app.settle()
+    await app.client.send_photo(second.id, second.id, tiny_png(), caption="the stairwell")
+    await app.settle()
+    first_topic, _ = await topics(app)
+    thread = int(first_topic["message_thread_id"])
+    before = await topic_messages(app, thread)
+
+    await merge_second_into_first(app, app.world.person("정하은").id)
+
+    shown = (await topic_messages(app, thread))[len(before) :]
+    assert [m for m in shown if m.get("photo")], "the moved report's photo"
+    pins = [m["location"] for m in shown if m.get("location")]
+    assert [(round(p["latitude"], 4), round(p["longitude"], 4)) for p in pins] == [GANGNAM]
+    assert "사진 1장" in text_of(await card(app, thread))
 
 
 async def test_shift_handover_digest_lists_open_incidents_and_releases_the_leaving_team(
