@@ -435,6 +435,17 @@ async def set_handover_reference(
     return Outcome(True, render(room.lang, "staff_answer", key="saved"))
 
 
+def close_arguments(args: str | None) -> tuple[str, str | None]:
+    """Read ``/close [resolved|false_alarm|duplicate] [note]``: the reason and the note.
+
+    Without a known reason first, the incident is resolved and every word is the note.
+    """
+    words = (args or "").split(maxsplit=1)
+    if words and words[0] in CLOSE_REASONS:
+        return words[0], words[1] if len(words) > 1 else None
+    return "resolved", args
+
+
 async def close(
     *,
     session: AsyncSession,
