@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from situation.audit import Actor, record
 from situation.limits import CAPTION_LIMIT, TEXT_LIMIT, room_for, split
 from situation.outgoing import Outgoing
-from situation.staffroom import RoomConfig, post
+from situation.staffroom import RoomConfig, post, refresh_card
 from situation.texts import render
 from storage.citizens import get_citizen
 from storage.incidents import get_incident
@@ -169,7 +169,8 @@ async def relay_staff_message(
     for target in targets:
         await _deliver(session, room, message, target)
     result.sent = len(targets)
-    if incident.status == IncidentStatus.ACKNOWLEDGED:
+    started = incident.status == IncidentStatus.ACKNOWLEDGED
+    if started:
         incident.status = IncidentStatus.IN_PROGRESS
         incident.updated_at = now
         session.add(incident)
@@ -182,6 +183,8 @@ async def relay_staff_message(
         after={"to": [target.report.reference for target in targets], "kind": message.kind},
         note=message.text,
     )
+    if started:  # the card shows the status: it must not stay "acknowledged"
+        await refresh_card(session=session, incident=incident, room=room, now=now)
     return result
 
 

@@ -339,6 +339,33 @@ async def _post_words(out: Topic, report: Report, lang: str, *, joined: bool) ->
         await out.text(said(piece))
 
 
+async def post_moved_media(
+    *, session: AsyncSession, topic: IncidentTopic, reports: Sequence[Report], lang: str
+) -> None:
+    """Queue the photos and map pins of reports moved into the topic by a merge.
+
+    Their words are quoted by the merge note; one report's photos carry its label, several
+    reports' photos go out together as albums, and at most ALBUM_LIMIT pins follow.
+    """
+    out = Topic(session=session, topic=topic)
+    photos: list[ReportMedia] = []
+    for report in reports:
+        assert report.id is not None
+        photos.extend(
+            media
+            for media in await media_of_report(session=session, report_id=report.id)
+            if media.kind == "photo" and media.file_id
+        )
+    if len(reports) == 1:
+        caption = await _citizen_label(reports[0])
+    else:
+        caption = render(lang, "staff_reports_joined_photos")
+    await _send_photos(out, photos, caption=caption)
+    placed = [r for r in reports if r.latitude is not None and r.longitude is not None]
+    for report in placed[:ALBUM_LIMIT]:
+        await out.send("location", {"latitude": report.latitude, "longitude": report.longitude})
+
+
 async def _send_photos(out: Topic, photos: list[ReportMedia], *, caption: str) -> None:
     for start in range(0, len(photos), ALBUM_LIMIT):
         chunk = photos[start : start + ALBUM_LIMIT]

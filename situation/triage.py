@@ -41,7 +41,7 @@ from situation.intake import send_manual
 from situation.limits import TEXT_LIMIT, clip, room_for
 from situation.outgoing import Outgoing
 from situation.relay import recipients, send_canned
-from situation.staffroom import RoomConfig, Topic, refresh_card, show_menu
+from situation.staffroom import RoomConfig, Topic, post_moved_media, refresh_card, show_menu
 from situation.texts import render
 from storage.escalations import add_followup, add_handover, handovers_of_incident
 from storage.incidents import get_incident, save_incident
@@ -239,6 +239,7 @@ async def merge(
         await save_report(session=session, report=report)
     target.report_count += len(moved)
     target.urgent = target.urgent or source.urgent
+    raised = higher_priority(target.priority, source.priority) != target.priority
     target.priority = higher_priority(target.priority, source.priority)
     if source.last_report_at and (
         target.last_report_at is None or source.last_report_at > target.last_report_at
@@ -246,6 +247,8 @@ async def merge(
         target.last_report_at = source.last_report_at
     target.updated_at = now
     await save_incident(session=session, incident=target)
+    if raised:  # the target's running deadline moves to the priority it took over
+        await reprioritise_deadline(session=session, incident=target, room=room, now=now)
     before = {"status": source.status, "reports": source.report_count}
     source.status = IncidentStatus.CLOSED
     source.merged_into_id = target_id
@@ -297,6 +300,8 @@ async def merge(
             texts=[report.text for report in moved if report.text][:10],
         ),
     )
+    if target_topic is not None and moved:
+        await post_moved_media(session=session, topic=target_topic, reports=moved, lang=room.lang)
     await refresh_card(session=session, incident=target, room=room, now=now)
     for incident_id, after in (
         (source_id, {"status": IncidentStatus.CLOSED, "merged_into": target.reference}),
@@ -428,6 +433,17 @@ async def set_handover_reference(
     )
     await refresh_card(session=session, incident=incident, room=room, now=now)
     return Outcome(True, render(room.lang, "staff_answer", key="saved"))
+
+
+def close_arguments(args: str | None) -> tuple[str, str | None]:
+    """Read ``/close [resolved|false_alarm|duplicate] [note]``: the reason and the note.
+
+    Without a known reason first, the incident is resolved and every word is the note.
+    """
+    words = (args or "").split(maxsplit=1)
+    if words and words[0] in CLOSE_REASONS:
+        return words[0], words[1] if len(words) > 1 else None
+    return "resolved", args
 
 
 async def close(

@@ -15,7 +15,7 @@ from handlers.staff.filters import actor_of, in_staff_chat
 from handlers.staff.relay import staff_message
 from manuals.render import render_handbook
 from situation import audit, roles, roster, stats, triage
-from situation.cards import CANNED, CLOSE_REASONS, StaffAction
+from situation.cards import CANNED, StaffAction
 from situation.clock import Clock
 from situation.relay import incident_for_topic, relay_staff_message
 from situation.staffroom import RoomConfig, post
@@ -102,9 +102,7 @@ async def close(
     incident_id = await _incident_in_topic(session, room, message)
     if incident_id is None:
         return
-    words = (command.args or "").split(maxsplit=1)
-    reason = words[0] if words and words[0] in CLOSE_REASONS else "resolved"
-    note_text = words[1] if words and words[0] == reason else command.args
+    reason, note_text = triage.close_arguments(command.args)
     outcome = await triage.close(
         session=session,
         incident_id=incident_id,

@@ -94,3 +94,21 @@ async def test_stats_over_an_absurd_number_of_days_still_answers(app: E2E) -> No
     await app.settle()
     answers = [text_of(m) for m in await general_from_bot(app) if "상황실 통계" in text_of(m)]
     assert answers and "사건 1건" in answers[-1]
+
+
+async def test_close_with_a_reason_and_no_note_closes_the_incident(app: E2E) -> None:
+    await seed_staff(app)
+    citizen = await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    haeun = app.world.person("정하은")
+
+    await app.client.send_text(
+        haeun.id, app.world.staff_chat_id, "/close false_alarm", message_thread_id=thread
+    )
+    await app.settle()
+
+    (topic,) = await topics(app)
+    assert topic["name"].startswith("✅") and topic.get("is_closed") is True
+    assert "오인 신고" in text_of(await card(app, thread))
+    assert any("종결" in text for text in await bot_texts(app, citizen.id))

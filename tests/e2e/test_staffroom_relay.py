@@ -110,3 +110,22 @@ async def test_text_photo_and_location_pass_both_ways_and_notes_stay_internal(ap
     assert any("1층 계단으로 나왔어요" in text_of(message) for message in from_bot)
     assert sum(1 for message in from_bot if "photo" in message) >= 1
     assert sum(1 for message in from_bot if "location" in message) >= 2  # map pin + relayed one
+
+
+async def test_the_first_answer_to_a_citizen_shows_in_progress_on_the_card(app: E2E) -> None:
+    await seed_staff(app)
+    await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    haeun = app.world.person("정하은")
+    taken = await card(app, thread)
+    await press(app, haeun.id, taken, button_data(taken, "st:take:"))
+    assert "상태 접수됨" in text_of(await card(app, thread))
+
+    await app.client.send_text(
+        haeun.id, app.world.staff_chat_id, "소방차가 출동했습니다", message_thread_id=thread
+    )
+    await app.settle()
+
+    status_line = text_of(await card(app, thread)).splitlines()[1]
+    assert "상태 처리 중" in status_line, status_line

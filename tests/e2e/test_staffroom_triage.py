@@ -12,6 +12,7 @@ from pathlib import Path
 from bot.cli import main as cli
 from bot.middlewares.roles import build_room
 from bot.scheduler import sweep_once
+from sandbox.images import tiny_png
 from situation.roster import Roster
 from tests.e2e.citizen_helpers import CITY_HALL, bot_texts, north_of
 from tests.e2e.conftest import E2E
@@ -21,7 +22,9 @@ from tests.e2e.staffroom_helpers import (
     press,
     report_fire,
     seed_staff,
+    sweep,
     text_of,
+    topic_messages,
     topics,
 )
 
@@ -49,6 +52,59 @@ async def test_two_incidents_merge_and_every_citizen_hears_once(app: E2E) -> Non
     assert second_topic["name"].startswith("✅") and second_topic.get("is_closed") is True
     target_card = await card(app, int(first_topic["message_thread_id"]))
     assert "연결된 신고: 3건" in text_of(target_card)
+
+
+async def merge_second_into_first(app: E2E, user_id: int) -> None:
+    """Merge the second incident's topic into the first one's with the card's buttons."""
+    _, second_topic = await topics(app)
+    thread = int(second_topic["message_thread_id"])
+    source_card = await card(app, thread)
+    await press(app, user_id, source_card, button_data(source_card, "st:mrg:"))
+    source_card = await card(app, thread)
+    await press(app, user_id, source_card, button_data(source_card, "st:mrgto:"))
+
+
+async def test_a_merge_that_raises_the_priority_moves_the_running_deadline(app: E2E) -> None:
+    await seed_staff(app)
+    await report_fire(app, "첫째", where=CITY_HALL)
+    await report_fire(app, "둘째", where=GANGNAM)
+    first_topic, _ = await topics(app)
+    thread = int(first_topic["message_thread_id"])
+    haeun = app.world.person("정하은")
+    target_card = await card(app, thread)
+    p3 = button_data(target_card, "st:pri:").rsplit(":", 1)[0] + ":P3"
+    await press(app, haeun.id, target_card, p3)  # staff judge the first fire less urgent
+
+    await merge_second_into_first(app, haeun.id)  # the P1 fire joins the P3 incident
+    assert "P1" in text_of(await card(app, thread)).splitlines()[1]
+
+    app.clock.advance(timedelta(minutes=2, seconds=5))  # P1's acknowledgement time, not P3's
+    await sweep(app)
+    assert [m for m in await topic_messages(app, thread) if "⏰" in text_of(m)]
+
+
+async def test_a_merge_shows_the_moved_reports_photos_and_places_in_the_target_topic(
+    app: E2E,
+) -> None:
+    await seed_staff(app)
+    await report_fire(app, "첫째", where=CITY_HALL)
+    second = await app.citizen("둘째", "en")
+    await app.client.send_text(second.id, second.id, "Smoke from the building across the road")
+    await app.client.send_location(second.id, second.id, *GANGNAM)
+    await app.settle()
+    await app.client.send_photo(second.id, second.id, tiny_png(), caption="the stairwell")
+    await app.settle()
+    first_topic, _ = await topics(app)
+    thread = int(first_topic["message_thread_id"])
+    before = await topic_messages(app, thread)
+
+    await merge_second_into_first(app, app.world.person("정하은").id)
+
+    shown = (await topic_messages(app, thread))[len(before) :]
+    assert [m for m in shown if m.get("photo")], "the moved report's photo"
+    pins = [m["location"] for m in shown if m.get("location")]
+    assert [(round(p["latitude"], 4), round(p["longitude"], 4)) for p in pins] == [GANGNAM]
+    assert "사진 1장" in text_of(await card(app, thread))
 
 
 async def test_shift_handover_digest_lists_open_incidents_and_releases_the_leaving_team(

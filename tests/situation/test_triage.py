@@ -140,3 +140,10 @@ async def test_closing_schedules_a_follow_up_whose_answer_lands_in_the_topic(ste
     assert [row.kind for row in rows] == ["reopen_topic", "text", "close_topic"]
     assert "도움이 필요하다고" in texts(rows)[1]
     assert "followup" in [event.action for event in await room.events(incident.id)]
+
+
+def test_close_arguments_read_the_reason_and_the_note() -> None:
+    assert triage.close_arguments("false_alarm") == ("false_alarm", None)
+    assert triage.close_arguments("duplicate 같은 건물") == ("duplicate", "같은 건물")
+    assert triage.close_arguments("진화 완료") == ("resolved", "진화 완료")
+    assert triage.close_arguments(None) == ("resolved", None)
