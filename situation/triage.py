@@ -49,6 +49,7 @@ from storage.models.escalations import AgencyHandover, FollowUp
 from storage.models.incidents import Incident, IncidentStatus
 from storage.models.topics import TopicState
 from storage.reports import reports_of_incident, save_report
+from storage.staff import staff_names
 from storage.topics import get_topic, save_topic, thread_of
 
 
@@ -90,15 +91,29 @@ def _acknowledge(incident: Incident, actor: Actor, now: datetime) -> bool:
 
 
 async def take(
-    *, session: AsyncSession, incident_id: int, actor: Actor, room: RoomConfig, now: datetime
+    *,
+    session: AsyncSession,
+    incident_id: int,
+    actor: Actor,
+    room: RoomConfig,
+    now: datetime,
+    over: bool = False,
 ) -> Outcome:
-    """Assign the incident to ``actor`` and acknowledge it (the citizens are told once)."""
+    """Assign the incident to ``actor`` and acknowledge it (the citizens are told once).
+
+    A plain take of an incident someone else holds is refused with their name: the presser
+    saw the card before the other's take. Taking it over (``over``) is its own button.
+    """
     incident, refused = await _open_incident(session, incident_id, room)
     if incident is None:
         assert refused is not None
         return refused
     if incident.holder == str(actor.user_id):
         return Outcome(False, render(room.lang, "staff_answer", key="already_yours"))
+    if incident.holder and not over:
+        holder = int(incident.holder)
+        name = (await staff_names(session=session, user_ids=[holder])).get(holder, incident.holder)
+        return Outcome(False, render(room.lang, "staff_answer", key="held_by", value=name))
     before = {"holder": incident.holder, "status": incident.status}
     incident.holder = str(actor.user_id)
     first = _acknowledge(incident, actor, now)
@@ -554,8 +569,11 @@ async def perform(
     iid, arg = action.incident_id, action.arg
     if action.action in MENUS:
         return await _menu(session, action, room)
-    if action.action == "take":
-        return await take(session=session, incident_id=iid, actor=actor, room=room, now=now)
+    if action.action in ("take", "takeover"):
+        over = action.action == "takeover"
+        return await take(
+            session=session, incident_id=iid, actor=actor, room=room, now=now, over=over
+        )
     if action.action == "pri":
         return await set_priority(
             session=session, incident_id=iid, priority=arg, actor=actor, room=room, now=now

@@ -84,7 +84,7 @@ async def test_a_take_stands_when_telegram_refuses_its_answer_with_429(app: E2E)
     (topic,) = await topics(app)
     assert topic["name"].startswith("🟡")
     # The button works as before once Telegram answers again.
-    again = await press(app, haeun.id, the_card, button_data(the_card, "st:take:"))
+    again = await press(app, haeun.id, the_card, button_data(the_card, "st:takeover:"))
     assert again["answered"] is True and again["text"] == "이미 담당 중입니다."
 
 

@@ -173,3 +173,41 @@ async def test_export_contains_the_whole_timeline(app: E2E, tmp_path: Path) -> N
     rows = list(csv.DictReader(out_csv.read_text(encoding="utf-8").splitlines()))
     assert [row["event_action"] for row in rows] == actions
     assert {row["incident"] for row in rows} == {incident["incident"]}
+
+
+async def test_two_staff_taking_at_once_are_told_who_holds_it_and_may_take_over(
+    app: E2E,
+) -> None:
+    """Both pressed Take on the same card: one holds it, the other reads who does."""
+    await seed_staff(app)
+    await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    the_card = await card(app, thread)
+    haeun, doyun = app.world.person("정하은"), app.world.person("최도윤")
+    take = button_data(the_card, "st:take:")
+
+    answers = await asyncio.gather(
+        *(
+            app.client.press_button(
+                person.id, app.world.staff_chat_id, int(the_card["message_id"]), take
+            )
+            for person in (haeun, doyun)
+        )
+    )
+    await app.settle()
+
+    by_text = sorted(answer["text"] for answer in answers)
+    assert by_text[0] == "담당으로 지정되었습니다."
+    assert by_text[1].endswith(
+        "님이 이미 담당 중입니다. 넘겨받으려면 카드의 ‘넘겨받기’를 누르세요."
+    )
+    winner = haeun if answers[0]["text"] == "담당으로 지정되었습니다." else doyun
+    loser = doyun if winner is haeun else haeun
+    assert winner.name in by_text[1]
+    held = await card(app, thread)
+    assert f"담당: {winner.name}" in text_of(held)
+
+    answer = await press(app, loser.id, held, button_data(held, "st:takeover:"))
+    assert answer["text"] == "담당으로 지정되었습니다."
+    assert f"담당: {loser.name}" in text_of(await card(app, thread))

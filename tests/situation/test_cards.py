@@ -69,6 +69,19 @@ def test_every_button_of_every_menu_fits_in_64_bytes() -> None:
     assert sum(1 for d in data if d.startswith("st:escm:")) == len(DEFAULT_AGENCIES) * len(METHODS)
 
 
+@pytest.mark.parametrize(
+    ("lang", "take", "takeover"),
+    [("ko", "🙋 담당하기", "🔁 넘겨받기"), ("en", "🙋 Take", "🔁 Take over")],
+)
+def test_a_held_card_offers_to_take_over_instead_of_to_take(
+    lang: str, take: str, takeover: str
+) -> None:
+    (free,) = card_buttons(incident(), lang=lang)[0]
+    (held,) = card_buttons(incident(holder="42"), lang=lang)[0]
+    assert (free["text"], StaffAction.unpack(free["data"]).action) == (take, "take")
+    assert (held["text"], StaffAction.unpack(held["data"]).action) == (takeover, "takeover")
+
+
 def test_closed_cards_have_no_buttons_and_names_show_status() -> None:
     assert card_buttons(incident(status=IncidentStatus.CLOSED), lang="ko") == []
     assert topic_name(incident()) == "🔴 🔥 중구 I-20261122-123456789"

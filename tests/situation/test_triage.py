@@ -31,11 +31,15 @@ async def test_take_acknowledges_once_cancels_the_deadline_and_records_it(steps:
         again = await triage.take(
             session=session, incident_id=incident.id, actor=HAEUN, room=ROOM, now=later
         )
-        moved = await triage.take(
+        refused = await triage.take(
             session=session, incident_id=incident.id, actor=DOYUN, room=ROOM, now=later
+        )
+        moved = await triage.take(
+            session=session, incident_id=incident.id, actor=DOYUN, room=ROOM, now=later, over=True
         )
         deadline = await session.get(IncidentDeadline, incident.id)
     assert not again.ok and moved.ok
+    assert not refused.ok and refused.answer.startswith("정하은 님이 이미 담당 중입니다.")
     assert deadline is not None and deadline.cancelled_at == later and deadline.next_at is None
     taken = await room.incident(incident.id)
     assert taken.status == IncidentStatus.ACKNOWLEDGED and taken.holder == "9002"
