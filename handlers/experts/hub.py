@@ -55,6 +55,11 @@ def in_hub(event: Message | ChatJoinRequest | ChatMemberUpdated, settings: Setti
     return settings.experts_hub_id is not None and event.chat.id == settings.experts_hub_id
 
 
+def staff_speaks(message: Message, role: str | None = None, staff_member: Any = None) -> bool:
+    """Whether the message comes from the situation room's staff (others' commands are talk)."""
+    return staff_member is not None and is_staff(role)
+
+
 async def join_request(
     request: ChatJoinRequest, bot: Bot, session: Any, settings: Settings, clock: Clock, lang: str
 ) -> None:
@@ -121,7 +126,7 @@ async def hub_command(
 ) -> None:
     """Moderate a community from inside its topic (staff only)."""
     community = await _community(message, session)
-    if community is None or staff_member is None or not is_staff(role):
+    if community is None or staff_member is None:
         return
     lang = settings.default_language
     try:
@@ -272,9 +277,10 @@ def get_router() -> Router:
     router = Router(name=__name__)
     router.chat_join_request.register(join_request, in_hub)
     router.chat_member.register(member_update, in_hub)
-    # Commands come in text only: a photo captioned "/mute" goes to the transcript.
+    # Commands come in text and from staff only: a photo captioned "/mute", or an expert's
+    # "/close", goes to the transcript.
     router.message.register(
-        hub_command, in_hub, F.text, Command(*HUB_COMMANDS), F.message_thread_id
+        hub_command, in_hub, F.text, Command(*HUB_COMMANDS), F.message_thread_id, staff_speaks
     )
     router.message.register(transcript, in_hub, F.message_thread_id)
     router.startup.register(check_hub_rights)

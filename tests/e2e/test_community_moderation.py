@@ -85,3 +85,37 @@ async def test_a_photo_captioned_like_a_command_in_the_hub_is_kept_not_run(app: 
     stored = {m.message_id: m for m in await transcript_of(app, community.id or 0)}
     assert stored[photo["message_id"]].kind == "photo"
     assert stored[photo["message_id"]].text == f"/mute {fire.id}"
+
+
+async def test_an_expert_writing_a_command_in_the_hub_is_kept_not_run(app: E2E) -> None:
+    """Only staff moderate: an expert's "/close" or "/decision ..." is kept as talk."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    fire = app.world.person("한지훈")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    await app.settle()
+    community = await community_of(app, incident_id)
+    panel = await app.client.wait_for_message(
+        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
+    )
+    await app.client.press_button(
+        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
+    )
+    [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
+    await app.client.join_request(fire.id, link)
+    await app.settle()
+
+    said = [
+        await app.client.send_text(fire.id, hub, text, message_thread_id=community.topic_id)
+        for text in ("/decision 2층 대피 완료로 봅니다", "/close")
+    ]
+    await app.settle(timeout=30)
+    stored = {m.message_id: m for m in await transcript_of(app, community.id or 0)}
+    for message in said:
+        entry = stored[message["message_id"]]
+        assert entry.author_id == fire.id and entry.text == message["text"]
+        assert not entry.decision
+    assert (await community_of(app, incident_id)).state == "open"
