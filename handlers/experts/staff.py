@@ -270,6 +270,7 @@ async def _run(
         staff_member=staff_member,
         now=now,
         lang=lang,
+        message_by_id=True,
     )
     return render(lang, "community_done") if done else None
 

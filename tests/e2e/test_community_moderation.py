@@ -119,3 +119,33 @@ async def test_an_expert_writing_a_command_in_the_hub_is_kept_not_run(app: E2E) 
         assert entry.author_id == fire.id and entry.text == message["text"]
         assert not entry.decision
     assert (await community_of(app, incident_id)).state == "open"
+
+
+async def test_pin_and_delete_by_id_touch_only_the_topic_community(app: E2E) -> None:
+    """From the staff topic, /pin and /del take messages of this community only, and say so."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    await app.settle()
+    community = await community_of(app, incident_id)
+    other = await app.client.create_topic(hub, "다른 커뮤니티", user_id=lead.id)
+    elsewhere = await app.client.send_text(
+        lead.id, hub, "다른 토픽의 메시지", message_thread_id=int(other["message_thread_id"])
+    )
+    for command in ("/pin", "/del"):
+        await app.client.send_text(
+            lead.id,
+            staff_chat,
+            f"{command} {elsewhere['message_id']}",
+            message_thread_id=thread_id,
+        )
+        await app.settle(timeout=30)
+    answers = await app.client.messages(staff_chat, message_thread_id=thread_id)
+    assert [str(m.get("text")) for m in answers].count("기록에 없는 메시지입니다.") == 2
+    shown = await app.client.messages(hub, message_thread_id=int(other["message_thread_id"]))
+    [kept] = [m for m in shown if m["message_id"] == elsewhere["message_id"]]
+    assert not kept.get("pinned")
+    assert community.state == "open"
