@@ -165,6 +165,7 @@ async def _moderate(
             room=room,
             actor=Actor(user_id=staff_member.telegram_user_id, name=staff_member.name),
             text=text,
+            message_id=message.message_id,
             now=now,
         )
         await _tell_staff(
