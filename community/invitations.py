@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from community.brief import Brief, build_brief, topic_link
+from community.brief import Brief, build_brief, community_title, topic_link
 from community.errors import CommunityError
 from community.outgoing import send_text
 from community.ports import PRESENT_STATUSES, HubAdmin, HubError
@@ -281,7 +281,11 @@ async def _approval_refused(
     await send_text(
         session=session,
         chat_id=expert.telegram_user_id,
-        text=render(expert.language, "expert_join_refused", community=community),
+        text=render(
+            expert.language,
+            "expert_join_refused",
+            title=await community_title(session=session, community=community, lang=expert.language),
+        ),
         priority=Priority.CITIZEN_REPLY,
     )
     if community.staff_chat_id is not None:
@@ -341,7 +345,7 @@ async def handle_join_request(
         text=render(
             language,
             "expert_join_approved",
-            community=community,
+            title=await community_title(session=session, community=community, lang=language),
             link=topic_link(community.hub_chat_id, community.topic_id),
         ),
         priority=Priority.CITIZEN_REPLY,

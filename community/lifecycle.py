@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from community.access import may_open
-from community.brief import Brief, build_brief, topic_link
+from community.brief import Brief, build_brief, community_title, topic_link
 from community.callbacks import CloseCommunity, SendInvitations, ToggleField
 from community.config import CommunityConfig
 from community.errors import CommunityError
@@ -272,10 +272,12 @@ async def close_community(
             if member.expert_id
             else None
         )
+        language = expert.language if expert else lang
+        title = await community_title(session=session, community=community, lang=language)
         await send_text(
             session=session,
             chat_id=member.telegram_user_id,
-            text=render(expert.language if expert else lang, "expert_thanks", community=community),
+            text=render(language, "expert_thanks", title=title),
             priority=Priority.BULK,
         )
     if community.staff_chat_id is not None:
