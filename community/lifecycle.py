@@ -40,6 +40,7 @@ from storage.communities import (
 )
 from storage.experts import get_expert
 from storage.models.communities import Community, CommunityState, MemberRole, MemberStatus
+from storage.models.experts import Expert
 from storage.models.incidents import Incident, IncidentStatus
 from storage.models.outbox import Priority
 
@@ -216,13 +217,15 @@ async def toggle_field(*, session: AsyncSession, community: Community, field: st
     return await save_community(session=session, community=community)
 
 
-async def exclude_expert(
-    *, session: AsyncSession, community: Community, expert_id: int
-) -> Community:
-    """Leave one expert out of the invitations of this community."""
+async def exclude_expert(*, session: AsyncSession, community: Community, expert_id: int) -> Expert:
+    """Leave one registered expert out of the invitations of this community; return them."""
+    expert = await get_expert(session=session, expert_id=expert_id)
+    if expert is None:
+        raise CommunityError("community_error_no_expert", expert_id=expert_id)
     if expert_id not in community.excluded:
         community.excluded = [*community.excluded, expert_id]
-    return await save_community(session=session, community=community)
+    await save_community(session=session, community=community)
+    return expert
 
 
 async def close_community(
