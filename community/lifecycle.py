@@ -185,6 +185,7 @@ async def open_community(
         await reopen_community(
             session=session, community=existing, actor_id=actor_id, now=now, lang=lang, tz=tz
         )
+        await _warn_missing_rights(session, hub, existing, lang)
         return Opened(community=existing, reopened=True)
     brief = await build_brief(session=session, incident=incident, lang=lang, tz=tz)
     try:
@@ -206,7 +207,24 @@ async def open_community(
     await save_community(session=session, community=community)
     await _post_brief(session, community, brief, lang, now)
     await _post_panel(session, community, lang)
+    await _warn_missing_rights(session, hub, community, lang)
     return Opened(community=community, created=True)
+
+
+async def _warn_missing_rights(
+    session: AsyncSession, hub: HubAdmin, community: Community, lang: str
+) -> None:
+    """Name in the staff topic the hub rights the bot lacks now (pins, mutes... would fail)."""
+    if community.staff_chat_id is None:
+        return
+    missing = await hub.missing_rights(chat_id=community.hub_chat_id)
+    if missing:
+        await send_text(
+            session=session,
+            chat_id=community.staff_chat_id,
+            thread_id=community.staff_thread_id,
+            text=render(lang, "community_hub_rights_missing", missing=missing),
+        )
 
 
 async def toggle_field(*, session: AsyncSession, community: Community, field: str) -> Community:

@@ -1,4 +1,4 @@
-"""Join requests the bot cannot decide: Telegram refuses or fails the approval."""
+"""When Telegram refuses the bot in the hub: failed approvals and declines, missing rights."""
 
 from __future__ import annotations
 
@@ -60,3 +60,28 @@ async def test_a_decline_telegram_fails_still_tells_the_applicant_why(app: E2E) 
     await app.settle()
     told = await app.client.wait_for_message(flood.id, contains="승인할 수 없습니다")
     assert "초대되지 않았습니다" in str(told.get("text"))
+
+
+async def test_opening_in_a_hub_where_the_bot_lacks_rights_tells_the_staff(app: E2E) -> None:
+    """Rights taken from the bot after start-up are named in the staff topic on opening."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    rights = {
+        "can_manage_topics": True,
+        "can_pin_messages": False,
+        "can_delete_messages": True,
+        "can_invite_users": True,
+        "can_restrict_members": False,
+    }
+    await app.client.set_admin(hub, app.world.bot_id, rights)
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    await app.settle()
+    notice = await app.client.wait_for_message(
+        staff_chat, message_thread_id=thread_id, contains="봇 권한이 부족합니다"
+    )
+    text = str(notice.get("text"))
+    assert "can_pin_messages" in text and "can_restrict_members" in text
+    assert "can_invite_users" not in text
