@@ -149,3 +149,36 @@ async def test_pin_and_delete_by_id_touch_only_the_topic_community(app: E2E) -> 
     [kept] = [m for m in shown if m["message_id"] == elsewhere["message_id"]]
     assert not kept.get("pinned")
     assert community.state == "open"
+
+
+async def test_an_edited_message_keeps_both_versions_in_the_transcript(app: E2E) -> None:
+    """An expert's correction is recorded as an edit after the words it replaces."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    fire = app.world.person("한지훈")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    await app.settle()
+    community = await community_of(app, incident_id)
+    panel = await app.client.wait_for_message(
+        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
+    )
+    await app.client.press_button(
+        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
+    )
+    [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
+    await app.client.join_request(fire.id, link)
+    await app.settle()
+    said = await app.client.send_text(
+        fire.id, hub, "요구조자 3층", message_thread_id=community.topic_id
+    )
+    await app.settle()
+    await app.client.edit_text(fire.id, hub, int(said["message_id"]), "요구조자 2층 (정정)")
+    await app.settle(timeout=30)
+    stored = [(m.author_id, m.kind, m.text) for m in await transcript_of(app, community.id or 0)]
+    assert stored[-2:] == [
+        (fire.id, "text", "요구조자 3층"),
+        (fire.id, "edit", "요구조자 2층 (정정)"),
+    ]
