@@ -32,11 +32,15 @@ from situation.limits import plain_text
 from situation.texts import render
 from storage.communities import (
     closed_with_live_links,
+    closed_with_mutes,
     communities_of_closed_incidents,
     community_of_incident,
+    get_community,
     members_of,
+    memberships_of_user,
     quiet_communities,
     save_community,
+    save_member,
 )
 from storage.experts import get_expert
 from storage.models.communities import Community, CommunityState, MemberRole, MemberStatus
@@ -272,6 +276,7 @@ async def close_community(
     await save_community(session=session, community=community)
     if hub is not None:
         await revoke_links(session=session, hub=hub, community=community)
+        await _lift_mutes(session, hub, community)
     if community.topic_id is not None:
         await send_text(
             session=session,
@@ -310,6 +315,36 @@ async def close_community(
             text=render(lang, "community_summary", summary=summary, reason=reason),
         )
     return community
+
+
+async def _muted_elsewhere(session: AsyncSession, community: Community, user_id: int) -> bool:
+    for other in await memberships_of_user(session=session, telegram_user_id=user_id):
+        if other.community_id == community.id or not other.muted:
+            continue
+        found = await get_community(session=session, community_id=other.community_id)
+        if found is not None and found.state == CommunityState.OPEN:
+            return True
+    return False
+
+
+async def _lift_mutes(session: AsyncSession, hub: HubAdmin, community: Community) -> None:
+    """Unmute the members this community muted: Telegram mutes in the whole hub, not the topic.
+
+    A member muted by another open community stays muted until that one lifts it.
+    """
+    assert community.id is not None
+    for member in await members_of(session=session, community_id=community.id):
+        if not member.muted:
+            continue
+        if not await _muted_elsewhere(session, community, member.telegram_user_id):
+            try:
+                await hub.restrict(
+                    chat_id=community.hub_chat_id, user_id=member.telegram_user_id, can_send=True
+                )
+            except HubError:
+                continue  # still muted in Telegram: the flag stays true, staff can /unmute
+        member.muted = False
+        await save_member(session=session, member=member)
 
 
 async def reopen_community(
@@ -407,6 +442,8 @@ async def sweep_quiet(
     result = Sweep()
     for community in await closed_with_live_links(session=session):
         result.revoked += await revoke_links(session=session, hub=hub, community=community)
+    for community in await closed_with_mutes(session=session):
+        await _lift_mutes(session, hub, community)
     for community in await communities_of_closed_incidents(session=session):
         assert community.id is not None
         await close_community(

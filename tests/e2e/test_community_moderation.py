@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot.hub_admin import sweep_communities
+from community.lifecycle import on_incident_closed
 from sandbox.client import SandboxError
 from sandbox.images import tiny_png
+from storage.models.incidents import Incident, IncidentStatus
 from tests.e2e.community_helpers import (
     community_of,
     incident_with_card,
@@ -182,3 +185,69 @@ async def test_an_edited_message_keeps_both_versions_in_the_transcript(app: E2E)
         (fire.id, "text", "요구조자 3층"),
         (fire.id, "edit", "요구조자 2층 (정정)"),
     ]
+
+
+async def test_closing_a_community_lifts_the_mutes_it_imposed(app: E2E) -> None:
+    """A mute is hub-wide: once its community closes, the expert can write in the hub again."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    fire = app.world.person("한지훈")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    await app.settle()
+    community = await community_of(app, incident_id)
+    panel = await app.client.wait_for_message(
+        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
+    )
+    await app.client.press_button(
+        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
+    )
+    [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
+    await app.client.join_request(fire.id, link)
+    await app.settle()
+    for command in (f"/mute {fire.id}", "/closecommunity"):
+        await app.client.send_text(lead.id, staff_chat, command, message_thread_id=thread_id)
+        await app.settle(timeout=30)
+    assert (await community_of(app, incident_id)).state == "closed"
+    assert (await app.client.member(hub, fire.id))["status"] == "member"
+    await app.client.send_text(fire.id, hub, "다른 토픽에서 다시 말할 수 있습니다")
+
+
+async def test_the_sweep_lifts_the_mutes_of_a_community_its_incident_closed(app: E2E) -> None:
+    """Closed with its incident (no messenger at hand), the community's mutes end at the sweep."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    fire = app.world.person("한지훈")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    await app.settle()
+    community = await community_of(app, incident_id)
+    panel = await app.client.wait_for_message(
+        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
+    )
+    await app.client.press_button(
+        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
+    )
+    [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
+    await app.client.join_request(fire.id, link)
+    await app.settle()
+    await app.client.send_text(lead.id, staff_chat, f"/mute {fire.id}", message_thread_id=thread_id)
+    await app.settle(timeout=30)
+    async with app.runtime.session_factory() as session, session.begin():
+        incident = await session.get(Incident, incident_id)
+        assert incident is not None
+        incident.status = IncidentStatus.CLOSED
+        session.add(incident)
+        await on_incident_closed(session=session, incident_id=incident_id, now=app.clock.now())
+    assert (await app.client.member(hub, fire.id))["status"] == "restricted"
+    await sweep_communities(
+        bot=app.runtime.bot,
+        session_factory=app.runtime.session_factory,
+        settings=app.settings,
+        now=app.clock.now(),
+    )
+    assert (await app.client.member(hub, fire.id))["status"] == "member"
