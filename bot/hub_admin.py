@@ -148,7 +148,10 @@ class BotHubAdmin:
         if not isinstance(me, ChatMemberAdministrator):
             return ["administrator", *REQUIRED_RIGHTS]
         missing = [name for name in REQUIRED_RIGHTS if not getattr(me, name, False)]
-        chat = await self._bot.get_chat(chat_id=chat_id)
+        try:
+            chat = await self._bot.get_chat(chat_id=chat_id)
+        except TelegramAPIError as error:
+            return [*missing, f"chat unreachable: {error.message}"]
         if not chat.is_forum:
             missing.append("forum topics enabled")
         return missing

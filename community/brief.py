@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from manuals.catalog import load_catalog
+from storage.models.communities import Community
 from storage.models.incidents import Incident
 from storage.reports import media_of_report, reports_of_incident
 
@@ -40,7 +41,24 @@ class Brief:
 
     def title(self, lang: str) -> str:
         """Return the community's topic title (at most 128 characters)."""
-        return f"{self.icon} {self.reference} {self.scenario_name}".strip()[:128]
+        return _title(self.icon, self.reference, self.scenario_name)
+
+
+def _title(icon: str, reference: str, scenario_name: str) -> str:
+    return f"{icon} {reference} {scenario_name}".strip()[:128]
+
+
+async def community_title(*, session: AsyncSession, community: Community, lang: str) -> str:
+    """Return the community's title in ``lang`` (its topic keeps the language it opened in)."""
+    incident = await session.get(Incident, community.incident_id)
+    if incident is None:
+        return community.title
+    scenario = load_catalog().get(incident.scenario) if incident.scenario else None
+    return _title(
+        scenario.icon if scenario else "🆘",
+        incident_reference(incident),
+        scenario.name(lang) if scenario else "",
+    )
 
 
 def incident_reference(incident: Incident) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from community.brief import Brief, build_brief, topic_link
+from community.brief import Brief, build_brief, community_title, topic_link
 from community.errors import CommunityError
 from community.outgoing import send_text
 from community.ports import PRESENT_STATUSES, HubAdmin, HubError
@@ -274,6 +274,29 @@ def _decide(expert: Expert | None, found: tuple[CommunityMember, Community] | No
     return None
 
 
+async def _approval_refused(
+    session: AsyncSession, community: Community, expert: Expert, detail: str, staff_lang: str
+) -> None:
+    """Tell the expert and the staff topic that Telegram refused to let an invited expert in."""
+    await send_text(
+        session=session,
+        chat_id=expert.telegram_user_id,
+        text=render(
+            expert.language,
+            "expert_join_refused",
+            title=await community_title(session=session, community=community, lang=expert.language),
+        ),
+        priority=Priority.CITIZEN_REPLY,
+    )
+    if community.staff_chat_id is not None:
+        await send_text(
+            session=session,
+            chat_id=community.staff_chat_id,
+            thread_id=community.staff_thread_id,
+            text=render(staff_lang, "community_join_refused", expert=expert, detail=detail),
+        )
+
+
 async def handle_join_request(
     *,
     session: AsyncSession,
@@ -291,7 +314,10 @@ async def handle_join_request(
     reason = _decide(expert, found)
     language = expert.language if expert is not None else lang
     if reason is not None:
-        await hub.decline_join_request(chat_id=chat_id, user_id=user_id)
+        # The reason is sent even when Telegram fails the decline: the request stays pending,
+        # but the applicant knows why it will not be approved.
+        with contextlib.suppress(HubError):
+            await hub.decline_join_request(chat_id=chat_id, user_id=user_id)
         await send_text(
             session=session,
             chat_id=user_id,
@@ -301,7 +327,11 @@ async def handle_join_request(
         return JoinDecision(approved=False, reason=reason)
     assert found is not None and expert is not None
     member, community = found
-    await hub.approve_join_request(chat_id=chat_id, user_id=user_id)
+    try:
+        await hub.approve_join_request(chat_id=chat_id, user_id=user_id)
+    except HubError as error:
+        await _approval_refused(session, community, expert, str(error), staff_lang)
+        return JoinDecision(approved=False, reason="refused", community=community, member=member)
     member.status = MemberStatus.JOINED
     member.joined_at = now
     if member.invite_link and not member.link_revoked:
@@ -315,7 +345,7 @@ async def handle_join_request(
         text=render(
             language,
             "expert_join_approved",
-            community=community,
+            title=await community_title(session=session, community=community, lang=language),
             link=topic_link(community.hub_chat_id, community.topic_id),
         ),
         priority=Priority.CITIZEN_REPLY,

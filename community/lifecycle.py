@@ -18,7 +18,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from community.access import may_open
-from community.brief import Brief, build_brief, topic_link
+from community.brief import Brief, build_brief, community_title, topic_link
 from community.callbacks import CloseCommunity, SendInvitations, ToggleField
 from community.config import CommunityConfig
 from community.errors import CommunityError
@@ -28,17 +28,23 @@ from community.outgoing import Buttons, button, pin, send_location, send_photo, 
 from community.outgoing import topic_state as queue_topic_state
 from community.ports import HubAdmin, HubError
 from community.transcript import record_message, summarise
+from situation.limits import plain_text
 from situation.texts import render
 from storage.communities import (
     closed_with_live_links,
+    closed_with_mutes,
     communities_of_closed_incidents,
     community_of_incident,
+    get_community,
     members_of,
+    memberships_of_user,
     quiet_communities,
     save_community,
+    save_member,
 )
 from storage.experts import get_expert
 from storage.models.communities import Community, CommunityState, MemberRole, MemberStatus
+from storage.models.experts import Expert
 from storage.models.incidents import Incident, IncidentStatus
 from storage.models.outbox import Priority
 
@@ -98,7 +104,7 @@ async def _post_brief(
         author_name="jikimi",
         author_role=MemberRole.BOT,
         kind="brief",
-        text=text,
+        text=plain_text(text),  # the transcript holds what people read, not the markup
         now=now,
         pinned=True,
     )
@@ -183,6 +189,7 @@ async def open_community(
         await reopen_community(
             session=session, community=existing, actor_id=actor_id, now=now, lang=lang, tz=tz
         )
+        await _warn_missing_rights(session, hub, existing, lang)
         return Opened(community=existing, reopened=True)
     brief = await build_brief(session=session, incident=incident, lang=lang, tz=tz)
     try:
@@ -204,7 +211,24 @@ async def open_community(
     await save_community(session=session, community=community)
     await _post_brief(session, community, brief, lang, now)
     await _post_panel(session, community, lang)
+    await _warn_missing_rights(session, hub, community, lang)
     return Opened(community=community, created=True)
+
+
+async def _warn_missing_rights(
+    session: AsyncSession, hub: HubAdmin, community: Community, lang: str
+) -> None:
+    """Name in the staff topic the hub rights the bot lacks now (pins, mutes... would fail)."""
+    if community.staff_chat_id is None:
+        return
+    missing = await hub.missing_rights(chat_id=community.hub_chat_id)
+    if missing:
+        await send_text(
+            session=session,
+            chat_id=community.staff_chat_id,
+            thread_id=community.staff_thread_id,
+            text=render(lang, "community_hub_rights_missing", missing=missing),
+        )
 
 
 async def toggle_field(*, session: AsyncSession, community: Community, field: str) -> Community:
@@ -215,13 +239,15 @@ async def toggle_field(*, session: AsyncSession, community: Community, field: st
     return await save_community(session=session, community=community)
 
 
-async def exclude_expert(
-    *, session: AsyncSession, community: Community, expert_id: int
-) -> Community:
-    """Leave one expert out of the invitations of this community."""
+async def exclude_expert(*, session: AsyncSession, community: Community, expert_id: int) -> Expert:
+    """Leave one registered expert out of the invitations of this community; return them."""
+    expert = await get_expert(session=session, expert_id=expert_id)
+    if expert is None:
+        raise CommunityError("community_error_no_expert", expert_id=expert_id)
     if expert_id not in community.excluded:
         community.excluded = [*community.excluded, expert_id]
-    return await save_community(session=session, community=community)
+    await save_community(session=session, community=community)
+    return expert
 
 
 async def close_community(
@@ -250,6 +276,7 @@ async def close_community(
     await save_community(session=session, community=community)
     if hub is not None:
         await revoke_links(session=session, hub=hub, community=community)
+        await _lift_mutes(session, hub, community)
     if community.topic_id is not None:
         await send_text(
             session=session,
@@ -271,10 +298,12 @@ async def close_community(
             if member.expert_id
             else None
         )
+        language = expert.language if expert else lang
+        title = await community_title(session=session, community=community, lang=language)
         await send_text(
             session=session,
             chat_id=member.telegram_user_id,
-            text=render(expert.language if expert else lang, "expert_thanks", community=community),
+            text=render(language, "expert_thanks", title=title),
             priority=Priority.BULK,
         )
     if community.staff_chat_id is not None:
@@ -286,6 +315,36 @@ async def close_community(
             text=render(lang, "community_summary", summary=summary, reason=reason),
         )
     return community
+
+
+async def _muted_elsewhere(session: AsyncSession, community: Community, user_id: int) -> bool:
+    for other in await memberships_of_user(session=session, telegram_user_id=user_id):
+        if other.community_id == community.id or not other.muted:
+            continue
+        found = await get_community(session=session, community_id=other.community_id)
+        if found is not None and found.state == CommunityState.OPEN:
+            return True
+    return False
+
+
+async def _lift_mutes(session: AsyncSession, hub: HubAdmin, community: Community) -> None:
+    """Unmute the members this community muted: Telegram mutes in the whole hub, not the topic.
+
+    A member muted by another open community stays muted until that one lifts it.
+    """
+    assert community.id is not None
+    for member in await members_of(session=session, community_id=community.id):
+        if not member.muted:
+            continue
+        if not await _muted_elsewhere(session, community, member.telegram_user_id):
+            try:
+                await hub.restrict(
+                    chat_id=community.hub_chat_id, user_id=member.telegram_user_id, can_send=True
+                )
+            except HubError:
+                continue  # still muted in Telegram: the flag stays true, staff can /unmute
+        member.muted = False
+        await save_member(session=session, member=member)
 
 
 async def reopen_community(
@@ -383,6 +442,8 @@ async def sweep_quiet(
     result = Sweep()
     for community in await closed_with_live_links(session=session):
         result.revoked += await revoke_links(session=session, hub=hub, community=community)
+    for community in await closed_with_mutes(session=session):
+        await _lift_mutes(session, hub, community)
     for community in await communities_of_closed_incidents(session=session):
         assert community.id is not None
         await close_community(

@@ -49,10 +49,10 @@ async def community_of_staff_topic(
 
 
 async def expert_to_invite(*, session: AsyncSession, expert_id: int) -> Expert:
-    """Return the registered expert with this id, or refuse with ``community_error_no_target``."""
+    """Return the registered expert with this id, or refuse with ``community_error_no_expert``."""
     expert = await get_expert(session=session, expert_id=expert_id)
     if expert is None:
-        raise CommunityError("community_error_no_target")
+        raise CommunityError("community_error_no_expert", expert_id=expert_id)
     return expert
 
 

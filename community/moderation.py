@@ -21,7 +21,7 @@ from community.outgoing import topic_state as queue_topic_state
 from community.ports import HubAdmin, HubError
 from community.transcript import mark, record_message
 from situation.texts import render
-from storage.communities import get_member, save_community, save_member
+from storage.communities import find_message, get_member, save_community, save_member
 from storage.models.communities import (
     Community,
     CommunityMember,
@@ -141,17 +141,43 @@ async def remove(
     return member
 
 
+async def _require_stored(session: AsyncSession, community: Community, message_id: int) -> None:
+    """Refuse a message id that is not in this community's transcript (another topic's, a typo)."""
+    assert community.id is not None
+    if (
+        await find_message(session=session, community_id=community.id, message_id=message_id)
+        is None
+    ):
+        raise CommunityError("community_error_unknown_message")
+
+
 async def delete_message(
-    *, session: AsyncSession, hub: HubAdmin, community: Community, message_id: int
+    *,
+    session: AsyncSession,
+    hub: HubAdmin,
+    community: Community,
+    message_id: int,
+    stored_only: bool = False,
 ) -> None:
-    """Delete a message in the topic (the transcript keeps it, marked deleted)."""
+    """Delete a message in the topic (the transcript keeps it, marked deleted).
+
+    ``stored_only`` (a message named by its id, not by a reply in the topic) refuses any
+    message the community's transcript does not hold: the hub holds every community's topics.
+    """
+    if stored_only:
+        await _require_stored(session, community, message_id)
     await _hub(hub.delete_message(chat_id=community.hub_chat_id, message_id=message_id))
     await mark(session=session, community=community, message_id=message_id, deleted=True)
 
 
-async def pin_message(*, session: AsyncSession, community: Community, message_id: int) -> None:
-    """Pin a message of the topic and mark it as key in the transcript."""
+async def pin_message(
+    *, session: AsyncSession, community: Community, message_id: int, stored_only: bool = False
+) -> None:
+    """Pin a message of the topic and mark it as key in the transcript (``stored_only``: as
+    for :func:`delete_message`)."""
     _require_open(community)
+    if stored_only:
+        await _require_stored(session, community, message_id)
     await queue_pin(
         session=session,
         chat_id=community.hub_chat_id,

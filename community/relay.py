@@ -4,7 +4,8 @@ Usage (inside the update's transaction)::
 
     await citizen_to_community(session=session, community=community, text=text, now=now)
     result = await community_to_citizens(session=session, community=community, room=room,
-                                         actor=Actor(user_id=7, name="최도윤"), text=text, now=now)
+                                         actor=Actor(user_id=7, name="최도윤"), text=text,
+                                         message_id=hub_message_id, now=now)
 
 The community never sees who the citizen is, and citizens get the answer signed by the
 situation room, never by the expert.
@@ -69,9 +70,13 @@ async def community_to_citizens(
     room: RoomConfig,
     actor: Actor,
     text: str,
+    message_id: int,
     now: datetime,
 ) -> RelayResult:
-    """Send an answer from the community to the incident's citizens, as the situation room."""
+    """Send an answer from the community to the incident's citizens, as the situation room.
+
+    ``message_id`` is the hub message that asked for it: each one is delivered once.
+    """
     _require_open(community)
     incident = await session.get(Incident, community.incident_id)
     thread_id = (incident.topic_id if incident is not None else None) or community.staff_thread_id
@@ -83,11 +88,12 @@ async def community_to_citizens(
         message=StaffMessage(
             chat_id=community.staff_chat_id,
             thread_id=int(thread_id),
-            message_id=0,
+            message_id=message_id,
             kind="text",
             actor=actor,
             text=text.strip(),
             to_all=True,
+            source_chat_id=community.hub_chat_id,
         ),
         now=now,
     )

@@ -30,6 +30,8 @@ from storage.models.communities import Community, CommunityMessage, MemberRole
 from storage.models.incidents import Incident
 
 SNIPPET = 200
+# The kind of an entry holding the new words of an edited message (not counted as a message).
+EDIT_KIND = "edit"
 
 
 async def role_of(
@@ -150,7 +152,7 @@ async def summarise(
     entries = await transcript(session=session, community_id=community.id)
     counts: Counter[tuple[int | None, str, str]] = Counter()
     for entry in entries:
-        if entry.author_role != MemberRole.BOT:
+        if entry.author_role != MemberRole.BOT and entry.kind != EDIT_KIND:
             counts[(entry.author_id, entry.author_name, entry.author_role)] += 1
     end = community.closed_at or now
     return Summary(
@@ -172,7 +174,13 @@ async def summarise(
 
 def _line(entry: CommunityMessage, tz: str) -> str:
     flags = "".join(
-        mark for mark, on in (("[pinned]", entry.pinned), ("[decision]", entry.decision)) if on
+        mark
+        for mark, on in (
+            ("[edit]", entry.kind == EDIT_KIND),
+            ("[pinned]", entry.pinned),
+            ("[decision]", entry.decision),
+        )
+        if on
     )
     deleted = " [deleted]" if entry.deleted else ""
     body = entry.text if entry.text is not None else f"[{entry.kind}]"

@@ -58,7 +58,12 @@ def utf16_len(text: str) -> int:
 
 def visible_len(html: str) -> int:
     """Return the length Telegram counts for an HTML text: tags dropped, entities decoded."""
-    return utf16_len(_ENTITY.sub(_decode, _TAG.sub("", html)))
+    return utf16_len(plain_text(html))
+
+
+def plain_text(html: str) -> str:
+    """Return what a reader sees of an HTML text: tags dropped, entities decoded."""
+    return _ENTITY.sub(_decode, _TAG.sub("", html))
 
 
 def _decode(match: re.Match[str]) -> str:

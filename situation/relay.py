@@ -51,6 +51,9 @@ class StaffMessage:
     text: str | None = None
     reply_to_message_id: int | None = None
     to_all: bool = False
+    # Where the words were written when not in the topic (an expert community in the hub):
+    # with ``message_id`` it names the message, so every answer is its own delivery.
+    source_chat_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,8 @@ async def _warn(session: AsyncSession, room: RoomConfig, message: StaffMessage, 
 async def _deliver(
     session: AsyncSession, room: RoomConfig, message: StaffMessage, target: Recipient
 ) -> None:
-    correlation = f"relay:out:{message.chat_id}:{message.message_id}:{target.chat_id}"
+    source = message.source_chat_id or message.chat_id
+    correlation = f"relay:out:{source}:{message.message_id}:{target.chat_id}"
     name = signature(room, message.actor)
 
     def reply(words: str) -> str:

@@ -113,6 +113,21 @@ async def closed_with_live_links(*, session: AsyncSession) -> Sequence[Community
     return (await session.exec(statement)).all()
 
 
+async def closed_with_mutes(*, session: AsyncSession) -> Sequence[Community]:
+    """Return closed communities that still hold muted members."""
+    statement = (
+        select(Community)
+        .where(
+            col(Community.state) == CommunityState.CLOSED,
+            col(Community.id).in_(
+                select(CommunityMember.community_id).where(col(CommunityMember.muted).is_(True))
+            ),
+        )
+        .order_by(col(Community.id))
+    )
+    return (await session.exec(statement)).all()
+
+
 async def quiet_communities(*, session: AsyncSession, idle_since: datetime) -> Sequence[Community]:
     """Return open communities with no activity since ``idle_since``."""
     statement = (

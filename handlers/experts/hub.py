@@ -23,7 +23,7 @@ from community.lookup import community_of_hub_topic
 from community.outgoing import send_text
 from community.ports import HubError
 from community.relay import community_to_citizens
-from community.transcript import record_message, role_of
+from community.transcript import EDIT_KIND, record_message, role_of
 from handlers.experts.common import first_int, hub_of, replied_message_id, replied_user
 from handlers.experts.moderating import close_by_staff, moderate
 from situation.audit import Actor
@@ -53,6 +53,11 @@ CONTENT_KINDS = ("text", "photo", "document", "video", "voice", "audio", "sticke
 def in_hub(event: Message | ChatJoinRequest | ChatMemberUpdated, settings: Settings) -> bool:
     """Whether the update comes from the configured experts' hub."""
     return settings.experts_hub_id is not None and event.chat.id == settings.experts_hub_id
+
+
+def staff_speaks(message: Message, role: str | None = None, staff_member: Any = None) -> bool:
+    """Whether the message comes from the situation room's staff (others' commands are talk)."""
+    return staff_member is not None and is_staff(role)
 
 
 async def join_request(
@@ -121,7 +126,7 @@ async def hub_command(
 ) -> None:
     """Moderate a community from inside its topic (staff only)."""
     community = await _community(message, session)
-    if community is None or staff_member is None or not is_staff(role):
+    if community is None or staff_member is None:
         return
     lang = settings.default_language
     try:
@@ -160,6 +165,7 @@ async def _moderate(
             room=room,
             actor=Actor(user_id=staff_member.telegram_user_id, name=staff_member.name),
             text=text,
+            message_id=message.message_id,
             now=now,
         )
         await _tell_staff(
@@ -222,6 +228,30 @@ async def transcript(message: Message, session: Any, clock: Clock, role: str | N
     )
 
 
+async def transcript_edit(message: Message, session: Any, clock: Clock, role: str | None) -> None:
+    """Store the new words of a message edited in a community topic, after the old ones."""
+    text = message.text or message.caption
+    if text is None or message.from_user is None or message.from_user.is_bot:
+        return
+    community = await _community(message, session)
+    if community is None or community.state != CommunityState.OPEN:
+        return
+    author_role = await role_of(
+        session=session, community=community, user_id=message.from_user.id, staff_role=role
+    )
+    await record_message(
+        session=session,
+        community=community,
+        message_id=None,  # the message's own entry keeps its id (pins, decisions, deletions)
+        author_id=message.from_user.id,
+        author_name=message.from_user.full_name,
+        author_role=author_role,
+        kind=EDIT_KIND,
+        text=text,
+        now=clock.now(),
+    )
+
+
 async def check_hub_rights(bot: Bot, settings: Settings) -> None:
     """At start-up, say which rights the bot lacks in the experts' hub."""
     if settings.experts_hub_id is None:
@@ -272,11 +302,13 @@ def get_router() -> Router:
     router = Router(name=__name__)
     router.chat_join_request.register(join_request, in_hub)
     router.chat_member.register(member_update, in_hub)
-    # Commands come in text only: a photo captioned "/mute" goes to the transcript.
+    # Commands come in text and from staff only: a photo captioned "/mute", or an expert's
+    # "/close", goes to the transcript.
     router.message.register(
-        hub_command, in_hub, F.text, Command(*HUB_COMMANDS), F.message_thread_id
+        hub_command, in_hub, F.text, Command(*HUB_COMMANDS), F.message_thread_id, staff_speaks
     )
     router.message.register(transcript, in_hub, F.message_thread_id)
+    router.edited_message.register(transcript_edit, in_hub, F.message_thread_id)
     router.startup.register(check_hub_rights)
     router.startup.register(start_sweeper)
     router.shutdown.register(stop_sweeper)

@@ -33,10 +33,12 @@ async def moderate(
     staff_member: StaffMember,
     now: datetime,
     lang: str,
+    message_by_id: bool = False,
 ) -> bool:
     """Carry out /mute /unmute /remove /del /pin /readonly /decision; False for any other name.
 
-    ``user`` (id, name) is the member a command is about and ``message_id`` the message.
+    ``user`` (id, name) is the member a command is about and ``message_id`` the message;
+    ``message_by_id`` when it was named by its id (it must then be in the transcript).
     """
     if name in MEMBER_ACTIONS:
         if user is None:
@@ -55,11 +57,18 @@ async def moderate(
             raise CommunityError("community_error_no_target")
         if name == "del":
             await moderation.delete_message(
-                session=session, hub=hub, community=community, message_id=message_id
+                session=session,
+                hub=hub,
+                community=community,
+                message_id=message_id,
+                stored_only=message_by_id,
             )
         else:
             await moderation.pin_message(
-                session=session, community=community, message_id=message_id
+                session=session,
+                community=community,
+                message_id=message_id,
+                stored_only=message_by_id,
             )
     elif name == "readonly":
         on = (args or "on").strip().lower() not in ("off", "0", "no")

@@ -230,8 +230,8 @@ async def _run(
         if number is None:
             raise CommunityError("community_error_no_target")
         if name == "exclude":
-            await exclude_expert(session=session, community=community, expert_id=number)
-            return render(lang, "community_excluded_one", expert_id=number)
+            expert = await exclude_expert(session=session, community=community, expert_id=number)
+            return render(lang, "community_excluded_one", expert=expert)
         expert = await expert_to_invite(session=session, expert_id=number)
         member = await invite_one(
             session=session,
@@ -270,6 +270,7 @@ async def _run(
         staff_member=staff_member,
         now=now,
         lang=lang,
+        message_by_id=True,
     )
     return render(lang, "community_done") if done else None
 

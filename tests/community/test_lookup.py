@@ -85,5 +85,5 @@ async def test_expert_to_invite_and_registered(steps: Steps) -> None:
             await expert_to_invite(session=session, expert_id=9999)
         everyone = await registered_experts(session=session)
     assert found.telegram_user_id == 50
-    assert error.value.code == "community_error_no_target"
+    assert error.value.code == "community_error_no_expert"
     assert [e.id for e in everyone] == [verified.id, waiting.id]

@@ -67,6 +67,7 @@ async def test_relay_both_ways(steps: Steps, hub: FakeHub) -> None:
             room=RoomConfig(chat_id=STAFF),
             actor=Actor(user_id=7, name="최도윤"),
             text="창문을 닫고 젖은 수건으로 문틈을 막으세요",
+            message_id=31,
             now=START,
         )
         assert community.id is not None

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot.hub_admin import sweep_communities
+from community.lifecycle import on_incident_closed
 from sandbox.client import SandboxError
 from sandbox.images import tiny_png
+from storage.models.incidents import Incident, IncidentStatus
 from tests.e2e.community_helpers import (
     community_of,
     incident_with_card,
@@ -85,3 +88,166 @@ async def test_a_photo_captioned_like_a_command_in_the_hub_is_kept_not_run(app: 
     stored = {m.message_id: m for m in await transcript_of(app, community.id or 0)}
     assert stored[photo["message_id"]].kind == "photo"
     assert stored[photo["message_id"]].text == f"/mute {fire.id}"
+
+
+async def test_an_expert_writing_a_command_in_the_hub_is_kept_not_run(app: E2E) -> None:
+    """Only staff moderate: an expert's "/close" or "/decision ..." is kept as talk."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    fire = app.world.person("한지훈")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    await app.settle()
+    community = await community_of(app, incident_id)
+    panel = await app.client.wait_for_message(
+        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
+    )
+    await app.client.press_button(
+        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
+    )
+    [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
+    await app.client.join_request(fire.id, link)
+    await app.settle()
+
+    said = [
+        await app.client.send_text(fire.id, hub, text, message_thread_id=community.topic_id)
+        for text in ("/decision 2층 대피 완료로 봅니다", "/close")
+    ]
+    await app.settle(timeout=30)
+    stored = {m.message_id: m for m in await transcript_of(app, community.id or 0)}
+    for message in said:
+        entry = stored[message["message_id"]]
+        assert entry.author_id == fire.id and entry.text == message["text"]
+        assert not entry.decision
+    assert (await community_of(app, incident_id)).state == "open"
+
+
+async def test_pin_and_delete_by_id_touch_only_the_topic_community(app: E2E) -> None:
+    """From the staff topic, /pin and /del take messages of this community only, and say so."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    await app.settle()
+    community = await community_of(app, incident_id)
+    other = await app.client.create_topic(hub, "다른 커뮤니티", user_id=lead.id)
+    elsewhere = await app.client.send_text(
+        lead.id, hub, "다른 토픽의 메시지", message_thread_id=int(other["message_thread_id"])
+    )
+    for command in ("/pin", "/del"):
+        await app.client.send_text(
+            lead.id,
+            staff_chat,
+            f"{command} {elsewhere['message_id']}",
+            message_thread_id=thread_id,
+        )
+        await app.settle(timeout=30)
+    answers = await app.client.messages(staff_chat, message_thread_id=thread_id)
+    assert [str(m.get("text")) for m in answers].count("기록에 없는 메시지입니다.") == 2
+    shown = await app.client.messages(hub, message_thread_id=int(other["message_thread_id"]))
+    [kept] = [m for m in shown if m["message_id"] == elsewhere["message_id"]]
+    assert not kept.get("pinned")
+    assert community.state == "open"
+
+
+async def test_an_edited_message_keeps_both_versions_in_the_transcript(app: E2E) -> None:
+    """An expert's correction is recorded as an edit after the words it replaces."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    fire = app.world.person("한지훈")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    await app.settle()
+    community = await community_of(app, incident_id)
+    panel = await app.client.wait_for_message(
+        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
+    )
+    await app.client.press_button(
+        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
+    )
+    [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
+    await app.client.join_request(fire.id, link)
+    await app.settle()
+    said = await app.client.send_text(
+        fire.id, hub, "요구조자 3층", message_thread_id=community.topic_id
+    )
+    await app.settle()
+    await app.client.edit_text(fire.id, hub, int(said["message_id"]), "요구조자 2층 (정정)")
+    await app.settle(timeout=30)
+    stored = [(m.author_id, m.kind, m.text) for m in await transcript_of(app, community.id or 0)]
+    assert stored[-2:] == [
+        (fire.id, "text", "요구조자 3층"),
+        (fire.id, "edit", "요구조자 2층 (정정)"),
+    ]
+
+
+async def test_closing_a_community_lifts_the_mutes_it_imposed(app: E2E) -> None:
+    """A mute is hub-wide: once its community closes, the expert can write in the hub again."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    fire = app.world.person("한지훈")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    await app.settle()
+    community = await community_of(app, incident_id)
+    panel = await app.client.wait_for_message(
+        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
+    )
+    await app.client.press_button(
+        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
+    )
+    [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
+    await app.client.join_request(fire.id, link)
+    await app.settle()
+    for command in (f"/mute {fire.id}", "/closecommunity"):
+        await app.client.send_text(lead.id, staff_chat, command, message_thread_id=thread_id)
+        await app.settle(timeout=30)
+    assert (await community_of(app, incident_id)).state == "closed"
+    assert (await app.client.member(hub, fire.id))["status"] == "member"
+    await app.client.send_text(fire.id, hub, "다른 토픽에서 다시 말할 수 있습니다")
+
+
+async def test_the_sweep_lifts_the_mutes_of_a_community_its_incident_closed(app: E2E) -> None:
+    """Closed with its incident (no messenger at hand), the community's mutes end at the sweep."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    fire = app.world.person("한지훈")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    await app.settle()
+    community = await community_of(app, incident_id)
+    panel = await app.client.wait_for_message(
+        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
+    )
+    await app.client.press_button(
+        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
+    )
+    [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
+    await app.client.join_request(fire.id, link)
+    await app.settle()
+    await app.client.send_text(lead.id, staff_chat, f"/mute {fire.id}", message_thread_id=thread_id)
+    await app.settle(timeout=30)
+    async with app.runtime.session_factory() as session, session.begin():
+        incident = await session.get(Incident, incident_id)
+        assert incident is not None
+        incident.status = IncidentStatus.CLOSED
+        session.add(incident)
+        await on_incident_closed(session=session, incident_id=incident_id, now=app.clock.now())
+    assert (await app.client.member(hub, fire.id))["status"] == "restricted"
+    await sweep_communities(
+        bot=app.runtime.bot,
+        session_factory=app.runtime.session_factory,
+        settings=app.settings,
+        now=app.clock.now(),
+    )
+    assert (await app.client.member(hub, fire.id))["status"] == "member"

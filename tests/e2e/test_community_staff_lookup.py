@@ -28,6 +28,28 @@ async def test_invite_by_id_and_list_everyone(app: E2E) -> None:
         await app.settle(timeout=30)
         await app.client.wait_for_message(staff_chat, message_thread_id=thread_id, contains=answer)
 
-    await staff_says("/invite 999999", "대상을 지정하세요")
+    await staff_says("/invite 999999", "등록되어 있지 않습니다")
     await staff_says(f"/invite {expert.id}", f"{fire.name} 님을 초대했습니다")
     await staff_says("/experts all", f"#{expert.id} {fire.name}")
+
+
+async def test_invite_and_exclude_name_the_expert_or_say_there_is_none(app: E2E) -> None:
+    """/exclude and /invite by expert number name the expert, or say the number is unknown."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    staff_chat = app.world.staff_chat_id
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    await app.settle()
+    fire = app.world.person("한지훈")
+    for command in ("/exclude 999", "/invite 999", f"/exclude {fire.id}", "/exclude 1"):
+        await app.client.send_text(lead.id, staff_chat, command, message_thread_id=thread_id)
+        await app.settle(timeout=30)
+    answers = [
+        str(m.get("text"))
+        for m in await app.client.messages(staff_chat, message_thread_id=thread_id)
+        if not str(m.get("text")).startswith("/")
+    ][-4:]
+    assert all("/experts all" in text for text in answers[:3]), answers
+    assert "한지훈" in answers[3] and "#1" in answers[3]

@@ -1,0 +1,87 @@
+"""When Telegram refuses the bot in the hub: failed approvals and declines, missing rights."""
+
+from __future__ import annotations
+
+from tests.e2e.community_helpers import (
+    community_of,
+    incident_with_card,
+    links_in,
+    members_of,
+    seed,
+)
+from tests.e2e.conftest import E2E
+
+
+async def _invited(app: E2E) -> tuple[int, str]:
+    """Open the fire community, send the invitations; return the staff topic and fire's link."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    staff_chat = app.world.staff_chat_id
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    await app.settle()
+    community = await community_of(app, incident_id)
+    panel = await app.client.wait_for_message(
+        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
+    )
+    await app.client.press_button(
+        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
+    )
+    fire = app.world.person("한지훈")
+    [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
+    return thread_id, link
+
+
+async def test_an_approval_telegram_refuses_is_told_to_the_expert_and_the_staff(app: E2E) -> None:
+    """When Telegram fails the approval, the invited expert is not left waiting in silence."""
+    thread_id, link = await _invited(app)
+    fire = app.world.person("한지훈")
+    await app.client.fault("5xx", method="approveChatJoinRequest", status=502)
+    await app.client.join_request(fire.id, link)
+    await app.settle()
+    told = await app.client.wait_for_message(fire.id, contains="아직 승인하지 못했습니다")
+    assert "상황실" in str(told.get("text"))
+    notice = await app.client.wait_for_message(
+        app.world.staff_chat_id, message_thread_id=thread_id, contains="승인하지 못했습니다"
+    )
+    text = str(notice.get("text"))
+    assert "한지훈" in text and "/invite 1" in text
+    statuses = [m.status for m in await members_of(app, 1) if m.telegram_user_id == fire.id]
+    assert statuses == ["invited"]  # still invited: a new /invite brings them in later
+
+
+async def test_a_decline_telegram_fails_still_tells_the_applicant_why(app: E2E) -> None:
+    """An uninvited applicant hears the reason even when Telegram fails the decline."""
+    _, link = await _invited(app)
+    flood = app.world.person("윤태양")  # verified, but a fire needs no hydrologist
+    await app.client.fault("5xx", method="declineChatJoinRequest", status=502)
+    await app.client.join_request(flood.id, link)
+    await app.settle()
+    told = await app.client.wait_for_message(flood.id, contains="승인할 수 없습니다")
+    assert "초대되지 않았습니다" in str(told.get("text"))
+
+
+async def test_opening_in_a_hub_where_the_bot_lacks_rights_tells_the_staff(app: E2E) -> None:
+    """Rights taken from the bot after start-up are named in the staff topic on opening."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    rights = {
+        "can_manage_topics": True,
+        "can_pin_messages": False,
+        "can_delete_messages": True,
+        "can_invite_users": True,
+        "can_restrict_members": False,
+    }
+    await app.client.set_admin(hub, app.world.bot_id, rights)
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    await app.settle()
+    notice = await app.client.wait_for_message(
+        staff_chat, message_thread_id=thread_id, contains="봇 권한이 부족합니다"
+    )
+    text = str(notice.get("text"))
+    assert "can_pin_messages" in text and "can_restrict_members" in text
+    assert "can_invite_users" not in text
