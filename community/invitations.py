@@ -20,6 +20,7 @@ from community.errors import CommunityError
 from community.outgoing import send_text
 from community.ports import PRESENT_STATUSES, HubAdmin, HubError
 from situation.texts import render
+from storage.chats import is_unreachable
 from storage.communities import (
     get_community,
     get_member,
@@ -172,6 +173,9 @@ async def send_invitations(
     briefs = _Briefs(session, await _incident(session, community), tz)
     report = InvitationReport()
     for expert in await candidates(session=session, community=community):
+        if await is_unreachable(session=session, chat_id=expert.telegram_user_id):
+            report.failed.append((expert, render(lang, "community_expert_blocked")))
+            continue
         try:
             member = await invite_expert(
                 session=session,
@@ -213,6 +217,8 @@ async def invite_one(
         raise CommunityError("community_error_closed")
     if not (expert.verified and expert.active):
         raise CommunityError("community_error_not_verified", name=expert.name)
+    if await is_unreachable(session=session, chat_id=expert.telegram_user_id):
+        raise CommunityError("community_error_blocked", name=expert.name)
     if expert.id in community.excluded:
         community.excluded = [value for value in community.excluded if value != expert.id]
         await save_community(session=session, community=community)
