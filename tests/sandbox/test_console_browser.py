@@ -373,3 +373,69 @@ async def test_invite_button_joins_through_a_request(
         f"document.querySelector('.chat-item[data-chat-id=\"{echo_bot['hub_id']}\"]') !== null"
     )
     assert (await sandbox_client.member(echo_bot["hub_id"], uid))["status"] == "member"
+
+
+async def test_a_topic_link_opens_the_topic_in_the_console(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, page: DevTools, echo_bot: dict[str, Any]
+) -> None:
+    """A t.me/c/<id>/<topic> link (as the bot sends to staff and experts) opens that topic here.
+
+    Outside the sandbox the link would open real Telegram, where the chat does not exist.
+    """
+    uid = echo_bot["id"]
+    await sandbox_client.start_bot(uid)
+    room = await sandbox_client.create_supergroup(
+        title="Staff room", is_forum=True, bot_token=TOKEN, members=[uid], admins=[uid]
+    )
+    hub_id = room["id"]
+    topic = await sandbox_client.create_topic(hub_id, "🔥 I-0001", user_id=uid)
+    thread = topic["message_thread_id"]
+    bot = make_bot(sandbox)
+    link = f"https://t.me/c/{str(hub_id)[4:]}/{thread}"
+    await bot.send_message(uid, f'<a href="{link}">토픽 열기</a>', parse_mode="HTML")
+    await bot.session.close()
+    await page.send("Page.navigate", url=f"{sandbox.url}/?as={uid}&chat={uid}")
+    await page.wait_for(
+        "[...document.querySelectorAll('.message.bot .text a')]"
+        ".some(a => a.textContent === '토픽 열기')"
+    )
+    await page.evaluate(
+        "window.open = () => { window.openedOutside = true; };"
+        "[...document.querySelectorAll('.message.bot .text a')]"
+        ".find(a => a.textContent === '토픽 열기').click()"
+    )
+    title = await page.wait_for(
+        "document.getElementById('chat-title').textContent.includes('I-0001')"
+        " && document.getElementById('chat-title').textContent"
+    )
+    assert title == "Staff room › 🔥 I-0001"
+    assert await page.evaluate(
+        f"document.querySelector('.topic-item.active').dataset.threadId === '{thread}'"
+    )
+    assert not await page.evaluate("window.openedOutside === true")
+
+
+async def test_a_link_to_a_chat_the_persona_is_not_in_says_so(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, page: DevTools, echo_bot: dict[str, Any]
+) -> None:
+    uid, hub_id = echo_bot["id"], echo_bot["hub_id"]
+    await sandbox_client.start_bot(uid)
+    bot = make_bot(sandbox)
+    link = f"https://t.me/c/{str(hub_id)[4:]}/1"
+    await bot.send_message(uid, f'<a href="{link}">허브</a>', parse_mode="HTML")
+    await bot.session.close()
+    await page.send("Page.navigate", url=f"{sandbox.url}/?as={uid}&chat={uid}")
+    await page.wait_for(
+        "[...document.querySelectorAll('.message.bot .text a')].some(a => a.textContent === '허브')"
+    )
+    await page.evaluate(
+        "window.open = () => { window.openedOutside = true; };"
+        "[...document.querySelectorAll('.message.bot .text a')]"
+        ".find(a => a.textContent === '허브').click()"
+    )
+    toast = await page.wait_for(
+        "document.getElementById('toast').style.display === 'block'"
+        " && document.getElementById('toast').textContent"
+    )
+    assert "not a member" in toast
+    assert not await page.evaluate("window.openedOutside === true")
