@@ -439,3 +439,66 @@ async def test_a_link_to_a_chat_the_persona_is_not_in_says_so(
     )
     assert "not a member" in toast
     assert not await page.evaluate("window.openedOutside === true")
+
+
+async def test_switching_persona_leaves_nothing_of_the_previous_one(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, page: DevTools, echo_bot: dict[str, Any]
+) -> None:
+    """The previous persona's reply keyboard and location panel are not offered to the next."""
+    uid = echo_bot["id"]
+    other = await sandbox_client.create_user(first_name="Sarah", language_code="en")
+    await sandbox_client.start_bot(uid)
+    await page.send("Page.navigate", url=f"{sandbox.url}/?as={uid}&chat={uid}")
+    await page.wait_for("document.querySelector('.chat-item.active') !== null")
+    await page.evaluate(
+        "document.getElementById('composer-input').value = '위치';"
+        "document.getElementById('send-button').click()"
+    )
+    await page.wait_for(
+        "[...document.querySelectorAll('#reply-keyboard button')]"
+        ".some(b => b.textContent === '📍 위치 보내기')"
+    )
+    await page.evaluate("document.getElementById('location-button').click()")
+    await page.evaluate(
+        f"const select = document.getElementById('persona'); select.value = '{other['id']}';"
+        "select.dispatchEvent(new Event('change'))"
+    )
+    await page.wait_for("document.getElementById('chat-title').textContent === '—'")
+    assert (
+        await page.evaluate("getComputedStyle(document.getElementById('reply-keyboard')).display")
+        == "none"
+    )
+    assert (
+        await page.evaluate("getComputedStyle(document.getElementById('location-panel')).display")
+        == "none"
+    )
+    assert "Pick" in await page.evaluate("document.getElementById('messages').innerText")
+
+
+async def test_move_live_only_moves_a_live_location_of_the_open_chat(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, page: DevTools, echo_bot: dict[str, Any]
+) -> None:
+    uid = echo_bot["id"]
+    await sandbox_client.start_bot(uid)
+    room = await sandbox_client.create_supergroup(
+        title="Neighbours", is_forum=False, bot_token=TOKEN, members=[uid]
+    )
+    live = await sandbox_client.send_location(uid, uid, 37.5663, 126.9779, live_period=900)
+    await page.send("Page.navigate", url=f"{sandbox.url}/?as={uid}&chat={uid}")
+    await page.wait_for("document.querySelectorAll('.message.mine').length > 0")
+    await page.evaluate(
+        f"document.querySelector('.chat-item[data-chat-id=\"{room['id']}\"]').click()"
+    )
+    await page.wait_for("document.getElementById('chat-title').textContent === 'Neighbours'")
+    await page.evaluate(
+        "document.getElementById('lat').value = '37.4602';"
+        "document.getElementById('move-live').click()"
+    )
+    toast = await page.wait_for(
+        "document.getElementById('toast').style.display === 'block'"
+        " && document.getElementById('toast').textContent"
+    )
+    assert toast == "No live location of yours in this chat"
+    shown = await sandbox_client.messages(uid)
+    moved = next(m for m in shown if m["message_id"] == live["message_id"])
+    assert moved["location"]["latitude"] == 37.5663
