@@ -502,3 +502,19 @@ async def test_move_live_only_moves_a_live_location_of_the_open_chat(
     shown = await sandbox_client.messages(uid)
     moved = next(m for m in shown if m["message_id"] == live["message_id"])
     assert moved["location"]["latitude"] == 37.5663
+
+
+async def test_the_persona_list_shows_each_persons_bio(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, page: DevTools, echo_bot: dict[str, Any]
+) -> None:
+    """The demo says who plays which part in the bio; the picker is where a person chooses."""
+    staff = await sandbox_client.create_user(first_name="이서연", bio="상황실 팀장 · lead")
+    await page.send("Page.navigate", url=f"{sandbox.url}/")
+    label = await page.wait_for(
+        f"(document.querySelector('#persona option[value=\"{staff['id']}\"]') || {{}}).textContent"
+    )
+    assert label == f"이서연 — 상황실 팀장 · lead ({staff['id']})"
+    citizen = await page.evaluate(
+        f"document.querySelector('#persona option[value=\"{echo_bot['id']}\"]').textContent"
+    )
+    assert citizen == f"민지 ({echo_bot['id']})"
