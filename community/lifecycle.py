@@ -28,6 +28,7 @@ from community.outgoing import Buttons, button, pin, send_location, send_photo, 
 from community.outgoing import topic_state as queue_topic_state
 from community.ports import HubAdmin, HubError
 from community.transcript import record_message, summarise
+from manuals.render import strip_tags
 from situation.texts import render
 from storage.communities import (
     closed_with_live_links,
@@ -98,7 +99,7 @@ async def _post_brief(
         author_name="jikimi",
         author_role=MemberRole.BOT,
         kind="brief",
-        text=text,
+        text=strip_tags(text),  # the transcript and the summary hold words, not markup
         now=now,
         pinned=True,
     )
