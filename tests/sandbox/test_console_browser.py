@@ -518,3 +518,31 @@ async def test_the_persona_list_shows_each_persons_bio(
         f"document.querySelector('#persona option[value=\"{echo_bot['id']}\"]').textContent"
     )
     assert citizen == f"민지 ({echo_bot['id']})"
+
+
+async def test_the_pinned_notice_quotes_the_pinned_message_as_it_is_now(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, page: DevTools, echo_bot: dict[str, Any]
+) -> None:
+    """A card pinned and then edited: the notice under it must not show its first version.
+
+    The bot pins an incident card and edits it in place at every change; the notice showed
+    the whole card as it was when pinned ("status new, holder none") below the current one.
+    """
+    uid = echo_bot["id"]
+    await sandbox_client.start_bot(uid)
+    room = await sandbox_client.create_supergroup(
+        title="Staff room",
+        is_forum=False,
+        bot_token=TOKEN,
+        bot_rights={"can_pin_messages": True},
+        members=[uid],
+    )
+    bot = make_bot(sandbox)
+    card = await bot.send_message(room["id"], "상태 신규 · 담당 없음\n" + "긴 카드 내용 " * 20)
+    await bot.pin_chat_message(room["id"], card.message_id)
+    now = "상태 접수됨 · 담당 정하은\n" + "긴 카드 내용 " * 20
+    await bot.edit_message_text(now, chat_id=room["id"], message_id=card.message_id)
+    await bot.session.close()
+    await page.send("Page.navigate", url=f"{sandbox.url}/?as={uid}&chat={room['id']}")
+    notice = await page.wait_for("(document.querySelector('.message.service') || {}).textContent")
+    assert notice == "Pinned: 상태 접수됨 · 담당 정하은…"  # its first line, as a quote
