@@ -546,3 +546,36 @@ async def test_the_pinned_notice_quotes_the_pinned_message_as_it_is_now(
     await page.send("Page.navigate", url=f"{sandbox.url}/?as={uid}&chat={room['id']}")
     notice = await page.wait_for("(document.querySelector('.message.service') || {}).textContent")
     assert notice == "Pinned: 상태 접수됨 · 담당 정하은…"  # its first line, as a quote
+
+
+async def test_a_persona_gone_after_a_restart_gives_way_to_one_that_exists(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, page: DevTools, echo_bot: dict[str, Any]
+) -> None:
+    """The demo restarted under an open console: its persona's id is gone from the world.
+
+    The console kept acting as the vanished user: every refresh failed with "user not found"
+    while the picker showed someone else.
+    """
+    guest = await sandbox_client.create_user(first_name="Guest", language_code="en")
+    await page.send("Page.navigate", url=f"{sandbox.url}/?as={guest['id']}")
+    await page.wait_for(f"(document.getElementById('persona') || {{}}).value === '{guest['id']}'")
+    await sandbox_client.reset()
+    citizen = await sandbox_client.create_user(first_name="민지")
+    await sandbox_client.create_bot(token=TOKEN, username="jikimi_bot", first_name="Jikimi")
+    await page.wait_for(
+        f"document.getElementById('persona').value === '{citizen['id']}'"
+        f" && state.userId === {citizen['id']}"
+        " && document.querySelector('.chat-item') !== null"
+    )
+    await page.evaluate("document.querySelector('.chat-item').click()")
+    await page.wait_for("document.getElementById('chat-title').textContent === 'Jikimi'")
+    await page.evaluate(
+        "document.getElementById('composer-input').value = '안녕하세요';"
+        "document.getElementById('send-button').click()"
+    )
+    await page.wait_for(
+        "[...document.querySelectorAll('.message.mine .text')]"
+        ".some(e => e.textContent === '안녕하세요')"
+    )
+    [said] = await sandbox_client.messages(citizen["id"])
+    assert said["from"]["id"] == citizen["id"] and said["text"] == "안녕하세요"
