@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from community.registry import seed_demo_experts
 from sandbox.client import SandboxClient
 from situation.roles import seed_demo_staff
+from situation.texts import render
 
 DEMO_TOKEN = "7000000001:JIKIMI-sandbox-demo-token-000000000"
 BOT_RIGHTS = {
@@ -64,24 +65,48 @@ _STAFF = [("이서연", "admin"), ("최도윤", "lead"), ("정하은", "staff"),
 _EXPERTS = [("한지훈", "fire"), ("오수빈", "structural"), ("윤태양", "flood_hydrology")]
 
 
-async def _user(client: SandboxClient, name: str, language: str) -> dict[str, Any]:
-    return await client.create_user(first_name=name, language_code=language)
+# The part each person plays, as their bio: the console shows it beside the name.
+_PARTS = {
+    "citizen": "시민 · citizen",
+    "admin": "상황실 관리자 · situation room admin",
+    "lead": "상황실 팀장 · situation room lead",
+    "staff": "상황실 근무자 · on-duty staff",
+}
+
+
+def _expert_part(expert_field: str) -> str:
+    ko, en = (render(lang, "expert_field", field=expert_field).strip() for lang in ("ko", "en"))
+    return f"전문가 · expert: {ko} · {en}"
+
+
+async def _user(client: SandboxClient, name: str, language: str, part: str) -> dict[str, Any]:
+    return await client.create_user(first_name=name, language_code=language, bio=part)
 
 
 async def build_demo_world(client: SandboxClient, *, token: str = DEMO_TOKEN) -> DemoWorld:
     """Create the bot, people, the staff supergroup and the experts' hub in the sandbox."""
     bot = await client.create_bot(token=token, username="jikimi_bot", first_name="지킴이 Jikimi")
     citizens = [
-        Person(id=(await _user(client, name, lang))["id"], name=name, role="citizen", language=lang)
+        Person(
+            id=(await _user(client, name, lang, _PARTS["citizen"]))["id"],
+            name=name,
+            role="citizen",
+            language=lang,
+        )
         for name, lang in _CITIZENS
     ]
     staff = [
-        Person(id=(await _user(client, name, "ko"))["id"], name=name, role=role, language="ko")
+        Person(
+            id=(await _user(client, name, "ko", _PARTS[role]))["id"],
+            name=name,
+            role=role,
+            language="ko",
+        )
         for name, role in _STAFF
     ]
     experts = [
         Person(
-            id=(await _user(client, name, "ko"))["id"],
+            id=(await _user(client, name, "ko", _expert_part(expert_field)))["id"],
             name=name,
             role="expert",
             language="ko",

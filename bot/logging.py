@@ -125,3 +125,5 @@ def configure_logging(*, json_format: bool = False, level: int = logging.INFO) -
     root.setLevel(level)
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # Two lines per sweep (every 15 s) otherwise; a failed or missed run is still logged.
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)

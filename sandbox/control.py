@@ -205,5 +205,6 @@ class ControlApi:
                     await response.write(f"data: {json.dumps({'version': version})}\n\n".encode())
                 else:
                     await response.write(b": keep-alive\n\n")
-                await world.wait_change(version, 15.0)
+                if self.server.world is world:  # a reset during the write replaced it
+                    await world.wait_change(version, 15.0)
         return response

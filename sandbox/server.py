@@ -79,14 +79,18 @@ class SandboxServer:
         return app
 
     async def start(self) -> None:
-        """Start listening."""
+        """Start listening; a port that is taken raises OSError with nothing left open."""
         self.closing = False
         self._http = aiohttp.ClientSession()
         self._webhooks = WebhookDeliverer(lambda: self.world, self._http, self.run_inline_method)
         self._runner = web.AppRunner(self.build_app(), shutdown_timeout=0.5, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.config.host, self.config.port)
-        await site.start()
+        try:
+            await self._runner.setup()
+            site = web.TCPSite(self._runner, self.config.host, self.config.port)
+            await site.start()
+        except BaseException:
+            await self.stop()
+            raise
         addresses = self._runner.addresses
         self.port = int(addresses[0][1]) if addresses else self.config.port
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +43,9 @@ def register(subparsers: Any) -> None:
 
 def _sandbox(args: argparse.Namespace) -> int:
     configure_logging()
-    if not args.database_url:
-        args.database_url = _fresh_demo_database()
     settings = Settings()
     with contextlib.suppress(KeyboardInterrupt):
-        event_loop.run(_serve(args, settings), loop=settings.event_loop)
+        return event_loop.run(_serve(args, settings), loop=settings.event_loop)
     return 0
 
 
@@ -57,10 +57,32 @@ def _fresh_demo_database() -> str:
     return f"sqlite+aiosqlite:///{DEMO_DATABASE}"
 
 
-async def _serve(args: argparse.Namespace, settings: Settings) -> None:
-    database_url = args.database_url
+async def _serve(args: argparse.Namespace, settings: Settings) -> int:
     config = SandboxConfig(host=args.host, port=args.port, rate_limits=not args.no_rate_limits)
-    async with SandboxServer(config) as server, SandboxClient(server.url) as client:
+    server = SandboxServer(config)
+    try:
+        await server.start()
+    except OSError as exc:
+        # Before the database: a second demo must not delete the running one's file.
+        where = f"{args.host}:{args.port}"
+        reason = (
+            f"{where} is in use: is another demo running? Stop it, or"
+            if exc.errno == errno.EADDRINUSE
+            else f"cannot listen on {where} ({exc.strerror or exc}):"
+        )
+        print(f"jikimi sandbox: {reason} pick another port with --port.", file=sys.stderr)
+        return 2
+    try:
+        await _run_demo(args, settings, server)
+    finally:
+        await server.stop()
+    return 0
+
+
+async def _run_demo(args: argparse.Namespace, settings: Settings, server: SandboxServer) -> None:
+    """Build the demo world in the running sandbox and serve the bot until interrupted."""
+    database_url = args.database_url or _fresh_demo_database()
+    async with SandboxClient(server.url) as client:
         world = await build_demo_world(client)
         settings.telegram.api_base = server.url
         settings.telegram.token = SecretStr(world.token)

@@ -1,5 +1,5 @@
 """Staff commands in the staff supergroup: /note /all /close /ref /canned /history in an
-incident topic; /stats /duty /handbook /staff anywhere in the supergroup."""
+incident topic; /help /stats /duty /handbook /staff anywhere in the supergroup."""
 
 from __future__ import annotations
 
@@ -254,6 +254,15 @@ async def handbook(
         await _answer(session, room, message, page)
 
 
+async def help_command(
+    message: Message, session: Any, room: RoomConfig, staff_member: StaffMember | None
+) -> None:
+    """List the staff commands, where they were asked for."""
+    if staff_member is None:
+        return
+    await _answer(session, room, message, render(room.lang, "staff_help"))
+
+
 async def staff(
     message: Message,
     command: CommandObject,
@@ -299,7 +308,7 @@ def get_router() -> Router:
     router = Router(name=__name__)
     # Commands come in text only: a photo captioned "/close" is a staff message to the topic,
     # which the relay passes to the citizen. The text check also spares other messages the
-    # ten command filters.
+    # eleven command filters.
     router.message.filter(in_staff_chat, F.text.startswith("/"))
     router.message.register(note, Command("note"))
     router.message.register(to_all, Command("all"))
@@ -310,5 +319,6 @@ def get_router() -> Router:
     router.message.register(show_stats, Command("stats"))
     router.message.register(duty, Command("duty"))
     router.message.register(handbook, Command("handbook"))
+    router.message.register(help_command, Command("help"))
     router.message.register(staff, Command("staff"))
     return router

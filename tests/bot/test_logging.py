@@ -125,3 +125,33 @@ def test_configure_logging_installs_one_json_handler(monkeypatch: pytest.MonkeyP
     finally:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
+
+
+def test_configure_logging_keeps_the_sweep_of_every_15_seconds_out_of_the_log(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """apscheduler's two INFO lines per run would bury the console URL of `make run` in a minute.
+
+    Failures of the job still come through (apscheduler logs them as errors).
+    """
+    stream = io.StringIO()
+    monkeypatch.setattr("sys.stderr", stream)
+    root = logging.getLogger()
+    executors = logging.getLogger("apscheduler.executors.default")
+    parent = logging.getLogger("apscheduler.executors")
+    saved_handlers, saved_level, saved_parent = root.handlers[:], root.level, parent.level
+    try:
+        configure_logging()
+        executors.info('Running job "situation-room sweep" (scheduled at ...)')
+        executors.info('Job "situation-room sweep" executed successfully')
+        executors.error('Job "situation-room sweep" raised an exception')
+        logging.getLogger("jikimi.test").info("the bot's own INFO stays")
+        lines = stream.getvalue().splitlines()
+        assert [line.split(": ", 1)[1] for line in lines] == [
+            'Job "situation-room sweep" raised an exception',
+            "the bot's own INFO stays",
+        ]
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
+        parent.setLevel(saved_parent)

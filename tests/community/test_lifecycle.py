@@ -196,6 +196,8 @@ async def test_close_revokes_thanks_and_summarises(steps: Steps, hub: FakeHub) -
     assert any("감사" in text for text in await steps.texts(21))
     summary = (await steps.texts(STAFF))[-1]
     assert "참여자 (전문가, 1)" in summary and "배연창 개방 권고" in summary and "60분" in summary
+    pinned_brief = summary.split("<b>고정 메시지</b>\n", 1)[1].split("\n", 1)[0]
+    assert pinned_brief.startswith("• 🆘 ") and "&lt;" not in pinned_brief  # its words, no tags
     async with steps.tx() as session:
         community = await get_community(session=session, community_id=community_id)
         assert community is not None

@@ -52,3 +52,16 @@ def test_messages_escape_user_text(lang: str) -> None:
         lang, "community_quiet_warning", community=None, closes_in=timedelta(minutes=45)
     )
     assert "45" in warning
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_command_help_names_closecommunity_for_the_staff_topic(lang: str) -> None:
+    """`/community` posts this help in the staff topic, where `/close` closes the incident.
+
+    Following a help line "/close: close the community" there told every citizen their
+    incident was closed.
+    """
+    usage = render(lang, "community_usage")
+    lines = usage.splitlines()
+    assert any(line.startswith("/closecommunity") for line in lines)
+    assert not any(line.startswith("/close ") for line in lines)

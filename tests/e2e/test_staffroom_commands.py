@@ -112,3 +112,23 @@ async def test_close_with_a_reason_and_no_note_closes_the_incident(app: E2E) -> 
     assert topic["name"].startswith("✅") and topic.get("is_closed") is True
     assert "오인 신고" in text_of(await card(app, thread))
     assert any("종결" in text for text in await bot_texts(app, citizen.id))
+
+
+async def test_help_lists_the_staff_commands_where_it_is_asked(app: E2E) -> None:
+    """`/help` in the staff room answered nothing: a newcomer had no way to find the commands."""
+    await seed_staff(app)
+    citizen = await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    chat = app.world.staff_chat_id
+    haeun = app.world.person("정하은")
+    await app.client.send_text(haeun.id, chat, "/help")
+    await app.client.send_text(haeun.id, chat, "/help", message_thread_id=thread)
+    await app.settle()
+    general = [text_of(m) for m in await general_from_bot(app)]
+    in_topic = [text_of(m) for m in await topic_messages(app, thread)]
+    for shown in (general, in_topic):
+        helps = [text for text in shown if "상황실 명령" in text]
+        assert len(helps) == 1
+        assert all(c in helps[0] for c in ("/note", "/close", "/handbook", "/community"))
+    assert not any("/help" in text for text in await bot_texts(app, citizen.id))

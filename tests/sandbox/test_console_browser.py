@@ -373,3 +373,209 @@ async def test_invite_button_joins_through_a_request(
         f"document.querySelector('.chat-item[data-chat-id=\"{echo_bot['hub_id']}\"]') !== null"
     )
     assert (await sandbox_client.member(echo_bot["hub_id"], uid))["status"] == "member"
+
+
+async def test_a_topic_link_opens_the_topic_in_the_console(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, page: DevTools, echo_bot: dict[str, Any]
+) -> None:
+    """A t.me/c/<id>/<topic> link (as the bot sends to staff and experts) opens that topic here.
+
+    Outside the sandbox the link would open real Telegram, where the chat does not exist.
+    """
+    uid = echo_bot["id"]
+    await sandbox_client.start_bot(uid)
+    room = await sandbox_client.create_supergroup(
+        title="Staff room", is_forum=True, bot_token=TOKEN, members=[uid], admins=[uid]
+    )
+    hub_id = room["id"]
+    topic = await sandbox_client.create_topic(hub_id, "🔥 I-0001", user_id=uid)
+    thread = topic["message_thread_id"]
+    bot = make_bot(sandbox)
+    link = f"https://t.me/c/{str(hub_id)[4:]}/{thread}"
+    await bot.send_message(uid, f'<a href="{link}">토픽 열기</a>', parse_mode="HTML")
+    await bot.session.close()
+    await page.send("Page.navigate", url=f"{sandbox.url}/?as={uid}&chat={uid}")
+    await page.wait_for(
+        "[...document.querySelectorAll('.message.bot .text a')]"
+        ".some(a => a.textContent === '토픽 열기')"
+    )
+    await page.evaluate(
+        "window.open = () => { window.openedOutside = true; };"
+        "[...document.querySelectorAll('.message.bot .text a')]"
+        ".find(a => a.textContent === '토픽 열기').click()"
+    )
+    title = await page.wait_for(
+        "document.getElementById('chat-title').textContent.includes('I-0001')"
+        " && document.getElementById('chat-title').textContent"
+    )
+    assert title == "Staff room › 🔥 I-0001"
+    assert await page.evaluate(
+        f"document.querySelector('.topic-item.active').dataset.threadId === '{thread}'"
+    )
+    assert not await page.evaluate("window.openedOutside === true")
+
+
+async def test_a_link_to_a_chat_the_persona_is_not_in_says_so(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, page: DevTools, echo_bot: dict[str, Any]
+) -> None:
+    uid, hub_id = echo_bot["id"], echo_bot["hub_id"]
+    await sandbox_client.start_bot(uid)
+    bot = make_bot(sandbox)
+    link = f"https://t.me/c/{str(hub_id)[4:]}/1"
+    await bot.send_message(uid, f'<a href="{link}">허브</a>', parse_mode="HTML")
+    await bot.session.close()
+    await page.send("Page.navigate", url=f"{sandbox.url}/?as={uid}&chat={uid}")
+    await page.wait_for(
+        "[...document.querySelectorAll('.message.bot .text a')].some(a => a.textContent === '허브')"
+    )
+    await page.evaluate(
+        "window.open = () => { window.openedOutside = true; };"
+        "[...document.querySelectorAll('.message.bot .text a')]"
+        ".find(a => a.textContent === '허브').click()"
+    )
+    toast = await page.wait_for(
+        "document.getElementById('toast').style.display === 'block'"
+        " && document.getElementById('toast').textContent"
+    )
+    assert "not a member" in toast
+    assert not await page.evaluate("window.openedOutside === true")
+
+
+async def test_switching_persona_leaves_nothing_of_the_previous_one(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, page: DevTools, echo_bot: dict[str, Any]
+) -> None:
+    """The previous persona's reply keyboard and location panel are not offered to the next."""
+    uid = echo_bot["id"]
+    other = await sandbox_client.create_user(first_name="Sarah", language_code="en")
+    await sandbox_client.start_bot(uid)
+    await page.send("Page.navigate", url=f"{sandbox.url}/?as={uid}&chat={uid}")
+    await page.wait_for("document.querySelector('.chat-item.active') !== null")
+    await page.evaluate(
+        "document.getElementById('composer-input').value = '위치';"
+        "document.getElementById('send-button').click()"
+    )
+    await page.wait_for(
+        "[...document.querySelectorAll('#reply-keyboard button')]"
+        ".some(b => b.textContent === '📍 위치 보내기')"
+    )
+    await page.evaluate("document.getElementById('location-button').click()")
+    await page.evaluate(
+        f"const select = document.getElementById('persona'); select.value = '{other['id']}';"
+        "select.dispatchEvent(new Event('change'))"
+    )
+    await page.wait_for("document.getElementById('chat-title').textContent === '—'")
+    assert (
+        await page.evaluate("getComputedStyle(document.getElementById('reply-keyboard')).display")
+        == "none"
+    )
+    assert (
+        await page.evaluate("getComputedStyle(document.getElementById('location-panel')).display")
+        == "none"
+    )
+    assert "Pick" in await page.evaluate("document.getElementById('messages').innerText")
+
+
+async def test_move_live_only_moves_a_live_location_of_the_open_chat(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, page: DevTools, echo_bot: dict[str, Any]
+) -> None:
+    uid = echo_bot["id"]
+    await sandbox_client.start_bot(uid)
+    room = await sandbox_client.create_supergroup(
+        title="Neighbours", is_forum=False, bot_token=TOKEN, members=[uid]
+    )
+    live = await sandbox_client.send_location(uid, uid, 37.5663, 126.9779, live_period=900)
+    await page.send("Page.navigate", url=f"{sandbox.url}/?as={uid}&chat={uid}")
+    await page.wait_for("document.querySelectorAll('.message.mine').length > 0")
+    await page.evaluate(
+        f"document.querySelector('.chat-item[data-chat-id=\"{room['id']}\"]').click()"
+    )
+    await page.wait_for("document.getElementById('chat-title').textContent === 'Neighbours'")
+    await page.evaluate(
+        "document.getElementById('lat').value = '37.4602';"
+        "document.getElementById('move-live').click()"
+    )
+    toast = await page.wait_for(
+        "document.getElementById('toast').style.display === 'block'"
+        " && document.getElementById('toast').textContent"
+    )
+    assert toast == "No live location of yours in this chat"
+    shown = await sandbox_client.messages(uid)
+    moved = next(m for m in shown if m["message_id"] == live["message_id"])
+    assert moved["location"]["latitude"] == 37.5663
+
+
+async def test_the_persona_list_shows_each_persons_bio(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, page: DevTools, echo_bot: dict[str, Any]
+) -> None:
+    """The demo says who plays which part in the bio; the picker is where a person chooses."""
+    staff = await sandbox_client.create_user(first_name="이서연", bio="상황실 팀장 · lead")
+    await page.send("Page.navigate", url=f"{sandbox.url}/")
+    label = await page.wait_for(
+        f"(document.querySelector('#persona option[value=\"{staff['id']}\"]') || {{}}).textContent"
+    )
+    assert label == f"이서연 — 상황실 팀장 · lead ({staff['id']})"
+    citizen = await page.evaluate(
+        f"document.querySelector('#persona option[value=\"{echo_bot['id']}\"]').textContent"
+    )
+    assert citizen == f"민지 ({echo_bot['id']})"
+
+
+async def test_the_pinned_notice_quotes_the_pinned_message_as_it_is_now(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, page: DevTools, echo_bot: dict[str, Any]
+) -> None:
+    """A card pinned and then edited: the notice under it must not show its first version.
+
+    The bot pins an incident card and edits it in place at every change; the notice showed
+    the whole card as it was when pinned ("status new, holder none") below the current one.
+    """
+    uid = echo_bot["id"]
+    await sandbox_client.start_bot(uid)
+    room = await sandbox_client.create_supergroup(
+        title="Staff room",
+        is_forum=False,
+        bot_token=TOKEN,
+        bot_rights={"can_pin_messages": True},
+        members=[uid],
+    )
+    bot = make_bot(sandbox)
+    card = await bot.send_message(room["id"], "상태 신규 · 담당 없음\n" + "긴 카드 내용 " * 20)
+    await bot.pin_chat_message(room["id"], card.message_id)
+    now = "상태 접수됨 · 담당 정하은\n" + "긴 카드 내용 " * 20
+    await bot.edit_message_text(now, chat_id=room["id"], message_id=card.message_id)
+    await bot.session.close()
+    await page.send("Page.navigate", url=f"{sandbox.url}/?as={uid}&chat={room['id']}")
+    notice = await page.wait_for("(document.querySelector('.message.service') || {}).textContent")
+    assert notice == "Pinned: 상태 접수됨 · 담당 정하은…"  # its first line, as a quote
+
+
+async def test_a_persona_gone_after_a_restart_gives_way_to_one_that_exists(
+    sandbox: SandboxServer, sandbox_client: SandboxClient, page: DevTools, echo_bot: dict[str, Any]
+) -> None:
+    """The demo restarted under an open console: its persona's id is gone from the world.
+
+    The console kept acting as the vanished user: every refresh failed with "user not found"
+    while the picker showed someone else.
+    """
+    guest = await sandbox_client.create_user(first_name="Guest", language_code="en")
+    await page.send("Page.navigate", url=f"{sandbox.url}/?as={guest['id']}")
+    await page.wait_for(f"(document.getElementById('persona') || {{}}).value === '{guest['id']}'")
+    await sandbox_client.reset()
+    citizen = await sandbox_client.create_user(first_name="민지")
+    await sandbox_client.create_bot(token=TOKEN, username="jikimi_bot", first_name="Jikimi")
+    await page.wait_for(
+        f"document.getElementById('persona').value === '{citizen['id']}'"
+        f" && state.userId === {citizen['id']}"
+        " && document.querySelector('.chat-item') !== null"
+    )
+    await page.evaluate("document.querySelector('.chat-item').click()")
+    await page.wait_for("document.getElementById('chat-title').textContent === 'Jikimi'")
+    await page.evaluate(
+        "document.getElementById('composer-input').value = '안녕하세요';"
+        "document.getElementById('send-button').click()"
+    )
+    await page.wait_for(
+        "[...document.querySelectorAll('.message.mine .text')]"
+        ".some(e => e.textContent === '안녕하세요')"
+    )
+    [said] = await sandbox_client.messages(citizen["id"])
+    assert said["from"]["id"] == citizen["id"] and said["text"] == "안녕하세요"

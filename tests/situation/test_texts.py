@@ -49,3 +49,23 @@ def test_long_texts_are_rendered_but_not_remembered() -> None:
     assert _render_plain.cache_info().currsize == 0
     render("ko", "staff_citizen_says", citizen="👤 R-1", text="짧은 말")
     assert _render_plain.cache_info().currsize == 1
+
+
+def test_no_korean_particle_follows_a_number_it_cannot_know() -> None:
+    """`R-…0001를` is wrong and `R-…0002를` right: a reference's last digit picks 을/를.
+
+    A particle right after a value must be written for both endings (을(를)) or follow a
+    word instead ("신고(R-…)를").
+    """
+    import re
+    from pathlib import Path
+
+    folder = Path(texts.__file__).parent / "templates" / "messages" / "ko"
+    particle = re.compile(r"\}\}(?:</code>)?[을를은는이가과와](?!\()")
+    wrong = [
+        f"{path.name}: {line.strip()}"
+        for path in sorted(folder.glob("*.j2"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if particle.search(line)
+    ]
+    assert wrong == []
