@@ -138,7 +138,7 @@ async def _record_edit(
         result.filed = True
     elif report.status == ReportStatus.FILED and report.scenario not in (None, old_scenario):
         await send_scenario_help(out, report)
-    if ready_to_cluster(report, now=now, timeout=config.draft_timeout):
+    if ready_to_cluster(report, now=now, config=config):
         result.incident = await assign_incident(session=session, report=report, now=now)
         known = known_notice(result.incident)
         if known is not None:

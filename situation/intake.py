@@ -66,6 +66,8 @@ class IntakeConfig:
     media_dir: Path
     followup_window: timedelta = timedelta(minutes=30)
     draft_timeout: timedelta = timedelta(minutes=2)
+    urgent_where_timeout: timedelta = timedelta(seconds=20)
+    """How long an urgent report waits for its location before staff see it without one."""
     ack_interval: timedelta = timedelta(seconds=10)
     max_file_bytes: int = 20 * 1024 * 1024
     retention_days: int = 30
@@ -164,13 +166,18 @@ def is_useful(report: Report, *, has_media: bool) -> bool:
     return content and where_resolved(report) and what_resolved(report)
 
 
-def ready_to_cluster(report: Report, *, now: datetime, timeout: timedelta) -> bool:
-    """Whether a filed report can join or open an incident now."""
+def ready_to_cluster(report: Report, *, now: datetime, config: IntakeConfig) -> bool:
+    """Whether a filed report can join or open an incident now.
+
+    It waits for the location it was asked for, so that it joins the right incident, but not
+    for long: an urgent report (people trapped, fire spreading) only ``urgent_where_timeout``.
+    """
     if report.status != ReportStatus.FILED or report.incident_id is not None:
         return False
     if where_resolved(report):
         return True
-    return report.asked_where_at is not None and now - report.asked_where_at >= timeout
+    wait = config.urgent_where_timeout if report.urgent else config.draft_timeout
+    return report.asked_where_at is not None and now - report.asked_where_at >= wait
 
 
 def is_skip(text: str) -> bool:
@@ -577,7 +584,7 @@ async def receive_message(
         await send_scenario_help(out, report)
 
     known = None
-    if ready_to_cluster(report, now=now, timeout=config.draft_timeout):
+    if ready_to_cluster(report, now=now, config=config):
         result.incident = await assign_incident(session=session, report=report, now=now)
         known = known_notice(result.incident)
     elif message.place is not None and not had_where and report.incident_id is not None:
@@ -721,7 +728,11 @@ async def file_stale_drafts(
         await save_report(session=session, report=report)
         await tell_listeners(listeners, session, report, result)
         done += 1
-    for report in await unclustered_reports(session=session, asked_before=now - timeout):
+    for report in await unclustered_reports(
+        session=session,
+        asked_before=now - timeout,
+        urgent_asked_before=now - defaults.urgent_where_timeout,
+    ):
         out = await _outgoing_for(session, report)
         result = IntakeResult(report_id=report.id)
         result.incident = await _cluster(session, out, report, now)

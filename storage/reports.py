@@ -186,14 +186,20 @@ async def drafts_idle_since(*, session: AsyncSession, before: datetime) -> Seque
     return result.all()
 
 
-async def unclustered_reports(*, session: AsyncSession, asked_before: datetime) -> Sequence[Report]:
-    """Return filed reports still waiting for a location asked for before ``asked_before``."""
+async def unclustered_reports(
+    *, session: AsyncSession, asked_before: datetime, urgent_asked_before: datetime | None = None
+) -> Sequence[Report]:
+    """Return filed reports still waiting for a location asked for before ``asked_before``
+    (urgent ones: before ``urgent_asked_before``)."""
+    asked = col(Report.asked_where_at) < asked_before
+    if urgent_asked_before is not None:
+        asked = asked | (col(Report.urgent) & (col(Report.asked_where_at) < urgent_asked_before))
     result = await session.exec(
         select(Report)
         .where(
             col(Report.status) == ReportStatus.FILED,
             col(Report.incident_id).is_(None),
-            col(Report.asked_where_at) < asked_before,
+            asked,
         )
         .order_by(col(Report.id))
     )

@@ -3,6 +3,9 @@ that could not be delivered are sent again."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from bot.scheduler import run_citizen_timers
 from tests.e2e.conftest import E2E
 from tests.e2e.staffroom_helpers import (
     card,
@@ -56,3 +59,31 @@ async def _delete_topic(app: E2E, thread: int) -> None:
     await app.runtime.bot.delete_forum_topic(
         chat_id=app.world.staff_chat_id, message_thread_id=thread
     )
+
+
+async def test_an_urgent_report_without_a_location_reaches_the_room_within_seconds(
+    app: E2E,
+) -> None:
+    """People trapped, no location shared: staff see it after 20 s, not after two minutes.
+
+    A report waits for the location it was asked for, to join the right incident. The urgent
+    one waits only ``urgent_where_timeout``; the plain one keeps the longer wait.
+    """
+    trapped = await app.citizen("갇힘", "ko")
+    lamp = await app.citizen("가로등", "ko")
+    await app.client.send_text(trapped.id, trapped.id, "엘리베이터에 사람이 갇혔어요 살려주세요")
+    await app.client.send_text(lamp.id, lamp.id, "가로등이 꺼져 있어요")
+    await app.settle()
+    assert await topics(app) == []
+
+    app.clock.advance(timedelta(seconds=21))
+    service = app.runtime.dispatcher["scheduler_service"]
+    await run_citizen_timers(service.context, app.clock.now())
+    await app.settle()
+    (topic,) = await topics(app)
+    assert "갇혔어요" in text_of(await card(app, int(topic["message_thread_id"])))
+
+    app.clock.advance(timedelta(minutes=2))
+    await run_citizen_timers(service.context, app.clock.now())
+    await app.settle()
+    assert len(await topics(app)) == 2  # the plain report after the usual wait
