@@ -585,10 +585,16 @@ async def on_report(
                 report
             )
         return
-    edited = any(m.kind == ReportMessageKind.EDIT and not m.relayed for m in messages)
+    # An edit can change the card's first words and priority, a photo its count, a first
+    # location its place: those follow-ups redraw it.
+    redraw = any(m.kind in CARD_CHANGING_KINDS and not m.relayed for m in messages)
     await relay_citizen_messages(session=session, incident=incident, report=report, room=room)
-    if edited:  # an edit can change what the card shows: the first words, the priority
+    if redraw:
         await refresh_card(session=session, incident=incident, room=room, now=now)
+
+
+CARD_CHANGING_KINDS = frozenset({ReportMessageKind.EDIT, "photo", "location", "venue"})
+"""Follow-up messages after which the card shows something else (see :func:`on_report`)."""
 
 
 @dataclass

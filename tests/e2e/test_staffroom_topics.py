@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.scheduler import run_citizen_timers
+from sandbox.images import tiny_png
 from tests.e2e.conftest import E2E
 from tests.e2e.staffroom_helpers import (
     card,
@@ -87,3 +88,17 @@ async def test_an_urgent_report_without_a_location_reaches_the_room_within_secon
     await run_citizen_timers(service.context, app.clock.now())
     await app.settle()
     assert len(await topics(app)) == 2  # the plain report after the usual wait
+
+
+async def test_a_follow_up_photo_is_counted_on_the_card(app: E2E) -> None:
+    """The card said "사진 0장" after the citizen's photo until something else redrew it."""
+    citizen = await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    assert "사진 0장" in text_of(await card(app, thread))
+
+    await app.client.send_photo(citizen.id, citizen.id, tiny_png(8, 6, (200, 40, 40)))
+    await app.settle()
+
+    assert any(m.get("photo") for m in await topic_messages(app, thread))
+    assert "사진 1장" in text_of(await card(app, thread))
