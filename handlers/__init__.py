@@ -14,5 +14,6 @@ def get_routers() -> list[Router]:
         *staff.get_routers(),
         *experts.get_routers(),
         *citizen.get_routers(),
+        *staff.get_last_routers(),
         *common.get_last_routers(),
     ]

@@ -25,3 +25,10 @@ def get_routers() -> list[Router]:
         relay.get_router(),
     )
     return [area]
+
+
+def get_last_routers() -> list[Router]:
+    """Return this area's router that comes after every other area's: unknown commands."""
+    from handlers.staff import unknown
+
+    return [unknown.get_router()]

@@ -132,3 +132,28 @@ async def test_help_lists_the_staff_commands_where_it_is_asked(app: E2E) -> None
         assert len(helps) == 1
         assert all(c in helps[0] for c in ("/note", "/close", "/handbook", "/community"))
     assert not any("/help" in text for text in await bot_texts(app, citizen.id))
+
+
+async def test_an_unknown_command_is_answered_where_it_was_typed(app: E2E) -> None:
+    """A typo such as /clsoe got silence; another bot's command still gets none from us."""
+    await seed_staff(app)
+    citizen = await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    chat = app.world.staff_chat_id
+    haeun = app.world.person("정하은")
+    before = len(await bot_texts(app, citizen.id))
+
+    await app.client.send_text(haeun.id, chat, "/clsoe 화재 진압", message_thread_id=thread)
+    await app.client.send_text(haeun.id, chat, "/weather@OtherBot")
+    await app.client.send_text(haeun.id, chat, "/tocommunity 현장 사진 부탁드립니다")
+    await app.settle()
+
+    in_topic = [text_of(m) for m in await topic_messages(app, thread)]
+    assert any(text.startswith("알 수 없는 명령입니다: /clsoe.") for text in in_topic)
+    general = [text_of(m) for m in await general_from_bot(app)]
+    assert not any("알 수 없는 명령" in text for text in general)  # not ours to answer
+    assert "사건 토픽 안에서 사용해 주세요." in general  # known, but it works in a topic
+    assert len(await bot_texts(app, citizen.id)) == before  # nothing reached the citizen
+    (topic,) = await topics(app)
+    assert not topic.get("is_closed")
