@@ -147,6 +147,18 @@ class Outgoing:
         )
         self.names.append("edit")
 
+    async def drop_buttons(self, *, message_id: int) -> None:
+        """Queue the removal of a message's inline buttons (a choice made once, like a language)."""
+        enqueue_batched(
+            session=self.session,
+            message=OutboxCreate(
+                chat_id=self.chat_id,
+                kind="edit_markup",
+                payload={"message_id": message_id},
+                priority=self.priority,
+            ),
+        )
+
     async def flush_keyboard_removal(self) -> None:
         """Send a short note that removes the reply keyboard if a removal is still pending."""
         if self._remove_keyboard:

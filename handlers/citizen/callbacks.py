@@ -19,11 +19,19 @@ from situation.callbacks import (
 )
 from situation.clock import Clock
 from situation.file_release import FileReleaser
+from situation.outgoing import Outgoing
 from situation.texts import render
 
 
 def _chat_id(query: CallbackQuery) -> int:
     return query.message.chat.id if query.message else query.from_user.id
+
+
+async def _drop_buttons(query: CallbackQuery, session: Any, lang: str) -> None:
+    """Take the buttons off a one-time question once it is answered (no second answer)."""
+    if query.message is not None:
+        out = Outgoing(session=session, chat_id=query.message.chat.id, lang=lang)
+        await out.drop_buttons(message_id=query.message.message_id)
 
 
 async def consent(query: CallbackQuery, session: Any, lang: str, clock: Clock) -> None:
@@ -41,6 +49,7 @@ async def consent(query: CallbackQuery, session: Any, lang: str, clock: Clock) -
         accepted=given.answer == Consent.ACCEPT,
         now=clock.now(),
     )
+    await _drop_buttons(query, session, lang)
     await answer(query)
 
 
@@ -58,6 +67,7 @@ async def language(query: CallbackQuery, session: Any, lang: str, clock: Clock) 
         lang=choice.lang,
         now=clock.now(),
     )
+    await _drop_buttons(query, session, choice.lang)
     await answer(query)
 
 

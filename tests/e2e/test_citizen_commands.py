@@ -36,14 +36,19 @@ async def test_start_consent_and_language(app: E2E) -> None:
     assert "30 days" in consent["text"] and button_data(consent) == ["ccn:accept", "ccn:decline"]
     await client.press_button(citizen.id, chat, consent["message_id"], "ccn:accept")
     await settle(app, chat)
-    assert "consent is recorded" in (await bot_messages(app, chat))[-1]["text"]
+    shown = await bot_messages(app, chat)
+    assert "consent is recorded" in shown[-1]["text"]
+    answered = next(m for m in shown if m["message_id"] == consent["message_id"])
+    assert button_data(answered) == []  # answered once: its buttons are gone
 
     await client.send_text(citizen.id, chat, "/lang")
     await settle(app, chat)
     choice = (await bot_messages(app, chat))[-1]
     await client.press_button(citizen.id, chat, choice["message_id"], "clg:ko")
     await settle(app, chat)
-    assert "한국어" in (await bot_messages(app, chat))[-1]["text"]
+    shown = await bot_messages(app, chat)
+    assert "한국어" in shown[-1]["text"]
+    assert button_data(next(m for m in shown if m["message_id"] == choice["message_id"])) == []
     await client.send_text(citizen.id, chat, "/help")
     await settle(app, chat)
     assert "신고하는 법" in (await bot_messages(app, chat))[-1]["text"]
