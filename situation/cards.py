@@ -173,7 +173,8 @@ def card_buttons(incident: Incident, *, lang: str) -> Buttons:
         button(f"• {p}" if p == incident.priority else p, _act("pri", iid, p)) for p in PRIORITIES
     ]
     # Someone holds it: the button says it takes over, so two staff pressing "take" at once
-    # cannot both believe it is theirs (the second press is refused, see triage.take).
+    # cannot both believe it is theirs (the second press, run after the first by the incident's
+    # row lock, is refused: see triage.take).
     take = button(label(lang, "take"), _act("take", iid))
     if incident.holder:
         take = button(label(lang, "takeover"), _act("takeover", iid))

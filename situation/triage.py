@@ -44,7 +44,7 @@ from situation.relay import recipients, send_canned
 from situation.staffroom import RoomConfig, Topic, post_moved_media, refresh_card, show_menu
 from situation.texts import render
 from storage.escalations import add_followup, add_handover, handovers_of_incident
-from storage.incidents import get_incident, save_incident
+from storage.incidents import get_incident, lock_incident, save_incident
 from storage.models.escalations import AgencyHandover, FollowUp
 from storage.models.incidents import Incident, IncidentStatus
 from storage.models.topics import TopicState
@@ -64,7 +64,8 @@ class Outcome:
 async def _open_incident(
     session: AsyncSession, incident_id: int, room: RoomConfig
 ) -> tuple[Incident | None, Outcome | None]:
-    incident = await get_incident(session=session, incident_id=incident_id)
+    # Locked: two presses on one card (two workers) must not both act on what they read.
+    incident = await lock_incident(session=session, incident_id=incident_id)
     if incident is None:
         return None, Outcome(False, render(room.lang, "staff_answer", key="unknown"))
     if incident.status == IncidentStatus.CLOSED:

@@ -36,6 +36,16 @@ async def get_incident(*, session: AsyncSession, incident_id: int) -> Incident |
     return await session.get(Incident, incident_id)
 
 
+async def lock_incident(*, session: AsyncSession, incident_id: int) -> Incident | None:
+    """Return the incident with this id, its row locked until the transaction ends.
+
+    Read afresh (``SELECT ... FOR UPDATE`` on PostgreSQL), so two staff actions on one incident
+    run one after the other and the second sees what the first did. SQLite's writers already
+    take turns for the whole transaction (it renders no FOR UPDATE).
+    """
+    return await session.get(Incident, incident_id, with_for_update=True, populate_existing=True)
+
+
 async def load_incidents(
     *, session: AsyncSession, incident_ids: Collection[int]
 ) -> Sequence[Incident]:

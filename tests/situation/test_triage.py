@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlmodel import select
@@ -151,3 +152,35 @@ def test_close_arguments_read_the_reason_and_the_note() -> None:
     assert triage.close_arguments("duplicate 같은 건물") == ("duplicate", "같은 건물")
     assert triage.close_arguments("진화 완료") == ("resolved", "진화 완료")
     assert triage.close_arguments(None) == ("resolved", None)
+
+
+async def test_two_takes_at_once_leave_one_holder_and_refuse_the_other(steps: Steps) -> None:
+    """The second press waits for the first's row lock and reads who holds it (two workers)."""
+    room = Room(steps)
+    await room.seed()
+    incident = await room.report(502, "불이 났어요")
+    await room.staff_rows()
+    assert incident.id is not None
+    iid, later = incident.id, START + timedelta(minutes=1)
+    first_took = asyncio.Event()
+
+    async def first() -> triage.Outcome:
+        async with steps.tx() as session:
+            outcome = await triage.take(
+                session=session, incident_id=iid, actor=HAEUN, room=ROOM, now=later
+            )
+            first_took.set()
+            await asyncio.sleep(0.3)  # still uncommitted while the second press runs
+            return outcome
+
+    async def second() -> triage.Outcome:
+        await first_took.wait()
+        async with steps.tx() as session:
+            return await triage.take(
+                session=session, incident_id=iid, actor=DOYUN, room=ROOM, now=later
+            )
+
+    taken, refused = await asyncio.gather(first(), second())
+    assert taken.ok and not refused.ok
+    assert refused.answer.startswith("정하은 님이 이미 담당 중입니다.")
+    assert (await room.incident(iid)).holder == "9003"
