@@ -27,7 +27,9 @@ async def unknown_command(
     name, _, mention = command[1:].partition("@")
     if mention and mention.casefold() != ((await bot.me()).username or "").casefold():
         return  # addressed to another bot in the group
-    if name.lower() in COMMUNITY_COMMANDS:
+    # The community's commands take a topic; in one, only a different spelling (/Invite)
+    # gets this far, and that is unknown.
+    if name in COMMUNITY_COMMANDS and message.message_thread_id is None:
         text = render(room.lang, "staff_answer", key="not_in_topic")
     else:
         text = render(room.lang, "staff_unknown_command", command=command)
