@@ -32,6 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation.file_release import FileReleaser
 from storage import retention
+from storage.chats import forget_chat
 from storage.citizens import find_citizen, save_citizen
 from storage.models.reports import MediaStatus, Report
 from storage.reports import (
@@ -109,6 +110,7 @@ async def forget_citizen(
             message.message_id = None
             session.add(message)
         await save_report(session=session, report=report)
+    await forget_chat(session=session, chat_id=telegram_user_id)  # keyed by their user id
     citizen.telegram_user_id = None
     citizen.language = None
     citizen.consent_at = None

@@ -43,6 +43,14 @@ async def mark_reachable(*, session: AsyncSession, chat_id: int) -> None:
         await session.flush()
 
 
+async def forget_chat(*, session: AsyncSession, chat_id: int) -> None:
+    """Delete what is recorded about reaching this chat (its person asked to be forgotten)."""
+    state = await session.get(ChatState, chat_id)
+    if state is not None:
+        await session.delete(state)
+        await session.flush()
+
+
 async def is_unreachable(*, session: AsyncSession, chat_id: int) -> bool:
     """Whether the last delivery to the chat was refused with 403."""
     state = await session.get(ChatState, chat_id)

@@ -37,6 +37,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.locks import hold_lock
 from storage.media import delete_files, media_lock_name
+from storage.models.chats import ChatState
 from storage.models.citizens import Citizen
 from storage.models.failures import FailedUpdate
 from storage.models.incidents import Incident, IncidentStatus
@@ -50,6 +51,7 @@ _INCIDENT = Incident.__table__  # type: ignore[attr-defined]
 _OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 _FAILED = FailedUpdate.__table__  # type: ignore[attr-defined]
 _CITIZEN = Citizen.__table__  # type: ignore[attr-defined]
+_CHAT_STATE = ChatState.__table__  # type: ignore[attr-defined]
 
 OUTBOX_PURGED_PREFIX = "purged: "
 """Put before ``last_error`` of a failed row whose payload was cleared: never sent again."""
@@ -327,28 +329,33 @@ async def anonymise_idle_citizens(
     this commits starts a new citizen, see ``storage.citizens.get_or_create_citizen``).
     """
     # Oldest first, along the index (by id, SQLite would scan every citizen instead).
-    ids = (
-        select(_CITIZEN.c.id)
+    found = (
+        select(_CITIZEN.c.id, _CITIZEN.c.telegram_user_id)
         .where(_idle_citizen(before))
         .order_by(_CITIZEN.c.last_seen_at)
         .limit(limit)
     )
-    ids_list = list((await _run(session, ids)).scalars().all())
-    if not ids_list:
+    telegram_ids = {row[0]: row[1] for row in (await _run(session, found)).all()}
+    if not telegram_ids:
         return 0, 0
     result = await _run(
         session,
         update(_CITIZEN)
-        .where(_CITIZEN.c.id.in_(ids_list), _idle_citizen(before))
+        .where(_CITIZEN.c.id.in_(list(telegram_ids)), _idle_citizen(before))
         .values(
             telegram_user_id=None,
             language=None,
             consent_at=None,
             last_seen_at=None,
             forgotten_at=now,
-        ),
+        )
+        .returning(_CITIZEN.c.id),
     )
-    return len(ids_list), _rowcount(result)
+    anonymised = list(result.scalars().all())
+    if anonymised:  # whether the bot could reach them is theirs too (keyed by their id)
+        chats = [telegram_ids[citizen_id] for citizen_id in anonymised]
+        await _run(session, delete(_CHAT_STATE).where(_CHAT_STATE.c.chat_id.in_(chats)))
+    return len(telegram_ids), len(anonymised)
 
 
 def _settled_before(before: datetime) -> Any:

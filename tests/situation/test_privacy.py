@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from situation.file_release import FileReleaser
 from situation.intake import IncomingFile, IncomingMessage, IncomingPlace, receive_message
 from situation.privacy import PurgeSummary, forget_citizen, purge_expired
+from storage.chats import get_chat_state, mark_unreachable
 from storage.citizens import find_citizen, get_or_create_citizen
 from storage.engine import create_engine, create_session_factory
 from storage.migrate import upgrade
@@ -58,12 +59,15 @@ async def test_forget_removes_personal_data_and_keeps_anonymous_incident(
 
     releaser = FileReleaser(session_factory=steps.session_factory, media_dir=media_dir)
     async with steps.tx() as session:
+        await mark_unreachable(session=session, chat_id=4001, reason="blocked", now=START)
+    async with steps.tx() as session:
         summary = await forget_citizen(
             session=session,
             telegram_user_id=4001,
             releaser=releaser,
             now=START + timedelta(hours=1),
         )
+        assert await get_chat_state(session=session, chat_id=4001) is None
     assert summary is not None and summary.reports == 1 and summary.media == 2
     await releaser.wait()
 
@@ -370,6 +374,9 @@ async def test_purge_anonymises_citizens_quiet_for_longer_than_the_retention_per
         )
     # An expired report loses its link to the citizen first, even while its incident is open.
     await steps.send(4405, text="신호등이 고장 났어요")
+    async with steps.tx() as session:  # two of them blocked the bot at some point
+        for chat_id in (4402, 4403):
+            await mark_unreachable(session=session, chat_id=chat_id, reason="blocked", now=START)
     now = START + timedelta(days=31)
 
     async def snapshot() -> str:
@@ -411,6 +418,9 @@ async def test_purge_anonymises_citizens_quiet_for_longer_than_the_retention_per
         for row in gone
     )
     assert known[4403].last_seen_at == START + timedelta(days=25)
+    async with steps.tx() as session:  # the chat state is keyed by the Telegram id: it goes too
+        assert await get_chat_state(session=session, chat_id=4402) is None
+        assert await get_chat_state(session=session, chat_id=4403) is not None
 
     # Back after the purge: a new citizen, with nothing of the old one.
     await steps.send(4401, text="또 물이 차요", now=now)
