@@ -20,7 +20,7 @@ from bot.api_calls import RateLimitTally
 from bot.inline_filters import run_filters_inline
 from bot.media import MediaPrefetchMiddleware
 from bot.middlewares.admission import AdmissionMiddleware
-from bot.middlewares.database import DatabaseMiddleware
+from bot.middlewares.database import DatabaseMiddleware, write_gate
 from bot.middlewares.language import LanguageMiddleware
 from bot.middlewares.malformed import MalformedChatLock, MalformedUpdateMiddleware
 from bot.middlewares.metrics import MetricsMiddleware
@@ -75,7 +75,11 @@ def create_dispatcher(
     """
     services.setdefault(
         "file_releaser",
-        FileReleaser(session_factory=session_factory, media_dir=settings.media_dir),
+        FileReleaser(
+            session_factory=session_factory,
+            media_dir=settings.media_dir,
+            turn=lambda: write_gate(session_factory),  # on SQLite, wait for the write turn
+        ),
     )
     storage, isolation = create_fsm(settings)
     dispatcher = Dispatcher(

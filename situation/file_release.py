@@ -17,7 +17,10 @@ is finished by the next retention purge. A failure is logged; the erasure stays 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +36,17 @@ log = logging.getLogger(__name__)
 class FileReleaser:
     """Release stored files after the transaction that purged their media rows commits."""
 
-    def __init__(self, *, session_factory: async_sessionmaker[Any], media_dir: Path) -> None:
+    def __init__(
+        self,
+        *,
+        session_factory: async_sessionmaker[Any],
+        media_dir: Path,
+        turn: Callable[[], AbstractAsyncContextManager[None]] | None = None,
+    ) -> None:
+        """``turn``: entered around each release's transaction (the bot's SQLite write turn)."""
         self._session_factory = session_factory
         self._media_dir = media_dir
+        self._turn = turn or contextlib.nullcontext
         self._tasks: set[asyncio.Task[int]] = set()
         self._scheduled = 0
 
@@ -68,7 +79,7 @@ class FileReleaser:
     async def release(self, files: dict[str, str]) -> int:
         """Delete those of ``files`` no stored media row uses; log a failure and return 0."""
         try:
-            async with self._session_factory() as session, session.begin():
+            async with self._turn(), self._session_factory() as session, session.begin():
                 return await release_files(session=session, media_dir=self._media_dir, files=files)
         except Exception:
             log.exception(
