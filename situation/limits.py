@@ -53,7 +53,7 @@ _ATTACHED = re.compile("[\u200d\ufe00-\ufe0f\U0001f3fb-\U0001f3ff\U000e0020-\U00
 
 def utf16_len(text: str) -> int:
     """Return the length of ``text`` in UTF-16 code units, as Telegram counts it."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def visible_len(html: str) -> int:
@@ -285,7 +285,8 @@ def split_html(html: str, limit: int = TEXT_LIMIT) -> list[str]:
     never inside a tag or an entity; tags open at a cut are closed there and opened again in
     the next piece. Pieces that would show only spaces are left out.
     """
-    if visible_len(html) <= limit:
+    # Tags and entities only shrink when read: most texts fit before they are parsed.
+    if utf16_len(html) <= limit or visible_len(html) <= limit:
         return [html]
     cutter = _Cutter(html, limit)
     pieces: list[str] = []
@@ -302,6 +303,6 @@ def split_html(html: str, limit: int = TEXT_LIMIT) -> list[str]:
 
 def clip_html(html: str, limit: int = TEXT_LIMIT) -> str:
     """Return the head of rendered HTML that fits ``limit`` units, marked "…" if cut."""
-    if visible_len(html) <= limit:
+    if utf16_len(html) <= limit or visible_len(html) <= limit:
         return html
     return _Cutter(html, limit).piece(0, "", marked=True)[0]
