@@ -16,7 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiogram.types import ChatMemberAdministrator, ChatMemberRestricted, ChatPermissions
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
@@ -120,7 +125,7 @@ class BotHubAdmin:
                 use_independent_chat_permissions=True,
             )
         except TelegramAPIError as error:
-            raise HubError(error.message) from error
+            raise HubError(error.message, retry=_may_pass(error)) from error
 
     async def remove(self, *, chat_id: int, user_id: int) -> None:
         """Remove a member: ban, then lift the ban so a new invitation can bring them back."""
@@ -234,3 +239,8 @@ class CommunitySweeper:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+def _may_pass(error: TelegramAPIError) -> bool:
+    """Whether Telegram may accept the same call later (flood control, its servers, the net)."""
+    return isinstance(error, TelegramRetryAfter | TelegramServerError | TelegramNetworkError)

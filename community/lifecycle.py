@@ -276,7 +276,7 @@ async def close_community(
     await save_community(session=session, community=community)
     if hub is not None:
         await revoke_links(session=session, hub=hub, community=community)
-        await _lift_mutes(session, hub, community)
+        await _lift_mutes(session, hub, community, lang)
     if community.topic_id is not None:
         await send_text(
             session=session,
@@ -327,10 +327,14 @@ async def _muted_elsewhere(session: AsyncSession, community: Community, user_id:
     return False
 
 
-async def _lift_mutes(session: AsyncSession, hub: HubAdmin, community: Community) -> None:
+async def _lift_mutes(
+    session: AsyncSession, hub: HubAdmin, community: Community, lang: str
+) -> None:
     """Unmute the members this community muted: Telegram mutes in the whole hub, not the topic.
 
-    A member muted by another open community stays muted until that one lifts it.
+    A member muted by another open community stays muted until that one lifts it. A refusal
+    that may pass (flood control, a server error) is tried again by the next sweep; one that
+    will not (the bot lost its rights) is left to staff, told in the staff topic.
     """
     assert community.id is not None
     for member in await members_of(session=session, community_id=community.id):
@@ -341,10 +345,27 @@ async def _lift_mutes(session: AsyncSession, hub: HubAdmin, community: Community
                 await hub.restrict(
                     chat_id=community.hub_chat_id, user_id=member.telegram_user_id, can_send=True
                 )
-            except HubError:
-                continue  # still muted in Telegram: the flag stays true, staff can /unmute
+            except HubError as error:
+                if error.retry:
+                    continue  # the flag stays true: the next sweep tries again
+                await _tell_staff(
+                    session,
+                    community,
+                    render(lang, "community_unmute_failed", expert=member.name, detail=str(error)),
+                )
         member.muted = False
         await save_member(session=session, member=member)
+
+
+async def _tell_staff(session: AsyncSession, community: Community, text: str) -> None:
+    """Post a notice in the community's staff topic, if it has one."""
+    if community.staff_chat_id is not None:
+        await send_text(
+            session=session,
+            chat_id=community.staff_chat_id,
+            thread_id=community.staff_thread_id,
+            text=text,
+        )
 
 
 async def reopen_community(
@@ -443,7 +464,7 @@ async def sweep_quiet(
     for community in await closed_with_live_links(session=session):
         result.revoked += await revoke_links(session=session, hub=hub, community=community)
     for community in await closed_with_mutes(session=session):
-        await _lift_mutes(session, hub, community)
+        await _lift_mutes(session, hub, community, lang)
     for community in await communities_of_closed_incidents(session=session):
         assert community.id is not None
         await close_community(

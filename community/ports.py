@@ -17,7 +17,15 @@ PRESENT_STATUSES = frozenset({"creator", "administrator", "member"})
 
 
 class HubError(Exception):
-    """The messenger refused a membership action (the description says why)."""
+    """The messenger refused a membership action (the description says why).
+
+    ``retry``: the refusal may pass (flood control, a server error, the network); otherwise
+    the same call will be refused again (no rights, no such member, a bad request).
+    """
+
+    def __init__(self, message: str, *, retry: bool = False) -> None:
+        super().__init__(message)
+        self.retry = retry
 
 
 class HubAdmin(Protocol):

@@ -38,6 +38,7 @@ class FakeHub:
     deleted: list[int] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     fail_links: bool = False
+    refuse_restrict: HubError | None = None
 
     async def create_topic(self, *, chat_id: int, name: str) -> int:
         topic_id = 100 + len(self.topics)
@@ -69,6 +70,8 @@ class FakeHub:
         return self.members.get(user_id, "left")
 
     async def restrict(self, *, chat_id: int, user_id: int, can_send: bool) -> None:
+        if self.refuse_restrict is not None:
+            raise self.refuse_restrict
         if self.members.get(user_id) == "administrator":
             raise HubError("user is an administrator of the chat")
         self.members[user_id] = "member" if can_send else "restricted"

@@ -19,8 +19,9 @@ from community.lifecycle import (
     sweep_quiet,
     toggle_field,
 )
+from community.ports import HubError
 from community.transcript import record_message
-from storage.communities import get_community
+from storage.communities import get_community, members_of, save_member
 from storage.models.communities import CommunityState
 from storage.models.incidents import Incident, IncidentStatus
 from tests.community.conftest import HUB, STAFF, STAFF_TOPIC, START, FakeHub, Steps
@@ -317,3 +318,33 @@ async def test_closing_without_the_messenger_leaves_links_to_the_sweep(
     async with steps.tx() as session:
         again = await sweep_quiet(session=session, hub=hub, now=START, config=CommunityConfig())
     assert again.revoked == 0
+
+
+@pytest.mark.parametrize("retry", [False, True])
+async def test_a_mute_telegram_refuses_to_lift_is_left_to_staff_or_tried_again(
+    steps: Steps, hub: FakeHub, retry: bool
+) -> None:
+    """A refusal that will not pass is told to staff, once; flood control is tried again."""
+    incident = await steps.incident("fire")
+    assert incident.id is not None
+    await steps.expert(21, ["fire"], name="발언제한")
+    hub.members[21] = "member"
+    community_id = await _open(steps, hub, incident.id)
+    async with steps.tx() as session:
+        community = await get_community(session=session, community_id=community_id)
+        assert community is not None
+        await send_invitations(session=session, hub=hub, community=community, now=START)
+        (member,) = await members_of(session=session, community_id=community_id)
+        member.muted = True
+        await save_member(session=session, member=member)
+    hub.refuse_restrict = HubError("not enough rights", retry=retry)
+    async with steps.tx() as session:
+        await on_incident_closed(
+            session=session, incident_id=incident.id, now=START + timedelta(hours=1), hub=hub
+        )
+        (member,) = await members_of(session=session, community_id=community_id)
+    told = [text for text in await steps.texts(STAFF) if "발언 제한을 풀지 못했습니다" in text]
+    if retry:
+        assert member.muted and not told  # the next sweep tries again
+    else:
+        assert not member.muted and len(told) == 1 and "발언제한" in told[0]
