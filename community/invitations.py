@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from community.brief import Brief, build_brief, community_title, topic_link
 from community.errors import CommunityError
-from community.outgoing import send_text
+from community.outgoing import send_text, tell_staff
 from community.ports import PRESENT_STATUSES, HubAdmin, HubError
 from situation.texts import render
 from storage.chats import is_unreachable
@@ -192,13 +192,11 @@ async def send_invitations(
         (report.in_hub if member.status == MemberStatus.JOINED else report.invited).append(expert)
     community.invitations_sent_at = now
     await save_community(session=session, community=community)
-    if community.staff_chat_id is not None:
-        await send_text(
-            session=session,
-            chat_id=community.staff_chat_id,
-            thread_id=community.staff_thread_id,
-            text=render(lang, "community_invitations_sent", report=report, community=community),
-        )
+    await tell_staff(
+        session=session,
+        community=community,
+        text=render(lang, "community_invitations_sent", report=report, community=community),
+    )
     return report
 
 
@@ -294,13 +292,11 @@ async def _approval_refused(
         ),
         priority=Priority.CITIZEN_REPLY,
     )
-    if community.staff_chat_id is not None:
-        await send_text(
-            session=session,
-            chat_id=community.staff_chat_id,
-            thread_id=community.staff_thread_id,
-            text=render(staff_lang, "community_join_refused", expert=expert, detail=detail),
-        )
+    await tell_staff(
+        session=session,
+        community=community,
+        text=render(staff_lang, "community_join_refused", expert=expert, detail=detail),
+    )
 
 
 async def handle_join_request(
@@ -356,13 +352,11 @@ async def handle_join_request(
         ),
         priority=Priority.CITIZEN_REPLY,
     )
-    if community.staff_chat_id is not None:
-        await send_text(
-            session=session,
-            chat_id=community.staff_chat_id,
-            thread_id=community.staff_thread_id,
-            text=render(staff_lang, "community_member_joined", expert=expert),
-        )
+    await tell_staff(
+        session=session,
+        community=community,
+        text=render(staff_lang, "community_member_joined", expert=expert),
+    )
     return JoinDecision(approved=True, reason="invited", community=community, member=member)
 
 

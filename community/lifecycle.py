@@ -24,7 +24,15 @@ from community.config import CommunityConfig
 from community.errors import CommunityError
 from community.fields import field_catalogue, suggested_fields, toggle
 from community.invitations import candidates, revoke_links
-from community.outgoing import Buttons, button, pin, send_location, send_photo, send_text
+from community.outgoing import (
+    Buttons,
+    button,
+    pin,
+    send_location,
+    send_photo,
+    send_text,
+    tell_staff,
+)
 from community.outgoing import topic_state as queue_topic_state
 from community.ports import HubAdmin, HubError
 from community.transcript import record_message, summarise
@@ -348,24 +356,15 @@ async def _lift_mutes(
             except HubError as error:
                 if error.retry:
                     continue  # the flag stays true: the next sweep tries again
-                await _tell_staff(
-                    session,
-                    community,
-                    render(lang, "community_unmute_failed", expert=member.name, detail=str(error)),
+                await tell_staff(
+                    session=session,
+                    community=community,
+                    text=render(
+                        lang, "community_unmute_failed", expert=member.name, detail=str(error)
+                    ),
                 )
         member.muted = False
         await save_member(session=session, member=member)
-
-
-async def _tell_staff(session: AsyncSession, community: Community, text: str) -> None:
-    """Post a notice in the community's staff topic, if it has one."""
-    if community.staff_chat_id is not None:
-        await send_text(
-            session=session,
-            chat_id=community.staff_chat_id,
-            thread_id=community.staff_thread_id,
-            text=text,
-        )
 
 
 async def reopen_community(

@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation.limits import CAPTION_LIMIT, TEXT_LIMIT, clip_html, split_html
+from storage.models.communities import Community
 from storage.models.outbox import OutboxCreate, OutboxMessage, Priority
 from storage.outbox import enqueue
 
@@ -85,6 +86,17 @@ async def send_text(
             )
         )
     return rows[0]
+
+
+async def tell_staff(*, session: AsyncSession, community: Community, text: str) -> None:
+    """Queue a notice in the community's staff topic, if it has one."""
+    if community.staff_chat_id is not None:
+        await send_text(
+            session=session,
+            chat_id=community.staff_chat_id,
+            thread_id=community.staff_thread_id,
+            text=text,
+        )
 
 
 async def edit_text(

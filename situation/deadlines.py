@@ -26,15 +26,13 @@ from situation.audit import SYSTEM, record
 from situation.cards import scenario_icon
 from situation.limits import NAME_ROOM, clip, pack, paginate
 from situation.roster import on_duty_members
-from situation.staffroom import RoomConfig, Topic, refresh_card
+from situation.staffroom import RoomConfig, Topic, post, refresh_card
 from situation.texts import render
 from storage.escalations import advance_deadline, due_deadlines, get_deadline, save_deadline
 from storage.incidents import get_incident
 from storage.models.escalations import IncidentDeadline
 from storage.models.incidents import Incident, IncidentStatus
-from storage.models.outbox import OutboxCreate, Priority
 from storage.models.staff import StaffMember, StaffRole
-from storage.outbox import enqueue
 from storage.staff import list_staff
 from storage.topics import get_topic
 
@@ -230,12 +228,4 @@ async def post_digest(*, session: AsyncSession, room: RoomConfig, now: datetime)
         )
 
     for text in paginate(entries, part):
-        await enqueue(
-            session=session,
-            message=OutboxCreate(
-                chat_id=room.chat_id,
-                kind="text",
-                payload={"text": text},
-                priority=Priority.STAFF_NOTICE,
-            ),
-        )
+        await post(session=session, room=room, text=text)

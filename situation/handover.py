@@ -21,14 +21,12 @@ from situation.cards import label, scenario_icon
 from situation.deadlines import mentions
 from situation.limits import NAME_ROOM, clip, paginate
 from situation.roster import current_shift
-from situation.staffroom import RoomConfig, refresh_card
+from situation.staffroom import RoomConfig, post, refresh_card
 from situation.texts import render
 from storage.incidents import save_incident
 from storage.models.incidents import Incident, IncidentStatus
-from storage.models.outbox import OutboxCreate, Priority
 from storage.models.roster import ShiftHandover
 from storage.models.staff import StaffMember
-from storage.outbox import enqueue
 from storage.staff import list_staff, staff_names
 
 MODES = ("release", "assign")
@@ -184,13 +182,5 @@ async def hand_over(
         moved=len(moved),
         mode=mode,
     ):
-        await enqueue(
-            session=session,
-            message=OutboxCreate(
-                chat_id=room.chat_id,
-                kind="text",
-                payload={"text": text},
-                priority=Priority.STAFF_NOTICE,
-            ),
-        )
+        await post(session=session, room=room, text=text)
     return moved
