@@ -93,3 +93,30 @@ async def transcript_of(app: E2E, community_id: int) -> list[CommunityMessage]:
 def links_in(message: dict[str, Any]) -> list[str]:
     """Return the URLs of a message's text links."""
     return [str(e["url"]) for e in message.get("entities", []) if e.get("type") == "text_link"]
+
+
+async def open_and_invite(
+    app: E2E, incident_id: int, thread_id: int, card_id: int
+) -> tuple[Community, int]:
+    """Open the incident's community from its card and send the invitations, as the lead.
+
+    Returns the community and the message id of its panel in the staff topic.
+    """
+    lead, staff_chat = app.world.person("최도윤"), app.world.staff_chat_id
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    await app.settle()
+    community = await community_of(app, incident_id)
+    panel = await app.client.wait_for_message(
+        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
+    )
+    await app.client.press_button(
+        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
+    )
+    return community, int(panel["message_id"])
+
+
+async def join_with_invitation(app: E2E, user_id: int) -> None:
+    """Have an invited expert ask to join with the link of their invitation, and settle."""
+    [link] = links_in(await app.client.wait_for_message(user_id, contains="비상 커뮤니티 초대"))
+    await app.client.join_request(user_id, link)
+    await app.settle()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bot.hub_admin import BotHubAdmin
 from tests.e2e.community_helpers import (
-    community_of,
     incident_with_card,
-    links_in,
+    join_with_invitation,
     members_of,
+    open_and_invite,
     seed,
     transcript_of,
 )
@@ -35,21 +35,11 @@ async def test_pin_delete_and_remove_by_replying(app: E2E) -> None:
     await app.settle()
     lead = app.world.person("최도윤")
     fire = app.world.person("한지훈")
-    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    hub = app.world.experts_hub_id
     incident_id, thread_id, card_id = await incident_with_card(app)
-    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
-    await app.settle()
-    community = await community_of(app, incident_id)
+    community, _ = await open_and_invite(app, incident_id, thread_id, card_id)
     topic = community.topic_id
-    panel = await app.client.wait_for_message(
-        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
-    )
-    await app.client.press_button(
-        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
-    )
-    [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
-    await app.client.join_request(fire.id, link)
-    await app.settle()
+    await join_with_invitation(app, fire.id)
     key = await app.client.send_text(fire.id, hub, "소화전 위치: 북문 옆", message_thread_id=topic)
     spam = await app.client.send_text(fire.id, hub, "광고입니다", message_thread_id=topic)
     await app.settle()

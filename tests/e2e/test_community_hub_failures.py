@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from tests.e2e.community_helpers import (
-    community_of,
     incident_with_card,
     links_in,
     members_of,
+    open_and_invite,
     seed,
 )
 from tests.e2e.conftest import E2E
@@ -16,18 +16,8 @@ async def _invited(app: E2E) -> tuple[int, str]:
     """Open the fire community, send the invitations; return the staff topic and fire's link."""
     await seed(app)
     await app.settle()
-    lead = app.world.person("최도윤")
-    staff_chat = app.world.staff_chat_id
     incident_id, thread_id, card_id = await incident_with_card(app)
-    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
-    await app.settle()
-    community = await community_of(app, incident_id)
-    panel = await app.client.wait_for_message(
-        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
-    )
-    await app.client.press_button(
-        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
-    )
+    await open_and_invite(app, incident_id, thread_id, card_id)
     fire = app.world.person("한지훈")
     [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
     return thread_id, link

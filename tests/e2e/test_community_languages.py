@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from community.registry import Registration, register, verify
-from tests.e2e.community_helpers import community_of, incident_with_card, links_in, seed
+from tests.e2e.community_helpers import (
+    incident_with_card,
+    links_in,
+    open_and_invite,
+    seed,
+)
 from tests.e2e.conftest import E2E
 
 
@@ -33,15 +38,7 @@ async def test_an_english_expert_reads_the_community_name_in_english(app: E2E) -
     lead = app.world.person("최도윤")
     staff_chat = app.world.staff_chat_id
     incident_id, thread_id, card_id = await incident_with_card(app)
-    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
-    await app.settle()
-    community = await community_of(app, incident_id)
-    panel = await app.client.wait_for_message(
-        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
-    )
-    await app.client.press_button(
-        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
-    )
+    await open_and_invite(app, incident_id, thread_id, card_id)
     [link] = links_in(await app.client.wait_for_message(uid, contains="community invitation"))
     await app.client.join_request(uid, link)
     approved = await app.client.wait_for_message(uid, contains="You are in")

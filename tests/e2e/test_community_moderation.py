@@ -13,7 +13,8 @@ from storage.models.incidents import Incident, IncidentStatus
 from tests.e2e.community_helpers import (
     community_of,
     incident_with_card,
-    links_in,
+    join_with_invitation,
+    open_and_invite,
     seed,
     transcript_of,
 )
@@ -28,18 +29,8 @@ async def test_moderate_from_the_staff_topic(app: E2E) -> None:
     fire = app.world.person("한지훈")
     staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
     incident_id, thread_id, card_id = await incident_with_card(app)
-    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
-    await app.settle()
-    community = await community_of(app, incident_id)
-    panel = await app.client.wait_for_message(
-        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
-    )
-    await app.client.press_button(
-        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
-    )
-    [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
-    await app.client.join_request(fire.id, link)
-    await app.settle()
+    community, _ = await open_and_invite(app, incident_id, thread_id, card_id)
+    await join_with_invitation(app, fire.id)
 
     async def staff_says(text: str) -> None:
         await app.client.send_text(lead.id, staff_chat, text, message_thread_id=thread_id)
@@ -65,20 +56,10 @@ async def test_a_photo_captioned_like_a_command_in_the_hub_is_kept_not_run(app: 
     await app.settle()
     lead = app.world.person("최도윤")
     fire = app.world.person("한지훈")
-    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    hub = app.world.experts_hub_id
     incident_id, thread_id, card_id = await incident_with_card(app)
-    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
-    await app.settle()
-    community = await community_of(app, incident_id)
-    panel = await app.client.wait_for_message(
-        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
-    )
-    await app.client.press_button(
-        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
-    )
-    [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
-    await app.client.join_request(fire.id, link)
-    await app.settle()
+    community, _ = await open_and_invite(app, incident_id, thread_id, card_id)
+    await join_with_invitation(app, fire.id)
 
     photo = await app.client.send_photo(
         lead.id, hub, tiny_png(), caption=f"/mute {fire.id}", message_thread_id=community.topic_id
@@ -94,22 +75,11 @@ async def test_an_expert_writing_a_command_in_the_hub_is_kept_not_run(app: E2E) 
     """Only staff moderate: an expert's "/close" or "/decision ..." is kept as talk."""
     await seed(app)
     await app.settle()
-    lead = app.world.person("최도윤")
     fire = app.world.person("한지훈")
-    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    hub = app.world.experts_hub_id
     incident_id, thread_id, card_id = await incident_with_card(app)
-    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
-    await app.settle()
-    community = await community_of(app, incident_id)
-    panel = await app.client.wait_for_message(
-        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
-    )
-    await app.client.press_button(
-        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
-    )
-    [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
-    await app.client.join_request(fire.id, link)
-    await app.settle()
+    community, _ = await open_and_invite(app, incident_id, thread_id, card_id)
+    await join_with_invitation(app, fire.id)
 
     said = [
         await app.client.send_text(fire.id, hub, text, message_thread_id=community.topic_id)
@@ -158,22 +128,11 @@ async def test_an_edited_message_keeps_both_versions_in_the_transcript(app: E2E)
     """An expert's correction is recorded as an edit after the words it replaces."""
     await seed(app)
     await app.settle()
-    lead = app.world.person("최도윤")
     fire = app.world.person("한지훈")
-    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    hub = app.world.experts_hub_id
     incident_id, thread_id, card_id = await incident_with_card(app)
-    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
-    await app.settle()
-    community = await community_of(app, incident_id)
-    panel = await app.client.wait_for_message(
-        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
-    )
-    await app.client.press_button(
-        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
-    )
-    [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
-    await app.client.join_request(fire.id, link)
-    await app.settle()
+    community, _ = await open_and_invite(app, incident_id, thread_id, card_id)
+    await join_with_invitation(app, fire.id)
     said = await app.client.send_text(
         fire.id, hub, "요구조자 3층", message_thread_id=community.topic_id
     )
@@ -195,18 +154,8 @@ async def test_closing_a_community_lifts_the_mutes_it_imposed(app: E2E) -> None:
     fire = app.world.person("한지훈")
     staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
     incident_id, thread_id, card_id = await incident_with_card(app)
-    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
-    await app.settle()
-    community = await community_of(app, incident_id)
-    panel = await app.client.wait_for_message(
-        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
-    )
-    await app.client.press_button(
-        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
-    )
-    [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
-    await app.client.join_request(fire.id, link)
-    await app.settle()
+    await open_and_invite(app, incident_id, thread_id, card_id)
+    await join_with_invitation(app, fire.id)
     for command in (f"/mute {fire.id}", "/closecommunity"):
         await app.client.send_text(lead.id, staff_chat, command, message_thread_id=thread_id)
         await app.settle(timeout=30)
@@ -223,18 +172,8 @@ async def test_the_sweep_lifts_the_mutes_of_a_community_its_incident_closed(app:
     fire = app.world.person("한지훈")
     staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
     incident_id, thread_id, card_id = await incident_with_card(app)
-    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
-    await app.settle()
-    community = await community_of(app, incident_id)
-    panel = await app.client.wait_for_message(
-        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
-    )
-    await app.client.press_button(
-        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
-    )
-    [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
-    await app.client.join_request(fire.id, link)
-    await app.settle()
+    await open_and_invite(app, incident_id, thread_id, card_id)
+    await join_with_invitation(app, fire.id)
     await app.client.send_text(lead.id, staff_chat, f"/mute {fire.id}", message_thread_id=thread_id)
     await app.settle(timeout=30)
     async with app.runtime.session_factory() as session, session.begin():

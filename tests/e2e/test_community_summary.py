@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tests.e2e.community_helpers import community_of, incident_with_card, links_in, seed
+from tests.e2e.community_helpers import (
+    incident_with_card,
+    join_with_invitation,
+    open_and_invite,
+    seed,
+)
 from tests.e2e.conftest import E2E
 
 
@@ -14,18 +19,8 @@ async def test_the_summary_shows_the_brief_as_text_and_names_roles(app: E2E) -> 
     fire = app.world.person("한지훈")
     staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
     incident_id, thread_id, card_id = await incident_with_card(app)
-    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
-    await app.settle()
-    community = await community_of(app, incident_id)
-    panel = await app.client.wait_for_message(
-        staff_chat, message_thread_id=thread_id, contains="전문가 커뮤니티"
-    )
-    await app.client.press_button(
-        lead.id, staff_chat, int(panel["message_id"]), f"com:send:{community.id}"
-    )
-    [link] = links_in(await app.client.wait_for_message(fire.id, contains="비상 커뮤니티 초대"))
-    await app.client.join_request(fire.id, link)
-    await app.settle()
+    community, _ = await open_and_invite(app, incident_id, thread_id, card_id)
+    await join_with_invitation(app, fire.id)
     await app.client.send_text(fire.id, hub, "배연 필요", message_thread_id=community.topic_id)
     await app.client.send_text(lead.id, hub, "확인", message_thread_id=community.topic_id)
     await app.settle()
