@@ -20,7 +20,7 @@ from community.access import is_staff
 from community.errors import CommunityError
 from community.invitations import handle_join_request, member_left
 from community.lookup import community_of_hub_topic
-from community.outgoing import send_text
+from community.outgoing import tell_staff
 from community.ports import HubError
 from community.relay import community_to_citizens
 from community.transcript import EDIT_KIND, record_message, role_of
@@ -103,16 +103,6 @@ async def _community(message: Message, session: Any) -> Community | None:
     )
 
 
-async def _tell_staff(session: Any, community: Community, text: str) -> None:
-    if community.staff_chat_id is not None:
-        await send_text(
-            session=session,
-            chat_id=community.staff_chat_id,
-            thread_id=community.staff_thread_id,
-            text=text,
-        )
-
-
 async def hub_command(
     message: Message,
     command: CommandObject,
@@ -134,7 +124,11 @@ async def hub_command(
             command, message, bot, session, settings, clock, community, staff_member, room
         )
     except CommunityError as error:
-        await _tell_staff(session, community, render(lang, error.code, **error.context))
+        await tell_staff(
+            session=session,
+            community=community,
+            text=render(lang, error.code, **error.context),
+        )
 
 
 async def _moderate(
@@ -168,8 +162,10 @@ async def _moderate(
             message_id=message.message_id,
             now=now,
         )
-        await _tell_staff(
-            session, community, render(lang, "community_relayed_out", sent=result.sent)
+        await tell_staff(
+            session=session,
+            community=community,
+            text=render(lang, "community_relayed_out", sent=result.sent),
         )
     elif name == "close":
         await close_by_staff(
@@ -207,7 +203,28 @@ def _kind(message: Message) -> str | None:
 async def transcript(message: Message, session: Any, clock: Clock, role: str | None) -> None:
     """Store a message written in a community topic, with its author and role."""
     kind = _kind(message)
-    if kind is None or message.from_user is None or message.from_user.is_bot:
+    if kind is not None:
+        await _record(message, session, clock, role, kind=kind, message_id=message.message_id)
+
+
+async def transcript_edit(message: Message, session: Any, clock: Clock, role: str | None) -> None:
+    """Store the new words of a message edited in a community topic, after the old ones."""
+    if message.text or message.caption:
+        # The message's own entry keeps its id (pins, decisions, deletions).
+        await _record(message, session, clock, role, kind=EDIT_KIND, message_id=None)
+
+
+async def _record(
+    message: Message,
+    session: Any,
+    clock: Clock,
+    role: str | None,
+    *,
+    kind: str,
+    message_id: int | None,
+) -> None:
+    """Store what a person wrote in an open community's topic, with their role there."""
+    if message.from_user is None or message.from_user.is_bot:
         return
     community = await _community(message, session)
     if community is None or community.state != CommunityState.OPEN:
@@ -218,36 +235,12 @@ async def transcript(message: Message, session: Any, clock: Clock, role: str | N
     await record_message(
         session=session,
         community=community,
-        message_id=message.message_id,
+        message_id=message_id,
         author_id=message.from_user.id,
         author_name=message.from_user.full_name,
         author_role=author_role,
         kind=kind,
         text=message.text or message.caption,
-        now=clock.now(),
-    )
-
-
-async def transcript_edit(message: Message, session: Any, clock: Clock, role: str | None) -> None:
-    """Store the new words of a message edited in a community topic, after the old ones."""
-    text = message.text or message.caption
-    if text is None or message.from_user is None or message.from_user.is_bot:
-        return
-    community = await _community(message, session)
-    if community is None or community.state != CommunityState.OPEN:
-        return
-    author_role = await role_of(
-        session=session, community=community, user_id=message.from_user.id, staff_role=role
-    )
-    await record_message(
-        session=session,
-        community=community,
-        message_id=None,  # the message's own entry keeps its id (pins, decisions, deletions)
-        author_id=message.from_user.id,
-        author_name=message.from_user.full_name,
-        author_role=author_role,
-        kind=EDIT_KIND,
-        text=text,
         now=clock.now(),
     )
 
