@@ -9,10 +9,14 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.cli import main as cli
+from bot.settings import Settings
 from bot.middlewares.roles import build_room
 from bot.scheduler import sweep_once
 from sandbox.images import tiny_png
+from situation.roles import register
 from situation.roster import Roster
 from tests.e2e.citizen_helpers import CITY_HALL, bot_texts, north_of
 from tests.e2e.conftest import E2E
@@ -136,6 +140,53 @@ async def test_shift_handover_digest_lists_open_incidents_and_releases_the_leavi
     assert "담당을 해제" in text_of(digest) and "Daniel Cho" in text_of(digest)
     released = await card(app, int(first_topic["message_thread_id"]))
     assert "담당: 없음" in text_of(released)
+
+
+def _team_a_ends_in_ten_minutes(settings: Settings) -> None:
+    """A roster of teams A, B, C in 12-hour shifts; team A's ends ten minutes from now."""
+    anchor = datetime.now(UTC) - timedelta(hours=11, minutes=50)
+    path = settings.media_dir.parent / "roster.toml"
+    path.write_text(
+        f'[rotation]\nanchor = "{anchor.isoformat()}"\nshift_hours = 12\n'
+        'teams = ["A", "B", "C"]\n',
+        encoding="utf-8",
+    )
+    settings.situation_room.roster_file = path
+
+
+@pytest.mark.bot_settings.with_args(_team_a_ends_in_ten_minutes)
+async def test_the_handover_after_a_duty_override_hands_over_the_team_really_on_duty(
+    app: E2E,
+) -> None:
+    """A lead puts team C on duty instead of A (/duty set C); at the change to B the hand-over
+    names C as the leaving team, says a lead changed it, and releases C's incidents."""
+    await seed_staff(app)  # teams alternate: 이서연 A, 최도윤 B (lead), 정하은 A, Daniel Cho B
+    jisu = int((await app.client.create_user(first_name="박지수"))["id"])
+    await app.client.add_member(app.world.staff_chat_id, jisu)
+    async with app.runtime.session_factory() as session, session.begin():
+        await register(
+            session=session, user_id=jisu, name="박지수", role="staff", team="C", now=app.clock.now()
+        )
+    chat = app.world.staff_chat_id
+    doyun = app.world.person("최도윤")
+    await app.client.send_text(doyun.id, chat, "/duty set C")
+    await app.settle()
+    assert any("C조 (조장 변경)" in text_of(m) for m in await app.client.messages(chat))
+
+    await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    the_card = await card(app, thread)
+    await press(app, jisu, the_card, button_data(the_card, "st:take:"))
+    assert "담당: 박지수" in text_of(await card(app, thread))
+
+    app.clock.advance(timedelta(minutes=11))  # team B's shift begins
+    assert (await sweep(app)).handover
+    shown = [text_of(m) for m in await app.client.messages(chat) if "근무 교대" in text_of(m)]
+    digest = shown[-1]
+    assert digest.startswith("🔄 근무 교대: C조 (조장 변경) → B조")
+    assert "Daniel Cho" in digest and "담당을 해제" in digest
+    assert "담당: 없음" in text_of(await card(app, thread))
 
 
 async def test_export_contains_the_whole_timeline(app: E2E, tmp_path: Path) -> None:
