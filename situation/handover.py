@@ -62,9 +62,7 @@ async def handover_due(
     )
     if exists.first() is not None:
         return None
-    previous, on_duty = await ending_shift(
-        session=session, roster=room.roster, before=shift.start
-    )
+    previous, on_duty = await ending_shift(session=session, roster=room.roster, before=shift.start)
     handover = ShiftHandover(
         shift_start=shift.start,
         outgoing_team=previous.team,
