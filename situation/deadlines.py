@@ -107,6 +107,24 @@ async def reprioritise_deadline(
     await save_deadline(session=session, deadline=deadline)
 
 
+async def restart_deadline(
+    *, session: AsyncSession, incident: Incident, room: RoomConfig, now: datetime
+) -> IncidentDeadline:
+    """Run the acknowledgement chain again from ``now`` (a closed incident reopened)."""
+    assert incident.id is not None
+    due_at = now + room.ack_time(incident.priority)
+    deadline = await get_deadline(session=session, incident_id=incident.id)
+    if deadline is None:
+        deadline = IncidentDeadline(incident_id=incident.id, priority=incident.priority, due_at=now)
+    deadline.priority = incident.priority
+    deadline.due_at = due_at
+    deadline.step = 0
+    deadline.next_at = due_at
+    deadline.cancelled_at = None
+    deadline.updated_at = now
+    return await save_deadline(session=session, deadline=deadline)
+
+
 def mention(member: StaffMember) -> Markup:
     """Return an HTML mention of a staff member (notifies them), the name cut to NAME_ROOM."""
     return Markup('<a href="tg://user?id={}">{}</a>').format(
