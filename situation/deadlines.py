@@ -9,6 +9,10 @@ team in its topic at ``t + a``, the shift lead at ``t + 2a`` and everyone at ``t
 digest of unacknowledged incidents in the General topic. Taking (or escalating to an agency,
 or closing) cancels the chain. The state lives in ``incident_deadline``, so it survives a
 restart; steps that came due while nobody swept fire once, as the latest step only.
+
+A priority change moves the chain to the new priority's ladder, the next step never sooner
+than one acknowledgement time of the new priority after the change, the following ones that
+time apart: raising a long-open incident never fires more than one step at once.
 """
 
 from __future__ import annotations
@@ -67,22 +71,58 @@ async def cancel_deadline(
     return await save_deadline(session=session, deadline=deadline)
 
 
+def rescheduled_next(
+    *, opened_at: datetime, ack_time: timedelta, step: int, now: datetime
+) -> datetime:
+    """When step ``step + 1`` is due after a priority change at ``now`` (``step`` posted).
+
+    The new priority's ladder from the opening, but never sooner than one acknowledgement
+    time of the new priority after the change: a late raise must not find every step of the
+    shorter ladder already due and fire the top one at once.
+    """
+    return max(step_time(opened_at + ack_time, ack_time, step + 1), now + ack_time)
+
+
 async def reprioritise_deadline(
     *, session: AsyncSession, incident: Incident, room: RoomConfig, now: datetime
 ) -> None:
-    """Move a running deadline to the incident's new priority."""
+    """Move a running deadline to the incident's new priority (see :func:`rescheduled_next`)."""
     assert incident.id is not None
     deadline = await get_deadline(session=session, incident_id=incident.id)
     if deadline is None or deadline.cancelled_at is not None:
         return
     ack = room.ack_time(incident.priority)
     deadline.priority = incident.priority
-    deadline.due_at = incident.opened_at + ack
-    deadline.next_at = (
-        step_time(deadline.due_at, ack, deadline.step + 1) if deadline.step < len(STEPS) else None
-    )
+    if deadline.step < len(STEPS):
+        upcoming = rescheduled_next(
+            opened_at=incident.opened_at, ack_time=ack, step=deadline.step, now=now
+        )
+        # The ladder restarts at the next step: the steps after it follow ``ack`` apart.
+        deadline.due_at = upcoming - ack * deadline.step
+        deadline.next_at = upcoming
+    else:
+        deadline.due_at = incident.opened_at + ack
+        deadline.next_at = None
     deadline.updated_at = now
     await save_deadline(session=session, deadline=deadline)
+
+
+async def restart_deadline(
+    *, session: AsyncSession, incident: Incident, room: RoomConfig, now: datetime
+) -> IncidentDeadline:
+    """Run the acknowledgement chain again from ``now`` (a closed incident reopened)."""
+    assert incident.id is not None
+    due_at = now + room.ack_time(incident.priority)
+    deadline = await get_deadline(session=session, incident_id=incident.id)
+    if deadline is None:
+        deadline = IncidentDeadline(incident_id=incident.id, priority=incident.priority, due_at=now)
+    deadline.priority = incident.priority
+    deadline.due_at = due_at
+    deadline.step = 0
+    deadline.next_at = due_at
+    deadline.cancelled_at = None
+    deadline.updated_at = now
+    return await save_deadline(session=session, deadline=deadline)
 
 
 def mention(member: StaffMember) -> Markup:

@@ -1,5 +1,6 @@
 """The "are you safe?" follow-up: some time after closing, each citizen is asked whether they
-are safe and satisfied; the answer lands in the incident's topic and the figures.
+are safe and satisfied; the answer lands in the incident's topic and the figures, and a "no"
+brings the incident back to the staff room (reopened, its deadline running again).
 
 Usage::
 
@@ -18,12 +19,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation.audit import Actor, record
 from situation.cards import label
+from situation.deadlines import restart_deadline
 from situation.outgoing import Outgoing, button
-from situation.staffroom import RoomConfig, Topic
+from situation.staffroom import RoomConfig, Topic, refresh_card
 from situation.texts import render
+from storage.citizens import find_citizen
 from storage.escalations import due_followups, get_followup
-from storage.incidents import get_incident
-from storage.topics import get_topic
+from storage.incidents import get_incident, lock_incident, save_incident
+from storage.models.incidents import Incident, IncidentStatus
+from storage.models.topics import TopicState
+from storage.reports import reports_of_incident, save_report
+from storage.topics import get_topic, save_topic
 
 ANSWERS = ("yes", "no")
 
@@ -86,7 +92,11 @@ async def record_answer(
     room: RoomConfig,
     now: datetime,
 ) -> bool:
-    """Store a citizen's answer (the first one counts) and post it in the incident's topic."""
+    """Store a citizen's answer (the first one counts) and post it in the incident's topic.
+
+    A "no" (not safe, still needs help) brings a closed incident back to the room: see
+    :func:`reopen`.
+    """
     followup = await get_followup(session=session, followup_id=followup_id)
     if followup is None or followup.citizen_user_id != user_id or answer not in ANSWERS:
         return False
@@ -98,7 +108,6 @@ async def record_answer(
     followup.answered_at = now
     session.add(followup)
     await session.flush()
-    await out.message("staff_followup_thanks", answer=answer, again=False)
     await record(
         session=session,
         incident_id=followup.incident_id,
@@ -107,10 +116,89 @@ async def record_answer(
         now=now,
         after={"answer": answer},
     )
+    # Locked: two citizens answering "no" at once must not both reopen it.
+    incident = await lock_incident(session=session, incident_id=followup.incident_id)
+    was_closed = incident is not None and incident.status == IncidentStatus.CLOSED
+    reopened = False
+    if answer == "no" and incident is not None:
+        reopened = await reopen(
+            session=session, incident=incident, citizen_user_id=user_id, room=room, now=now
+        )
+    await out.message(
+        "staff_followup_thanks",
+        answer=answer,
+        again=False,
+        reference=incident.reference if incident is not None and answer == "no" else None,
+    )
     topic = await get_topic(session=session, incident_id=followup.incident_id)
     if topic is not None:
         out_topic = Topic(session=session, topic=topic)
-        await out_topic.send("reopen_topic", {})
-        await out_topic.text(render(room.lang, "staff_followup_answer", answer=answer))
-        await out_topic.send("close_topic", {})
+        line = render(room.lang, "staff_followup_answer", answer=answer, reopened=reopened)
+        if reopened:
+            await out_topic.text(line)  # the topic was reopened for good by reopen()
+        elif was_closed:  # reopened for the line only, closed again
+            await out_topic.send("reopen_topic", {})
+            await out_topic.text(line)
+            await out_topic.send("close_topic", {})
+        else:  # the incident is open again already (another citizen said no)
+            await out_topic.text(line)
+    return True
+
+
+async def reopen(
+    *,
+    session: AsyncSession,
+    incident: Incident,
+    citizen_user_id: int,
+    room: RoomConfig,
+    now: datetime,
+) -> bool:
+    """Bring a closed incident back to the room after a citizen's "no"; False if it is open.
+
+    The incident is new again with nobody holding it, its topic is reopened and its card
+    redrawn, its acknowledgement deadline runs again from now, and the citizen's report in it
+    is active again so what they write next joins the incident's topic.
+    """
+    assert incident.id is not None
+    if incident.status != IncidentStatus.CLOSED:
+        return False
+    before = {
+        "status": incident.status,
+        "holder": incident.holder,
+        "closing_note": incident.closing_note,
+    }
+    incident.status = IncidentStatus.NEW
+    incident.holder = None
+    incident.closed_at = None
+    incident.closing_note = None
+    incident.updated_at = now
+    await save_incident(session=session, incident=incident)
+    await restart_deadline(session=session, incident=incident, room=room, now=now)
+    citizen = await find_citizen(session=session, telegram_user_id=citizen_user_id)
+    if citizen is not None:
+        theirs = [
+            report
+            for report in await reports_of_incident(session=session, incident_id=incident.id)
+            if report.citizen_id == citizen.id and report.sealed_at is None
+        ]
+        if theirs:  # their latest report takes their next words (the intake's window)
+            theirs[-1].last_message_at = now
+            theirs[-1].updated_at = now
+            await save_report(session=session, report=theirs[-1])
+    await record(
+        session=session,
+        incident_id=incident.id,
+        action="reopen",
+        actor=Actor(user_id=None, name="citizen"),
+        now=now,
+        before=before,
+        after={"status": incident.status, "reason": "followup_no"},
+    )
+    topic = await get_topic(session=session, incident_id=incident.id)
+    if topic is not None:
+        await Topic(session=session, topic=topic).send("reopen_topic", {})
+        topic.state = TopicState.OPEN
+        topic.updated_at = now
+        await save_topic(session=session, topic=topic)
+    await refresh_card(session=session, incident=incident, room=room, now=now)
     return True

@@ -8,7 +8,8 @@ Usage (the periodic sweep)::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from situation.audit import SYSTEM, record
 from situation.cards import label, scenario_icon
 from situation.deadlines import mentions
 from situation.limits import NAME_ROOM, clip, paginate
-from situation.roster import current_shift
+from situation.roster import current_shift, ending_shift
 from situation.staffroom import RoomConfig, post, refresh_card
 from situation.texts import render
 from storage.incidents import save_incident
@@ -30,6 +31,14 @@ from storage.models.staff import StaffMember
 from storage.staff import list_staff, staff_names
 
 MODES = ("release", "assign")
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Whether a lead's override (``/duty set``) put the leaving or the incoming team on duty."""
+
+    outgoing: bool = False
+    incoming: bool = False
 
 
 async def open_incidents(*, session: AsyncSession) -> list[Incident]:
@@ -53,7 +62,7 @@ async def handover_due(
     )
     if exists.first() is not None:
         return None
-    previous = room.roster.shift_at(shift.start - room.roster.shift_length / 2)
+    previous, on_duty = await ending_shift(session=session, roster=room.roster, before=shift.start)
     handover = ShiftHandover(
         shift_start=shift.start,
         outgoing_team=previous.team,
@@ -73,6 +82,8 @@ async def handover_due(
         outgoing_team=previous.team,
         incoming_team=shift.team,
         mode=mode,
+        leaving_teams=on_duty,
+        overrides=Overrides(outgoing=previous.override, incoming=shift.override),
     )
     return handover
 
@@ -90,6 +101,7 @@ def handover_texts(
     lines: Sequence[dict[str, Any]],
     moved: int,
     mode: str,
+    overrides: Overrides = Overrides(),
 ) -> list[str]:
     """Render the hand-over digest: the incoming team mentioned, then the open incidents, in
     as many messages as Telegram's limit takes (numbered when more than one)."""
@@ -101,6 +113,8 @@ def handover_texts(
             "staff_handover",
             outgoing=_name(outgoing_team),
             incoming=_name(incoming_team),
+            outgoing_override=overrides.outgoing,
+            incoming_override=overrides.incoming,
             mentions=mentions([entry for entry in run if isinstance(entry, StaffMember)]),
             lines=[entry for entry in run if isinstance(entry, dict)],
             total=len(lines),
@@ -121,16 +135,26 @@ async def hand_over(
     outgoing_team: str | None,
     incoming_team: str,
     mode: str = "release",
+    leaving_teams: Collection[str] | None = None,
+    overrides: Overrides = Overrides(),
 ) -> list[Incident]:
-    """Release or reassign the outgoing team's incidents and post the digest; return them."""
+    """Release or reassign the leaving teams' incidents and post the digest; return them.
+
+    ``leaving_teams`` (by default the outgoing team) are every team on duty in the shift that
+    ended, a lead's override included; their members who join the incoming team keep theirs.
+    """
     if mode not in MODES:
         raise ValueError(f"hand-over mode must be one of {MODES}")
+    if leaving_teams is None:
+        leaving_teams = [outgoing_team] if outgoing_team is not None else []
+    incoming: list[StaffMember] = list(await list_staff(session=session, team=incoming_team))
+    staying = {member.telegram_user_id for member in incoming}
     leaving = {
         member.telegram_user_id
-        for member in (await list_staff(session=session, team=outgoing_team))
-        if outgoing_team is not None
+        for team in leaving_teams
+        for member in await list_staff(session=session, team=team)
+        if member.telegram_user_id not in staying
     }
-    incoming: list[StaffMember] = list(await list_staff(session=session, team=incoming_team))
     incidents = await open_incidents(session=session)
     moved: list[Incident] = []
     turn = 0
@@ -181,6 +205,7 @@ async def hand_over(
         lines=lines,
         moved=len(moved),
         mode=mode,
+        overrides=overrides,
     ):
         await post(session=session, room=room, text=text)
     return moved

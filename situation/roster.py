@@ -109,6 +109,32 @@ async def current_shift(
     return shift
 
 
+async def overrides_during(
+    *, session: AsyncSession, start: datetime, end: datetime
+) -> list[DutyOverride]:
+    """Return the leads' overrides in effect at some time in ``[start, end)``, oldest first."""
+    statement = (
+        select(DutyOverride)
+        .where(col(DutyOverride.starts_at) < end, col(DutyOverride.ends_at) > start)
+        .order_by(col(DutyOverride.id))
+    )
+    return list((await session.exec(statement)).all())
+
+
+async def ending_shift(
+    *, session: AsyncSession, roster: Roster, before: datetime
+) -> tuple[Shift, set[str]]:
+    """Return the shift that ended at ``before``, with the team on duty at its end (a lead's
+    override included), and every team that was on duty in it (the rotation's and overrides')."""
+    shift = roster.shift_at(before - roster.shift_length / 2)
+    overrides = await overrides_during(session=session, start=shift.start, end=shift.end)
+    teams = {shift.team, *(override.team for override in overrides)}
+    at_end = [override for override in overrides if override.ends_at >= shift.end]
+    if at_end:
+        shift = Shift(team=at_end[-1].team, start=shift.start, end=shift.end, override=True)
+    return shift, teams
+
+
 async def on_duty_members(
     *, session: AsyncSession, roster: Roster | None, now: datetime
 ) -> list[StaffMember]:

@@ -118,3 +118,37 @@ async def test_a_restart_keeps_the_deadline_and_fires_what_came_due_once(app: E2
     fired = await escalations(app, thread)
     assert len(fired) == 1 and fired[0]["message_id"] == message["message_id"]
     assert "최도윤" in mentions(fired[0], app)  # straight to the latest due step, once
+
+
+async def test_a_late_priority_raise_fires_one_step_at_a_time(app: E2E) -> None:
+    """P3 for 35 minutes (the team was mentioned), then raised to P1: the P1 ladder from the
+    opening has every step long due, yet the lead and everyone come one P1 interval apart."""
+    await seed_staff(app)
+    await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    haeun = app.world.person("정하은")
+    the_card = await card(app, thread)
+    to = button_data(the_card, "st:pri:").rsplit(":", 1)[0] + ":"
+    await press(app, haeun.id, the_card, to + "P3")
+
+    app.clock.advance(timedelta(minutes=35))
+    await sweep(app)
+    (team,) = await escalations(app, thread)
+    assert mentions(team, app) == {"정하은", "Daniel Cho"}
+
+    await press(app, haeun.id, await card(app, thread), to + "P1")
+    await sweep(app)
+    assert len(await escalations(app, thread)) == 1  # nothing fires at the raise itself
+
+    app.clock.advance(timedelta(minutes=2, seconds=5))
+    await sweep(app)
+    team, lead = await escalations(app, thread)
+    assert "조장" in text_of(lead) and "최도윤" in mentions(lead, app)
+    assert mentions(lead, app) != {person.name for person in app.world.staff}
+
+    app.clock.advance(timedelta(minutes=2))
+    await sweep(app)
+    *_, everyone = await escalations(app, thread)
+    assert mentions(everyone, app) == {person.name for person in app.world.staff}
+    assert len(await escalations(app, thread)) == 3

@@ -9,12 +9,22 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bot.cli import main as cli
 from bot.middlewares.roles import build_room
 from bot.scheduler import sweep_once
+from bot.settings import Settings
 from sandbox.images import tiny_png
+from situation.roles import register
 from situation.roster import Roster
-from tests.e2e.citizen_helpers import CITY_HALL, bot_texts, north_of
+from tests.e2e.citizen_helpers import (
+    CITY_HALL,
+    all_incidents,
+    bot_messages,
+    bot_texts,
+    north_of,
+)
 from tests.e2e.conftest import E2E
 from tests.e2e.staffroom_helpers import (
     button_data,
@@ -138,6 +148,57 @@ async def test_shift_handover_digest_lists_open_incidents_and_releases_the_leavi
     assert "담당: 없음" in text_of(released)
 
 
+def _team_a_ends_in_ten_minutes(settings: Settings) -> None:
+    """A roster of teams A, B, C in 12-hour shifts; team A's ends ten minutes from now."""
+    anchor = datetime.now(UTC) - timedelta(hours=11, minutes=50)
+    path = settings.media_dir.parent / "roster.toml"
+    path.write_text(
+        f'[rotation]\nanchor = "{anchor.isoformat()}"\nshift_hours = 12\nteams = ["A", "B", "C"]\n',
+        encoding="utf-8",
+    )
+    settings.situation_room.roster_file = path
+
+
+@pytest.mark.bot_settings.with_args(_team_a_ends_in_ten_minutes)
+async def test_the_handover_after_a_duty_override_hands_over_the_team_really_on_duty(
+    app: E2E,
+) -> None:
+    """A lead puts team C on duty instead of A (/duty set C); at the change to B the hand-over
+    names C as the leaving team, says a lead changed it, and releases C's incidents."""
+    await seed_staff(app)  # teams alternate: 이서연 A, 최도윤 B (lead), 정하은 A, Daniel Cho B
+    jisu = int((await app.client.create_user(first_name="박지수"))["id"])
+    await app.client.add_member(app.world.staff_chat_id, jisu)
+    async with app.runtime.session_factory() as session, session.begin():
+        await register(
+            session=session,
+            user_id=jisu,
+            name="박지수",
+            role="staff",
+            team="C",
+            now=app.clock.now(),
+        )
+    chat = app.world.staff_chat_id
+    doyun = app.world.person("최도윤")
+    await app.client.send_text(doyun.id, chat, "/duty set C")
+    await app.settle()
+    assert any("C조 (조장 변경)" in text_of(m) for m in await app.client.messages(chat))
+
+    await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    the_card = await card(app, thread)
+    await press(app, jisu, the_card, button_data(the_card, "st:take:"))
+    assert "담당: 박지수" in text_of(await card(app, thread))
+
+    app.clock.advance(timedelta(minutes=11))  # team B's shift begins
+    assert (await sweep(app)).handover
+    shown = [text_of(m) for m in await app.client.messages(chat) if "근무 교대" in text_of(m)]
+    digest = shown[-1]
+    assert digest.startswith("🔄 근무 교대: C조 (조장 변경) → B조")
+    assert "Daniel Cho" in digest and "담당을 해제" in digest
+    assert "담당: 없음" in text_of(await card(app, thread))
+
+
 async def test_export_contains_the_whole_timeline(app: E2E, tmp_path: Path) -> None:
     await seed_staff(app)
     await report_fire(app)
@@ -211,3 +272,54 @@ async def test_two_staff_taking_at_once_are_told_who_holds_it_and_may_take_over(
     answer = await press(app, loser.id, held, button_data(held, "st:takeover:"))
     assert answer["text"] == "담당으로 지정되었습니다."
     assert f"담당: {loser.name}" in text_of(await card(app, thread))
+
+
+async def test_a_follow_up_no_brings_the_incident_back_to_the_room(app: E2E) -> None:
+    """Closed, asked "are you safe?", the citizen answers no: the incident is new again (topic
+    reopened, card redrawn, deadline escalating), the citizen is told, and their next words
+    reach the topic."""
+    await seed_staff(app)
+    citizen = await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    chat = app.world.staff_chat_id
+    haeun = app.world.person("정하은")
+    the_card = await card(app, thread)
+    await press(app, haeun.id, the_card, button_data(the_card, "st:take:"))
+    await app.client.send_text(
+        haeun.id, chat, "/close resolved 진화 완료", message_thread_id=thread
+    )
+    await app.settle()
+    (closed,) = await topics(app)
+    assert closed["name"].startswith("✅") and closed.get("is_closed") is True
+
+    app.clock.advance(timedelta(hours=2, minutes=1))
+    await sweep(app)
+    (question,) = [m for m in await bot_messages(app, citizen.id) if "안전하신가요" in text_of(m)]
+    await app.client.press_button(
+        citizen.id,
+        citizen.id,
+        int(question["message_id"]),
+        button_data(question, "fu:").rsplit(":", 1)[0] + ":no",
+    )
+    await app.settle()
+
+    (incident,) = await all_incidents(app)
+    assert incident.status == "new" and incident.holder is None and incident.closed_at is None
+    (reopened,) = await topics(app)
+    assert reopened["name"].startswith("🔴") and not reopened.get("is_closed")
+    redrawn = text_of(await card(app, thread))
+    assert "담당: 없음" in redrawn and "진화 완료" not in redrawn
+    told = (await bot_texts(app, citizen.id))[-1]
+    assert "다시 맡아" in told and str(incident.reference) in told
+    shown = [text_of(m) for m in await topic_messages(app, thread)]
+    assert any("사건을 다시 열었습니다" in text for text in shown)
+
+    await app.client.send_text(citizen.id, citizen.id, "아직 연기가 계속 나요")
+    await app.settle()
+    assert any("아직 연기가 계속 나요" in text_of(m) for m in await topic_messages(app, thread))
+    assert len(await all_incidents(app)) == 1  # their words joined the reopened incident
+
+    app.clock.advance(timedelta(minutes=2, seconds=5))  # P1: the chain runs again
+    await sweep(app)
+    assert [m for m in await topic_messages(app, thread) if "⏰" in text_of(m)]

@@ -7,7 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from situation.roles import seed_demo_staff
-from situation.roster import current_shift, load_roster, on_duty_members, parse_roster, set_override
+from situation.roster import (
+    current_shift,
+    ending_shift,
+    load_roster,
+    on_duty_members,
+    parse_roster,
+    set_override,
+)
 
 EXAMPLE = Path(__file__).parents[2] / "config" / "roster.example.toml"
 
@@ -54,3 +61,22 @@ async def test_a_lead_override_puts_another_team_on_duty(session_factory: Any) -
             session=session, roster=roster, now=shift.end + timedelta(minutes=1)
         )
         assert after is not None and not after.override
+
+
+async def test_the_ending_shift_names_the_team_a_lead_put_on_duty(session_factory: Any) -> None:
+    roster = parse_roster(
+        '[rotation]\nanchor = "2026-11-01T09:00"\nshift_hours = 12\nteams = ["A", "B", "C"]\n'
+    )
+    now = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
+    change = roster.shift_at(now).end
+    async with session_factory() as session, session.begin():
+        plain, teams = await ending_shift(session=session, roster=roster, before=change)
+        assert (plain.team, plain.override, teams) == ("A", False, {"A"})
+        await set_override(session=session, roster=roster, team="B", now=now, set_by=2)
+        await set_override(session=session, roster=roster, team="C", now=now, set_by=2)
+        ended, teams = await ending_shift(session=session, roster=roster, before=change)
+        assert (ended.team, ended.override, teams) == ("C", True, {"A", "B", "C"})
+        following, _ = await ending_shift(
+            session=session, roster=roster, before=roster.shift_at(change).end
+        )
+        assert not following.override and following.team == "B"

@@ -142,9 +142,17 @@ async def test_closing_schedules_a_follow_up_whose_answer_lands_in_the_topic(ste
             now=START + timedelta(hours=2, minutes=5),
         )
     rows = await room.staff_rows()
-    assert [row.kind for row in rows] == ["reopen_topic", "text", "close_topic"]
-    assert "도움이 필요하다고" in texts(rows)[1]
-    assert "followup" in [event.action for event in await room.events(incident.id)]
+    # A "no" reopens the incident for good: the topic stays open, the card and name redrawn.
+    assert [row.kind for row in rows] == ["reopen_topic", "edit_text", "edit_topic", "text"]
+    assert "도움이 필요하다고" in texts(rows)[3] and "다시 열었습니다" in texts(rows)[3]
+    reopened = await room.incident(incident.id)
+    assert reopened.status == IncidentStatus.NEW and reopened.closed_at is None
+    async with steps.tx() as session:
+        deadline = await session.get(IncidentDeadline, incident.id)
+    assert deadline is not None and deadline.cancelled_at is None and deadline.step == 0
+    assert deadline.next_at == START + timedelta(hours=2, minutes=7)  # P1: 2 minutes from now
+    actions = [event.action for event in await room.events(incident.id)]
+    assert actions[-2:] == ["followup", "reopen"]
 
 
 def test_close_arguments_read_the_reason_and_the_note() -> None:
