@@ -360,25 +360,6 @@ async def handle_join_request(
     return JoinDecision(approved=True, reason="invited", community=community, member=member)
 
 
-async def revoke_links(*, session: AsyncSession, hub: HubAdmin, community: Community) -> int:
-    """Revoke every invite link of the community still usable; return how many."""
-    assert community.id is not None
-    count = 0
-    for member in await members_of(session=session, community_id=community.id):
-        if not member.invite_link or member.link_revoked:
-            continue
-        try:
-            await hub.revoke_invite_link(
-                chat_id=community.hub_chat_id, invite_link=member.invite_link
-            )
-            count += 1
-        except HubError:
-            pass  # expired links cannot be revoked twice; they are unusable either way
-        member.link_revoked = True
-        await save_member(session=session, member=member)
-    return count
-
-
 async def member_left(
     *, session: AsyncSession, hub_chat_id: int, user_id: int, now: datetime
 ) -> int:
