@@ -27,6 +27,7 @@ from bot.middlewares.metrics import MetricsMiddleware
 from bot.polling import TolerantGetUpdates
 from bot.scheduler import setup_situation_room
 from bot.settings import Settings
+from community.hub_work import HubWork
 from situation.file_release import FileReleaser
 
 
@@ -71,7 +72,8 @@ def create_dispatcher(
     ``staff_room_wake`` (the projector's) defers the staff room's side of a citizen's report
     until the citizen's transaction has committed; without it the report is posted inline.
     Handlers get a ``file_releaser`` (built here unless given) that deletes erased files after
-    their transaction commits.
+    their transaction commits, and a ``hub_work`` that makes the experts' hub calls a
+    community's transaction asked for (rights check, links, mutes) after it commits.
     """
     services.setdefault(
         "file_releaser",
@@ -80,6 +82,10 @@ def create_dispatcher(
             media_dir=settings.media_dir,
             turn=lambda: write_gate(session_factory),  # on SQLite, wait for the write turn
         ),
+    )
+    services.setdefault(
+        "hub_work",
+        HubWork(session_factory=session_factory, turn=lambda: write_gate(session_factory)),
     )
     storage, isolation = create_fsm(settings)
     dispatcher = Dispatcher(

@@ -25,8 +25,10 @@ from aiogram.exceptions import (
 from aiogram.types import ChatMemberAdministrator, ChatMemberRestricted, ChatPermissions
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from bot.middlewares.database import write_gate
 from bot.settings import Settings
 from community.config import config_of
+from community.hub_work import tidy_closed
 from community.lifecycle import Sweep, sweep_quiet
 from community.ports import HubError
 from situation.clock import Clock
@@ -169,16 +171,27 @@ async def sweep_communities(
     settings: Settings,
     now: datetime,
 ) -> Sweep:
-    """Run the community sweep once: close those of closed incidents, warn or close quiet ones."""
-    async with session_factory() as session, session.begin():
-        return await sweep_quiet(
+    """Run the community sweep once: close those of closed incidents, warn or close quiet ones.
+
+    The database part runs in one transaction; then, outside it, the links of closed
+    communities are revoked and their mutes lifted (each result in a short transaction).
+    """
+    async with write_gate(session_factory), session_factory() as session, session.begin():
+        result = await sweep_quiet(
             session=session,
-            hub=BotHubAdmin(bot),
             now=now,
             config=config_of(settings),
             lang=settings.default_language,
             tz=settings.timezone,
         )
+    tidied = await tidy_closed(
+        hub=BotHubAdmin(bot),
+        session_factory=session_factory,
+        lang=settings.default_language,
+        turn=lambda: write_gate(session_factory),
+    )
+    result.revoked = tidied.revoked
+    return result
 
 
 class CommunitySweeper:

@@ -31,6 +31,7 @@ from bot.middlewares.roles import build_room
 from bot.projector import StaffRoomProjector
 from bot.sender import Sender
 from bot.settings import Settings
+from community.hub_work import HubWork
 from situation.clock import Clock
 from situation.failures import FailureRecorder
 from situation.file_release import FileReleaser
@@ -147,6 +148,13 @@ class Runtime:
         return releaser
 
     @property
+    def hub_work(self) -> HubWork:
+        """The experts' hub calls made after the transactions that asked for them commit."""
+        work = self.dispatcher["hub_work"]
+        assert isinstance(work, HubWork)
+        return work
+
+    @property
     def admission(self) -> AdmissionMiddleware:
         """The dispatcher's admission of updates: how many run and how many wait."""
         admission = self.dispatcher["admission"]
@@ -158,8 +166,14 @@ class Runtime:
         return bool(self.dispatcher._handle_update_tasks)  # aiogram has no public probe
 
     def busy(self) -> bool:
-        """Tell whether updates are handled, the staff room catches up or erased files go."""
-        return self.dispatcher_busy() or self.projector.busy() or self.file_releaser.busy()
+        """Tell whether updates are handled, the staff room catches up, erased files go or
+        the experts' hub is called after a commit."""
+        return (
+            self.dispatcher_busy()
+            or self.projector.busy()
+            or self.file_releaser.busy()
+            or self.hub_work.busy()
+        )
 
     async def start_services(self) -> None:
         """Start the sender (unless ``jikimi send`` sends) and the staff-room projector."""
@@ -208,6 +222,10 @@ class Runtime:
             await asyncio.wait_for(self.file_releaser.wait(), timeout=RELEASE_STOP_SECONDS)
         except TimeoutError:
             log.warning("erased files still being deleted at stop; the next purge deletes them")
+        try:
+            await asyncio.wait_for(self.hub_work.wait(), timeout=RELEASE_STOP_SECONDS)
+        except TimeoutError:
+            log.warning("hub calls still running at stop; the next community sweep catches up")
         await stop_sender(self.sender)
         for task in self._tasks:
             task.cancel()

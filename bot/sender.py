@@ -588,7 +588,7 @@ class Sender:
                         for _row, row_id, now, delivery, _done in batch
                     ],
                 )
-                if recorded is not None and recorded < len(batch):
+                if recorded < len(batch):
                     if len(batch) == 1:
                         return False
                     raise _StaleInBatch  # rolled back: each is recorded on its own below

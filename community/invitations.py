@@ -28,6 +28,7 @@ from storage.communities import (
     member_by_link,
     members_of,
     memberships_of_user,
+    open_communities,
     save_community,
     save_member,
 )
@@ -278,6 +279,61 @@ def _decide(expert: Expert | None, found: tuple[CommunityMember, Community] | No
     return None
 
 
+async def shut_out_by(
+    *, session: AsyncSession, expert: Expert, admitting: Community
+) -> list[Community]:
+    """Return the open communities other than ``admitting`` that staff shut the expert out of.
+
+    Removed from one (``/remove``) or left out of its invitations (``/exclude``): every
+    community is a topic of the one hub, so letting the expert into the hub for ``admitting``
+    would let them read those topics too.
+    """
+    removed = {
+        member.community_id
+        for member in await memberships_of_user(
+            session=session, telegram_user_id=expert.telegram_user_id
+        )
+        if member.status == MemberStatus.REMOVED
+    }
+    return [
+        community
+        for community in await open_communities(session=session)
+        if community.id != admitting.id
+        and community.hub_chat_id == admitting.hub_chat_id
+        and (community.id in removed or expert.id in community.excluded)
+    ]
+
+
+async def _shut_out(
+    session: AsyncSession,
+    community: Community,
+    expert: Expert,
+    shut: list[Community],
+    staff_lang: str,
+) -> None:
+    """Tell the expert the hub is closed to them for now, and the inviting staff why."""
+    await send_text(
+        session=session,
+        chat_id=expert.telegram_user_id,
+        text=render(expert.language, "expert_join_declined", reason="shut_out"),
+        priority=Priority.CITIZEN_REPLY,
+    )
+    titles = [
+        await community_title(session=session, community=other, lang=staff_lang) for other in shut
+    ]
+    await tell_staff(
+        session=session,
+        community=community,
+        text=render(
+            staff_lang,
+            "community_join_shut_out",
+            expert=expert,
+            title=await community_title(session=session, community=community, lang=staff_lang),
+            shut=titles,
+        ),
+    )
+
+
 async def _approval_refused(
     session: AsyncSession, community: Community, expert: Expert, detail: str, staff_lang: str
 ) -> None:
@@ -329,6 +385,12 @@ async def handle_join_request(
         return JoinDecision(approved=False, reason=reason)
     assert found is not None and expert is not None
     member, community = found
+    shut = await shut_out_by(session=session, expert=expert, admitting=community)
+    if shut:
+        with contextlib.suppress(HubError):
+            await hub.decline_join_request(chat_id=chat_id, user_id=user_id)
+        await _shut_out(session, community, expert, shut, staff_lang)
+        return JoinDecision(approved=False, reason="shut_out", community=community, member=member)
     try:
         await hub.approve_join_request(chat_id=chat_id, user_id=user_id)
     except HubError as error:
@@ -358,25 +420,6 @@ async def handle_join_request(
         text=render(staff_lang, "community_member_joined", expert=expert),
     )
     return JoinDecision(approved=True, reason="invited", community=community, member=member)
-
-
-async def revoke_links(*, session: AsyncSession, hub: HubAdmin, community: Community) -> int:
-    """Revoke every invite link of the community still usable; return how many."""
-    assert community.id is not None
-    count = 0
-    for member in await members_of(session=session, community_id=community.id):
-        if not member.invite_link or member.link_revoked:
-            continue
-        try:
-            await hub.revoke_invite_link(
-                chat_id=community.hub_chat_id, invite_link=member.invite_link
-            )
-            count += 1
-        except HubError:
-            pass  # expired links cannot be revoked twice; they are unusable either way
-        member.link_revoked = True
-        await save_member(session=session, member=member)
-    return count
 
 
 async def member_left(

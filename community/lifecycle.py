@@ -23,7 +23,8 @@ from community.callbacks import CloseCommunity, SendInvitations, ToggleField
 from community.config import CommunityConfig
 from community.errors import CommunityError
 from community.fields import field_catalogue, suggested_fields, toggle
-from community.invitations import candidates, revoke_links
+from community.hub_work import HubWork
+from community.invitations import candidates
 from community.outgoing import (
     Buttons,
     button,
@@ -31,7 +32,6 @@ from community.outgoing import (
     send_location,
     send_photo,
     send_text,
-    tell_staff,
 )
 from community.outgoing import topic_state as queue_topic_state
 from community.ports import HubAdmin, HubError
@@ -39,16 +39,11 @@ from community.transcript import record_message, summarise
 from situation.limits import plain_text
 from situation.texts import render
 from storage.communities import (
-    closed_with_live_links,
-    closed_with_mutes,
     communities_of_closed_incidents,
     community_of_incident,
-    get_community,
     members_of,
-    memberships_of_user,
     quiet_communities,
     save_community,
-    save_member,
 )
 from storage.experts import get_expert
 from storage.models.communities import Community, CommunityState, MemberRole, MemberStatus
@@ -181,8 +176,13 @@ async def open_community(
     now: datetime,
     lang: str = "ko",
     tz: str = "Asia/Seoul",
+    work: HubWork | None = None,
 ) -> Opened:
-    """Open the incident's community: a hub topic with the pinned brief, and the staff panel."""
+    """Open the incident's community: a hub topic with the pinned brief, and the staff panel.
+
+    With ``work``, the bot's rights in the hub are checked once the transaction commits
+    (outside it), and what is missing is named in the staff topic.
+    """
     incident = await session.get(Incident, incident_id)
     if incident is None:
         raise CommunityError("community_error_no_incident")
@@ -197,7 +197,7 @@ async def open_community(
         await reopen_community(
             session=session, community=existing, actor_id=actor_id, now=now, lang=lang, tz=tz
         )
-        await _warn_missing_rights(session, hub, existing, lang)
+        _check_rights_after_commit(session, hub, work, existing, lang)
         return Opened(community=existing, reopened=True)
     brief = await build_brief(session=session, incident=incident, lang=lang, tz=tz)
     try:
@@ -219,24 +219,17 @@ async def open_community(
     await save_community(session=session, community=community)
     await _post_brief(session, community, brief, lang, now)
     await _post_panel(session, community, lang)
-    await _warn_missing_rights(session, hub, community, lang)
+    _check_rights_after_commit(session, hub, work, community, lang)
     return Opened(community=community, created=True)
 
 
-async def _warn_missing_rights(
-    session: AsyncSession, hub: HubAdmin, community: Community, lang: str
+def _check_rights_after_commit(
+    session: AsyncSession, hub: HubAdmin, work: HubWork | None, community: Community, lang: str
 ) -> None:
-    """Name in the staff topic the hub rights the bot lacks now (pins, mutes... would fail)."""
-    if community.staff_chat_id is None:
-        return
-    missing = await hub.missing_rights(chat_id=community.hub_chat_id)
-    if missing:
-        await send_text(
-            session=session,
-            chat_id=community.staff_chat_id,
-            thread_id=community.staff_thread_id,
-            text=render(lang, "community_hub_rights_missing", missing=missing),
-        )
+    """Name in the staff topic, after the commit, the hub rights the bot lacks (pins, mutes...)."""
+    if work is not None and community.staff_chat_id is not None:
+        assert community.id is not None
+        work.check_rights_after_commit(session, hub=hub, community_id=community.id, lang=lang)
 
 
 async def toggle_field(*, session: AsyncSession, community: Community, field: str) -> Community:
@@ -268,11 +261,14 @@ async def close_community(
     reason: str,
     lang: str = "ko",
     tz: str = "Asia/Seoul",
+    work: HubWork | None = None,
 ) -> Community:
     """Close a community: revoke links, thank the members, close the topic, post the summary.
 
-    Without ``hub`` (a caller with no messenger at hand) the links are revoked by the next
-    sweep; until then join requests through them are declined because the community is closed.
+    With ``hub`` and ``work`` the unused links are revoked and the community's mutes lifted
+    once the transaction commits, outside it (``community.hub_work``); without them (a caller
+    with no messenger at hand) the next sweep does it. Until then join requests through the
+    links are declined because the community is closed.
     """
     if community.state != CommunityState.OPEN:
         raise CommunityError("community_error_closed")
@@ -282,9 +278,8 @@ async def close_community(
     community.closed_by = actor_id
     community.close_reason = reason
     await save_community(session=session, community=community)
-    if hub is not None:
-        await revoke_links(session=session, hub=hub, community=community)
-        await _lift_mutes(session, hub, community, lang)
+    if hub is not None and work is not None:
+        work.tidy_after_commit(session, hub=hub, community_id=community.id, lang=lang)
     if community.topic_id is not None:
         await send_text(
             session=session,
@@ -323,48 +318,6 @@ async def close_community(
             text=render(lang, "community_summary", summary=summary, reason=reason),
         )
     return community
-
-
-async def _muted_elsewhere(session: AsyncSession, community: Community, user_id: int) -> bool:
-    for other in await memberships_of_user(session=session, telegram_user_id=user_id):
-        if other.community_id == community.id or not other.muted:
-            continue
-        found = await get_community(session=session, community_id=other.community_id)
-        if found is not None and found.state == CommunityState.OPEN:
-            return True
-    return False
-
-
-async def _lift_mutes(
-    session: AsyncSession, hub: HubAdmin, community: Community, lang: str
-) -> None:
-    """Unmute the members this community muted: Telegram mutes in the whole hub, not the topic.
-
-    A member muted by another open community stays muted until that one lifts it. A refusal
-    that may pass (flood control, a server error) is tried again by the next sweep; one that
-    will not (the bot lost its rights) is left to staff, told in the staff topic.
-    """
-    assert community.id is not None
-    for member in await members_of(session=session, community_id=community.id):
-        if not member.muted:
-            continue
-        if not await _muted_elsewhere(session, community, member.telegram_user_id):
-            try:
-                await hub.restrict(
-                    chat_id=community.hub_chat_id, user_id=member.telegram_user_id, can_send=True
-                )
-            except HubError as error:
-                if error.retry:
-                    continue  # the flag stays true: the next sweep tries again
-                await tell_staff(
-                    session=session,
-                    community=community,
-                    text=render(
-                        lang, "community_unmute_failed", expert=member.name, detail=str(error)
-                    ),
-                )
-        member.muted = False
-        await save_member(session=session, member=member)
 
 
 async def reopen_community(
@@ -419,11 +372,12 @@ async def on_incident_closed(
     actor_id: int | None = None,
     lang: str = "ko",
     tz: str = "Asia/Seoul",
+    work: HubWork | None = None,
 ) -> Community | None:
     """Close the incident's community when the incident closes (None when it has none open).
 
-    Call it in the transaction that closes the incident; ``hub`` may be omitted (the sweep then
-    revokes the unused links).
+    Call it in the transaction that closes the incident; ``hub`` and ``work`` may be omitted
+    (the sweep then revokes the unused links and lifts the mutes).
     """
     community = await community_of_incident(session=session, incident_id=incident_id)
     if community is None or community.state != CommunityState.OPEN:
@@ -437,6 +391,7 @@ async def on_incident_closed(
         reason="incident_closed",
         lang=lang,
         tz=tz,
+        work=work,
     )
 
 
@@ -446,29 +401,28 @@ class Sweep:
 
     warned: list[int] = field(default_factory=list)
     closed: list[int] = field(default_factory=list)
-    revoked: int = 0
+    revoked: int = 0  # links revoked after the commit (``bot.hub_admin.sweep_communities``)
 
 
 async def sweep_quiet(
     *,
     session: AsyncSession,
-    hub: HubAdmin,
     now: datetime,
     config: CommunityConfig,
     lang: str = "ko",
     tz: str = "Asia/Seoul",
 ) -> Sweep:
-    """Close communities of closed incidents; warn quiet ones, then close them after the warning."""
+    """Close communities of closed incidents; warn quiet ones, then close them after the warning.
+
+    Only the database: the links and mutes of closed communities are the messenger's part,
+    done after the commit (``community.hub_work.tidy_closed``).
+    """
     result = Sweep()
-    for community in await closed_with_live_links(session=session):
-        result.revoked += await revoke_links(session=session, hub=hub, community=community)
-    for community in await closed_with_mutes(session=session):
-        await _lift_mutes(session, hub, community, lang)
     for community in await communities_of_closed_incidents(session=session):
         assert community.id is not None
         await close_community(
             session=session,
-            hub=hub,
+            hub=None,
             community=community,
             now=now,
             actor_id=None,
@@ -503,7 +457,7 @@ async def sweep_quiet(
         if idle_enough and warned_long_enough:
             await close_community(
                 session=session,
-                hub=hub,
+                hub=None,
                 community=community,
                 now=now,
                 actor_id=None,

@@ -403,16 +403,42 @@ def _mark_sent_statement() -> Any:
     )
 
 
+@cache
+def _leased_rows_statement() -> Any:
+    """SELECT ... FOR UPDATE of the rows of ``l_ids`` still leased to ``l_worker``, by id."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    return (
+        sa_select(table.c.id)
+        .where(
+            table.c.id.in_(bindparam("l_ids", expanding=True)),
+            table.c.status == OutboxStatus.SENDING.value,
+            table.c.lease_owner == bindparam("l_worker"),
+        )
+        .order_by(table.c.id)
+        .with_for_update()
+    )
+
+
 async def mark_sent_many(
     *, session: AsyncSession, worker_id: str, deliveries: Sequence[SentRecord]
-) -> int | None:
+) -> int:
     """Record several successful deliveries in one statement (what :func:`mark_sent` does).
 
-    Only rows still leased to ``worker_id`` are recorded. Returns how many were, when the
-    driver tells: asyncpg reports no row count for a batch of several (None).
+    Only rows still leased to ``worker_id`` are recorded. Returns how many were, on every
+    database: asyncpg reports no row count for a batch of several, so on PostgreSQL the rows
+    still leased to ``worker_id`` are first locked and counted (one more round trip, only for
+    a batch of several); locked, none of them can change hands before the UPDATE.
     """
     if not deliveries:
         return 0
+    connection = await session.connection()
+    leased: int | None = None
+    if len(deliveries) > 1 and connection.dialect.name == "postgresql":
+        found = await connection.execute(
+            _leased_rows_statement(),
+            {"l_ids": [one.message_id for one in deliveries], "l_worker": worker_id},
+        )
+        leased = len(found.all())
     params = [
         {
             "b_id": one.message_id,
@@ -424,12 +450,12 @@ async def mark_sent_many(
         }
         for one in deliveries
     ]
-    connection = await session.connection()
     result = await connection.execute(
         _mark_sent_statement(), params if len(params) > 1 else params[0]
     )
-    recorded = result.rowcount
-    return recorded if recorded >= 0 else None
+    if leased is not None:
+        return leased
+    return int(result.rowcount)
 
 
 async def mark_failed(

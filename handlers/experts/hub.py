@@ -18,6 +18,7 @@ from bot.hub_admin import CommunitySweeper
 from bot.settings import Settings
 from community.access import is_staff
 from community.errors import CommunityError
+from community.hub_work import HubWork
 from community.invitations import handle_join_request, member_left
 from community.lookup import community_of_hub_topic
 from community.outgoing import tell_staff
@@ -113,6 +114,7 @@ async def hub_command(
     role: str | None,
     staff_member: StaffMember | None,
     room: RoomConfig | None = None,
+    hub_work: HubWork | None = None,
 ) -> None:
     """Moderate a community from inside its topic (staff only)."""
     community = await _community(message, session)
@@ -121,7 +123,7 @@ async def hub_command(
     lang = settings.default_language
     try:
         await _moderate(
-            command, message, bot, session, settings, clock, community, staff_member, room
+            command, message, bot, session, settings, clock, community, staff_member, room, hub_work
         )
     except CommunityError as error:
         await tell_staff(
@@ -141,6 +143,7 @@ async def _moderate(
     community: Community,
     staff_member: StaffMember,
     room: RoomConfig | None,
+    hub_work: HubWork | None,
 ) -> None:
     lang = settings.default_language
     hub = hub_of(bot)
@@ -175,6 +178,7 @@ async def _moderate(
             staff_member=staff_member,
             now=now,
             settings=settings,
+            work=hub_work,
         )
     else:
         # The target is the message replied to (or its author), else a user id after the command.

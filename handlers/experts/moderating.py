@@ -13,6 +13,7 @@ from typing import Any
 from bot.settings import Settings
 from community import moderation
 from community.errors import CommunityError
+from community.hub_work import HubWork
 from community.lifecycle import close_community
 from community.ports import HubAdmin
 from storage.models.communities import Community
@@ -97,11 +98,13 @@ async def close_by_staff(
     staff_member: StaffMember,
     now: datetime,
     settings: Settings,
+    work: HubWork | None = None,
 ) -> None:
-    """Close the community on a staff member's word."""
+    """Close the community on a staff member's word (``work`` tidies the hub after the commit)."""
     await close_community(
         session=session,
         hub=hub,
+        work=work,
         community=community,
         now=now,
         actor_id=staff_member.telegram_user_id,

@@ -25,6 +25,7 @@ from community.callbacks import (
     action_of,
 )
 from community.errors import CommunityError
+from community.hub_work import HubWork
 from community.invitations import invite_one, send_invitations
 from community.lifecycle import exclude_expert, open_community, panel, toggle_field
 from community.lookup import community_by_id, community_of_staff_topic, expert_to_invite
@@ -80,6 +81,7 @@ async def button(
     lang: str,
     role: str | None,
     staff_member: StaffMember | None,
+    hub_work: HubWork | None = None,
 ) -> None:
     """Open a community from the incident card, toggle its fields, send invitations, close it."""
     if _from_staff_chat(query, settings) and staff_member is not None:
@@ -109,6 +111,7 @@ async def button(
                 now=clock.now(),
                 lang=lang,
                 tz=settings.timezone,
+                work=hub_work,
             )
             name = (
                 "community_opened"
@@ -147,6 +150,7 @@ async def button(
                 staff_member=staff_member,
                 now=clock.now(),
                 settings=settings,
+                work=hub_work,
             )
         await _refresh_panel(query, session, community, lang)
         await answer(query, render(lang, "community_done"))
@@ -177,6 +181,7 @@ async def command(
     clock: Clock,
     role: str | None,
     staff_member: StaffMember | None,
+    hub_work: HubWork | None = None,
 ) -> None:
     """Moderate the topic's community from the staff topic."""
     lang = settings.default_language
@@ -201,6 +206,7 @@ async def command(
             clock,
             community,
             staff_member,
+            hub_work,
         )
     except CommunityError as error:
         await _answer(session, message, render(lang, error.code, **error.context))
@@ -218,6 +224,7 @@ async def _run(
     clock: Clock,
     community: Community,
     staff_member: StaffMember,
+    hub_work: HubWork | None,
 ) -> str | None:
     lang = settings.default_language
     hub = hub_of(bot)
@@ -256,6 +263,7 @@ async def _run(
             staff_member=staff_member,
             now=now,
             settings=settings,
+            work=hub_work,
         )
         return None
     # The target is the number after the command: a user id, or a message id in the hub topic.

@@ -863,3 +863,61 @@ async def deliver_with(sender: Sender, factory: Factory) -> list[OutboxMessage]:
         return rows
     finally:
         await sender.stop()
+
+
+async def test_a_stale_row_in_a_batch_of_results_is_counted(
+    world: World, session_factory: Factory
+) -> None:
+    """A records two deliveries in one batch; one row's lease had passed to B: A counts it as
+    stale (not sent) on SQLite and on PostgreSQL alike, and runs no hook for it."""
+    lost_id, kept_id = await enqueue(
+        session_factory,
+        OutboxCreate(chat_id=world.citizens[0], kind="text", payload={"text": "잃음"}),
+        OutboxCreate(chat_id=world.citizens[1], kind="text", payload={"text": "남음"}),
+    )
+    started, release = asyncio.Event(), asyncio.Event()
+    stalled: list[int] = []
+    hooked: list[int | None] = []
+
+    async def stalled_attempt(row: OutboxMessage) -> Any:
+        assert row.id is not None
+        stalled.append(row.id)
+        if len(stalled) == 2:
+            started.set()
+        await release.wait()
+        return Delivery(message_id=1000 + row.id)
+
+    async def hook(row: OutboxMessage) -> None:
+        hooked.append(row.id)
+
+    a, _ = make_sender(world, session_factory, on_sent=[hook])
+    a.worker_id = "a"
+    a._attempt = stalled_attempt  # type: ignore[method-assign]
+    await a.start()
+    try:
+        async with asyncio.timeout(10):
+            await started.wait()
+        later = utcnow() + repo.DEFAULT_LEASE + timedelta(seconds=1)
+        async with session_factory() as session, session.begin():  # B takes the first row
+            (taken,) = await repo.claim_batch(session=session, worker_id="b", now=later, limit=1)
+            assert taken.id == lost_id
+            assert await repo.mark_sent(
+                session=session, message_id=lost_id, worker_id="b", now=later, result_message_id=7
+            )
+        release.set()  # both of A's deliveries end at once: one batch of results
+        async with asyncio.timeout(10):
+            while True:  # A's results end in transactions of their own
+                if a.stats.stale + a.stats.sent == 2:
+                    break
+                await asyncio.sleep(0.02)
+    finally:
+        release.set()
+        await a.stop()
+    assert (a.stats.stale, a.stats.sent) == (1, 1)
+    assert hooked == [kept_id]
+    async with session_factory() as session:
+        lost = await repo.get(session=session, message_id=lost_id)
+        kept = await repo.get(session=session, message_id=kept_id)
+    assert lost is not None and kept is not None
+    assert (lost.status, lost.result_message_id) == ("sent", 7)
+    assert (kept.status, kept.result_message_id) == ("sent", 1000 + kept_id)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from community.hub_work import HubWork
 from community.ports import HubError
 from storage.experts import save_expert
 from storage.incidents import create_incident
@@ -164,3 +165,9 @@ def hub() -> FakeHub:
 def steps(session_factory: async_sessionmaker[AsyncSession]) -> Steps:
     """Step helper on this test's database."""
     return Steps(session_factory)
+
+
+@pytest.fixture
+def work(session_factory: async_sessionmaker[AsyncSession]) -> HubWork:
+    """Hub calls after commit, on this test's database."""
+    return HubWork(session_factory=session_factory)

@@ -8,6 +8,7 @@ import pytest
 
 from community.config import CommunityConfig
 from community.errors import CommunityError
+from community.hub_work import HubWork, tidy_closed
 from community.invitations import send_invitations
 from community.lifecycle import (
     brief_correlation,
@@ -156,8 +157,11 @@ async def test_fields_and_exclusions_shape_the_panel(steps: Steps, hub: FakeHub)
         assert "바다전문" in text and "불전문" not in text
 
 
-async def test_close_revokes_thanks_and_summarises(steps: Steps, hub: FakeHub) -> None:
-    """Closing revokes unused links, thanks joined members and posts the summary to staff."""
+async def test_close_revokes_thanks_and_summarises(
+    steps: Steps, hub: FakeHub, work: HubWork
+) -> None:
+    """Closing thanks joined members and posts the summary to staff; once it has committed,
+    the unused links are revoked."""
     incident = await steps.incident("fire")
     assert incident.id is not None
     await steps.expert(21, ["fire"], name="참여자")
@@ -183,7 +187,11 @@ async def test_close_revokes_thanks_and_summarises(steps: Steps, hub: FakeHub) -
     assert list(hub.links.values()) == [False]
     async with steps.tx() as session:
         closed = await on_incident_closed(
-            session=session, incident_id=incident.id, now=START + timedelta(hours=1), hub=hub
+            session=session,
+            incident_id=incident.id,
+            now=START + timedelta(hours=1),
+            hub=hub,
+            work=work,
         )
         assert closed is not None and closed.state == CommunityState.CLOSED
         assert closed.close_reason == "incident_closed"
@@ -191,6 +199,8 @@ async def test_close_revokes_thanks_and_summarises(steps: Steps, hub: FakeHub) -
             await on_incident_closed(session=session, incident_id=incident.id, now=START, hub=hub)
             is None
         )
+        assert list(hub.links.values()) == [False]  # no Telegram call inside the transaction
+    await work.wait()
     assert list(hub.links.values()) == [True]
     hub_rows = await steps.outbox(HUB)
     assert hub_rows[-1].kind == "close_topic"
@@ -253,7 +263,7 @@ async def test_quiet_period_warns_then_closes(steps: Steps, hub: FakeHub) -> Non
     async def sweep(minutes: int) -> tuple[list[int], list[int]]:
         async with steps.tx() as session:
             result = await sweep_quiet(
-                session=session, hub=hub, now=START + timedelta(minutes=minutes), config=config
+                session=session, now=START + timedelta(minutes=minutes), config=config
             )
         return result.warned, result.closed
 
@@ -292,7 +302,7 @@ async def test_incident_closed_between_sweeps_is_reconciled(steps: Steps, hub: F
         session.add(row)
     async with steps.tx() as session:
         result = await sweep_quiet(
-            session=session, hub=hub, now=START + timedelta(minutes=1), config=CommunityConfig()
+            session=session, now=START + timedelta(minutes=1), config=CommunityConfig()
         )
     assert result.closed == [community_id]
 
@@ -312,19 +322,18 @@ async def test_closing_without_the_messenger_leaves_links_to_the_sweep(
         closed = await on_incident_closed(session=session, incident_id=incident.id, now=START)
         assert closed is not None and closed.state == CommunityState.CLOSED
     assert list(hub.links.values()) == [False]
-    async with steps.tx() as session:
-        result = await sweep_quiet(session=session, hub=hub, now=START, config=CommunityConfig())
+    result = await tidy_closed(hub=hub, session_factory=steps.session_factory)
     assert result.revoked == 1 and list(hub.links.values()) == [True]
-    async with steps.tx() as session:
-        again = await sweep_quiet(session=session, hub=hub, now=START, config=CommunityConfig())
+    again = await tidy_closed(hub=hub, session_factory=steps.session_factory)
     assert again.revoked == 0
 
 
 @pytest.mark.parametrize("retry", [False, True])
 async def test_a_mute_telegram_refuses_to_lift_is_left_to_staff_or_tried_again(
-    steps: Steps, hub: FakeHub, retry: bool
+    steps: Steps, hub: FakeHub, work: HubWork, retry: bool
 ) -> None:
-    """A refusal that will not pass is told to staff, once; flood control is tried again."""
+    """After the closing commits, a refusal that will not pass is told to staff, once (the
+    sweep does not tell again); flood control is left muted, and the sweep tries again."""
     incident = await steps.incident("fire")
     assert incident.id is not None
     await steps.expert(21, ["fire"], name="발언제한")
@@ -340,11 +349,21 @@ async def test_a_mute_telegram_refuses_to_lift_is_left_to_staff_or_tried_again(
     hub.refuse_restrict = HubError("not enough rights", retry=retry)
     async with steps.tx() as session:
         await on_incident_closed(
-            session=session, incident_id=incident.id, now=START + timedelta(hours=1), hub=hub
+            session=session,
+            incident_id=incident.id,
+            now=START + timedelta(hours=1),
+            hub=hub,
+            work=work,
         )
+    await work.wait()
+    await tidy_closed(hub=hub, session_factory=steps.session_factory)  # the next sweep
+    async with steps.tx() as session:
         (member,) = await members_of(session=session, community_id=community_id)
     told = [text for text in await steps.texts(STAFF) if "발언 제한을 풀지 못했습니다" in text]
     if retry:
         assert member.muted and not told  # the next sweep tries again
+        hub.refuse_restrict = None
+        lifted = await tidy_closed(hub=hub, session_factory=steps.session_factory)
+        assert lifted.unmuted == 1 and hub.members[21] == "member"
     else:
         assert not member.muted and len(told) == 1 and "발언제한" in told[0]

@@ -29,7 +29,9 @@ async def seed(app: E2E) -> None:
         )
 
 
-async def incident_with_card(app: E2E, *, scenario: str = "fire") -> tuple[int, int, int]:
+async def incident_with_card(
+    app: E2E, *, scenario: str = "fire", reference: str = "I-20261122-0042"
+) -> tuple[int, int, int]:
     """Create an incident, its staff topic and a card with the "Open expert community" button.
 
     Returns (incident id, staff topic id, card message id).
@@ -42,7 +44,7 @@ async def incident_with_card(app: E2E, *, scenario: str = "fire") -> tuple[int, 
             session=session,
             incident=Incident(
                 scenario=scenario,
-                reference="I-20261122-0042",
+                reference=reference,
                 priority="P1",
                 district_name="종로구",
                 latitude=37.5729,

@@ -134,6 +134,7 @@ async def test_talk_mute_and_close(app: E2E) -> None:
             incident_id=incident_id,
             now=app.clock.now(),
             hub=BotHubAdmin(app.runtime.bot),
+            work=app.runtime.hub_work,  # the links are revoked once this commits
         )
     await app.settle()
     community = await community_of(app, incident_id)

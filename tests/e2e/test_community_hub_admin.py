@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.hub_admin import BotHubAdmin
 from tests.e2e.community_helpers import (
+    community_of,
     incident_with_card,
     join_with_invitation,
     members_of,
@@ -70,3 +71,44 @@ async def test_pin_delete_and_remove_by_replying(app: E2E) -> None:
         m for m in await members_of(app, community.id or 0) if m.telegram_user_id == fire.id
     ]
     assert member.status == "removed"
+
+
+async def test_an_expert_removed_from_an_open_community_is_not_let_back_by_another(
+    app: E2E,
+) -> None:
+    """Removed from one community, an expert's request through another community's invitation
+    is declined while the first is open (the hub holds both topics); both sides are told."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    fire = app.world.person("한지훈")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    first_id, first_thread, first_card = await incident_with_card(app)
+    first, _ = await open_and_invite(app, first_id, first_thread, first_card)
+    await join_with_invitation(app, fire.id)
+    [joined] = [m for m in await members_of(app, first.id or 0) if m.telegram_user_id == fire.id]
+    fire_expert_id = joined.expert_id
+    await app.client.send_text(
+        lead.id, staff_chat, f"/remove {fire.id}", message_thread_id=first_thread
+    )
+    await app.settle(timeout=30)
+    assert (await app.client.member(hub, fire.id))["status"] == "left"
+
+    second_id, second_thread, second_card = await incident_with_card(
+        app, reference="I-20261122-0043"
+    )
+    await open_and_invite(app, second_id, second_thread, second_card)
+    await join_with_invitation(app, fire.id)  # the second community's invitation
+
+    assert (await app.client.member(hub, fire.id))["status"] == "left"
+    told = await app.client.wait_for_message(fire.id, contains="승인할 수 없습니다")
+    assert "제외했습니다" in str(told.get("text"))
+    notice = await app.client.wait_for_message(
+        staff_chat, message_thread_id=second_thread, contains="참여 요청을 거절했습니다"
+    )
+    text = str(notice.get("text"))
+    assert "I-20261122-0042" in text and f"/invite {fire_expert_id}" in text
+    second = await community_of(app, second_id)
+    [removed] = [m for m in await members_of(app, first.id or 0) if m.telegram_user_id == fire.id]
+    [invited] = [m for m in await members_of(app, second.id or 0) if m.telegram_user_id == fire.id]
+    assert (removed.status, invited.status) == ("removed", "invited")

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from sqlmodel import select
+
+from storage.models.communities import Community
+from storage.models.outbox import OutboxMessage
 from tests.e2e.community_helpers import (
     incident_with_card,
     links_in,
@@ -75,3 +81,49 @@ async def test_opening_in_a_hub_where_the_bot_lacks_rights_tells_the_staff(app: 
     text = str(notice.get("text"))
     assert "can_pin_messages" in text and "can_restrict_members" in text
     assert "can_invite_users" not in text
+
+
+async def test_the_rights_check_runs_after_the_opening_commits(app: E2E) -> None:
+    """The hub-rights check is not made inside the opening's transaction: while Telegram is
+    slow to answer it, the community is already stored with no rights notice queued yet; the
+    notice follows once Telegram has answered."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    await app.client.set_admin(
+        hub,
+        app.world.bot_id,
+        {
+            "can_manage_topics": True,
+            "can_pin_messages": False,
+            "can_delete_messages": True,
+            "can_invite_users": True,
+            "can_restrict_members": True,
+        },
+    )
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await app.client.fault("slow", method="getChatMember", delay=6.0)
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    async with asyncio.timeout(30):
+        while True:  # the opening's own transaction, seen from another one
+            async with app.runtime.session_factory() as session:
+                opened = (
+                    await session.exec(
+                        select(Community).where(Community.incident_id == incident_id)
+                    )
+                ).first()
+                notices = (
+                    await session.exec(
+                        select(OutboxMessage).where(OutboxMessage.chat_id == staff_chat)
+                    )
+                ).all()
+            if opened is not None:
+                break
+            await asyncio.sleep(0.05)
+    assert not [row for row in notices if "봇 권한이 부족합니다" in str(row.payload.get("text"))]
+    await app.settle(timeout=30)
+    notice = await app.client.wait_for_message(
+        staff_chat, message_thread_id=thread_id, contains="봇 권한이 부족합니다"
+    )
+    assert "can_pin_messages" in str(notice.get("text"))

@@ -3,6 +3,8 @@ a caption in the hub is never a command."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.hub_admin import sweep_communities
@@ -162,6 +164,33 @@ async def test_closing_a_community_lifts_the_mutes_it_imposed(app: E2E) -> None:
     assert (await community_of(app, incident_id)).state == "closed"
     assert (await app.client.member(hub, fire.id))["status"] == "member"
     await app.client.send_text(fire.id, hub, "다른 토픽에서 다시 말할 수 있습니다")
+
+
+async def test_closing_commits_before_telegram_answers_the_unmute(app: E2E) -> None:
+    """The unmute is called after the closing transaction commits, never inside it: while
+    Telegram is slow to answer it, the community is already closed in the database (and the
+    write turn free for other updates); the mute is lifted when Telegram answers."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    fire = app.world.person("한지훈")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await open_and_invite(app, incident_id, thread_id, card_id)
+    await join_with_invitation(app, fire.id)
+    await app.client.send_text(lead.id, staff_chat, f"/mute {fire.id}", message_thread_id=thread_id)
+    await app.settle(timeout=30)
+    await app.client.fault("slow", method="restrictChatMember", delay=6.0)
+    await app.client.send_text(lead.id, staff_chat, "/closecommunity", message_thread_id=thread_id)
+    async with asyncio.timeout(30):
+        while True:  # the closing's own transaction, seen from another one
+            if (await community_of(app, incident_id)).state == "closed":
+                break
+            await asyncio.sleep(0.05)
+    # Committed while the unmute is still on its way: it was not called inside the transaction.
+    assert (await app.client.member(hub, fire.id))["status"] == "restricted"
+    await app.settle(timeout=30)
+    assert (await app.client.member(hub, fire.id))["status"] == "member"
 
 
 async def test_the_sweep_lifts_the_mutes_of_a_community_its_incident_closed(app: E2E) -> None:
