@@ -51,7 +51,7 @@ _PHONE_TRUNK = re.compile(r"(?<![\w+.:/-])0[1-9]\d{1,3}[- ]\d{6,8}(?![\w-]|[.:]\
 
 
 def _foreign_phone(match: re.Match[str]) -> str:
-    """Replace a grouped number that has as many digits as a phone number (10 to 15)."""
+    """Replace a grouped number with as many digits as a phone (10-15, 18 after a prefix)."""
     text = match.group(0)
     digits = sum(c.isdigit() for c in text)
     last = re.split(r"[- ()]", text.rstrip(")"))[-1]
