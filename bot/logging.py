@@ -36,6 +36,30 @@ _PHONE_KR_LANDLINE = re.compile(
 _PHONE_INTERNATIONAL = re.compile(
     r"(?<![\w+])\+\d{1,3}[- ]?\(?\d{1,4}\)?(?:[- ]?\d{2,4}){2,3}(?!\d)"
 )
+# Foreign numbers without "+": an international prefix (00, Korea's 001/002/00700..., North
+# America's 011) before the country code ("00 44 20 7946 0958", "001-1-212-555-0100"), or a
+# national number written in three to five groups ("(212) 555-0100", "44 20 7946 0958",
+# "020 7946 0958", "212.555.0100") or trunk "0" + area code + subscriber ("07700 900123").
+# A phone never follows "-", "." or ":" (references "R-20261122-0042", chat ids, timestamps,
+# decimals) and needs 10 digits or more: dates ("2026-11-22") and times keep theirs.
+_PHONE_EXIT = re.compile(
+    r"(?<![\w+.:/-])\(?(?:00|011)\)?[- ]?\(?[1-9](?:[- ]?\(?\d{1,5}\)?){1,7}(?![\w-]|[.:]\d)"
+)
+_PHONE_GROUPS = re.compile(r"(?<![\w+.:/-])\(?\d{1,4}\)?(?:[- ]\(?\d{1,4}\)?){2,4}(?![\w-]|[.:]\d)")
+_PHONE_DOTTED = re.compile(r"(?<![\w+.:/-])(?:1\.)?[2-9]\d{2}\.\d{3}\.\d{4}(?![\w.-])")
+_PHONE_TRUNK = re.compile(r"(?<![\w+.:/-])0[1-9]\d{1,3}[- ]\d{6,8}(?![\w-]|[.:]\d)")
+
+
+def _foreign_phone(match: re.Match[str]) -> str:
+    """Replace a grouped number with as many digits as a phone (10-15, 18 after a prefix)."""
+    text = match.group(0)
+    digits = sum(c.isdigit() for c in text)
+    last = re.split(r"[- ()]", text.rstrip(")"))[-1]
+    if 10 <= digits <= 15 + 3 * text.startswith("0") and len(last) >= 3:
+        return "<phone>"
+    return text
+
+
 # A latitude and longitude side by side keep two decimals from three on; a lone number from
 # four, unless it is below one (a duration) or the seconds of a time ("14:51:57.604123").
 _COORDINATE_PAIR = re.compile(
@@ -58,6 +82,8 @@ def redact(text: str) -> str:
     text = _PHONE_INTERNATIONAL.sub("<phone>", text)
     text = _PHONE_KR_MOBILE.sub("<phone>", text)
     text = _PHONE_KR_LANDLINE.sub("<phone>", text)
+    for foreign in (_PHONE_EXIT, _PHONE_GROUPS, _PHONE_DOTTED, _PHONE_TRUNK):
+        text = foreign.sub(_foreign_phone, text)
     text = _COORDINATE_PAIR.sub(
         lambda m: f"{_rounded(m.group(1))}{m.group(2)}{_rounded(m.group(3))}", text
     )

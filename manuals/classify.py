@@ -527,8 +527,12 @@ class Classifier:
         ]
         ff_ko = [p for p in ko if p.target == -1]
         ff_en = [p for p in en if p.target == -1]
-        self._sig_ko = _Matcher(sig_ko + ff_ko)
-        self._sig_en = _Matcher(sig_en + ff_en)
+        self._sig_ko = _Matcher([p for p in sig_ko if not p.parts] + ff_ko)
+        self._sig_en = _Matcher([p for p in sig_en if not p.parts] + ff_en)
+        # "a*b" signals need their context in the same sentence ("물이*잠겼": a locked door
+        # is not urgent, water rising until something is under it is).
+        self._sig_gap_ko = _GapMatcher([p for p in sig_ko if p.parts], GAP_KO)
+        self._sig_gap_en = _GapMatcher([p for p in sig_en if p.parts], GAP_EN)
 
     @staticmethod
     def _pattern(kw: Keyword, target: int) -> _Pattern:
@@ -729,14 +733,20 @@ class Classifier:
     def _urgent(self, prepared: tuple[str, frozenset[int], str, list[int]]) -> list[str]:
         ko_text, ko_starts, en_text, en_starts = prepared
         found: set[int] = set()
-        for hits in (
-            self._sig_ko.find(ko_text, None, ko_starts),
-            self._sig_en.find(en_text, en_starts, frozenset(en_starts)),
+        for hits, gaps, text in (
+            (self._sig_ko.find(ko_text, None, ko_starts), self._sig_gap_ko, ko_text),
+            (
+                self._sig_en.find(en_text, en_starts, frozenset(en_starts)),
+                self._sig_gap_en,
+                en_text,
+            ),
         ):
             friends = _by_start([h for h in hits if h.target == -1])
             for h in hits:
                 if h.target >= 0 and not _masked(h, _around(friends, h)):
                     found.add(h.target)
+            spans = [h for h in hits if h.target == -1]
+            found.update(h.target for h in gaps.find(text, _present(text), spans))
         return [self.catalog.signals[i].name for i in sorted(found)]
 
 

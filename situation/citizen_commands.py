@@ -24,7 +24,9 @@ command's answer, whatever the command: nothing comes before that prompt. Then, 
   asks for their data to be erased. The question says so.
 
 An edited command message is not run again: its words are taken as an edit of the words (see
-:func:`edit_command_words`).
+:func:`edit_command_words`). A command's message is remembered (its id, not its words): edited
+into plain words, without the command, it is not filed as a report ("/cancel it was a
+mistake" edited into "it was a mistake" stays out; see :func:`situation.edits.receive_edit`).
 
 jikimi hands out no ``t.me/<bot>?start=`` links, so whatever follows /start is the citizen's
 words; if start links are ever added, their payloads must be told apart here.
@@ -50,7 +52,7 @@ from situation.intake import (
 )
 from situation.outgoing import Outgoing
 from situation.texts import normalise_language
-from storage.citizens import find_citizen
+from storage.citizens import find_citizen, remember_command_message
 from storage.models.outbox import Priority
 
 START, HELP, LANG, NEW, CANCEL, MY_REPORTS, FORGET = (
@@ -115,6 +117,7 @@ async def run_command(
         and await find_citizen(session=session, telegram_user_id=words.user_id) is None
     )
     await _answer(session, name, words, config, now, chosen=chosen, words_out=bool(text))
+    await _remember(session, words, now)
     if not files:
         return None
     return await receive_message(
@@ -126,6 +129,15 @@ async def run_command(
         prompted=prompt is not None,
         first_contact=first_contact,
     )
+
+
+async def _remember(session: AsyncSession, words: IncomingMessage, now: datetime) -> None:
+    """Record the command's message, so that an edit of it into plain words files nothing."""
+    citizen = await find_citizen(session=session, telegram_user_id=words.user_id)
+    if citizen is not None and citizen.id is not None:
+        await remember_command_message(
+            session=session, citizen_id=citizen.id, message_id=words.message_id, now=now
+        )
 
 
 async def edit_command_words(
@@ -160,6 +172,7 @@ async def edit_command_words(
         config=config,
         now=now,
         listeners=listeners,
+        words_of_command=True,
     )
 
 

@@ -9,6 +9,9 @@ the version before it, so the staff room shows what changed; the report's words 
 its scenario and urgency re-read (the "call 119 now" prompt comes first when the edit adds an
 urgent signal) and the citizen is told. An edit of a message whose report is closed, cancelled
 or unknown is taken like any follow-up message: it joins the open report or starts a new one.
+An edit that takes the command off a command's message ("/cancel it was a mistake" into "it
+was a mistake") is not a report: the citizen is told to send a new message (urgent words still
+get the "call 119 now" prompt).
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from situation.intake import (
     tell_listeners,
 )
 from situation.outgoing import Outgoing
-from storage.citizens import find_citizen
+from storage.citizens import find_citizen, was_command_message
 from storage.incidents import get_incident
 from storage.models.incidents import IncidentStatus
 from storage.models.outbox import Priority
@@ -60,8 +63,12 @@ async def receive_edit(
     config: IntakeConfig,
     now: datetime,
     listeners: Sequence[ReportListener] = (),
+    words_of_command: bool = False,
 ) -> IntakeResult:
-    """Record a citizen's edited message with its report, re-read the report and answer."""
+    """Record a citizen's edited message with its report, re-read the report and answer.
+
+    ``words_of_command``: the edit still starts with its command, these are the words after it.
+    """
     citizen = await find_citizen(session=session, telegram_user_id=message.user_id)
     before = None
     if citizen is not None and citizen.id is not None:
@@ -71,6 +78,14 @@ async def receive_edit(
             chat_id=message.chat_id,
             message_id=message.message_id,
         )
+        if (
+            before is None
+            and not words_of_command
+            and await was_command_message(
+                session=session, citizen_id=citizen.id, message_id=message.message_id
+            )
+        ):
+            return await _command_edited_into_words(session, message)
     report = None
     if before is not None:
         report = await get_report(session=session, report_id=before.report_id)
@@ -79,6 +94,19 @@ async def receive_edit(
             session=session, message=message, config=config, now=now, listeners=listeners
         )
     return await _record_edit(session, report, before, message, config, now, listeners)
+
+
+async def _command_edited_into_words(
+    session: AsyncSession, message: IncomingMessage
+) -> IntakeResult:
+    """Answer an edit that took the command off its message: it is not filed as a report."""
+    out = Outgoing(session=session, chat_id=message.chat_id, lang=message.lang)
+    text = (message.text or "").strip()
+    prompt = scenarios.urgent_prompt(text, out.lang) if text else None
+    if prompt is not None:
+        await out.text(prompt, priority=Priority.GUIDANCE)
+    await out.message("citizen_edit_of_command")
+    return IntakeResult(replies=out.names)
 
 
 async def open_to_edits(session: AsyncSession, report: Report) -> bool:

@@ -33,7 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from situation.file_release import FileReleaser
 from storage import retention
 from storage.chats import forget_chat
-from storage.citizens import find_citizen, save_citizen
+from storage.citizens import find_citizen, forget_command_messages, save_citizen
 from storage.models.reports import MediaStatus, Report
 from storage.reports import (
     all_reports_of_citizen,
@@ -111,6 +111,7 @@ async def forget_citizen(
             session.add(message)
         await save_report(session=session, report=report)
     await forget_chat(session=session, chat_id=telegram_user_id)  # keyed by their user id
+    await forget_command_messages(session=session, citizen_id=citizen.id)
     citizen.telegram_user_id = None
     citizen.language = None
     citizen.consent_at = None

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from situation.outgoing import Outgoing
 from situation.texts import render
 from storage.models.base import utcnow
 from storage.models.staff import StaffMember, StaffRole
@@ -90,3 +91,8 @@ async def seed_demo_staff(
             )
         )
     return members
+
+
+async def greet_staff(*, session: AsyncSession, chat_id: int, role: str, lang: str) -> None:
+    """Answer /start in a staff member's private chat: where the work is and its commands."""
+    await Outgoing(session=session, chat_id=chat_id, lang=lang).message("staff_start", role=role)

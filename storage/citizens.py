@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import bindparam, inspect, update
+from sqlalchemy import bindparam, delete, inspect, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models.citizens import Citizen
+from storage.models.commands import CommandMessage
 
 SEEN_RESOLUTION = timedelta(minutes=5)
 """How old ``last_seen_at`` may grow before an update writes it again (not on every message:
@@ -133,3 +134,21 @@ async def save_citizen(*, session: AsyncSession, citizen: Citizen) -> Citizen:
     session.add(citizen)
     await session.flush()
     return citizen
+
+
+async def remember_command_message(
+    *, session: AsyncSession, citizen_id: int, message_id: int, now: datetime
+) -> None:
+    """Record that the citizen's message ``message_id`` was a command (its edits file nothing)."""
+    if await session.get(CommandMessage, (citizen_id, message_id)) is None:
+        session.add(CommandMessage(citizen_id=citizen_id, message_id=message_id, created_at=now))
+
+
+async def was_command_message(*, session: AsyncSession, citizen_id: int, message_id: int) -> bool:
+    """Whether the citizen's message ``message_id`` was a command."""
+    return await session.get(CommandMessage, (citizen_id, message_id)) is not None
+
+
+async def forget_command_messages(*, session: AsyncSession, citizen_id: int) -> None:
+    """Delete the records of the citizen's command messages (on /forget)."""
+    await session.exec(delete(CommandMessage).where(col(CommandMessage.citizen_id) == citizen_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ from sandbox.server import SandboxConfig, SandboxServer
 from storage import migrate
 
 DEMO_DATABASE = Path("var/demo.db")
+DEMO_MEDIA = Path("var/demo-media")
+"""The fresh demo database's media: its own directory, never the configured one (``var/media``
+by default), which may hold the media of a real database."""
 
 
 def register(subparsers: Any) -> None:
@@ -33,7 +37,10 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--port", type=int, default=8080, help="sandbox port (default 8080)")
     parser.add_argument(
         "--database-url",
-        help=f"database (default: a fresh SQLite file at {DEMO_DATABASE})",
+        help=(
+            f"database (default: a fresh SQLite file at {DEMO_DATABASE}, with its media in"
+            f" a fresh {DEMO_MEDIA}; a database given here keeps JIKIMI_MEDIA_DIR)"
+        ),
     )
     parser.add_argument(
         "--no-rate-limits", action="store_true", help="switch the sandbox's rate limits off"
@@ -55,6 +62,16 @@ def _fresh_demo_database() -> str:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{DEMO_DATABASE}{suffix}").unlink(missing_ok=True)
     return f"sqlite+aiosqlite:///{DEMO_DATABASE}"
+
+
+def _fresh_demo_media() -> Path:
+    """Empty the demo's media directory: the files of earlier demos belong to no report now."""
+    if DEMO_MEDIA.is_symlink():
+        DEMO_MEDIA.unlink()
+    elif DEMO_MEDIA.exists():
+        shutil.rmtree(DEMO_MEDIA)
+    DEMO_MEDIA.mkdir(parents=True)
+    return DEMO_MEDIA
 
 
 async def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -81,7 +98,10 @@ async def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _run_demo(args: argparse.Namespace, settings: Settings, server: SandboxServer) -> None:
     """Build the demo world in the running sandbox and serve the bot until interrupted."""
-    database_url = args.database_url or _fresh_demo_database()
+    database_url = args.database_url
+    if database_url is None:  # a fresh demo database starts with no media either
+        database_url = _fresh_demo_database()
+        settings.media_dir = _fresh_demo_media()
     async with SandboxClient(server.url) as client:
         world = await build_demo_world(client)
         settings.telegram.api_base = server.url

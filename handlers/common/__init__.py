@@ -7,9 +7,9 @@ from aiogram import Router
 
 def get_routers() -> list[Router]:
     """Return fresh shared routers that come before the areas (a router has one dispatcher)."""
-    from handlers.common import errors, membership
+    from handlers.common import errors, membership, start
 
-    return [errors.get_router(), membership.get_router()]
+    return [errors.get_router(), membership.get_router(), start.get_router()]
 
 
 def get_last_routers() -> list[Router]:

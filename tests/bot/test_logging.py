@@ -48,6 +48,52 @@ def test_redact_removes_sensitive_values(line: str, secret: str) -> None:
     assert secret not in redact(line)
 
 
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "00 44 20 7946 0958",
+        "0044 20 7946 0958",
+        "00442079460958",
+        "(0044) 20 7946 0958",
+        "001-1-212-555-0100",
+        "00700-81-3-1234-5678",
+        "011 44 20 7946 0958",
+        "(212) 555-0100",
+        "212-555-0100",
+        "1-212-555-0100",
+        "212.555.0100",
+        "44 20 7946 0958",
+        "86 138 0013 8000",
+        "020 7946 0958",
+        "07700 900123",
+        "090-1234-5678",
+        "030 12345678",
+    ],
+)
+def test_redact_removes_foreign_numbers_written_without_plus(phone: str) -> None:
+    """A foreign number outside a phone field, with an exit prefix or in groups, goes."""
+    assert redact(f"citizen wrote: call me on {phone}, please") == (
+        "citizen wrote: call me on <phone>, please"
+    )
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "report R-20261208-0001 filed",
+        "incident I-20261122-0007 merged into I-20261122-0012",
+        "2026-11-22T03:10:22Z range 2026-11-22 - 2026-11-23",
+        "listening on 192.168.100.200:8080 with aiogram 3.13.1",
+        "ids [12, 13, 14] block 10 20 30 40 topic 12 message 3456",
+        "sent 120 of 5000 in 2026, id 0001 12345678, id 00000042",
+        "user 1234567890 in chat -1001234567890 message 4242",
+    ],
+)
+def test_redact_keeps_references_dates_and_ids(line: str) -> None:
+    """References, dates, addresses, versions and ids are not phone numbers."""
+    assert redact(line) == line
+
+
 def test_redact_keeps_coarse_location_and_ordinary_numbers() -> None:
     """Coordinates become about a kilometre; ids, dates and durations stay readable."""
     assert redact("at 37.566535 126.977969") == "at 37.57~ 126.98~"

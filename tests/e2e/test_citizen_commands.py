@@ -307,6 +307,32 @@ async def test_an_edit_of_a_command_with_words_edits_the_words_alone(app: E2E) -
     assert report.status == "cancelled" and report.message_count == 1
 
 
+async def test_a_command_edited_into_plain_words_files_nothing(app: E2E) -> None:
+    citizen = await app.citizen("Mistake", "en")
+    client, chat = app.client, citizen.id
+    await client.send_text(citizen.id, chat, "A tree fell on the road")
+    await settle(app, chat)
+    cancel = await client.send_text(citizen.id, chat, "/cancel it was a mistake")
+    await settle(app, chat)
+    await client.edit_text(citizen.id, chat, cancel["message_id"], "it was a mistake")
+    await settle(app, chat)
+    (report,) = await reports_of(app, citizen.id)
+    assert report.status == "cancelled" and report.message_count == 1
+    assert "its edit is not a report" in (await bot_texts(app, chat))[-1]
+
+    # The same for /forget's words and a bare /start; urgent words still get 119 first.
+    forget = await client.send_text(citizen.id, chat, "/forget my address is 12 Sejong-daero")
+    start = await client.send_text(citizen.id, chat, "/start")
+    await settle(app, chat)
+    await client.edit_text(citizen.id, chat, forget["message_id"], "my address is 12 Sejong-daero")
+    await settle(app, chat)
+    await client.edit_text(citizen.id, chat, start["message_id"], "people are trapped in a fire")
+    await settle(app, chat)
+    assert len(await reports_of(app, citizen.id)) == 1
+    prompt, answer = (await bot_texts(app, chat))[-2:]
+    assert prompt.startswith("🚨 Call 119 now") and "its edit is not a report" in answer
+
+
 async def test_words_after_a_command_reach_the_incident_topic(app: E2E) -> None:
     await seed_staff(app)
     citizen = await report_fire(app)

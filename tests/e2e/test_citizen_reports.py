@@ -109,6 +109,27 @@ async def test_urgent_message_gets_the_119_prompt_first(app: E2E) -> None:
     assert any(report.reference in text for text in texts[1:])
 
 
+async def test_a_car_under_water_in_an_underpass_gets_the_119_prompt_first(app: E2E) -> None:
+    citizen = await app.citizen("지하차도", "ko")
+    await app.client.send_text(citizen.id, citizen.id, "지하차도에 물이 차올라서 차가 잠겼어요")
+    await settle(app, citizen.id)
+    texts = await bot_texts(app, citizen.id)
+    assert texts and texts[0].startswith("🚨 지금 바로 119에 전화하세요")
+    (report,) = await reports_of(app, citizen.id)
+    assert report.urgent and report.scenario == "inundation"
+
+
+async def test_a_locked_door_is_not_urgent(app: E2E) -> None:
+    citizen = await app.citizen("열쇠", "ko")
+    await app.client.send_text(citizen.id, citizen.id, "현관문이 잠겨서 못 들어가요")
+    await settle(app, citizen.id)
+    texts = await bot_texts(app, citizen.id)
+    assert texts and not any(text.startswith("🚨") for text in texts)
+    (report,) = await reports_of(app, citizen.id)
+    assert not report.urgent
+    assert report.scenario != "inundation"  # "잠겼" of a door is not water either
+
+
 async def _reports_stored(app: E2E, count: int) -> None:
     """Wait until ``count`` reports are stored and no update is in flight."""
     async with asyncio.timeout(20):

@@ -127,6 +127,53 @@ def test_no_urgent_signals_in_false_friends(text: str) -> None:
     assert urgent_signals(text) == []
 
 
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("지하차도에 물이 차올라서 차가 잠겼어요", "trapped"),
+        ("차가 물에 잠기고 있어요", "trapped"),
+        ("차량이 반쯤 잠겼어요", "trapped"),
+        ("버스가 물에 잠겨 있어요", "trapped"),
+        ("차 안으로 물이 들어와요", "trapped"),
+        ("지하차도에 고립됐어요", "trapped"),
+        ("차 안에 갇혔어요", "trapped"),
+        ("차가 강에 빠졌어요", "in_water"),
+        ("물이 가슴까지 차올랐어요", "in_water"),
+        ("my car is under water", "trapped"),
+        ("my car is completely under water", "trapped"),
+        ("the car is submerged", "trapped"),
+        ("our car is sinking", "trapped"),
+        ("water is coming into the car", "trapped"),
+        ("trapped in car", "trapped"),
+        ("we are cut off by the flood", "trapped"),
+        ("water up to my chest", "in_water"),
+    ],
+)
+def test_urgent_signals_of_vehicles_and_people_under_water(text: str, signal: str) -> None:
+    assert signal in urgent_signals(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "문이 잠겼어요",
+        "차 문이 잠겼어요",
+        "현관문이 잠겨서 못 들어가요",
+        "차 키를 안에 두고 문이 잠겼어요",
+        "휴대폰이 잠겼어요",
+        "계정이 잠겼어요",
+        "차가 잠깐 멈췄어요",
+        "물이 차가워서 손이 잠겼어요",
+        "사랑에 빠졌어요",
+        "the door is locked",
+        "locked out of my car",
+        "my phone is locked",
+    ],
+)
+def test_locked_doors_and_phones_are_not_urgent(text: str) -> None:
+    assert urgent_signals(text) == []
+
+
 def test_classification_carries_urgent_signals() -> None:
     assert "trapped" in classify("엘베에 갇혔어요").urgent
 

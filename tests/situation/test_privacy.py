@@ -19,10 +19,11 @@ from situation.file_release import FileReleaser
 from situation.intake import IncomingFile, IncomingMessage, IncomingPlace, receive_message
 from situation.privacy import PurgeSummary, forget_citizen, purge_expired
 from storage.chats import get_chat_state, mark_unreachable
-from storage.citizens import find_citizen, get_or_create_citizen
+from storage.citizens import find_citizen, get_or_create_citizen, remember_command_message
 from storage.engine import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models.citizens import Citizen
+from storage.models.commands import CommandMessage
 from storage.models.failures import FailedUpdate
 from storage.models.incidents import Incident
 from storage.models.outbox import OutboxMessage, OutboxStatus
@@ -112,6 +113,22 @@ class Interrupted(Exception):
 async def _media_rows(steps: Steps) -> list[ReportMedia]:
     async with steps.tx() as session:
         return list((await session.exec(select(ReportMedia).order_by(col(ReportMedia.id)))).all())
+
+
+async def test_forget_drops_the_record_of_command_messages(steps: Steps, media_dir: Path) -> None:
+    await steps.send(4011, text="가로등이 넘어졌어요")
+    async with steps.tx() as session:
+        citizen = await find_citizen(session=session, telegram_user_id=4011)
+        assert citizen is not None and citizen.id is not None
+        await remember_command_message(
+            session=session, citizen_id=citizen.id, message_id=77, now=START
+        )
+    releaser = FileReleaser(session_factory=steps.session_factory, media_dir=media_dir)
+    async with steps.tx() as session:
+        await forget_citizen(session=session, telegram_user_id=4011, releaser=releaser, now=START)
+    await releaser.wait()
+    async with steps.tx() as session:
+        assert (await session.exec(select(CommandMessage))).all() == []
 
 
 async def test_forget_rolled_back_leaves_every_row_and_file(steps: Steps, media_dir: Path) -> None:
