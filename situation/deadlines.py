@@ -13,6 +13,10 @@ restart; steps that came due while nobody swept fire once, as the latest step on
 A priority change moves the chain to the new priority's ladder, the next step never sooner
 than one acknowledgement time of the new priority after the change, the following ones that
 time apart: raising a long-open incident never fires more than one step at once.
+
+The clock starts when the incident opens. A merge of two unacknowledged incidents keeps the
+earlier clock on the target, with the steps either chain already posted (never posted again);
+a merge that brings an acknowledgement into the target stops the target's chain.
 """
 
 from __future__ import annotations
@@ -83,6 +87,23 @@ def rescheduled_next(
     return max(step_time(opened_at + ack_time, ack_time, step + 1), now + ack_time)
 
 
+def clock_start(deadline: IncidentDeadline, room: RoomConfig) -> datetime:
+    """When the acknowledgement clock of a deadline started (the due time less its ack time)."""
+    return deadline.due_at - room.ack_time(deadline.priority)
+
+
+def _set_clock(
+    deadline: IncidentDeadline, *, start: datetime, priority: str, room: RoomConfig
+) -> None:
+    """Point the deadline at ``start`` + the ack time of ``priority``, from the step it reached."""
+    ack = room.ack_time(priority)
+    deadline.priority = priority
+    deadline.due_at = start + ack
+    deadline.next_at = (
+        step_time(deadline.due_at, ack, deadline.step + 1) if deadline.step < len(STEPS) else None
+    )
+
+
 async def reprioritise_deadline(
     *, session: AsyncSession, incident: Incident, room: RoomConfig, now: datetime
 ) -> None:
@@ -103,6 +124,44 @@ async def reprioritise_deadline(
     else:
         deadline.due_at = incident.opened_at + ack
         deadline.next_at = None
+    deadline.updated_at = now
+    await save_deadline(session=session, deadline=deadline)
+
+
+async def merge_deadlines(
+    *,
+    session: AsyncSession,
+    source: Incident,
+    target: Incident,
+    room: RoomConfig,
+    now: datetime,
+) -> None:
+    """Give the target of a merge of two unacknowledged incidents the earlier running clock.
+
+    The target's deadline starts when the earliest of the two started (each incident's own
+    start: its opening, or an earlier clock merged into it before), at the target's priority
+    after the merge, and counts the steps either chain already posted, so the merge neither
+    restarts the chase nor posts a reminder twice; a step already due fires at the next sweep.
+    """
+    assert source.id is not None and target.id is not None
+    if room.chat_id is None:  # no staff room: no topics, so no deadlines to chase in them
+        return
+    starts: list[datetime] = []
+    step = 0
+    for incident in (source, target):
+        assert incident.id is not None
+        found = await get_deadline(session=session, incident_id=incident.id)
+        if found is not None and found.cancelled_at is None:
+            starts.append(clock_start(found, room))
+            step = max(step, found.step)
+        else:
+            starts.append(incident.opened_at)
+    deadline = await get_deadline(session=session, incident_id=target.id)
+    if deadline is None:  # the target's topic (and its deadline) is not opened yet
+        deadline = IncidentDeadline(incident_id=target.id, priority=target.priority, due_at=now)
+    deadline.cancelled_at = None
+    deadline.step = step
+    _set_clock(deadline, start=min(starts), priority=target.priority, room=room)
     deadline.updated_at = now
     await save_deadline(session=session, deadline=deadline)
 
@@ -212,7 +271,7 @@ async def _post_step(
     topic = await get_topic(session=session, incident_id=incident.id)
     if topic is None:
         return
-    minutes = int((now - incident.opened_at).total_seconds() // 60)
+    minutes = int((now - clock_start(deadline, room)).total_seconds() // 60)
 
     def step_text(run: Sequence[StaffMember]) -> str:
         return render(
