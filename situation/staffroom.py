@@ -236,6 +236,7 @@ async def open_topic(
             deadline=IncidentDeadline(
                 incident_id=incident.id,
                 priority=incident.priority,
+                started_at=incident.opened_at,
                 due_at=incident.opened_at + room.ack_time(incident.priority),
                 next_at=incident.opened_at + room.ack_time(incident.priority),
                 updated_at=now,

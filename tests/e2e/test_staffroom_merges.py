@@ -84,6 +84,37 @@ async def test_a_merge_never_restarts_a_clock_that_already_reminded(app: E2E) ->
     assert "조장" in lead and "4분 경과" in lead
 
 
+async def test_a_merge_onto_an_old_clock_with_a_raise_fires_one_step_at_a_time(app: E2E) -> None:
+    """A P3 reminded at 30 min merged into a new P1 at 35 min: the P1 ladder from the old clock
+    has every step due, yet the lead comes 2 min after the merge and everyone 2 min later."""
+    await seed_staff(app)
+    await report_fire(app, "첫째", where=CITY_HALL)
+    (older,) = await topics(app)
+    haeun = app.world.person("정하은")
+    older_card = await card(app, int(older["message_thread_id"]))
+    to = button_data(older_card, "st:pri:").rsplit(":", 1)[0] + ":"
+    await press(app, haeun.id, older_card, to + "P3")
+    app.clock.advance(timedelta(minutes=30, seconds=5))
+    await sweep(app)  # the older incident's team reminder
+    app.clock.advance(timedelta(minutes=4, seconds=55))
+    await report_fire(app, "둘째", where=GANGNAM)  # P1, 35 min after the first
+    _, newer = await topics(app)
+    target = int(newer["message_thread_id"])
+
+    await merge_into(app, haeun.id, int(older["message_thread_id"]))
+    await sweep(app)
+    assert reminders(await topic_messages(app, target)) == []  # nothing fires at the merge
+
+    app.clock.advance(timedelta(minutes=2, seconds=5))
+    await sweep(app)
+    (lead,) = reminders(await topic_messages(app, target))
+    assert "조장" in lead and "P1, 37분 경과" in lead  # counted from the older clock
+    app.clock.advance(timedelta(minutes=2))
+    await sweep(app)
+    _, everyone = reminders(await topic_messages(app, target))
+    assert "전원" in everyone and "39분 경과" in everyone
+
+
 async def test_merging_a_taken_incident_acknowledges_the_target(app: E2E) -> None:
     """The target inherits the acknowledgement and the holder; its citizens are told; no chase."""
     await seed_staff(app)
