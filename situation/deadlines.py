@@ -10,9 +10,16 @@ digest of unacknowledged incidents in the General topic. Taking (or escalating t
 or closing) cancels the chain. The state lives in ``incident_deadline``, so it survives a
 restart; steps that came due while nobody swept fire once, as the latest step only.
 
-A priority change moves the chain to the new priority's ladder, the next step never sooner
-than one acknowledgement time of the new priority after the change, the following ones that
-time apart: raising a long-open incident never fires more than one step at once.
+The clock's start is stored (``started_at``): the opening, a restart when a closed incident
+is reopened, or after a merge of two unacknowledged incidents the earlier of their starts. A
+priority change keeps it; the reminders' "N min" count from it.
+
+One rule for every change of a running chain (a priority change, a merge): the steps already
+posted (on either chain of a merge) stay posted, and the next one is due at its time on the
+new ladder from the clock's start; if that time is already past, one acknowledgement time of
+the new priority after the change, or sooner if the chain had it due sooner before the change.
+The steps after it follow one acknowledgement time apart. So a change never fires more than
+one step at once, never posts a step twice, and a raise never delays the next reminder.
 """
 
 from __future__ import annotations
@@ -71,39 +78,123 @@ async def cancel_deadline(
     return await save_deadline(session=session, deadline=deadline)
 
 
-def rescheduled_next(
-    *, opened_at: datetime, ack_time: timedelta, step: int, now: datetime
-) -> datetime:
-    """When step ``step + 1`` is due after a priority change at ``now`` (``step`` posted).
+def clock_start(deadline: IncidentDeadline, room: RoomConfig) -> datetime:
+    """When the acknowledgement clock of a deadline started (older rows: due time less ack)."""
+    if deadline.started_at is not None:
+        return deadline.started_at
+    return deadline.due_at - room.ack_time(deadline.priority)
 
-    The new priority's ladder from the opening, but never sooner than one acknowledgement
-    time of the new priority after the change: a late raise must not find every step of the
-    shorter ladder already due and fire the top one at once.
+
+def next_step_at(
+    *,
+    start: datetime,
+    ack_time: timedelta,
+    step: int,
+    now: datetime,
+    due_before: datetime | None,
+) -> datetime:
+    """When step ``step + 1`` is due after a change of a running chain at ``now``.
+
+    Its time on the ladder of ``ack_time`` from the clock's ``start``; if that is already past,
+    one ``ack_time`` after the change, or ``due_before`` (when the chain had it due before the
+    change) if that is sooner: the change fires at most this one step, and never delays it.
     """
-    return max(step_time(opened_at + ack_time, ack_time, step + 1), now + ack_time)
+    natural = step_time(start + ack_time, ack_time, step + 1)
+    if natural > now:
+        return natural
+    grace = now + ack_time
+    return grace if due_before is None else min(grace, due_before)
+
+
+def reschedule(
+    deadline: IncidentDeadline,
+    *,
+    start: datetime,
+    priority: str,
+    room: RoomConfig,
+    now: datetime,
+    due_before: datetime | None,
+) -> None:
+    """Put a running chain on ``priority``'s ladder from ``start``, from the step it reached."""
+    ack = room.ack_time(priority)
+    deadline.priority = priority
+    deadline.started_at = start
+    if deadline.step < len(STEPS):
+        upcoming = next_step_at(
+            start=start, ack_time=ack, step=deadline.step, now=now, due_before=due_before
+        )
+        # The sweep's ladder starts from ``due_at``: the steps after the next follow ``ack`` apart.
+        deadline.due_at = upcoming - ack * deadline.step
+        deadline.next_at = upcoming
+    else:
+        deadline.due_at = start + ack
+        deadline.next_at = None
+    deadline.updated_at = now
 
 
 async def reprioritise_deadline(
     *, session: AsyncSession, incident: Incident, room: RoomConfig, now: datetime
 ) -> None:
-    """Move a running deadline to the incident's new priority (see :func:`rescheduled_next`)."""
+    """Move a running deadline to the incident's new priority (see :func:`next_step_at`)."""
     assert incident.id is not None
     deadline = await get_deadline(session=session, incident_id=incident.id)
     if deadline is None or deadline.cancelled_at is not None:
         return
-    ack = room.ack_time(incident.priority)
-    deadline.priority = incident.priority
-    if deadline.step < len(STEPS):
-        upcoming = rescheduled_next(
-            opened_at=incident.opened_at, ack_time=ack, step=deadline.step, now=now
-        )
-        # The ladder restarts at the next step: the steps after it follow ``ack`` apart.
-        deadline.due_at = upcoming - ack * deadline.step
-        deadline.next_at = upcoming
-    else:
-        deadline.due_at = incident.opened_at + ack
-        deadline.next_at = None
-    deadline.updated_at = now
+    reschedule(
+        deadline,
+        start=clock_start(deadline, room),
+        priority=incident.priority,
+        room=room,
+        now=now,
+        due_before=deadline.next_at,
+    )
+    await save_deadline(session=session, deadline=deadline)
+
+
+async def merge_deadlines(
+    *,
+    session: AsyncSession,
+    source: Incident,
+    target: Incident,
+    room: RoomConfig,
+    now: datetime,
+) -> None:
+    """Give the target of a merge of two unacknowledged incidents the earlier running clock.
+
+    The target's clock starts when the earliest of the two started (each incident's own start:
+    its opening, or an earlier clock merged into it before), at the target's priority after the
+    merge, and counts the steps either chain already posted, so the merge neither restarts the
+    chase nor posts a reminder twice; the next step is due as :func:`next_step_at` says.
+    """
+    assert source.id is not None and target.id is not None
+    if room.chat_id is None:  # no staff room: no topics, so no deadlines to chase in them
+        return
+    starts: list[datetime] = []
+    step = 0
+    due: list[datetime] = []
+    for incident in (source, target):
+        assert incident.id is not None
+        found = await get_deadline(session=session, incident_id=incident.id)
+        if found is not None and found.cancelled_at is None:
+            starts.append(clock_start(found, room))
+            step = max(step, found.step)
+            if found.next_at is not None:
+                due.append(found.next_at)
+        else:
+            starts.append(incident.opened_at)
+    deadline = await get_deadline(session=session, incident_id=target.id)
+    if deadline is None:  # the target's topic (and its deadline) is not opened yet
+        deadline = IncidentDeadline(incident_id=target.id, priority=target.priority, due_at=now)
+    deadline.cancelled_at = None
+    deadline.step = step
+    reschedule(
+        deadline,
+        start=min(starts),
+        priority=target.priority,
+        room=room,
+        now=now,
+        due_before=min(due, default=None),
+    )
     await save_deadline(session=session, deadline=deadline)
 
 
@@ -117,6 +208,7 @@ async def restart_deadline(
     if deadline is None:
         deadline = IncidentDeadline(incident_id=incident.id, priority=incident.priority, due_at=now)
     deadline.priority = incident.priority
+    deadline.started_at = now
     deadline.due_at = due_at
     deadline.step = 0
     deadline.next_at = due_at
@@ -212,7 +304,7 @@ async def _post_step(
     topic = await get_topic(session=session, incident_id=incident.id)
     if topic is None:
         return
-    minutes = int((now - incident.opened_at).total_seconds() // 60)
+    minutes = int((now - clock_start(deadline, room)).total_seconds() // 60)
 
     def step_text(run: Sequence[StaffMember]) -> str:
         return render(

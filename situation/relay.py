@@ -10,6 +10,10 @@ when ``show_staff_names``); a reply to a relayed citizen message answers that ci
 anything else (and ``/all``) answers every citizen of the incident; lines starting with ``!``
 and ``/note`` stay internal. Photos, locations and other media are copied as they are. Citizen
 messages reach the topic through :func:`situation.staffroom.relay_citizen_messages`.
+
+Words written in the topic of an incident merged into another reach nobody: the target has
+citizens the writer did not address, so the staff member is told (in their language) that
+nothing was sent and where the target's topic is, and the words are kept in the timeline.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from situation.audit import Actor, record
 from situation.limits import CAPTION_LIMIT, TEXT_LIMIT, room_for, split
 from situation.outgoing import Outgoing
-from situation.staffroom import RoomConfig, post, refresh_card
+from situation.staffroom import RoomConfig, incident_topic_link, post, refresh_card
 from situation.texts import render
 from storage.citizens import get_citizen
 from storage.incidents import get_incident
@@ -54,6 +58,8 @@ class StaffMessage:
     # Where the words were written when not in the topic (an expert community in the hub):
     # with ``message_id`` it names the message, so every answer is its own delivery.
     source_chat_id: int | None = None
+    # The writer's language for what the bot answers them (None: the staff room's).
+    lang: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,7 @@ class RelayResult:
     incident_id: int | None = None
     sent: int = 0
     internal: bool = False
-    problem: str | None = None  # "no_incident" | "closed" | "no_citizens"
+    problem: str | None = None  # "no_incident" | "closed" | "merged" | "no_citizens"
 
 
 async def recipients(*, session: AsyncSession, incident_id: int) -> list[Recipient]:
@@ -152,6 +158,10 @@ async def relay_staff_message(
             note=(message.text or "").lstrip()[1:].strip(),
         )
         return result
+    if incident.merged_into_id is not None:
+        result.problem = "merged"
+        await _refuse_merged(session, room, message, incident, now)
+        return result
     if incident.status == IncidentStatus.CLOSED:
         result.problem = "closed"
         await _warn(session, room, message, "relay_closed")
@@ -196,7 +206,54 @@ async def _warn(session: AsyncSession, room: RoomConfig, message: StaffMessage, 
     await post(
         session=session,
         room=room,
-        text=render(room.lang, "staff_answer", key=key),
+        text=render(message.lang or room.lang, "staff_answer", key=key),
+        thread_id=message.thread_id,
+    )
+
+
+async def merge_target(*, session: AsyncSession, incident: Incident) -> Incident:
+    """Return the incident a merged one lives on in (following merges of merges)."""
+    seen = {incident.id}
+    while incident.merged_into_id is not None and incident.merged_into_id not in seen:
+        target = await get_incident(session=session, incident_id=incident.merged_into_id)
+        if target is None:
+            break
+        seen.add(target.id)
+        incident = target
+    return incident
+
+
+async def _refuse_merged(
+    session: AsyncSession,
+    room: RoomConfig,
+    message: StaffMessage,
+    incident: Incident,
+    now: datetime,
+) -> None:
+    """Send nothing; point the writer to the target's topic and keep the words on record."""
+    assert incident.id is not None
+    target = await merge_target(session=session, incident=incident)
+    assert target.id is not None
+    await record(
+        session=session,
+        incident_id=incident.id,
+        action="message_refused",
+        actor=message.actor,
+        now=now,
+        after={"kind": message.kind, "merged_into": target.reference},
+        note=message.text,
+    )
+    link = await incident_topic_link(session=session, room=room, incident_id=target.id)
+    await post(
+        session=session,
+        room=room,
+        text=render(
+            message.lang or room.lang,
+            "staff_relay_merged",
+            reference=target.reference or f"#{target.id}",
+            link=link,
+            closed=target.status == IncidentStatus.CLOSED,
+        ),
         thread_id=message.thread_id,
     )
 

@@ -42,7 +42,7 @@ from situation.roster import Roster
 from situation.texts import render
 from storage.cards import card_figures
 from storage.commit_hooks import after_commit
-from storage.escalations import handovers_of_incident, save_deadline
+from storage.escalations import get_deadline, handovers_of_incident, save_deadline
 from storage.incidents import get_incident, load_incidents
 from storage.locks import hold_lock
 from storage.models.escalations import IncidentDeadline
@@ -74,6 +74,7 @@ from storage.topics import (
     load_topics,
     mark_recovered,
     save_topic,
+    thread_of,
     topic_correlation,
 )
 
@@ -226,12 +227,16 @@ async def open_topic(
             updated_at=now,
         ),
     )
-    if incident.status == IncidentStatus.NEW:
+    # A merge may have started the deadline already, on an earlier clock: it is kept.
+    if incident.status == IncidentStatus.NEW and (
+        await get_deadline(session=session, incident_id=incident.id) is None
+    ):
         await save_deadline(
             session=session,
             deadline=IncidentDeadline(
                 incident_id=incident.id,
                 priority=incident.priority,
+                started_at=incident.opened_at,
                 due_at=incident.opened_at + room.ack_time(incident.priority),
                 next_at=incident.opened_at + room.ack_time(incident.priority),
                 updated_at=now,
@@ -726,6 +731,23 @@ async def sync_topics(
     await session.flush()
     del incidents, topics
     return RoomSync(posted=len(reports))
+
+
+def topic_link(chat_id: int, thread_id: int | None) -> str | None:
+    """Return a t.me link to a topic of a supergroup, when its thread id is known."""
+    text = str(chat_id)
+    if thread_id is None or not text.startswith("-100"):
+        return None
+    return f"https://t.me/c/{text[4:]}/{thread_id}"
+
+
+async def incident_topic_link(
+    *, session: AsyncSession, room: RoomConfig, incident_id: int
+) -> str | None:
+    """Return a t.me link to an incident's topic, when the topic exists and its id is known."""
+    topic = await get_topic(session=session, incident_id=incident_id)
+    thread = await thread_of(session=session, topic=topic) if topic is not None else None
+    return topic_link(room.chat_id or 0, thread)
 
 
 async def post(

@@ -35,13 +35,20 @@ from situation.cards import (
     method_buttons,
     scenario_buttons,
 )
-from situation.deadlines import cancel_deadline, reprioritise_deadline
+from situation.deadlines import cancel_deadline, merge_deadlines, reprioritise_deadline
 from situation.incidents import higher_priority
 from situation.intake import send_manual
 from situation.limits import TEXT_LIMIT, clip, room_for
 from situation.outgoing import Outgoing
 from situation.relay import recipients, send_canned
-from situation.staffroom import RoomConfig, Topic, post_moved_media, refresh_card, show_menu
+from situation.staffroom import (
+    RoomConfig,
+    Topic,
+    incident_topic_link,
+    post_moved_media,
+    refresh_card,
+    show_menu,
+)
 from situation.texts import render
 from storage.escalations import add_followup, add_handover, handovers_of_incident
 from storage.incidents import get_incident, lock_incident, save_incident
@@ -50,7 +57,7 @@ from storage.models.incidents import Incident, IncidentStatus
 from storage.models.topics import TopicState
 from storage.reports import reports_of_incident, save_report
 from storage.staff import staff_names
-from storage.topics import get_topic, save_topic, thread_of
+from storage.topics import get_topic, save_topic
 
 
 @dataclass(frozen=True)
@@ -222,14 +229,6 @@ async def set_scenario(
     return Outcome(True, render(room.lang, "staff_answer", key="scenario"))
 
 
-def topic_link(chat_id: int, thread_id: int | None) -> str | None:
-    """Return a t.me link to a topic of a supergroup, when its thread id is known."""
-    text = str(chat_id)
-    if thread_id is None or not text.startswith("-100"):
-        return None
-    return f"https://t.me/c/{text[4:]}/{thread_id}"
-
-
 async def merge(
     *,
     session: AsyncSession,
@@ -249,22 +248,32 @@ async def merge(
         assert refusal is not None
         return refusal
     source_people = await recipients(session=session, incident_id=source_id)
+    # A case a staff member already acknowledged stays acknowledged where its reports go.
+    inherits = target.status == IncidentStatus.NEW and source.status != IncidentStatus.NEW
+    target_people = await recipients(session=session, incident_id=target_id) if inherits else []
     moved = list(await reports_of_incident(session=session, incident_id=source_id))
     for report in moved:
         report.incident_id = target_id
         await save_report(session=session, report=report)
     target.report_count += len(moved)
     target.urgent = target.urgent or source.urgent
-    raised = higher_priority(target.priority, source.priority) != target.priority
     target.priority = higher_priority(target.priority, source.priority)
     if source.last_report_at and (
         target.last_report_at is None or source.last_report_at > target.last_report_at
     ):
         target.last_report_at = source.last_report_at
+    target_before = {"status": target.status, "holder": target.holder}
+    if inherits:
+        target.status = source.status
+        target.acknowledged_at = now
+        target.holder = target.holder or source.holder
     target.updated_at = now
     await save_incident(session=session, incident=target)
-    if raised:  # the target's running deadline moves to the priority it took over
-        await reprioritise_deadline(session=session, incident=target, room=room, now=now)
+    if inherits:
+        await cancel_deadline(session=session, incident_id=target_id, now=now)
+    elif target.status == IncidentStatus.NEW and source.status == IncidentStatus.NEW:
+        # The earlier clock (and the reminders it posted) goes on, at the merged priority.
+        await merge_deadlines(session=session, source=source, target=target, room=room, now=now)
     before = {"status": source.status, "reports": source.report_count}
     source.status = IncidentStatus.CLOSED
     source.merged_into_id = target_id
@@ -283,10 +292,16 @@ async def merge(
         await out.message(
             "staff_citizen_merged", reference=person.report.reference, incident=target.reference
         )
+    for person in target_people:  # the target's own citizens hear of the acknowledgement once
+        out = Outgoing(session=session, chat_id=person.chat_id, lang=person.lang)
+        await out.message(
+            "citizen_incident_acknowledged",
+            reference=person.report.reference,
+            incident=target.reference,
+        )
 
     target_topic = await get_topic(session=session, incident_id=target_id)
-    thread = await thread_of(session=session, topic=target_topic) if target_topic else None
-    link = topic_link(room.chat_id or 0, thread)
+    link = await incident_topic_link(session=session, room=room, incident_id=target_id)
     source_topic = await get_topic(session=session, incident_id=source_id)
     if source_topic is not None:
         out_topic = Topic(session=session, topic=source_topic)
@@ -321,7 +336,15 @@ async def merge(
     await refresh_card(session=session, incident=target, room=room, now=now)
     for incident_id, after in (
         (source_id, {"status": IncidentStatus.CLOSED, "merged_into": target.reference}),
-        (target_id, {"merged_from": source.reference, "reports": target.report_count}),
+        (
+            target_id,
+            {
+                "merged_from": source.reference,
+                "reports": target.report_count,
+                "status": target.status,
+                "holder": target.holder,
+            },
+        ),
     ):
         await record(
             session=session,
@@ -329,7 +352,7 @@ async def merge(
             action="merge",
             actor=actor,
             now=now,
-            before=before if incident_id == source_id else None,
+            before=before if incident_id == source_id else target_before,
             after=after,
         )
     return Outcome(True, render(room.lang, "staff_answer", key="merged", value=target.reference))

@@ -80,11 +80,14 @@ async def to_all(
     room: RoomConfig,
     clock: Clock,
     staff_member: StaffMember | None,
+    lang: str,
 ) -> None:
     """Send the text to every citizen of the topic's incident."""
     if staff_member is None or not command.args:
         return
-    described = replace(staff_message(message, staff_member, text=command.args), to_all=True)
+    described = replace(
+        staff_message(message, staff_member, text=command.args, lang=lang), to_all=True
+    )
     await relay_staff_message(session=session, room=room, message=described, now=clock.now())
 
 

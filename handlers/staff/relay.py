@@ -25,9 +25,9 @@ def kind_of(message: Message) -> str:
 
 
 def staff_message(
-    message: Message, member: StaffMember, *, text: str | None = None
+    message: Message, member: StaffMember, *, text: str | None = None, lang: str | None = None
 ) -> StaffMessage:
-    """Describe an aiogram message for the relay."""
+    """Describe an aiogram message for the relay (``lang``: the writer's, for answers)."""
     reply = message.reply_to_message
     reply_id = None
     if reply is not None and reply.message_id != message.message_thread_id:
@@ -40,6 +40,7 @@ def staff_message(
         actor=actor_of(member),
         text=text if text is not None else (message.text or message.caption),
         reply_to_message_id=reply_id,
+        lang=lang,
     )
 
 
@@ -49,6 +50,7 @@ async def relay_to_citizens(
     room: RoomConfig,
     clock: Clock,
     staff_member: StaffMember | None,
+    lang: str,
 ) -> None:
     """Relay a staff member's message to the incident's citizens."""
     if staff_member is None or message.from_user is None or message.from_user.is_bot:
@@ -56,7 +58,10 @@ async def relay_to_citizens(
     if kind_of(message) == "other":
         return
     await relay_staff_message(
-        session=session, room=room, message=staff_message(message, staff_member), now=clock.now()
+        session=session,
+        room=room,
+        message=staff_message(message, staff_member, lang=lang),
+        now=clock.now(),
     )
 
 

@@ -18,8 +18,12 @@ def _ts(nullable: bool = True) -> Column:  # type: ignore[type-arg,unused-ignore
 class IncidentDeadline(SQLModel, table=True):
     """The acknowledgement deadline of an incident and how far its escalation chain went.
 
-    ``step`` counts the escalation steps already posted; ``next_at`` is when the next one is
-    due (None when the chain is over or cancelled by an acknowledgement).
+    ``started_at`` is when the acknowledgement clock started (the opening, a reopening, or the
+    earliest clock of a merge; None in rows from before it was stored: ``due_at`` less the
+    ack time then). ``due_at`` is the base of the escalation ladder (step ``n`` is due at
+    ``due_at + (n - 1) * ack``); ``step`` counts the escalation steps already posted;
+    ``next_at`` is when the next one is due (None when the chain is over or cancelled by an
+    acknowledgement).
     """
 
     __tablename__ = "incident_deadline"
@@ -28,6 +32,7 @@ class IncidentDeadline(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("incident.id"), primary_key=True, autoincrement=False)
     )
     priority: str = Field(sa_column=Column(String(4), nullable=False))
+    started_at: datetime | None = Field(default=None, sa_column=_ts())
     due_at: datetime = Field(sa_column=_ts(nullable=False))
     step: int = Field(default=0)
     next_at: datetime | None = Field(default=None, sa_column=Column(TZDateTime(), index=True))

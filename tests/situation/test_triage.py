@@ -151,6 +151,7 @@ async def test_closing_schedules_a_follow_up_whose_answer_lands_in_the_topic(ste
         deadline = await session.get(IncidentDeadline, incident.id)
     assert deadline is not None and deadline.cancelled_at is None and deadline.step == 0
     assert deadline.next_at == START + timedelta(hours=2, minutes=7)  # P1: 2 minutes from now
+    assert deadline.started_at == START + timedelta(hours=2, minutes=5)  # the clock restarts
     actions = [event.action for event in await room.events(incident.id)]
     assert actions[-2:] == ["followup", "reopen"]
 

@@ -180,3 +180,61 @@ async def test_citizen_retention_gives_every_known_citizen_a_last_activity(
             assert [tuple(row) for row in rows] == [(1, True), (2, False), (None, None)]
     finally:
         await engine.dispose()
+
+
+async def _deadline_columns(url: str) -> tuple[set[str], set[str]]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(
+                lambda sync: (
+                    {column["name"] for column in inspect(sync).get_columns("incident_deadline")},
+                    {
+                        index["name"] or ""
+                        for index in inspect(sync).get_indexes("incident_deadline")
+                    },
+                )
+            )
+    finally:
+        await engine.dispose()
+
+
+async def test_deadline_clock_start_is_added_empty_and_dropped_keeping_the_rows(
+    empty_database_url: str,
+) -> None:
+    """0011: running deadlines keep their ladder with an empty start (derived); down keeps rows."""
+    url = empty_database_url
+    await migrate.upgrade(url, "0010_command_messages")
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO incident (id, priority, status, opened_at, updated_at)"
+                    " VALUES (1, 'P1', 'new', '2026-01-02 03:00:00', '2026-01-02 03:00:00')"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO incident_deadline (incident_id, priority, due_at, step, next_at,"
+                    " updated_at) VALUES (1, 'P1', '2026-01-02 03:02:00', 1,"
+                    " '2026-01-02 03:04:00', '2026-01-02 03:02:05')"
+                )
+            )
+        await migrate.upgrade(url, "0011_deadline_clock_start")
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT step, started_at IS NULL, next_at IS NOT NULL FROM incident_deadline")
+            )
+            assert [tuple(row) for row in rows] == [(1, True, True)]
+        columns, indexes = await _deadline_columns(url)
+        assert "started_at" in columns and "ix_incident_deadline_next_at" in indexes
+
+        await migrate.downgrade(url, "0010_command_messages")
+        columns, indexes = await _deadline_columns(url)
+        assert "started_at" not in columns and "ix_incident_deadline_next_at" in indexes
+        async with engine.connect() as conn:
+            rows = await conn.execute(text("SELECT incident_id, step FROM incident_deadline"))
+            assert [tuple(row) for row in rows] == [(1, 1)]
+    finally:
+        await engine.dispose()

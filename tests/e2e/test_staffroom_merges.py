@@ -1,0 +1,195 @@
+"""End to end: what a merge of duplicate incidents does to the target's acknowledgement clock,
+to its acknowledgement and holder, and to words staff write in the merged-away topic."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from situation.roles import register
+from tests.e2e.citizen_helpers import CITY_HALL, bot_texts
+from tests.e2e.conftest import E2E
+from tests.e2e.staffroom_helpers import (
+    button_data,
+    card,
+    press,
+    report_fire,
+    seed_staff,
+    sweep,
+    text_of,
+    topic_messages,
+    topics,
+)
+
+GANGNAM = (37.4979, 127.0276)
+
+
+async def merge_into(app: E2E, user_id: int, source_thread: int) -> None:
+    """Merge the incident of ``source_thread`` into the other open one with the card's buttons."""
+    source_card = await card(app, source_thread)
+    await press(app, user_id, source_card, button_data(source_card, "st:mrg:"))
+    source_card = await card(app, source_thread)
+    await press(app, user_id, source_card, button_data(source_card, "st:mrgto:"))
+
+
+def reminders(messages: list[dict[str, Any]]) -> list[str]:
+    """The escalation reminders among a topic's messages."""
+    return [text_of(m) for m in messages if "⏰" in text_of(m) or "🚨" in text_of(m)]
+
+
+def links(message: dict[str, Any]) -> list[str]:
+    """The URLs a message links to."""
+    return [str(e["url"]) for e in message.get("entities") or [] if e.get("type") == "text_link"]
+
+
+async def test_a_merge_keeps_the_clock_of_the_earliest_unacknowledged_report(app: E2E) -> None:
+    """The older incident merged into a newer one: reminders come on the older one's clock."""
+    await seed_staff(app)
+    await report_fire(app, "첫째", where=CITY_HALL)  # P1: 2 minutes to acknowledge
+    app.clock.advance(timedelta(seconds=90))
+    await report_fire(app, "둘째", where=GANGNAM)
+    older, newer = await topics(app)
+    target = int(newer["message_thread_id"])
+
+    await merge_into(app, app.world.person("정하은").id, int(older["message_thread_id"]))
+
+    # 2 min 5 s after the first report, 35 s after the second: the first's deadline is over.
+    app.clock.advance(timedelta(seconds=35))
+    await sweep(app)
+    shown = reminders(await topic_messages(app, target))
+    assert len(shown) == 1 and "2분 경과" in shown[0]
+    assert "(초과)" in text_of(await card(app, target))
+    app.clock.advance(timedelta(minutes=2))  # the lead's step, on the same clock
+    await sweep(app)
+    assert len(reminders(await topic_messages(app, target))) == 2
+
+
+async def test_a_merge_never_restarts_a_clock_that_already_reminded(app: E2E) -> None:
+    """A reminder already posted is not posted again; the next step stays on the old clock."""
+    await seed_staff(app)
+    await report_fire(app, "첫째", where=CITY_HALL)
+    app.clock.advance(timedelta(minutes=2, seconds=5))
+    await sweep(app)  # the first incident's team reminder
+    await report_fire(app, "둘째", where=GANGNAM)
+    older, newer = await topics(app)
+    target = int(newer["message_thread_id"])
+
+    await merge_into(app, app.world.person("정하은").id, int(older["message_thread_id"]))
+    await sweep(app)
+    assert reminders(await topic_messages(app, target)) == []  # the team step was done
+
+    app.clock.advance(timedelta(minutes=2))  # 4 min 5 s after the first report: the lead's
+    await sweep(app)
+    (lead,) = reminders(await topic_messages(app, target))
+    assert "조장" in lead and "4분 경과" in lead
+
+
+async def test_a_merge_onto_an_old_clock_with_a_raise_fires_one_step_at_a_time(app: E2E) -> None:
+    """A P3 reminded at 30 min merged into a new P1 at 35 min: the P1 ladder from the old clock
+    has every step due, yet the lead comes 2 min after the merge and everyone 2 min later."""
+    await seed_staff(app)
+    await report_fire(app, "첫째", where=CITY_HALL)
+    (older,) = await topics(app)
+    haeun = app.world.person("정하은")
+    older_card = await card(app, int(older["message_thread_id"]))
+    to = button_data(older_card, "st:pri:").rsplit(":", 1)[0] + ":"
+    await press(app, haeun.id, older_card, to + "P3")
+    app.clock.advance(timedelta(minutes=30, seconds=5))
+    await sweep(app)  # the older incident's team reminder
+    app.clock.advance(timedelta(minutes=4, seconds=55))
+    await report_fire(app, "둘째", where=GANGNAM)  # P1, 35 min after the first
+    _, newer = await topics(app)
+    target = int(newer["message_thread_id"])
+
+    await merge_into(app, haeun.id, int(older["message_thread_id"]))
+    await sweep(app)
+    assert reminders(await topic_messages(app, target)) == []  # nothing fires at the merge
+
+    app.clock.advance(timedelta(minutes=2, seconds=5))
+    await sweep(app)
+    (lead,) = reminders(await topic_messages(app, target))
+    assert "조장" in lead and "P1, 37분 경과" in lead  # counted from the older clock
+    app.clock.advance(timedelta(minutes=2))
+    await sweep(app)
+    _, everyone = reminders(await topic_messages(app, target))
+    assert "전원" in everyone and "39분 경과" in everyone
+
+
+async def test_merging_a_taken_incident_acknowledges_the_target(app: E2E) -> None:
+    """The target inherits the acknowledgement and the holder; its citizens are told; no chase."""
+    await seed_staff(app)
+    await report_fire(app, "첫째", where=CITY_HALL)
+    second = await report_fire(app, "둘째", where=GANGNAM)
+    taken, new = await topics(app)
+    haeun = app.world.person("정하은")
+    taken_card = await card(app, int(taken["message_thread_id"]))
+    await press(app, haeun.id, taken_card, button_data(taken_card, "st:take:"))
+    target = int(new["message_thread_id"])
+
+    await merge_into(app, haeun.id, int(taken["message_thread_id"]))
+
+    target_card = text_of(await card(app, target))
+    assert "담당: 정하은" in target_card and "접수됨" in target_card
+    _, new = await topics(app)
+    assert new["name"].startswith("🟡")
+    assert any("확인했습니다" in text for text in await bot_texts(app, second.id))
+    app.clock.advance(timedelta(minutes=10))
+    await sweep(app)
+    assert reminders(await topic_messages(app, target)) == []
+
+
+async def test_words_written_in_a_merged_away_topic_point_to_the_target(app: E2E) -> None:
+    """They are refused, nothing reaches a citizen, and the answer links the target's topic."""
+    await seed_staff(app)
+    first = await report_fire(app, "첫째", where=CITY_HALL)
+    second = await report_fire(app, "둘째", where=GANGNAM)
+    source, target = await topics(app)
+    source_thread = int(source["message_thread_id"])
+    target_ref = target["name"].split()[-1]
+    lead = app.world.person("최도윤")  # an admin: Telegram lets them write in a closed topic
+    await merge_into(app, lead.id, source_thread)
+    heard = {c.id: len(await bot_texts(app, c.id)) for c in (first, second)}
+    before = len(await topic_messages(app, source_thread))
+
+    await app.client.send_text(
+        lead.id, app.world.staff_chat_id, "소방차 도착했습니다", message_thread_id=source_thread
+    )
+    await app.settle()
+
+    (answer,) = [
+        m for m in (await topic_messages(app, source_thread))[before:] if m["from"]["is_bot"]
+    ]
+    assert target_ref in text_of(answer) and "전달하지 않았습니다" in text_of(answer)
+    assert any(f"/{target['message_thread_id']}" in url for url in links(answer))
+    for citizen in (first, second):
+        assert len(await bot_texts(app, citizen.id)) == heard[citizen.id]
+
+
+async def test_the_merged_away_answer_speaks_the_staff_members_language(app: E2E) -> None:
+    """An English-speaking staff member reads it in English."""
+    await seed_staff(app)
+    await report_fire(app, "첫째", where=CITY_HALL)
+    await report_fire(app, "둘째", where=GANGNAM)
+    source, target = await topics(app)
+    source_thread = int(source["message_thread_id"])
+    user = await app.client.create_user(first_name="Jane Park", language_code="en")
+    jane = int(user["id"])
+    await app.client.add_member(app.world.staff_chat_id, jane)
+    await app.client.set_admin(app.world.staff_chat_id, jane, {"can_manage_topics": True})
+    async with app.runtime.session_factory() as session, session.begin():
+        await register(
+            session=session, user_id=jane, name="Jane Park", role="lead", now=app.clock.now()
+        )
+    await merge_into(app, jane, source_thread)
+    before = len(await topic_messages(app, source_thread))
+
+    await app.client.send_text(
+        jane, app.world.staff_chat_id, "Fire engines arrived", message_thread_id=source_thread
+    )
+    await app.settle()
+
+    (answer,) = [
+        m for m in (await topic_messages(app, source_thread))[before:] if m["from"]["is_bot"]
+    ]
+    assert target["name"].split()[-1] in text_of(answer)
+    assert "merged into" in text_of(answer) and "not sent" in text_of(answer)
