@@ -440,9 +440,10 @@ async def test_a_chats_next_message_is_claimed_as_the_previous_is_recorded(
     assert [row.status for row in rows] == ["sent"] * len(labels)
     assert texts(await from_bot(world, citizen))[-len(labels) :] == labels
     # One claim, then one transaction per delivery that records it and claims the next (on
-    # PostgreSQL one more claim, when the LISTEN starts); a claim and a record for each
-    # delivery were at least eight.
-    assert commits <= len(labels) + 2, commits
+    # PostgreSQL one more claim when the LISTEN starts, and on a loaded host sometimes one
+    # more when a wake-up finds nothing new); a claim and a record for each delivery were at
+    # least eight.
+    assert commits < 2 * len(labels), commits
 
 
 async def test_media_kinds(world: World, session_factory: Factory, tmp_path: Path) -> None:
