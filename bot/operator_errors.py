@@ -75,7 +75,8 @@ def _explain_one(error: BaseException) -> str | None:
     if isinstance(error, DBAPIError) and error.statement is None:  # failed to connect
         return f"cannot connect to the database: {_first_line(error.orig or error)}{_CHECK_URL}"
     if isinstance(error, OSError | TimeoutError) and _raised_in(error, _DATABASE_MODULES):
-        return f"cannot connect to the database: {_first_line(error) or type(error).__name__}{_CHECK_URL}"
+        reason = _first_line(error) or type(error).__name__
+        return f"cannot connect to the database: {reason}{_CHECK_URL}"
     if isinstance(error, OSError) and error.errno in (errno.EADDRINUSE, errno.EACCES):
         return f"cannot listen: {error.strerror or error} (check JIKIMI_TELEGRAM__WEBHOOK_PORT)"
     return None
