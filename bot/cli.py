@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from bot.commands import COMMAND_MODULES
 from bot.logging import configure_logging
+from bot.operator_errors import explain
 
 log = logging.getLogger("jikimi")
 
@@ -31,10 +32,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code = args.handler(args)
-    except Exception:
-        _log_crash(args.command)
+    except Exception as error:
+        problem = explain(error)
+        if problem is None:
+            _log_crash(args.command)
+        else:
+            _log_problem(args.command, problem)
         return 1
     return int(code or 0)
+
+
+def _ensure_logging() -> None:
+    """Set up the redacting handler for a command that set up no logging of its own."""
+    if not logging.getLogger().handlers:
+        configure_logging(json_format=_json_logs_wanted())
+
+
+def _log_problem(command: str, problem: str) -> None:
+    """Say in one line what the operator must fix (a database down, a refused token, ...)."""
+    _ensure_logging()
+    log.error("jikimi %s: %s", command, problem)
 
 
 def _log_crash(command: str) -> None:
@@ -43,8 +60,7 @@ def _log_crash(command: str) -> None:
     A bare traceback would skip the redaction and the JSON format: an unreachable Bot API at
     start-up names the token in the URL it failed on.
     """
-    if not logging.getLogger().handlers:  # a command that set up no logging of its own
-        configure_logging(json_format=_json_logs_wanted())
+    _ensure_logging()
     log.critical("jikimi %s stopped by an unexpected error", command, exc_info=True)
 
 

@@ -183,6 +183,7 @@ class Runtime:
 
     async def run_polling(self, *, handle_signals: bool = True) -> None:
         """Poll for updates until stopped, with every background service running."""
+        await self.remove_webhook()
         await self.start_services()
         try:
             await self.dispatcher.start_polling(
@@ -195,6 +196,16 @@ class Runtime:
             )
         finally:
             await self.finish_fetched_updates()
+
+    async def remove_webhook(self) -> None:
+        """Remove a webhook left by webhook mode: Telegram refuses getUpdates while one is set.
+
+        Its pending updates stay queued (``drop_pending_updates=False``) for polling to fetch.
+        """
+        info = await self.bot.get_webhook_info()
+        if info.url:
+            log.warning("a webhook was set (%s): removing it to poll instead", info.url)
+            await self.bot.delete_webhook(drop_pending_updates=False)
 
     async def finish_fetched_updates(self, within: float = FINISH_SECONDS) -> None:
         """Let the updates polling fetched run to their end before the services stop.

@@ -175,7 +175,7 @@ class ImportResult:
 
     created: int = 0
     updated: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
+    errors: list[tuple[int, RegistryError]] = field(default_factory=list)
 
 
 def _row_registration(row: dict[str, str]) -> tuple[int, Registration]:
@@ -213,7 +213,7 @@ async def import_rows(
             user_id, registration = _row_registration(row)
             _check(registration)
         except RegistryError as error:
-            result.errors.append((line, str(error)))
+            result.errors.append((line, error))
             continue
         expert = await get_expert_by_user(session=session, telegram_user_id=user_id)
         if expert is None:

@@ -38,6 +38,10 @@ ORIGIN_SETTING = "jikimi.origin"
 _ORIGINS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
+class UnsupportedDatabaseURL(ValueError):
+    """The URL names a database jikimi does not run on (neither SQLite nor PostgreSQL)."""
+
+
 def is_sqlite(url: str | URL) -> bool:
     """Whether the URL points at a SQLite database."""
     return make_url(url).get_backend_name() == "sqlite"
@@ -101,7 +105,9 @@ def create_engine(
         )
         _ORIGINS[engine.sync_engine] = origin
         return engine
-    raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}")
+    raise UnsupportedDatabaseURL(
+        f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}"
+    )
 
 
 def engine_origin(engine: AsyncEngine) -> str:

@@ -33,9 +33,24 @@ def register(subparsers: Any) -> None:
     )
     incidents.add_argument("--format", choices=("csv", "json"), default="json")
     incidents.add_argument("--output", "-o", type=Path, help="file to write (default: stdout)")
-    incidents.add_argument("--since", help="only incidents opened since this ISO date/time (UTC)")
+    incidents.add_argument(
+        "--since",
+        type=iso_moment,
+        help="only incidents opened since this ISO date/time (UTC unless it names a zone)",
+    )
     incidents.add_argument("--database-url", help="override JIKIMI_DATABASE_URL")
     incidents.set_defaults(handler=_incidents)
+
+
+def iso_moment(text: str) -> datetime:
+    """An ISO date or date/time for ``--since``, UTC when it names no zone."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO date or date/time (e.g. 2026-11-21 or 2026-11-21T09:00+09:00)"
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 async def _rows(url: str, since: datetime | None) -> list[dict[str, Any]]:
@@ -48,12 +63,7 @@ async def _rows(url: str, since: datetime | None) -> list[dict[str, Any]]:
 
 
 def _incidents(args: argparse.Namespace) -> int:
-    since = None
-    if args.since:
-        since = datetime.fromisoformat(args.since)
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
-    rows = asyncio.run(_rows(str(args.database_url or Settings().database_url), since))
+    rows = asyncio.run(_rows(str(args.database_url or Settings().database_url), args.since))
     write = write_csv if args.format == "csv" else write_json
     if args.output is None:
         write(rows, sys.stdout)

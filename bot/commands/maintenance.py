@@ -137,12 +137,20 @@ def sqlite_path(database_url: str) -> Path:
 
 
 def _check_copy(path: Path) -> None:
-    with sqlite3.connect(path) as connection:
-        (result,) = connection.execute("PRAGMA integrity_check").fetchone()
-        if result != "ok":
-            raise ValueError(f"{path} failed the integrity check: {result}")
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-    connection.close()
+    """Refuse anything but an intact jikimi SQLite database, opening it read-only.
+
+    Opened for writing, a path with no file behind it became an empty database file.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"no backup file at {path}")
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as connection:
+            (result,) = connection.execute("PRAGMA integrity_check").fetchone()
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError as error:
+        raise ValueError(f"{path} is not a SQLite database ({error})") from error
+    if result != "ok":
+        raise ValueError(f"{path} failed the integrity check: {result}")
     if "alembic_version" not in tables:
         raise ValueError(f"{path} is not a jikimi database (no alembic_version table)")
 
@@ -154,8 +162,8 @@ def backup_sqlite(source: Path, target: Path) -> None:
     SQLite start the copy over, and a steady trickle of reports kept it from ever finishing.
     One step reads a consistent snapshot (WAL: the bot goes on writing meanwhile).
     """
-    if not source.exists():
-        raise FileNotFoundError(source)
+    if not source.is_file():
+        raise FileNotFoundError(f"no database at {source} (check JIKIMI_DATABASE_URL)")
     target.parent.mkdir(parents=True, exist_ok=True)
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     dst = sqlite3.connect(target)

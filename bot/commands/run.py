@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -49,14 +51,56 @@ def bot_settings(args: argparse.Namespace) -> Settings | None:
     settings = settings_from_args(args)
     configure_logging(json_format=settings.log_json)
     if not settings.telegram.token.get_secret_value():
-        print("no bot token: set JIKIMI_TELEGRAM__TOKEN or pass --token")
+        print("no bot token: set JIKIMI_TELEGRAM__TOKEN or pass --token", file=sys.stderr)
         return None
     return settings
+
+
+TELEGRAM_API_HOST = "api.telegram.org"
+TELEGRAM_WEBHOOK_PORTS = (443, 80, 88, 8443)
+
+
+def webhook_url_problem(url: str, *, api_base: str) -> str | None:
+    """Why Telegram would refuse ``url`` as the webhook, or None when it is fine.
+
+    Telegram calls only HTTPS, on ports 443, 80, 88 or 8443. A local Bot API server (or the
+    sandbox) also calls plain HTTP on any port, so other API bases only need a full URL.
+    """
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return f"the webhook URL {url!r} has an invalid port"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"the webhook URL {url!r} is not a full URL: give https://HOST/PATH"
+    if urlsplit(api_base).hostname != TELEGRAM_API_HOST:
+        return None
+    if parts.scheme != "https":
+        return f"the webhook URL {url!r} is not https: Telegram calls only https:// URLs"
+    if port is not None and port not in TELEGRAM_WEBHOOK_PORTS:
+        return f"the webhook URL {url!r} has port {port}: Telegram calls only 443, 80, 88 or 8443"
+    return None
+
+
+def worker_settings_problem(settings: Settings) -> str | None:
+    """What a worker lacks to serve the situation room, or None when it has it all."""
+    if settings.staff_chat_id is None:
+        return (
+            "no staff supergroup: set JIKIMI_STAFF_CHAT_ID to the situation room's forum "
+            "supergroup (reports would reach no one)"
+        )
+    url = settings.telegram.webhook_url
+    if url:
+        return webhook_url_problem(url, api_base=settings.telegram.api_base)
+    return None
 
 
 def _run(args: argparse.Namespace) -> int:
     settings = bot_settings(args)
     if settings is None:
+        return 2
+    if (problem := worker_settings_problem(settings)) is not None:
+        print(problem, file=sys.stderr)
         return 2
     event_loop.run(_serve(settings, migrate_first=args.migrate), loop=settings.event_loop)
     return 0

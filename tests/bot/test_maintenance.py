@@ -224,3 +224,33 @@ def test_backup_finishes_while_the_bot_keeps_writing(tmp_path: Path) -> None:
         stop.set()
         writer.join()
         copying.join()
+
+
+def test_restore_of_a_missing_file_says_so_and_creates_nothing(
+    database_url: str, tmp_path: Path, capsys: Any
+) -> None:
+    """A mistyped backup path is named as missing, and no empty file appears in its place."""
+    _sqlite_only(database_url)
+    missing = tmp_path / "jikimi-2026-11-21.db"
+    assert main(["restore", str(missing), "--database-url", database_url]) == 2
+    assert f"no backup file at {missing}" in capsys.readouterr().out
+    assert not missing.exists()
+
+
+def test_restore_of_a_file_that_is_not_a_database_names_it(
+    database_url: str, tmp_path: Path, capsys: Any
+) -> None:
+    """A text file offered as a backup is refused with its name."""
+    _sqlite_only(database_url)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a backup\n")
+    assert main(["restore", str(notes), "--database-url", database_url]) == 2
+    assert f"{notes} is not a SQLite database" in capsys.readouterr().out
+
+
+def test_backup_of_a_missing_database_names_the_setting(tmp_path: Path, capsys: Any) -> None:
+    """Backing up a database that does not exist says where it looked and what to check."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'nothing.db'}"
+    assert main(["backup", str(tmp_path / "copy.db"), "--database-url", url]) == 2
+    said = capsys.readouterr().out
+    assert f"no database at {tmp_path / 'nothing.db'}" in said and "JIKIMI_DATABASE_URL" in said

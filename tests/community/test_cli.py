@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.commands import community as community_command
+from bot.commands import experts as experts_command
 from bot.commands.community import transcript_of
 from bot.commands.experts import import_file, list_text
 from community.transcript import record_message
@@ -24,8 +25,8 @@ async def test_import_and_list(database_url: str, tmp_path: Path) -> None:
         "telegram_user_id,name,organisation,fields\n601,한지훈,서울소방,fire\n602,오수빈,,structural\n",
         encoding="utf-8",
     )
-    report = await import_file(database_url, path)
-    assert report.startswith("created 2, updated 0, errors 0")
+    report, refused = await import_file(database_url, path)
+    assert report.startswith("created 2, updated 0, errors 0") and refused == 0
     listing = await list_text(database_url)
     assert "한지훈" in listing and "오수빈" in listing and "verified" in listing
     assert "한지훈" not in await list_text(database_url, pending=True)
@@ -76,3 +77,63 @@ def test_cli_reports_a_missing_community(
     args = parser.parse_args(["export", "community", "999", "--database-url", database_url])
     assert args.handler(args) == 1
     assert "no community 999" in capsys.readouterr().out
+
+
+async def test_import_reports_bad_lines_in_words(database_url: str, tmp_path: Path) -> None:
+    """Refused lines are explained in the operator's language, not as message codes."""
+    path = tmp_path / "experts.csv"
+    path.write_text(
+        "telegram_user_id,name,organisation,fields\n601,한지훈,,fire\n6o2,오수빈,,structural\n"
+        "603,윤태양,,landslide\n",
+        encoding="utf-8",
+    )
+    report, refused = await import_file(database_url, path)
+    assert refused == 2
+    assert "line 3: The Telegram ID is not valid. (6o2)" in report
+    assert "line 4: Please check the fields. (landslide)" in report
+    assert "expert_error" not in report
+    korean, _ = await import_file(database_url, path, lang="ko")
+    assert "텔레그램 ID가 올바르지 않습니다" in korean
+
+
+def test_the_import_command_exits_1_when_a_line_is_refused(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A cron job sees a partial import: the good lines are in, the exit code is 1."""
+    path = tmp_path / "experts.csv"
+    path.write_text(
+        "telegram_user_id,name,organisation,fields\n601,한지훈,,fire\n6o2,오수빈,,structural\n",
+        encoding="utf-8",
+    )
+    parser = argparse.ArgumentParser(prog="jikimi")
+    experts_command.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["experts", "import", str(path), "--database-url", database_url])
+    assert args.handler(args) == 1
+    assert "created 1, updated 0, errors 1" in capsys.readouterr().out
+
+
+def test_import_of_a_file_without_the_header_says_which_columns_are_missing(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CSV without ``telegram_user_id`` and ``name`` is refused in words."""
+    path = tmp_path / "experts.csv"
+    path.write_text("601;한지훈;fire\n", encoding="utf-8")
+    parser = argparse.ArgumentParser(prog="jikimi")
+    experts_command.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["experts", "import", str(path), "--database-url", database_url])
+    assert args.handler(args) == 1
+    said = capsys.readouterr().err
+    assert "The CSV header is not valid. (name, telegram_user_id)" in said
+    assert "expert_error" not in said
+
+
+async def test_the_list_is_plain_text_for_a_terminal(database_url: str, tmp_path: Path) -> None:
+    """The listing carries no Telegram HTML: no tags, no escaped ampersands."""
+    path = tmp_path / "experts.csv"
+    path.write_text(
+        "telegram_user_id,name,organisation,fields\n601,Kim & Lee,,fire\n", encoding="utf-8"
+    )
+    await import_file(database_url, path)
+    listing = await list_text(database_url)
+    assert "Kim & Lee" in listing
+    assert "<b>" not in listing and "&amp;" not in listing
