@@ -62,6 +62,14 @@ async def test_a_merge_keeps_the_clock_of_the_earliest_unacknowledged_report(app
     app.clock.advance(timedelta(minutes=2))  # the lead's step, on the same clock
     await sweep(app)
     assert len(reminders(await topic_messages(app, target))) == 2
+    app.clock.advance(timedelta(minutes=2))  # everyone, and the digest in General
+    await sweep(app)
+    *_, everyone = reminders(await topic_messages(app, target))
+    assert "6분 경과" in everyone
+    general = await app.client.messages(app.world.staff_chat_id)
+    (digest,) = [text_of(m) for m in general if "미접수 사건 현황" in text_of(m)]
+    assert newer["name"].split()[-1] in digest
+    assert "6분 경과" in digest  # as the reminder counts, not from the newer report's opening
 
 
 async def test_a_merge_never_restarts_a_clock_that_already_reminded(app: E2E) -> None:
