@@ -116,6 +116,18 @@ async def handovers_of_incident(
     return (await session.exec(statement)).all()
 
 
+async def move_handovers(
+    *, session: AsyncSession, source_id: int, target_id: int
+) -> Sequence[AgencyHandover]:
+    """Move an incident's agency hand-overs to another (a merge); return them, oldest first."""
+    moved = await handovers_of_incident(session=session, incident_id=source_id)
+    for handover in moved:
+        handover.incident_id = target_id
+        session.add(handover)
+    await session.flush()
+    return moved
+
+
 async def add_followup(*, session: AsyncSession, followup: FollowUp) -> FollowUp:
     """Schedule a follow-up question."""
     session.add(followup)
