@@ -111,6 +111,7 @@ class CardView:
     photos: int = 0
     holder_name: str | None = None
     ack_due_at: datetime | None = None
+    reminded: bool = False  # an escalation reminder was posted: overdue whatever the time
     now: datetime | None = None
     handovers: list[str] = field(default_factory=list)
     merged_into: str | None = None
@@ -129,7 +130,7 @@ def card_text(view: CardView, *, lang: str) -> str:
     words = view.words
     if words and len(words) > CARD_WORDS:
         words = words[:CARD_WORDS] + "…"
-    overdue = bool(view.ack_due_at and view.now and view.now > view.ack_due_at)
+    overdue = view.reminded or bool(view.ack_due_at and view.now and view.now > view.ack_due_at)
     closing = None
     if incident.status == IncidentStatus.CLOSED:  # a staff note, as long as a staff message
         closing = clip(incident.closing_note or label(lang, "closed"), CARD_WORDS)

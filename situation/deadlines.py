@@ -39,8 +39,15 @@ from situation.limits import NAME_ROOM, clip, pack, paginate
 from situation.roster import on_duty_members
 from situation.staffroom import RoomConfig, Topic, post, refresh_card
 from situation.texts import render
-from storage.escalations import advance_deadline, due_deadlines, get_deadline, save_deadline
-from storage.incidents import get_incident
+from storage.escalations import (
+    advance_deadline,
+    deadlines_of,
+    due_deadlines,
+    get_deadline,
+    lock_deadline,
+    save_deadline,
+)
+from storage.incidents import claim_incident
 from storage.models.escalations import IncidentDeadline
 from storage.models.incidents import Incident, IncidentStatus
 from storage.models.staff import StaffMember, StaffRole
@@ -137,7 +144,8 @@ async def reprioritise_deadline(
 ) -> None:
     """Move a running deadline to the incident's new priority (see :func:`next_step_at`)."""
     assert incident.id is not None
-    deadline = await get_deadline(session=session, incident_id=incident.id)
+    # Locked: a sweep posting a step meanwhile must not have its progress overwritten.
+    deadline = await lock_deadline(session=session, incident_id=incident.id)
     if deadline is None or deadline.cancelled_at is not None:
         return
     reschedule(
@@ -172,9 +180,15 @@ async def merge_deadlines(
     starts: list[datetime] = []
     step = 0
     due: list[datetime] = []
+    # Both rows locked (in id order, as every merge takes them) and read afresh: a sweep
+    # posting a step on either chain meanwhile is seen here, or waits and then finds it moved.
+    found_rows = {
+        incident_id: await lock_deadline(session=session, incident_id=incident_id)
+        for incident_id in sorted((source.id, target.id))
+    }
     for incident in (source, target):
         assert incident.id is not None
-        found = await get_deadline(session=session, incident_id=incident.id)
+        found = found_rows[incident.id]
         if found is not None and found.cancelled_at is None:
             starts.append(clock_start(found, room))
             step = max(step, found.step)
@@ -248,9 +262,19 @@ async def escalate_due(
     """Post every escalation step due at ``now``; return what was posted."""
     fired: list[Escalation] = []
     digest_needed = False
-    for deadline in await due_deadlines(session=session, now=now):
-        incident = await get_incident(session=session, incident_id=deadline.incident_id)
-        if incident is None or incident.status != IncidentStatus.NEW:
+    for due in await due_deadlines(session=session, now=now):
+        # The incident first, as every staff action takes it: a take, a priority change or a
+        # merge running now holds it, and this step waits for the next sweep (it then reads
+        # what the action wrote) instead of posting from what was read before the action.
+        incident = await claim_incident(session=session, incident_id=due.incident_id)
+        if incident is None:
+            continue
+        deadline = await lock_deadline(session=session, incident_id=due.incident_id)
+        if deadline is None or deadline.cancelled_at is not None:
+            continue
+        if deadline.next_at is None or deadline.next_at > now:
+            continue  # rescheduled since it was read
+        if incident.status != IncidentStatus.NEW:
             await cancel_deadline(session=session, incident_id=deadline.incident_id, now=now)
             continue
         ack = room.ack_time(deadline.priority)
@@ -334,15 +358,27 @@ async def post_digest(*, session: AsyncSession, room: RoomConfig, now: datetime)
     """Post the digest of unacknowledged incidents in the General topic (in parts if long)."""
     if room.chat_id is None:
         return
+    waiting = await unacknowledged(session=session)
+    clocks = await deadlines_of(
+        session=session, incident_ids=[incident.id for incident in waiting if incident.id]
+    )
+
+    def waited(incident: Incident) -> int:
+        # The minutes the reminders count: from the clock's start (a merge's earlier clock, a
+        # reopening), the opening for an incident whose topic (and clock) is not open yet.
+        clock = clocks.get(incident.id) if incident.id is not None else None
+        start = clock_start(clock, room) if clock is not None else incident.opened_at
+        return int((now - start).total_seconds() // 60)
+
     lines = [
         {
             "icon": scenario_icon(incident.scenario),
             "reference": incident.reference,
             "priority": incident.priority,
             "district": incident.district_name,
-            "minutes": int((now - incident.opened_at).total_seconds() // 60),
+            "minutes": waited(incident),
         }
-        for incident in await unacknowledged(session=session)
+        for incident in waiting
     ]
     everyone = list(await list_staff(session=session))
     # The list, then the mentions, in as many messages as Telegram's limit takes.

@@ -24,7 +24,7 @@ from situation.outgoing import Outgoing, button
 from situation.staffroom import RoomConfig, Topic, refresh_card
 from situation.texts import render
 from storage.citizens import find_citizen
-from storage.escalations import due_followups, get_followup
+from storage.escalations import drop_pending_followups, due_followups, get_followup
 from storage.incidents import get_incident, lock_incident, save_incident
 from storage.models.incidents import Incident, IncidentStatus
 from storage.models.topics import TopicState
@@ -156,8 +156,9 @@ async def reopen(
     """Bring a closed incident back to the room after a citizen's "no"; False if it is open.
 
     The incident is new again with nobody holding it, its topic is reopened and its card
-    redrawn, its acknowledgement deadline runs again from now, and the citizen's report in it
-    is active again so what they write next joins the incident's topic.
+    redrawn, its acknowledgement deadline runs again from now, its follow-ups not asked yet
+    are dropped, and the citizen's report in it is active again so what they write next joins
+    the incident's topic.
     """
     assert incident.id is not None
     if incident.status != IncidentStatus.CLOSED:
@@ -174,6 +175,9 @@ async def reopen(
     incident.updated_at = now
     await save_incident(session=session, incident=incident)
     await restart_deadline(session=session, incident=incident, room=room, now=now)
+    # Nobody is asked "are you safe?" about an incident that is open again; closing it again
+    # schedules the follow-ups afresh.
+    await drop_pending_followups(session=session, incident_id=incident.id)
     citizen = await find_citizen(session=session, telegram_user_id=citizen_user_id)
     if citizen is not None:
         theirs = [

@@ -193,12 +193,21 @@ async def card_view(
     if incident.merged_into_id is not None:
         target = await get_incident(session=session, incident_id=incident.merged_into_id)
         merged_into = target.reference if target else f"#{incident.merged_into_id}"
+    # Acknowledge by: the clock's start plus the current priority's ack time (the escalation
+    # ladder's base, ``due_at``, moves with a priority change and is no deadline to show).
+    ack_time = room.ack_time(incident.priority)
+    ack_by = None
+    if figures.ack_started_at is not None:
+        ack_by = figures.ack_started_at + ack_time
+    elif figures.ack_due_at is not None:  # a row from before the start was stored
+        ack_by = figures.ack_due_at
     return CardView(
         incident=incident,
         words=figures.words,
         photos=figures.photos,
         holder_name=holder_name,
-        ack_due_at=figures.ack_due_at,
+        ack_due_at=ack_by,
+        reminded=figures.reminders > 0,
         now=now,
         handovers=handovers,
         merged_into=merged_into,

@@ -50,7 +50,12 @@ from situation.staffroom import (
     show_menu,
 )
 from situation.texts import render
-from storage.escalations import add_followup, add_handover, handovers_of_incident
+from storage.escalations import (
+    add_followup,
+    add_handover,
+    handovers_of_incident,
+    move_handovers,
+)
 from storage.incidents import get_incident, lock_incident, save_incident
 from storage.models.escalations import AgencyHandover, FollowUp
 from storage.models.incidents import Incident, IncidentStatus
@@ -256,6 +261,11 @@ async def merge(
         report.incident_id = target_id
         await save_report(session=session, report=report)
     target.report_count += len(moved)
+    # The agencies told about the source were told about the target's situation: its card and
+    # timeline list them (an escalated source makes the target escalated, see below).
+    handed_over = list(
+        await move_handovers(session=session, source_id=source_id, target_id=target_id)
+    )
     target.urgent = target.urgent or source.urgent
     target.priority = higher_priority(target.priority, source.priority)
     if source.last_report_at and (
@@ -263,6 +273,9 @@ async def merge(
     ):
         target.last_report_at = source.last_report_at
     target_before = {"status": target.status, "holder": target.holder}
+    # The source's citizens were not told of an acknowledgement yet: the merge notice says the
+    # situation room already handles the incident they are joined to.
+    handled = source.status == IncidentStatus.NEW and target.status != IncidentStatus.NEW
     if inherits:
         target.status = source.status
         target.acknowledged_at = now
@@ -290,7 +303,10 @@ async def merge(
     for person in source_people:
         out = Outgoing(session=session, chat_id=person.chat_id, lang=person.lang)
         await out.message(
-            "staff_citizen_merged", reference=person.report.reference, incident=target.reference
+            "staff_citizen_merged",
+            reference=person.report.reference,
+            incident=target.reference,
+            handled=handled,
         )
     for person in target_people:  # the target's own citizens hear of the acknowledgement once
         out = Outgoing(session=session, chat_id=person.chat_id, lang=person.lang)
@@ -354,6 +370,20 @@ async def merge(
             now=now,
             before=before if incident_id == source_id else target_before,
             after=after,
+        )
+    for handover in handed_over:  # the target's timeline shows the hand-overs it now lists
+        await record(
+            session=session,
+            incident_id=target_id,
+            action="handover",
+            actor=actor,
+            now=now,
+            after={
+                "agency": handover.agency,
+                "method": handover.method,
+                "ref": handover.reference,
+                "merged_from": source.reference,
+            },
         )
     return Outcome(True, render(room.lang, "staff_answer", key="merged", value=target.reference))
 

@@ -1,7 +1,7 @@
 """What an incident's staff-room card shows, read with one statement.
 
 A card is redrawn for nearly every report that joins an incident in a surge, so its figures
-(the first words, the photos, the acknowledgement deadline, whether agencies were told) come
+(the first words, the photos, the acknowledgement clock, whether agencies were told) come
 from one statement of scalar subqueries, built once, instead of one query each.
 """
 
@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, func
+from sqlalchemy import select as columns
 from sqlalchemy.sql.elements import BindParameter
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,12 +26,18 @@ __all__ = ["CardFigures", "card_figures"]
 
 @dataclass(frozen=True, slots=True)
 class CardFigures:
-    """An incident card's figures: first filed words, photos, deadline, hand-overs recorded."""
+    """An incident card's figures: first filed words, photos, deadline, hand-overs recorded.
+
+    The deadline as stored: when its clock started (None in rows from before it was stored),
+    the base of its escalation ladder and how many reminders it posted.
+    """
 
     words: str | None
     photos: int
     ack_due_at: datetime | None
     handovers: int
+    ack_started_at: datetime | None = None
+    reminders: int = 0
 
 
 @cache
@@ -56,24 +63,29 @@ def _card_figures() -> Any:
         )
         .scalar_subquery()
     )
-    due_at = (
-        select(IncidentDeadline.due_at)
-        .where(col(IncidentDeadline.incident_id) == incident_id)
-        .scalar_subquery()
-    )
+    deadline = col(IncidentDeadline.incident_id) == incident_id
+    due_at = select(IncidentDeadline.due_at).where(deadline).scalar_subquery()
+    started_at = select(IncidentDeadline.started_at).where(deadline).scalar_subquery()
+    step = select(IncidentDeadline.step).where(deadline).scalar_subquery()
     handovers = (
         select(func.count(col(AgencyHandover.id)))
         .where(col(AgencyHandover.incident_id) == incident_id)
         .scalar_subquery()
     )
-    return select(words, photos, due_at, handovers)
+    # sqlalchemy's select: sqlmodel's is typed for at most four columns
+    return columns(words, photos, due_at, handovers, started_at, step)
 
 
 async def card_figures(*, session: AsyncSession, incident_id: int) -> CardFigures:
     """Return the figures the card of incident ``incident_id`` shows, in one query."""
-    words, photos, due_at, handovers = (
+    words, photos, due_at, handovers, started_at, step = (
         await session.exec(_card_figures(), params={"incident_id": incident_id})
     ).one()
     return CardFigures(
-        words=words, photos=int(photos or 0), ack_due_at=due_at, handovers=int(handovers or 0)
+        words=words,
+        photos=int(photos or 0),
+        ack_due_at=due_at,
+        handovers=int(handovers or 0),
+        ack_started_at=started_at,
+        reminders=int(step or 0),
     )

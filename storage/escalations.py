@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, literal, update
+from sqlalchemy import delete, func, insert, literal, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
@@ -18,6 +18,31 @@ from storage.models.escalations import AgencyHandover, FollowUp, IncidentDeadlin
 async def get_deadline(*, session: AsyncSession, incident_id: int) -> IncidentDeadline | None:
     """Return the acknowledgement deadline of an incident."""
     return await session.get(IncidentDeadline, incident_id)
+
+
+async def lock_deadline(*, session: AsyncSession, incident_id: int) -> IncidentDeadline | None:
+    """Return an incident's deadline read afresh, its row locked until the transaction ends.
+
+    For a read-modify-write of a running chain (a priority change, a merge, a sweep's step),
+    under the incident's own row lock: this read waits for a writer of the row to commit and
+    sees what it wrote. SQLite's writers already take turns for the whole transaction (it
+    renders no FOR UPDATE).
+    """
+    return await session.get(
+        IncidentDeadline, incident_id, with_for_update=True, populate_existing=True
+    )
+
+
+async def deadlines_of(
+    *, session: AsyncSession, incident_ids: Sequence[int]
+) -> dict[int, IncidentDeadline]:
+    """Return the deadlines of several incidents with one query, by incident id."""
+    if not incident_ids:
+        return {}
+    statement = select(IncidentDeadline).where(
+        col(IncidentDeadline.incident_id).in_(sorted(set(incident_ids)))
+    )
+    return {row.incident_id: row for row in (await session.exec(statement)).all()}
 
 
 async def save_deadline(*, session: AsyncSession, deadline: IncidentDeadline) -> IncidentDeadline:
@@ -91,6 +116,18 @@ async def handovers_of_incident(
     return (await session.exec(statement)).all()
 
 
+async def move_handovers(
+    *, session: AsyncSession, source_id: int, target_id: int
+) -> Sequence[AgencyHandover]:
+    """Move an incident's agency hand-overs to another (a merge); return them, oldest first."""
+    moved = await handovers_of_incident(session=session, incident_id=source_id)
+    for handover in moved:
+        handover.incident_id = target_id
+        session.add(handover)
+    await session.flush()
+    return moved
+
+
 async def add_followup(*, session: AsyncSession, followup: FollowUp) -> FollowUp:
     """Schedule a follow-up question."""
     session.add(followup)
@@ -111,6 +148,16 @@ async def due_followups(*, session: AsyncSession, now: datetime) -> Sequence[Fol
         .order_by(col(FollowUp.due_at), col(FollowUp.id))
     )
     return (await session.exec(statement)).all()
+
+
+async def drop_pending_followups(*, session: AsyncSession, incident_id: int) -> int:
+    """Delete an incident's follow-ups not asked yet; return how many there were."""
+    result = await session.exec(
+        delete(FollowUp)
+        .where(col(FollowUp.incident_id) == incident_id, col(FollowUp.asked_at).is_(None))
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def answered_followups(*, session: AsyncSession) -> Sequence[FollowUp]:

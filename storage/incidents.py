@@ -46,6 +46,21 @@ async def lock_incident(*, session: AsyncSession, incident_id: int) -> Incident 
     return await session.get(Incident, incident_id, with_for_update=True, populate_existing=True)
 
 
+async def claim_incident(*, session: AsyncSession, incident_id: int) -> Incident | None:
+    """Return the incident read afresh and locked, or None while another transaction holds it.
+
+    For background work that can wait for its next pass (the escalation sweep): it never waits
+    for a staff action on the incident (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL),
+    and a staff action waits for it. SQLite's writers already take turns (no FOR UPDATE).
+    """
+    return await session.get(
+        Incident,
+        incident_id,
+        with_for_update={"skip_locked": True},
+        populate_existing=True,
+    )
+
+
 async def load_incidents(
     *, session: AsyncSession, incident_ids: Collection[int]
 ) -> Sequence[Incident]:

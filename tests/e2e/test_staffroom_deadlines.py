@@ -152,3 +152,37 @@ async def test_a_late_priority_raise_fires_one_step_at_a_time(app: E2E) -> None:
     *_, everyone = await escalations(app, thread)
     assert mentions(everyone, app) == {person.name for person in app.world.staff}
     assert len(await escalations(app, thread)) == 3
+
+
+def acknowledge_by(message: dict[str, object]) -> str:
+    """The card's "acknowledge by" line, e.g. ``12:02:00 (초과)``."""
+    (line,) = [row for row in text_of(message).splitlines() if "접수 기한" in row]
+    return line.split("접수 기한:", 1)[1].strip()
+
+
+async def test_the_card_shows_the_acknowledgement_deadline_not_the_shifted_ladder(
+    app: E2E,
+) -> None:
+    """A P3 reminded, then raised to P1: the card shows the opening + 2 min (overdue), not
+    the time the escalation ladder was shifted to; after the reminder it says overdue."""
+    await seed_staff(app)
+    await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    p1_deadline = acknowledge_by(await card(app, thread))  # the opening + 2 min, not overdue
+    assert "초과" not in p1_deadline
+    haeun = app.world.person("정하은")
+    the_card = await card(app, thread)
+    to = button_data(the_card, "st:pri:").rsplit(":", 1)[0] + ":"
+    await press(app, haeun.id, the_card, to + "P3")
+    p3_deadline = acknowledge_by(await card(app, thread))
+    assert p3_deadline != p1_deadline and "초과" not in p3_deadline
+
+    app.clock.advance(timedelta(minutes=30, seconds=5))
+    await sweep(app)  # the team's reminder: the card says overdue
+    assert len(await escalations(app, thread)) == 1
+    assert acknowledge_by(await card(app, thread)) == f"{p3_deadline} (초과)"
+
+    app.clock.advance(timedelta(minutes=4, seconds=55))
+    await press(app, haeun.id, await card(app, thread), to + "P1")
+    assert acknowledge_by(await card(app, thread)) == f"{p1_deadline} (초과)"

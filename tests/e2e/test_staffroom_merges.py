@@ -62,6 +62,14 @@ async def test_a_merge_keeps_the_clock_of_the_earliest_unacknowledged_report(app
     app.clock.advance(timedelta(minutes=2))  # the lead's step, on the same clock
     await sweep(app)
     assert len(reminders(await topic_messages(app, target))) == 2
+    app.clock.advance(timedelta(minutes=2))  # everyone, and the digest in General
+    await sweep(app)
+    *_, everyone = reminders(await topic_messages(app, target))
+    assert "6분 경과" in everyone
+    general = await app.client.messages(app.world.staff_chat_id)
+    (digest,) = [text_of(m) for m in general if "미접수 사건 현황" in text_of(m)]
+    assert newer["name"].split()[-1] in digest
+    assert "6분 경과" in digest  # as the reminder counts, not from the newer report's opening
 
 
 async def test_a_merge_never_restarts_a_clock_that_already_reminded(app: E2E) -> None:
@@ -193,3 +201,72 @@ async def test_the_merged_away_answer_speaks_the_staff_members_language(app: E2E
     ]
     assert target["name"].split()[-1] in text_of(answer)
     assert "merged into" in text_of(answer) and "not sent" in text_of(answer)
+
+
+async def test_citizens_of_an_unacknowledged_report_merged_into_a_taken_one_hear_it_is_handled(
+    app: E2E,
+) -> None:
+    """One notice, which says the situation room already handles the incident they joined."""
+    await seed_staff(app)
+    await report_fire(app, "첫째", where=CITY_HALL)
+    second = await report_fire(app, "둘째", where=GANGNAM)
+    taken, new = await topics(app)
+    haeun = app.world.person("정하은")
+    taken_card = await card(app, int(taken["message_thread_id"]))
+    await press(app, haeun.id, taken_card, button_data(taken_card, "st:take:"))
+    before = len(await bot_texts(app, second.id))
+
+    await merge_into(app, haeun.id, int(new["message_thread_id"]))
+
+    told = (await bot_texts(app, second.id))[before:]
+    assert len(told) == 1  # one message, not a merge notice and an acknowledgement
+    assert "합쳐졌습니다" in told[0] and "이미 이 사건을 확인하고 처리하고" in told[0]
+
+
+async def test_a_merge_of_two_unacknowledged_reports_does_not_say_it_is_handled(
+    app: E2E,
+) -> None:
+    """Neither was acknowledged: the merged citizens are not told the room handles it."""
+    await seed_staff(app)
+    await report_fire(app, "첫째", where=CITY_HALL)
+    second = await report_fire(app, "둘째", where=GANGNAM)
+    _, new = await topics(app)
+
+    await merge_into(app, app.world.person("정하은").id, int(new["message_thread_id"]))
+
+    (merged,) = [t for t in await bot_texts(app, second.id) if "합쳐졌습니다" in t]
+    assert "처리하고 있습니다" not in merged
+
+
+async def test_an_escalated_incident_merged_into_another_brings_its_hand_overs(app: E2E) -> None:
+    """The target, escalated by the merge, lists the 119 hand-over on its card and /history."""
+    await seed_staff(app)
+    await report_fire(app, "첫째", where=CITY_HALL)
+    await report_fire(app, "둘째", where=GANGNAM)
+    target, escalated = await topics(app)
+    source = int(escalated["message_thread_id"])
+    thread = int(target["message_thread_id"])
+    haeun = app.world.person("정하은")
+    source_card = await card(app, source)
+    await press(app, haeun.id, source_card, button_data(source_card, "st:esc:"))
+    source_card = await card(app, source)
+    to_119 = button_data(source_card, "st:esca:")
+    assert to_119.endswith(":fire119")
+    await press(app, haeun.id, source_card, to_119)
+    source_card = await card(app, source)
+    await press(app, haeun.id, source_card, button_data(source_card, "st:escm:"))
+    assert "119 종합상황실에" in text_of(await card(app, source))
+
+    await merge_into(app, haeun.id, source)
+
+    target_card = text_of(await card(app, thread))
+    assert (await topics(app))[0]["name"].startswith("🟠")  # escalated, as the source was
+    assert "📞 119 종합상황실에" in target_card
+    await app.client.send_text(
+        haeun.id, app.world.staff_chat_id, "/history", message_thread_id=thread
+    )
+    await app.settle()
+    (history,) = [
+        text_of(m) for m in await topic_messages(app, thread) if "처리 이력" in text_of(m)
+    ]
+    assert "handover" in history and "fire119" in history

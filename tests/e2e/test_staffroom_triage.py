@@ -323,3 +323,57 @@ async def test_a_follow_up_no_brings_the_incident_back_to_the_room(app: E2E) -> 
     app.clock.advance(timedelta(minutes=2, seconds=5))  # P1: the chain runs again
     await sweep(app)
     assert [m for m in await topic_messages(app, thread) if "⏰" in text_of(m)]
+
+
+async def answer_follow_up(app: E2E, citizen_id: int, answer: str) -> None:
+    """The citizen answers the latest "are you safe?" question they were asked."""
+    *_, question = [m for m in await bot_messages(app, citizen_id) if "안전하신가요" in text_of(m)]
+    await app.client.press_button(
+        citizen_id,
+        citizen_id,
+        int(question["message_id"]),
+        button_data(question, "fu:").rsplit(":", 1)[0] + ":" + answer,
+    )
+    await app.settle()
+
+
+async def test_a_reopened_incident_asks_nobody_are_you_safe_until_closed_again(app: E2E) -> None:
+    """Closed twice: after the first round, one "no" reopens it and it is closed again; the
+    other citizen's late "no" reopens it again. The second closing's follow-ups, not asked yet,
+    are dropped: no citizen is asked about an open incident. Closed again, they are asked."""
+    await seed_staff(app)
+    first = await report_fire(app, "첫째")
+    second = await report_fire(app, "둘째")
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    chat = app.world.staff_chat_id
+    haeun = app.world.person("정하은")
+
+    async def close() -> None:
+        await app.client.send_text(haeun.id, chat, "/close resolved", message_thread_id=thread)
+        await app.settle()
+        (closed,) = await topics(app)
+        assert closed.get("is_closed") is True
+
+    async def asked(citizen_id: int) -> int:
+        return len([t for t in await bot_texts(app, citizen_id) if "안전하신가요" in t])
+
+    await close()
+    app.clock.advance(timedelta(hours=2, minutes=1))
+    await sweep(app)
+    assert (await asked(first.id), await asked(second.id)) == (1, 1)
+    await answer_follow_up(app, first.id, "no")  # reopened
+    await close()  # the second round of follow-ups is scheduled
+    app.clock.advance(timedelta(minutes=5))
+    await answer_follow_up(app, second.id, "no")  # reopened again, by the first round's question
+    (incident,) = await all_incidents(app)
+    assert incident.status == "new"
+
+    app.clock.advance(timedelta(hours=2, minutes=1))  # the second round would be due now
+    await sweep(app)
+    assert (await asked(first.id), await asked(second.id)) == (1, 1)
+
+    await close()  # closed again: asked as after any closing
+    app.clock.advance(timedelta(hours=2, minutes=1))
+    await sweep(app)
+    assert (await asked(first.id), await asked(second.id)) == (2, 2)

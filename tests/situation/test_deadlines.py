@@ -3,12 +3,19 @@ fires more than one step at once, never posts a step twice, and keeps the clock'
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from situation import triage
+from situation import deadlines, triage
 from situation.deadlines import Escalation, clock_start, escalate_due, next_step_at
+from storage.engine import create_engine, create_session_factory
+from storage.migrate import upgrade
 from storage.models.escalations import IncidentDeadline
 from tests.situation.conftest import START, Steps
 from tests.situation.test_staffroom import FAR, HAEUN, ROOM, Room, texts
@@ -177,3 +184,191 @@ async def test_a_raise_never_delays_a_reminder_the_chain_had_due_sooner(steps: S
     assert team.level == "team"
     (lead,) = await sweep(steps, START + 12 * MINUTE + timedelta(seconds=5))
     assert lead.level == "lead"
+
+
+PATIENCE = 20.0  # seconds a blocked transaction may take to get going (a shared machine)
+
+
+@pytest.fixture
+async def pg_steps(postgres_url: str, steps: Steps) -> AsyncIterator[Steps]:
+    """Steps on a migrated PostgreSQL schema, whichever database the suite uses.
+
+    The interleavings below cannot happen on SQLite: there a write transaction holds the
+    database from its first statement (BEGIN IMMEDIATE, one write turn at a time).
+    """
+    await upgrade(postgres_url)
+    engine = create_engine(postgres_url)
+    try:
+        yield Steps(create_session_factory(engine), steps.config)
+    finally:
+        await engine.dispose()
+
+
+async def blocked_or_done(steps: Steps, pid: int, task: asyncio.Task[None]) -> None:
+    """Wait until the backend ``pid`` waits for a row lock, or ``task`` is done."""
+    async with asyncio.timeout(PATIENCE):
+        while not task.done():
+            async with steps.session_factory() as watcher:
+                waiting = (
+                    await watcher.exec(
+                        text("SELECT wait_event_type FROM pg_stat_activity WHERE pid = :pid"),  # type: ignore[call-overload]
+                        params={"pid": pid},
+                    )
+                ).one_or_none()
+            if waiting is not None and waiting[0] == "Lock":
+                return
+            await asyncio.sleep(0.02)
+
+
+async def in_a_transaction(
+    steps: Steps,
+    change: Callable[[AsyncSession], Awaitable[object]],
+    started: asyncio.Future[int],
+) -> None:
+    """Run ``change`` in its own transaction (its backend's pid in ``started``) and commit."""
+    async with steps.session_factory() as session, session.begin():
+        pid = (await session.exec(text("SELECT pg_backend_pid()"))).one()[0]  # type: ignore[call-overload]
+        started.set_result(int(pid))
+        await change(session)
+
+
+async def while_a_sweep_is_posting(
+    steps: Steps,
+    now: datetime,
+    change: Callable[[AsyncSession], Awaitable[object]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[Escalation]:
+    """Run ``change`` in its own transaction while a sweep is posting a step it claimed.
+
+    Deterministic: the sweep pauses just before it posts; the change runs until it waits for a
+    row lock (or ends); only then does the sweep go on and commit, and the change finish.
+    """
+    posting, go_on = asyncio.Event(), asyncio.Event()
+    real = deadlines._post_step
+
+    async def paused(*args: Any) -> None:
+        posting.set()
+        await go_on.wait()
+        await real(*args)
+
+    monkeypatch.setattr(deadlines, "_post_step", paused)
+    sweeper = asyncio.create_task(sweep(steps, now))
+    await asyncio.wait_for(posting.wait(), PATIENCE)
+    started: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    changer = asyncio.create_task(in_a_transaction(steps, change, started))
+    await blocked_or_done(steps, await asyncio.wait_for(started, PATIENCE), changer)
+    go_on.set()
+    fired = await asyncio.wait_for(sweeper, PATIENCE)
+    await asyncio.wait_for(changer, PATIENCE)
+    return fired
+
+
+@pytest.mark.postgres
+async def test_a_merge_while_a_sweep_posts_a_step_does_not_post_it_again(
+    pg_steps: Steps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The older P1's team reminder posted as it is merged into a newer P1: not posted twice."""
+    room = Room(pg_steps)
+    await room.seed()
+    older = await room.report(501, "불이 났어요")
+    newer = await room.report(502, "불이 났어요", place=FAR, now=START + MINUTE)
+    assert older.id is not None and newer.id is not None and older.id != newer.id
+    await room.staff_rows()
+    now = START + 2 * MINUTE + timedelta(seconds=5)
+
+    async def merge_them(session: AsyncSession) -> None:
+        assert older.id is not None and newer.id is not None
+        outcome = await triage.merge(
+            session=session,
+            source_id=older.id,
+            target_id=newer.id,
+            actor=HAEUN,
+            room=ROOM,
+            now=now,
+        )
+        assert outcome.ok
+
+    (team,) = await while_a_sweep_is_posting(pg_steps, now, merge_them, monkeypatch)
+    assert (team.incident_id, team.level) == (older.id, "team")
+
+    deadline = await deadline_of(pg_steps, newer.id)
+    assert (deadline.step, deadline.started_at) == (1, START)  # the team step is counted
+    later = []
+    for minutes in (3, 4, 5, 6, 7):
+        later += await sweep(pg_steps, START + minutes * MINUTE + timedelta(seconds=5))
+    assert [(e.incident_id, e.level) for e in later] == [(newer.id, "lead"), (newer.id, "everyone")]
+    posted = reminders(texts(await room.staff_rows()))
+    assert len(posted) == 3 and "근무조" in posted[0]
+
+
+@pytest.mark.postgres
+async def test_a_priority_change_while_a_sweep_posts_a_step_keeps_its_progress(
+    pg_steps: Steps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A P1's team reminder posted as it is lowered to P2: the lead is due on P2's ladder."""
+    room = Room(pg_steps)
+    await room.seed()
+    incident = await room.report(501, "불이 났어요")
+    assert incident.id is not None
+    now = START + 2 * MINUTE + timedelta(seconds=5)
+
+    async def lower(session: AsyncSession) -> None:
+        assert incident.id is not None
+        outcome = await triage.set_priority(
+            session=session,
+            incident_id=incident.id,
+            priority="P2",
+            actor=HAEUN,
+            room=ROOM,
+            now=now,
+        )
+        assert outcome.ok
+
+    (team,) = await while_a_sweep_is_posting(pg_steps, now, lower, monkeypatch)
+    assert team.level == "team"
+
+    deadline = await deadline_of(pg_steps, incident.id)
+    # As if the sweep had committed first: step 1 posted, the lead at 20 min on P2's ladder.
+    assert (deadline.priority, deadline.step) == ("P2", 1)
+    assert deadline.next_at == START + 20 * MINUTE
+
+
+@pytest.mark.postgres
+async def test_a_sweep_leaves_an_incident_a_merge_holds_to_its_next_pass(pg_steps: Steps) -> None:
+    """A merge not committed yet: the sweep neither waits for it nor posts from a stale read."""
+    room = Room(pg_steps)
+    await room.seed()
+    older = await room.report(501, "불이 났어요")
+    newer = await room.report(502, "불이 났어요", place=FAR, now=START + MINUTE)
+    assert older.id is not None and newer.id is not None and older.id != newer.id
+    await room.staff_rows()
+    now = START + 2 * MINUTE + timedelta(seconds=5)
+
+    async def merge_them(session: AsyncSession) -> None:
+        assert older.id is not None and newer.id is not None
+        outcome = await triage.merge(
+            session=session,
+            source_id=older.id,
+            target_id=newer.id,
+            actor=HAEUN,
+            room=ROOM,
+            now=now,
+        )
+        assert outcome.ok
+
+    merged, commit = asyncio.Event(), asyncio.Event()
+
+    async def merge_and_wait(session: AsyncSession) -> None:
+        await merge_them(session)
+        merged.set()
+        await commit.wait()
+
+    started: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    merging = asyncio.create_task(in_a_transaction(pg_steps, merge_and_wait, started))
+    await asyncio.wait_for(merged.wait(), PATIENCE)
+    assert await asyncio.wait_for(sweep(pg_steps, now), PATIENCE) == []  # did not wait
+    commit.set()
+    await asyncio.wait_for(merging, PATIENCE)
+    (team,) = await sweep(pg_steps, now + timedelta(seconds=1))
+    assert (team.incident_id, team.level) == (newer.id, "team")
+    assert len(reminders(texts(await room.staff_rows()))) == 1
