@@ -182,8 +182,7 @@ async def send_invitations(
         shut = await shut_out_by(session=session, expert=expert, admitting=community)
         if shut:  # the hub would decline their request: no invitation they cannot use
             titles = [
-                await community_title(session=session, community=other, lang=lang)
-                for other in shut
+                await community_title(session=session, community=other, lang=lang) for other in shut
             ]
             report.skipped.append((expert, titles))
             continue

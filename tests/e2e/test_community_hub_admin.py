@@ -151,9 +151,7 @@ async def test_an_expert_shut_out_of_an_open_community_gets_no_other_invitation(
     assert "초대하지 않은 전문가" in text and "한지훈" in text and "I-20261122-0042" in text
     assert f"#{joined.expert_id}" in text and "/invite" in text
     invitations = [
-        m
-        for m in await app.client.messages(fire.id)
-        if "비상 커뮤니티 초대" in str(m.get("text"))
+        m for m in await app.client.messages(fire.id) if "비상 커뮤니티 초대" in str(m.get("text"))
     ]
     assert len(invitations) == 1  # the first community's only
     assert fire.id not in {m.telegram_user_id for m in await members_of(app, second.id or 0)}
