@@ -10,6 +10,9 @@ Usage::
 
     await tidy_closed(hub=hub, session_factory=factory)  # the sweep's part: every closed one
 
+    action = await mute(session=session, community=community, user_id=42, now=now)
+    work.carry_out_after_commit(session, hub=hub, action=action)  # moderation, after commit
+
 A Telegram call never runs inside a database transaction here: a slow or failing call must not
 hold the update's transaction (on SQLite the process's write turn, which every other update
 waits for). Each membership is read in a short transaction, the call is made, and its outcome
@@ -38,6 +41,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from community.moderation import HubAction, call, record_done, record_refused
 from community.outgoing import send_text, tell_staff
 from community.ports import HubAdmin, HubError
 from situation.texts import render
@@ -46,6 +50,7 @@ from storage.communities import (
     closed_with_live_links,
     closed_with_mutes,
     get_community,
+    get_member,
     members_of,
     memberships_of_user,
     save_member,
@@ -241,6 +246,55 @@ async def check_rights(
     return missing
 
 
+async def carry_out(
+    *,
+    hub: HubAdmin,
+    session_factory: async_sessionmaker[Any],
+    action: HubAction,
+    turn: Turn | None = None,
+) -> bool:
+    """Make a moderation action's Telegram call outside any transaction; record the outcome.
+
+    Returns whether Telegram carried it out. A refusal takes back what the deciding
+    transaction stored and tells the staff topic, with Telegram's answer.
+    """
+    steps = _Steps(session_factory, turn)
+    if action.kind == "mute":
+        async with steps.tx() as session:
+            community = await get_community(session=session, community_id=action.community_id)
+            member = await get_member(
+                session=session,
+                community_id=action.community_id,
+                telegram_user_id=action.user_id,
+            )
+            if community is None or community.state != CommunityState.OPEN:
+                return False  # closed meanwhile: a mute now would outlive the community
+            if member is None or not member.muted:
+                return False  # unmuted meanwhile
+    refused: HubError | None = None
+    try:
+        await call(hub, action)
+    except HubError as error:
+        refused = error
+    link_revoked = False
+    if refused is None and action.link:
+        with contextlib.suppress(HubError):  # an expired link is unusable anyway
+            await hub.revoke_invite_link(chat_id=action.chat_id, invite_link=action.link)
+        link_revoked = True
+    async with steps.tx() as session:
+        community = await get_community(session=session, community_id=action.community_id)
+        assert community is not None
+        if refused is None:
+            await record_done(
+                session=session, community=community, action=action, link_revoked=link_revoked
+            )
+        else:
+            await record_refused(
+                session=session, community=community, action=action, detail=str(refused)
+            )
+    return refused is None
+
+
 class HubWork:
     """Start :func:`tidy` or :func:`check_rights` once the asking transaction commits."""
 
@@ -280,6 +334,18 @@ class HubWork:
                 community_id=community_id,
                 lang=lang,
                 turn=self._turn,
+            ),
+        )
+
+    def carry_out_after_commit(
+        self, session: AsyncSession, *, hub: HubAdmin, action: HubAction
+    ) -> None:
+        """Make a moderation action's call once ``session`` commits; record its outcome."""
+        self._after_commit(
+            session,
+            f"hub-{action.kind}",
+            lambda: carry_out(
+                hub=hub, session_factory=self._session_factory, action=action, turn=self._turn
             ),
         )
 

@@ -43,11 +43,13 @@ DEFAULT_LINK_TTL = timedelta(hours=24)
 
 @dataclass
 class InvitationReport:
-    """Who was invited with a join-request link, who got the topic link, who failed."""
+    """Who was invited with a join-request link, who got the topic link, who failed, and who
+    was skipped because another open community shut them out (with its titles)."""
 
     invited: list[Expert] = field(default_factory=list)
     in_hub: list[Expert] = field(default_factory=list)
     failed: list[tuple[Expert, str]] = field(default_factory=list)
+    skipped: list[tuple[Expert, list[str]]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -176,6 +178,13 @@ async def send_invitations(
     for expert in await candidates(session=session, community=community):
         if await is_unreachable(session=session, chat_id=expert.telegram_user_id):
             report.failed.append((expert, render(lang, "community_expert_blocked")))
+            continue
+        shut = await shut_out_by(session=session, expert=expert, admitting=community)
+        if shut:  # the hub would decline their request: no invitation they cannot use
+            titles = [
+                await community_title(session=session, community=other, lang=lang) for other in shut
+            ]
+            report.skipped.append((expert, titles))
             continue
         try:
             member = await invite_expert(

@@ -194,6 +194,7 @@ async def _moderate(
             staff_member=staff_member,
             now=now,
             lang=lang,
+            work=hub_work,
         )
 
 

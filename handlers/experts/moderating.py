@@ -34,43 +34,52 @@ async def moderate(
     staff_member: StaffMember,
     now: datetime,
     lang: str,
+    work: HubWork | None,
     message_by_id: bool = False,
-) -> bool:
-    """Carry out /mute /unmute /remove /del /pin /readonly /decision; False for any other name.
+) -> str | None:
+    """Carry out /mute /unmute /remove /del /pin /readonly /decision; None for any other name.
 
     ``user`` (id, name) is the member a command is about and ``message_id`` the message;
-    ``message_by_id`` when it was named by its id (it must then be in the transcript).
+    ``message_by_id`` when it was named by its id (it must then be in the transcript, and the
+    staff topic is told when it is done). Returns "done", or "later" for the Telegram calls
+    made once the update has committed (their outcome is told then).
     """
-    if name in MEMBER_ACTIONS:
-        if user is None:
-            raise CommunityError("community_error_no_target")
-        await MEMBER_ACTIONS[name](
-            session=session,
-            hub=hub,
-            community=community,
-            user_id=user[0],
-            now=now,
-            name=user[1],
-            lang=lang,
-        )
-    elif name in ("del", "pin"):
-        if message_id is None:
-            raise CommunityError("community_error_no_target")
+    if name in MEMBER_ACTIONS or name == "del":
+        assert work is not None, "the dispatcher provides hub_work"
         if name == "del":
-            await moderation.delete_message(
+            if message_id is None:
+                raise CommunityError("community_error_no_target")
+            action = await moderation.delete_message(
                 session=session,
-                hub=hub,
                 community=community,
                 message_id=message_id,
                 stored_only=message_by_id,
+                lang=lang,
+                answer=message_by_id,
             )
         else:
-            await moderation.pin_message(
+            if user is None:
+                raise CommunityError("community_error_no_target")
+            action = await MEMBER_ACTIONS[name](
                 session=session,
                 community=community,
-                message_id=message_id,
-                stored_only=message_by_id,
+                user_id=user[0],
+                now=now,
+                name=user[1],
+                lang=lang,
+                answer=message_by_id,
             )
+        work.carry_out_after_commit(session, hub=hub, action=action)
+        return "later"
+    if name == "pin":
+        if message_id is None:
+            raise CommunityError("community_error_no_target")
+        await moderation.pin_message(
+            session=session,
+            community=community,
+            message_id=message_id,
+            stored_only=message_by_id,
+        )
     elif name == "readonly":
         on = (args or "on").strip().lower() not in ("off", "0", "no")
         await moderation.set_readonly(session=session, community=community, readonly=on, lang=lang)
@@ -86,8 +95,8 @@ async def moderate(
             lang=lang,
         )
     else:
-        return False
-    return True
+        return None
+    return "done"
 
 
 async def close_by_staff(

@@ -278,9 +278,10 @@ async def _run(
         staff_member=staff_member,
         now=now,
         lang=lang,
+        work=hub_work,
         message_by_id=True,
     )
-    return render(lang, "community_done") if done else None
+    return render(lang, "community_done") if done == "done" else None
 
 
 STAFF_COMMANDS = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from community.errors import CommunityError
+from community.hub_work import HubWork, carry_out
 from community.lifecycle import open_community
 from community.moderation import (
     delete_message,
@@ -40,28 +41,51 @@ async def _community(steps: Steps, hub: FakeHub) -> Community:
     return opened.community
 
 
-async def test_mute_unmute_remove(steps: Steps, hub: FakeHub) -> None:
-    """Mute restricts in the hub, unmute lifts it, remove takes the member out."""
+async def test_mute_unmute_remove(steps: Steps, hub: FakeHub, work: HubWork) -> None:
+    """Mute restricts in the hub, unmute lifts it, remove takes the member out: each call is
+    made once the deciding transaction has committed, and its outcome recorded after it."""
     community = await _community(steps, hub)
+    assert community.id is not None
     hub.members[81] = "member"
     hub.members[82] = "administrator"
-    async with steps.tx() as session:
-        await mute(session=session, hub=hub, community=community, user_id=81, now=START, name="a")
-        assert hub.members[81] == "restricted"
-        assert community.id is not None
-        member = await get_member(session=session, community_id=community.id, telegram_user_id=81)
-        assert member is not None and member.muted
-        await unmute(session=session, hub=hub, community=community, user_id=81, now=START)
-        assert hub.members[81] == "member"
-        await remove(session=session, hub=hub, community=community, user_id=81, now=START)
-        assert hub.members[81] == "left"
-        member = await get_member(session=session, community_id=community.id, telegram_user_id=81)
-        assert member is not None and member.status == MemberStatus.REMOVED
-        with pytest.raises(CommunityError) as error:
-            await mute(session=session, hub=hub, community=community, user_id=82, now=START)
-        assert error.value.code == "community_error_hub"
+    for decide in (mute, unmute, remove):
+        async with steps.tx() as session:
+            action = await decide(
+                session=session, community=community, user_id=81, now=START, name="a"
+            )
+            work.carry_out_after_commit(session, hub=hub, action=action)
+            assert hub.members[81] != {"mute": "restricted", "remove": "left"}.get(action.kind)
+        await work.wait()
+        async with steps.tx() as session:
+            member = await get_member(
+                session=session, community_id=community.id, telegram_user_id=81
+            )
+            assert member is not None
+            expected = {"mute": "restricted", "unmute": "member", "remove": "left"}
+            assert hub.members[81] == expected[action.kind]
+            assert member.muted == (action.kind == "mute")
+    assert member.status == MemberStatus.REMOVED
     notices = await steps.texts(HUB)
     assert any("🔇" in text for text in notices) and any("🚪" in text for text in notices)
+
+
+async def test_a_refused_mute_is_taken_back_and_told(
+    steps: Steps, hub: FakeHub, work: HubWork
+) -> None:
+    """Telegram refuses to mute an administrator: the mute stored before the call is taken
+    back, and the staff topic gets Telegram's answer."""
+    community = await _community(steps, hub)
+    assert community.id is not None
+    hub.members[82] = "administrator"
+    async with steps.tx() as session:
+        action = await mute(session=session, community=community, user_id=82, now=START)
+        work.carry_out_after_commit(session, hub=hub, action=action)
+    await work.wait()
+    async with steps.tx() as session:
+        member = await get_member(session=session, community_id=community.id, telegram_user_id=82)
+        assert member is not None and not member.muted
+    told = await steps.texts(STAFF)
+    assert any("administrator" in text and "거절" in text for text in told)
 
 
 async def test_delete_pin_readonly_and_decisions(steps: Steps, hub: FakeHub) -> None:
@@ -80,7 +104,7 @@ async def test_delete_pin_readonly_and_decisions(steps: Steps, hub: FakeHub) -> 
                 text=text,
                 now=START,
             )
-        await delete_message(session=session, hub=hub, community=community, message_id=301)
+        deleting = await delete_message(session=session, community=community, message_id=301)
         await pin_message(session=session, community=community, message_id=302)
         await record_decision(
             session=session,
@@ -111,6 +135,8 @@ async def test_delete_pin_readonly_and_decisions(steps: Steps, hub: FakeHub) -> 
         summary = await summarise(session=session, community=community, now=START)
         assert community.id is not None
         exported = await export_text(session=session, community_id=community.id)
+    assert hub.deleted == []  # the call follows the commit
+    assert await carry_out(hub=hub, session_factory=steps.session_factory, action=deleting)
     assert hub.deleted == [301]
     assert summary.decisions == ["배연 필요", "2차 대피 권고"]
     assert "대피 경로: 북측 계단" in summary.pinned

@@ -97,7 +97,12 @@ async def test_an_expert_removed_from_an_open_community_is_not_let_back_by_anoth
     second_id, second_thread, second_card = await incident_with_card(
         app, reference="I-20261122-0043"
     )
-    await open_and_invite(app, second_id, second_thread, second_card)
+    await open_and_invite(app, second_id, second_thread, second_card)  # fire is skipped
+    await app.settle()
+    await app.client.send_text(  # ... but a staff member invites them by hand
+        lead.id, staff_chat, f"/invite {fire_expert_id}", message_thread_id=second_thread
+    )
+    await app.settle(timeout=30)
     await join_with_invitation(app, fire.id)  # the second community's invitation
 
     assert (await app.client.member(hub, fire.id))["status"] == "left"
@@ -112,3 +117,41 @@ async def test_an_expert_removed_from_an_open_community_is_not_let_back_by_anoth
     [removed] = [m for m in await members_of(app, first.id or 0) if m.telegram_user_id == fire.id]
     [invited] = [m for m in await members_of(app, second.id or 0) if m.telegram_user_id == fire.id]
     assert (removed.status, invited.status) == ("removed", "invited")
+
+
+async def test_an_expert_shut_out_of_an_open_community_gets_no_other_invitation(
+    app: E2E,
+) -> None:
+    """Removed from one open community, an expert is skipped when another community's
+    invitations go out (the hub would decline them), and that community's staff are told who
+    and why, with the /invite that brings them in later."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    fire = app.world.person("한지훈")
+    staff_chat = app.world.staff_chat_id
+    first_id, first_thread, first_card = await incident_with_card(app)
+    first, _ = await open_and_invite(app, first_id, first_thread, first_card)
+    await join_with_invitation(app, fire.id)
+    [joined] = [m for m in await members_of(app, first.id or 0) if m.telegram_user_id == fire.id]
+    await app.client.send_text(
+        lead.id, staff_chat, f"/remove {fire.id}", message_thread_id=first_thread
+    )
+    await app.settle(timeout=30)
+
+    second_id, second_thread, second_card = await incident_with_card(
+        app, reference="I-20261122-0043"
+    )
+    second, _ = await open_and_invite(app, second_id, second_thread, second_card)
+    await app.settle()
+    notice = await app.client.wait_for_message(
+        staff_chat, message_thread_id=second_thread, contains="초대를 보냈습니다"
+    )
+    text = str(notice.get("text"))
+    assert "초대하지 않은 전문가" in text and "한지훈" in text and "I-20261122-0042" in text
+    assert f"#{joined.expert_id}" in text and "/invite" in text
+    invitations = [
+        m for m in await app.client.messages(fire.id) if "비상 커뮤니티 초대" in str(m.get("text"))
+    ]
+    assert len(invitations) == 1  # the first community's only
+    assert fire.id not in {m.telegram_user_id for m in await members_of(app, second.id or 0)}

@@ -4,6 +4,7 @@ a caption in the hub is never a command."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -11,6 +12,8 @@ from bot.hub_admin import sweep_communities
 from community.lifecycle import on_incident_closed
 from sandbox.client import SandboxError
 from sandbox.images import tiny_png
+from storage.communities import get_member
+from storage.models.communities import CommunityMember
 from storage.models.incidents import Incident, IncidentStatus
 from tests.e2e.community_helpers import (
     community_of,
@@ -219,3 +222,128 @@ async def test_the_sweep_lifts_the_mutes_of_a_community_its_incident_closed(app:
         now=app.clock.now(),
     )
     assert (await app.client.member(hub, fire.id))["status"] == "member"
+
+
+async def _fire_joined(app: E2E) -> tuple[int, int, int]:
+    """Open the fire community and let the fire expert in; return incident, topic, community."""
+    await seed(app)
+    await app.settle()
+    fire = app.world.person("한지훈")
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    community, _ = await open_and_invite(app, incident_id, thread_id, card_id)
+    await join_with_invitation(app, fire.id)
+    return incident_id, thread_id, community.id or 0
+
+
+async def _fire_member(app: E2E, community_id: int) -> CommunityMember:
+    fire = app.world.person("한지훈")
+    async with app.runtime.session_factory() as session:
+        member = await get_member(
+            session=session, community_id=community_id, telegram_user_id=fire.id
+        )
+        assert member is not None
+        return member
+
+
+@pytest.mark.parametrize(
+    ("command", "method", "stored", "status"),
+    [
+        ("mute", "restrictChatMember", lambda m: m.muted, "restricted"),
+        ("remove", "banChatMember", lambda m: m.status == "removed", "left"),
+    ],
+)
+async def test_a_member_action_commits_before_telegram_answers(
+    app: E2E, command: str, method: str, stored: Any, status: str
+) -> None:
+    """/mute and /remove are stored and committed before Telegram is called: while Telegram is
+    slow to answer, the decision is already visible from another transaction (and the write
+    turn free); the hub changes and the staff topic hears "done" once Telegram answers."""
+    _, thread_id, community_id = await _fire_joined(app)
+    lead, fire = app.world.person("최도윤"), app.world.person("한지훈")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    await app.client.fault("slow", method=method, delay=6.0)
+    await app.client.send_text(
+        lead.id, staff_chat, f"/{command} {fire.id}", message_thread_id=thread_id
+    )
+    async with asyncio.timeout(30):
+        while True:  # the command's own transaction, seen from another one
+            if stored(await _fire_member(app, community_id)):
+                break
+            await asyncio.sleep(0.05)
+    assert (await app.client.member(hub, fire.id))["status"] == "member"  # not called yet
+    await app.settle(timeout=30)
+    assert (await app.client.member(hub, fire.id))["status"] == status
+    await app.client.wait_for_message(
+        staff_chat, message_thread_id=thread_id, contains="처리했습니다"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "method"), [("mute", "restrictChatMember"), ("remove", "banChatMember")]
+)
+async def test_a_member_action_telegram_refuses_is_told_and_taken_back(
+    app: E2E, command: str, method: str
+) -> None:
+    """When Telegram refuses /mute or /remove, the staff topic gets Telegram's answer and the
+    stored decision is taken back (not muted, still joined): the database matches the hub."""
+    _, thread_id, community_id = await _fire_joined(app)
+    lead, fire = app.world.person("최도윤"), app.world.person("한지훈")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    await app.client.fault("5xx", method=method, status=400)
+    await app.client.send_text(
+        lead.id, staff_chat, f"/{command} {fire.id}", message_thread_id=thread_id
+    )
+    await app.settle(timeout=30)
+    told = await app.client.wait_for_message(
+        staff_chat, message_thread_id=thread_id, contains="거절해 처리하지 못했습니다"
+    )
+    assert "한지훈" in str(told.get("text"))
+    member = await _fire_member(app, community_id)
+    assert (member.muted, member.status) == (False, "joined")
+    assert (await app.client.member(hub, fire.id))["status"] == "member"
+
+
+async def test_a_deletion_commits_before_telegram_answers_and_a_refusal_is_told(
+    app: E2E,
+) -> None:
+    """/del MSG marks the transcript and commits before Telegram deletes; a refused deletion
+    takes the mark back and is told in the staff topic."""
+    incident_id, thread_id, community_id = await _fire_joined(app)
+    lead, fire = app.world.person("최도윤"), app.world.person("한지훈")
+    staff_chat, hub = app.world.staff_chat_id, app.world.experts_hub_id
+    topic = (await community_of(app, incident_id)).topic_id
+    spam = await app.client.send_text(fire.id, hub, "광고입니다", message_thread_id=topic)
+    keep = await app.client.send_text(
+        fire.id, hub, "현장 사진 곧 올립니다", message_thread_id=topic
+    )
+    await app.settle()
+
+    async def deleted(message_id: int) -> bool:
+        stored = {m.message_id: m for m in await transcript_of(app, community_id)}
+        return stored[message_id].deleted
+
+    await app.client.fault("slow", method="deleteMessage", delay=6.0)
+    await app.client.send_text(
+        lead.id, staff_chat, f"/del {spam['message_id']}", message_thread_id=thread_id
+    )
+    async with asyncio.timeout(30):
+        while True:  # the command's own transaction, seen from another one
+            if await deleted(int(spam["message_id"])):
+                break
+            await asyncio.sleep(0.05)
+    shown = {m["message_id"] for m in await app.client.messages(hub, message_thread_id=topic)}
+    assert spam["message_id"] in shown  # committed, Telegram not answered yet
+    await app.settle(timeout=30)
+    shown = {m["message_id"] for m in await app.client.messages(hub, message_thread_id=topic)}
+    assert spam["message_id"] not in shown
+
+    await app.client.fault("5xx", method="deleteMessage", status=400)
+    await app.client.send_text(
+        lead.id, staff_chat, f"/del {keep['message_id']}", message_thread_id=thread_id
+    )
+    await app.settle(timeout=30)
+    told = await app.client.wait_for_message(
+        staff_chat, message_thread_id=thread_id, contains="거절해 처리하지 못했습니다"
+    )
+    assert str(keep["message_id"]) in str(told.get("text"))
+    assert not await deleted(int(keep["message_id"]))

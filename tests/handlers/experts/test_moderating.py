@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.settings import Settings
 from community.errors import CommunityError
+from community.hub_work import HubWork
 from community.lifecycle import open_community
 from community.transcript import record_message, summarise
 from handlers.experts.moderating import close_by_staff, moderate
@@ -49,8 +50,12 @@ async def _community(steps: Steps, hub: FakeHub) -> Community:
     return opened.community
 
 
-async def test_moderate_carries_out_each_shared_command(steps: Steps, hub: FakeHub) -> None:
-    """Members, messages, read-only and decisions; other names are left to the caller."""
+async def test_moderate_carries_out_each_shared_command(
+    steps: Steps, hub: FakeHub, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    """Members, messages, read-only and decisions; other names are left to the caller. The
+    member and message actions call the hub only once the transaction has committed."""
+    work = HubWork(session_factory=session_factory)
     community = await _community(steps, hub)
     hub.members[81] = "member"
     async with steps.tx() as session:
@@ -73,7 +78,7 @@ async def test_moderate_carries_out_each_shared_command(steps: Steps, hub: FakeH
             *,
             user: tuple[int, str] | None = None,
             message_id: int | None = None,
-        ) -> bool:
+        ) -> str | None:
             return await moderate(
                 name,
                 args=args,
@@ -85,15 +90,13 @@ async def test_moderate_carries_out_each_shared_command(steps: Steps, hub: FakeH
                 staff_member=LEAD,
                 now=START,
                 lang="ko",
+                work=work,
             )
 
-        assert await run("mute", user=(81, "expert"))
-        assert hub.members[81] == "restricted"
-        assert await run("unmute", user=(81, "expert"))
-        assert hub.members[81] == "member"
-        assert await run("del", message_id=301)
-        assert hub.deleted == [301]
-        assert await run("pin", message_id=302)
+        assert await run("mute", user=(81, "expert")) == "later"
+        assert await run("del", message_id=301) == "later"
+        assert (hub.members[81], hub.deleted) == ("member", [])  # not inside the transaction
+        assert await run("pin", message_id=302) == "done"
         assert await run("decision", message_id=302)
         assert await run("decision", "2차 대피 권고", message_id=302)
         assert await run("readonly", "on")
@@ -106,6 +109,8 @@ async def test_moderate_carries_out_each_shared_command(steps: Steps, hub: FakeH
             assert error.value.code == "community_error_no_target"
         assert not await run("tocitizen", "hello")
         summary = await summarise(session=session, community=community, now=START)
+    await work.wait()
+    assert (hub.members[81], hub.deleted) == ("restricted", [301])
     assert summary.decisions == ["배연 필요", "2차 대피 권고"]
     assert "배연 필요" in summary.pinned
 
