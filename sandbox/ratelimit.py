@@ -1,17 +1,20 @@
 """Telegram's sending limits as token buckets: overall, per private chat, per group.
 
-A message counts when its request arrives; an album counts one per item. Every 429 the
-limits answered is kept in ``refused`` (the ``rate_limited`` control action reads it).
+A message counts when its request arrives; an album counts one per item. The latest 429s
+the limits answered are kept in ``refused`` (the ``rate_limited`` control action reads it).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from sandbox.config import SandboxConfig
 from sandbox.errors import too_many_requests
+
+MAX_REFUSALS_KEPT = 1000  # the latest 429s answered; a storm must not grow memory without end
 
 
 @dataclass
@@ -41,7 +44,7 @@ class RateLimiter:
     def __init__(self, config: SandboxConfig):
         self.config = config
         self.buckets: dict[tuple[int, ...], Bucket] = {}
-        self.refused: list[dict[str, float]] = []
+        self.refused: deque[dict[str, float]] = deque(maxlen=MAX_REFUSALS_KEPT)
 
     @property
     def enabled(self) -> bool:
