@@ -3,15 +3,25 @@
 Usage::
 
     limiter = RateLimiter.from_settings(settings.sender)
-    waited = await limiter.acquire(chat_id, chat_kind_of(chat_id))   # sleeps if needed
-    limiter.hold(chat_id, retry_after)    # after a 429 for that chat
-    limiter.hold_all(retry_after)         # after a 429 that applies to the whole bot
+    kind = chat_kind_of(chat_id)
+    waited = await limiter.acquire(chat_id, kind)   # sleeps if needed, takes the tokens
+    ...                                             # the Bot API call
+    limiter.settle(chat_id, kind)          # once it answered, whatever it answered
+    limiter.hold(chat_id, retry_after)     # after a 429 for that chat
+    limiter.hold_all(retry_after)          # after a 429 that applies to the whole bot
 
 A send is allowed when every bucket involved holds at least one token; it then takes ``cost``
 tokens (an album costs one per item), so buckets may go into debt and later sends wait for the
 refill. Sends whose chat allows them queue for the overall limit by ``rank`` (the sender passes
 the row's priority and id), so an action manual is not sent after bulk that happened to start
 waiting first. The clock and the sleep function are injectable for tests.
+
+Telegram counts a message when its request arrives, somewhere between our ``acquire`` and the
+answer. Our bucket and Telegram's have the same size, so a first send that took longer on its
+way than a later one would let that later one reach Telegram's bucket a little too early: a
+429 in the middle of a citizen's burst of replies. ``settle`` therefore counts a chat's send as
+taken when its answer came back (the latest time Telegram can have counted it); a chat's next
+send is only started after that, so the chat's bucket can never run ahead of Telegram's.
 """
 
 from __future__ import annotations
@@ -165,6 +175,19 @@ class RateLimiter:
         now = self._clock()
         self._global.take(now, cost)
         self._bucket(chat_id, kind, now).take(now, cost)
+
+    def settle(self, chat_id: int, kind: ChatKind, cost: int = 1) -> None:
+        """Count a finished send of ``cost`` messages as taken now, when Telegram has seen it.
+
+        The tokens were taken by :meth:`acquire` when the call started; while the bucket was
+        full, the refill since then is taken back (the bucket may not be fuller than it would
+        be had the send been counted now). A bucket in debt is left as it is: the balance is
+        the same whenever the send is counted.
+        """
+        now = self._clock()
+        bucket = self._bucket(chat_id, kind, now)
+        bucket.refill(now)
+        bucket.tokens = min(bucket.tokens, bucket.capacity - cost)
 
     async def acquire(
         self,

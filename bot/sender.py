@@ -458,7 +458,7 @@ class Sender:
 
     async def _attempt(self, row: OutboxMessage) -> Delivery:
         thread_id, target_id = self._resolve(row)
-        cost = len(row.payload.get("items") or ()) if row.kind == "album" else 1
+        cost = max(len(row.payload.get("items") or ()) if row.kind == "album" else 1, 1)
         kind = chat_kind_of(row.chat_id)
         wait = self._limiter.delay(row.chat_id, kind)
         if wait > MAX_LOCAL_WAIT_SECONDS:
@@ -467,7 +467,7 @@ class Sender:
             await self._limiter.acquire(
                 row.chat_id,
                 kind,
-                max(cost, 1),
+                cost,
                 rank=(row.priority, _row_id(row)),
                 within=MAX_LOCAL_WAIT_SECONDS,
             )
@@ -491,6 +491,9 @@ class Sender:
             if row.kind == "delete" and "message to delete not found" in lowered:
                 return Delivery(message_id=target_id, result={"already_deleted": True})
             raise
+        finally:
+            # Telegram counted it by the time it answered (bot/ratelimit.py, ``settle``).
+            self._limiter.settle(row.chat_id, kind, cost)
 
     def _resolve(self, row: OutboxMessage) -> tuple[int | None, int | None]:
         """The topic and message ids the rows named by ``thread_ref``/``target_ref`` received."""

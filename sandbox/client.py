@@ -630,6 +630,10 @@ class SandboxClient:
         """Switch rate limits on or off."""
         return bool(await self.call("set_rate_limits", enabled=enabled))
 
+    async def rate_limited(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """Return the 429s the sandbox's rate limits answered (optionally to one chat)."""
+        return await self.call("rate_limited", chat_id=chat_id)
+
     async def reset(self) -> bool:
         """Forget everything in the sandbox."""
         self._cursors.clear()

@@ -67,6 +67,7 @@ ACTIONS: dict[str, Action] = {
         "chat_actions",
         "advance_time",
         "set_rate_limits",
+        "rate_limited",
         "inject_update",
     )
 }

@@ -1,13 +1,20 @@
-"""Telegram's sending limits as token buckets: overall, per private chat, per group."""
+"""Telegram's sending limits as token buckets: overall, per private chat, per group.
+
+A message counts when its request arrives; an album counts one per item. The latest 429s
+the limits answered are kept in ``refused`` (the ``rate_limited`` control action reads it).
+"""
 
 from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from sandbox.config import SandboxConfig
 from sandbox.errors import too_many_requests
+
+MAX_REFUSALS_KEPT = 1000  # the latest 429s answered; a storm must not grow memory without end
 
 
 @dataclass
@@ -37,6 +44,7 @@ class RateLimiter:
     def __init__(self, config: SandboxConfig):
         self.config = config
         self.buckets: dict[tuple[int, ...], Bucket] = {}
+        self.refused: deque[dict[str, float]] = deque(maxlen=MAX_REFUSALS_KEPT)
 
     @property
     def enabled(self) -> bool:
@@ -68,10 +76,12 @@ class RateLimiter:
             )
         wait = max(overall.wait_time(), per_chat.wait_time())
         if wait > 0:
-            raise too_many_requests(max(1, math.ceil(wait)))
+            retry_after = max(1, math.ceil(wait))
+            self.refused.append({"chat_id": chat_id, "retry_after": retry_after, "cost": cost})
+            raise too_many_requests(retry_after)
         overall.tokens -= cost
         per_chat.tokens -= cost
 
     def reset(self) -> None:
-        """Refill every bucket."""
+        """Refill every bucket (the record of past 429s stays)."""
         self.buckets.clear()

@@ -4,7 +4,12 @@ Every action takes the world first and keyword arguments named like the control 
 """
 
 from sandbox.actions.common import ControlError, message_view
-from sandbox.actions.environment import advance_time, inject_update, set_rate_limits
+from sandbox.actions.environment import (
+    advance_time,
+    inject_update,
+    rate_limited,
+    set_rate_limits,
+)
 from sandbox.actions.interactions import (
     block_bot,
     inline_query,
@@ -80,6 +85,7 @@ __all__ = [
     "messages",
     "pending_updates",
     "press_button",
+    "rate_limited",
     "remove_member",
     "resolve_join_request",
     "send_album",

@@ -25,6 +25,15 @@ async def set_rate_limits(world: World, *, enabled: bool) -> bool:
     return world.config.rate_limits
 
 
+async def rate_limited(world: World, *, chat_id: int | None = None) -> list[dict[str, Any]]:
+    """Return the 429s the rate limits answered (optionally to one chat), oldest first."""
+    return [
+        dict(refusal)
+        for refusal in world.ratelimiter.refused
+        if chat_id is None or refusal["chat_id"] == chat_id
+    ]
+
+
 async def inject_update(
     world: World, *, update_type: str, payload: Any, bot_token: str | None = None
 ) -> dict[str, Any] | None:

@@ -198,7 +198,7 @@ async def send_media_group(call: Call) -> list[dict[str, Any]]:
         )
         body: Any = [stored.photo_size_json()] if kind == "photo" else stored.media_json()
         contents.append({kind: body, **caption})
-    world.ratelimiter.check(bot.user.id, chat.id, chat.is_private)
+    world.ratelimiter.check(bot.user.id, chat.id, chat.is_private, cost=len(contents))
     group_id = str(random.randint(10**17, 10**18 - 1))
     sent = []
     for index, content in enumerate(contents):

@@ -60,6 +60,31 @@ async def test_private_chat_bursts_then_one_per_second(clock: FakeClock) -> None
     assert clock.now == pytest.approx(1003.0)
 
 
+async def test_a_chat_counts_a_send_when_telegram_answered(clock: FakeClock) -> None:
+    """A first send slow on its way does not let a later one reach Telegram's bucket early."""
+    limiter = limiter_for(clock)
+    telegram = TokenBucket(capacity=3, rate=1.0, tokens=3, stamp=clock.now)  # at arrival
+    waits = []
+    for on_its_way in (0.05, 0.001, 0.001, 0.001, 0.001):
+        waits.append(await limiter.acquire(42, "private"))
+        clock.now += on_its_way  # the request reaches Telegram, which counts it
+        assert telegram.wait_time(clock.now) == 0.0, f"send {len(waits)}: a 429"
+        telegram.take(clock.now)
+        clock.now += 0.001  # its answer comes back
+        limiter.settle(42, "private")
+    assert waits[:3] == [0.0, 0.0, 0.0]  # the burst is not slowed
+
+
+async def test_settling_a_chat_in_debt_keeps_one_per_second(clock: FakeClock) -> None:
+    """Once the burst is spent, counting sends at their answers costs no extra wait."""
+    limiter = limiter_for(clock)
+    waits = []
+    for _ in range(6):
+        waits.append(await limiter.acquire(42, "private"))
+        limiter.settle(42, "private")
+    assert waits == [0.0, 0.0, 0.0] + [pytest.approx(1.0)] * 3
+
+
 async def test_group_is_paced_at_twenty_per_minute(clock: FakeClock) -> None:
     """After the burst a group gets one message every three seconds."""
     limiter = limiter_for(clock)

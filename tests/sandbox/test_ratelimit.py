@@ -6,9 +6,11 @@ import asyncio
 
 import pytest
 from aiogram.exceptions import TelegramRetryAfter, TelegramServerError
+from aiogram.types import BufferedInputFile, InputMediaPhoto
 
 from sandbox.config import SandboxConfig
 from sandbox.errors import ApiError
+from sandbox.images import tiny_png
 from sandbox.ratelimit import RateLimiter
 from sandbox.server import SandboxServer
 from tests.sandbox.conftest import World
@@ -24,6 +26,36 @@ async def test_private_chat_burst_then_429(world: World) -> None:
     sent = [r for r in results if not isinstance(r, Exception)]
     assert len(sent) >= 3 and len(limited) >= 3 and len(sent) + len(limited) == 10
     assert all(r.retry_after >= 1 for r in limited)
+
+
+async def test_an_album_counts_one_message_per_item(world: World) -> None:
+    """Telegram counts an album's items as messages: a three-photo album spends the burst."""
+    await world.client.set_rate_limits(True)
+    chat = world.alice["id"]
+    photos = [
+        InputMediaPhoto(media=BufferedInputFile(tiny_png(rgb=(i, 0, 0)), f"{i}.png"))
+        for i in range(3)
+    ]
+    assert len(await world.bot.send_media_group(chat, photos)) == 3
+    with pytest.raises(TelegramRetryAfter):
+        await world.bot.send_message(chat, "바로 다음")
+
+
+async def test_every_429_of_the_limits_is_recorded(world: World) -> None:
+    """The control API lists the 429s the limits answered, not the injected ones."""
+    await world.client.set_rate_limits(True)
+    chat = world.alice["id"]
+    await world.client.fault("429", count=1, retry_after=7, method="sendMessage")
+    with pytest.raises(TelegramRetryAfter):
+        await world.bot.send_message(chat, "주입된 429")
+    assert await world.client.rate_limited() == []
+    for i in range(3):
+        await world.bot.send_message(chat, f"{i}")
+    with pytest.raises(TelegramRetryAfter):
+        await world.bot.send_message(chat, "넷째")
+    (refusal,) = await world.client.rate_limited(chat)
+    assert refusal["chat_id"] == chat and refusal["retry_after"] >= 1
+    assert await world.client.rate_limited(world.staff["id"]) == []
 
 
 async def test_group_limit_is_twenty_per_minute(world: World) -> None:
