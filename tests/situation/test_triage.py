@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from situation import triage
 from situation.cards import StaffAction
 from situation.followup import FollowUpAnswer, ask_due, record_answer
+from storage.engine import is_postgres
+from storage.incidents import lock_incident
 from storage.models.escalations import FollowUp, IncidentDeadline
 from storage.models.incidents import IncidentStatus
 from storage.topics import get_topic, topic_correlation
@@ -263,3 +266,38 @@ async def test_a_no_about_an_incident_merged_away_after_a_reopening_keeps_it_mer
         target_topic = await get_topic(session=session, incident_id=other.id)
     assert target_topic is not None
     assert answer[0].thread_ref == topic_correlation(other.id, target_topic.generation)
+
+
+async def test_two_merges_of_a_pair_in_opposite_directions_do_not_deadlock(
+    steps: Steps, database_url: str
+) -> None:
+    """Both merges take the pair's rows in one order (ids): one merges, the other is refused."""
+    if not is_postgres(database_url):
+        pytest.skip("row locks: SQLite's writers take turns for the whole transaction")
+    room = Room(steps)
+    await room.seed()
+    one = await room.report(501, "불이 났어요")
+    two = await room.report(503, "연기가 나요", place=FAR)
+    assert one.id is not None and two.id is not None and one.id < two.id
+    later = START + timedelta(minutes=1)
+
+    async def merge(source_id: int, target_id: int) -> triage.Outcome:
+        async with steps.tx() as session:
+            return await triage.merge(
+                session=session,
+                source_id=source_id,
+                target_id=target_id,
+                actor=HAEUN,
+                room=ROOM,
+                now=later,
+            )
+
+    # Another action holds both rows while the two presses arrive: each merge waits for the
+    # first row it locks, and both go on when that action commits.
+    async with steps.tx() as holder:
+        await lock_incident(session=holder, incident_id=one.id)
+        await lock_incident(session=holder, incident_id=two.id)
+        presses = asyncio.gather(merge(one.id, two.id), merge(two.id, one.id))
+        await asyncio.sleep(0.5)
+    outcomes = await presses
+    assert sorted(outcome.ok for outcome in outcomes) == [False, True]
