@@ -138,9 +138,8 @@ async def record_answer(
         again=False,
         reference=incident.reference if incident is not None and answer == "no" else None,
     )
-    topic = await get_topic(
-        session=session, incident_id=incident.id if incident else followup.incident_id
-    )
+    where = incident.id if incident is not None and incident.id is not None else None
+    topic = await get_topic(session=session, incident_id=where or followup.incident_id)
     if topic is not None:
         out_topic = Topic(session=session, topic=topic)
         line = render(room.lang, "staff_followup_answer", answer=answer, reopened=reopened)
