@@ -245,6 +245,12 @@ async def record_done(
     if action.kind == "unmute" and member is not None and member.muted:
         member.muted = False
         await save_member(session=session, member=member)
+    if action.kind == "mute" and member is not None and not member.muted:
+        # Lifted while the call was on its way (the community closed and its mutes were
+        # lifted, or an /unmute overtook it): Telegram enforces this mute now, so the row
+        # says so again; a closed community's sweep lifts it, an open one's /unmute does.
+        member.muted = True
+        await save_member(session=session, member=member)
     revoked = action.kind == "remove" and link_revoked
     if revoked and member is not None and member.invite_link == action.link:
         member.link_revoked = True

@@ -21,6 +21,7 @@ from situation.audit import Actor, record
 from situation.cards import label
 from situation.deadlines import restart_deadline
 from situation.outgoing import Outgoing, button
+from situation.relay import merge_target
 from situation.staffroom import RoomConfig, Topic, refresh_card
 from situation.texts import render
 from storage.citizens import find_citizen
@@ -95,7 +96,8 @@ async def record_answer(
     """Store a citizen's answer (the first one counts) and post it in the incident's topic.
 
     A "no" (not safe, still needs help) brings a closed incident back to the room: see
-    :func:`reopen`.
+    :func:`reopen`. An incident merged away since is left merged: the answer goes to the
+    incident it was merged into, where the citizen's report is now.
     """
     followup = await get_followup(session=session, followup_id=followup_id)
     if followup is None or followup.citizen_user_id != user_id or answer not in ANSWERS:
@@ -118,6 +120,12 @@ async def record_answer(
     )
     # Locked: two citizens answering "no" at once must not both reopen it.
     incident = await lock_incident(session=session, incident_id=followup.incident_id)
+    if incident is not None and incident.merged_into_id is not None:
+        # Merged away (after a reopening): the citizen's report lives on in the target, and
+        # the merged incident must stay merged (reopened, it would be an empty case chased).
+        target = await merge_target(session=session, incident=incident)
+        assert target.id is not None
+        incident = await lock_incident(session=session, incident_id=target.id)
     was_closed = incident is not None and incident.status == IncidentStatus.CLOSED
     reopened = False
     if answer == "no" and incident is not None:
@@ -130,7 +138,8 @@ async def record_answer(
         again=False,
         reference=incident.reference if incident is not None and answer == "no" else None,
     )
-    topic = await get_topic(session=session, incident_id=followup.incident_id)
+    where = incident.id if incident is not None and incident.id is not None else None
+    topic = await get_topic(session=session, incident_id=where or followup.incident_id)
     if topic is not None:
         out_topic = Topic(session=session, topic=topic)
         line = render(room.lang, "staff_followup_answer", answer=answer, reopened=reopened)

@@ -246,6 +246,10 @@ async def merge(
     """Move every report of ``source_id`` into ``target_id`` and close the source's topic."""
     if source_id == target_id:
         return Outcome(False, render(room.lang, "staff_answer", key="invalid"))
+    # Both rows locked in id order, as the deadlines are (``merge_deadlines``): a merge of the
+    # same pair pressed the other way round at once must wait, not deadlock.
+    for incident_id in sorted((source_id, target_id)):
+        await lock_incident(session=session, incident_id=incident_id)
     source, refused = await _open_incident(session, source_id, room)
     target, refused_target = await _open_incident(session, target_id, room)
     if source is None or target is None:

@@ -39,6 +39,7 @@ from storage.locks import hold_lock
 from storage.media import delete_files, media_lock_name
 from storage.models.chats import ChatState
 from storage.models.citizens import Citizen
+from storage.models.commands import CommandMessage
 from storage.models.failures import FailedUpdate
 from storage.models.incidents import Incident, IncidentStatus
 from storage.models.outbox import UNSETTLED, OutboxMessage
@@ -52,6 +53,7 @@ _OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 _FAILED = FailedUpdate.__table__  # type: ignore[attr-defined]
 _CITIZEN = Citizen.__table__  # type: ignore[attr-defined]
 _CHAT_STATE = ChatState.__table__  # type: ignore[attr-defined]
+_COMMAND = CommandMessage.__table__  # type: ignore[attr-defined]
 
 OUTBOX_PURGED_PREFIX = "purged: "
 """Put before ``last_error`` of a failed row whose payload was cleared: never sent again."""
@@ -355,6 +357,8 @@ async def anonymise_idle_citizens(
     if anonymised:  # whether the bot could reach them is theirs too (keyed by their id)
         chats = [telegram_ids[citizen_id] for citizen_id in anonymised]
         await _run(session, delete(_CHAT_STATE).where(_CHAT_STATE.c.chat_id.in_(chats)))
+        # Their command messages' ids, as /forget drops them (never purged otherwise).
+        await _run(session, delete(_COMMAND).where(_COMMAND.c.citizen_id.in_(anonymised)))
     return len(telegram_ids), len(anonymised)
 
 

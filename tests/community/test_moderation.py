@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from community.errors import CommunityError
-from community.hub_work import HubWork, carry_out
-from community.lifecycle import open_community
+from community.hub_work import HubWork, carry_out, tidy, tidy_closed
+from community.lifecycle import close_community, open_community
 from community.moderation import (
     delete_message,
     mute,
@@ -17,7 +17,7 @@ from community.moderation import (
     unmute,
 )
 from community.transcript import export_text, record_message, summarise
-from storage.communities import get_member
+from storage.communities import get_community, get_member
 from storage.models.communities import Community, MemberStatus
 from tests.community.conftest import HUB, STAFF, START, FakeHub, Steps
 
@@ -86,6 +86,41 @@ async def test_a_refused_mute_is_taken_back_and_told(
         assert member is not None and not member.muted
     told = await steps.texts(STAFF)
     assert any("administrator" in text and "거절" in text for text in told)
+
+
+async def test_a_mute_that_lands_after_the_community_closed_is_lifted_by_the_sweep(
+    steps: Steps, hub: FakeHub
+) -> None:
+    """The community closes (and its mutes are lifted) while a mute's call is on its way:
+    the mute Telegram then enforces is stored again, so the sweep lifts it."""
+    community = await _community(steps, hub)
+    assert community.id is not None
+    community_id = community.id
+    hub.members[81] = "member"
+    restrict = hub.restrict
+
+    async def close_first(*, chat_id: int, user_id: int, can_send: bool) -> None:
+        if not can_send:  # the mute's call: the close and its tidy overtake it
+            hub.restrict = restrict  # type: ignore[method-assign]
+            async with steps.tx() as session:
+                found = await get_community(session=session, community_id=community_id)
+                assert found is not None
+                await close_community(
+                    session=session, hub=None, community=found, now=START, actor_id=7, reason="x"
+                )
+            await tidy(hub=hub, session_factory=steps.session_factory, community_id=community_id)
+        await restrict(chat_id=chat_id, user_id=user_id, can_send=can_send)
+
+    async with steps.tx() as session:
+        action = await mute(session=session, community=community, user_id=81, now=START)
+    hub.restrict = close_first  # type: ignore[method-assign]
+    assert await carry_out(hub=hub, session_factory=steps.session_factory, action=action)
+    assert hub.members[81] == "restricted"  # Telegram enforces the late mute
+    async with steps.tx() as session:
+        member = await get_member(session=session, community_id=community_id, telegram_user_id=81)
+        assert member is not None and member.muted  # ... and the row says so
+    await tidy_closed(hub=hub, session_factory=steps.session_factory)
+    assert hub.members[81] == "member"
 
 
 async def test_delete_pin_readonly_and_decisions(steps: Steps, hub: FakeHub) -> None:

@@ -527,3 +527,30 @@ async def test_a_citizen_anonymised_while_their_update_runs_starts_afresh(
             (None, None),
             (4502, now),
         ]
+
+
+async def test_purge_drops_the_command_messages_of_the_citizens_it_anonymises(
+    steps: Steps, session_factory: Any, media_dir: Path
+) -> None:
+    """As on /forget: an anonymised citizen's command messages go with their Telegram id."""
+    await steps.send(4501, text="가로등이 넘어졌어요")  # quiet since, long enough to go
+    await steps.send(4502, text="맨홀 뚜껑이 열려 있어요", now=START + timedelta(days=20))
+    async with steps.tx() as session:
+        for user_id in (4501, 4502):
+            citizen = await find_citizen(session=session, telegram_user_id=user_id)
+            assert citizen is not None and citizen.id is not None
+            await remember_command_message(
+                session=session, citizen_id=citizen.id, message_id=77, now=START
+            )
+    await purge_expired(
+        session_factory=session_factory,
+        now=START + timedelta(days=31),
+        retention_days=30,
+        media_dir=media_dir,
+    )
+    async with steps.tx() as session:
+        kept = await find_citizen(session=session, telegram_user_id=4502)
+        assert kept is not None
+        rows = (await session.exec(select(CommandMessage))).all()
+        assert await find_citizen(session=session, telegram_user_id=4501) is None
+    assert [row.citizen_id for row in rows] == [kept.id]

@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from situation import triage
 from situation.cards import StaffAction
 from situation.followup import FollowUpAnswer, ask_due, record_answer
+from storage.engine import is_postgres
+from storage.incidents import lock_incident
 from storage.models.escalations import FollowUp, IncidentDeadline
 from storage.models.incidents import IncidentStatus
+from storage.topics import get_topic, topic_correlation
 from tests.situation.conftest import START, Steps
-from tests.situation.test_staffroom import DOYUN, HAEUN, ROOM, Room, texts
+from tests.situation.test_staffroom import DOYUN, FAR, HAEUN, ROOM, Room, texts
 
 
 async def test_take_acknowledges_once_cancels_the_deadline_and_records_it(steps: Steps) -> None:
@@ -193,3 +197,107 @@ async def test_two_takes_at_once_leave_one_holder_and_refuse_the_other(steps: St
     assert taken.ok and not refused.ok
     assert refused.answer.startswith("정하은 님이 이미 담당 중입니다.")
     assert (await room.incident(iid)).holder == "9003"
+
+
+async def test_a_no_about_an_incident_merged_away_after_a_reopening_keeps_it_merged(
+    steps: Steps,
+) -> None:
+    room = Room(steps)
+    await room.seed()
+    first = await room.report(501, "불이 났어요")
+    await room.report(502, "불이 났어요")
+    assert first.id is not None and len(await room.incidents()) == 1  # one incident, two citizens
+    async with steps.tx() as session:
+        await triage.close(
+            session=session,
+            incident_id=first.id,
+            reason="resolved",
+            actor=HAEUN,
+            room=ROOM,
+            now=START,
+        )
+    async with steps.tx() as session:
+        assert await ask_due(session=session, now=START + timedelta(hours=2)) == 2
+        followups = {f.citizen_user_id: f for f in (await session.exec(select(FollowUp))).all()}
+    async with steps.tx() as session:  # the first citizen's "no" brings it back
+        assert await record_answer(
+            session=session,
+            followup_id=followups[501].id or 0,
+            answer="no",
+            user_id=501,
+            room=ROOM,
+            now=START + timedelta(hours=2, minutes=1),
+        )
+    assert (await room.incident(first.id)).status == IncidentStatus.NEW
+    other = await room.report(503, "연기가 나요", place=FAR)
+    assert other.id is not None and other.id != first.id
+    async with steps.tx() as session:  # a duplicate: merged into the other incident
+        outcome = await triage.merge(
+            session=session,
+            source_id=first.id,
+            target_id=other.id,
+            actor=HAEUN,
+            room=ROOM,
+            now=START + timedelta(hours=2, minutes=2),
+        )
+    assert outcome.ok
+    await room.staff_rows()
+    async with steps.tx() as session:  # the second citizen, asked before, answers "no" now
+        assert await record_answer(
+            session=session,
+            followup_id=followups[502].id or 0,
+            answer="no",
+            user_id=502,
+            room=ROOM,
+            now=START + timedelta(hours=2, minutes=3),
+        )
+    merged = await room.incident(first.id)
+    assert merged.status == IncidentStatus.CLOSED and merged.merged_into_id == other.id
+    async with steps.tx() as session:
+        deadline = await session.get(IncidentDeadline, first.id)
+    assert deadline is not None and deadline.cancelled_at is not None and deadline.next_at is None
+    assert "reopen" not in [e.action for e in await room.events(first.id)][-2:]
+    # The answer is posted where the citizen's report lives now: the target's topic.
+    rows = await room.staff_rows()
+    assert "reopen_topic" not in [row.kind for row in rows]
+    answer = [row for row in rows if "도움이 필요하다고" in row.payload.get("text", "")]
+    assert len(answer) == 1
+    async with steps.tx() as session:
+        target_topic = await get_topic(session=session, incident_id=other.id)
+    assert target_topic is not None
+    assert answer[0].thread_ref == topic_correlation(other.id, target_topic.generation)
+
+
+async def test_two_merges_of_a_pair_in_opposite_directions_do_not_deadlock(
+    steps: Steps, database_url: str
+) -> None:
+    """Both merges take the pair's rows in one order (ids): one merges, the other is refused."""
+    if not is_postgres(database_url):
+        pytest.skip("row locks: SQLite's writers take turns for the whole transaction")
+    room = Room(steps)
+    await room.seed()
+    one = await room.report(501, "불이 났어요")
+    two = await room.report(503, "연기가 나요", place=FAR)
+    assert one.id is not None and two.id is not None and one.id < two.id
+    later = START + timedelta(minutes=1)
+
+    async def merge(source_id: int, target_id: int) -> triage.Outcome:
+        async with steps.tx() as session:
+            return await triage.merge(
+                session=session,
+                source_id=source_id,
+                target_id=target_id,
+                actor=HAEUN,
+                room=ROOM,
+                now=later,
+            )
+
+    # Another action holds both rows while the two presses arrive: each merge waits for the
+    # first row it locks, and both go on when that action commits.
+    async with steps.tx() as holder:
+        await lock_incident(session=holder, incident_id=one.id)
+        await lock_incident(session=holder, incident_id=two.id)
+        presses = asyncio.gather(merge(one.id, two.id), merge(two.id, one.id))
+        await asyncio.sleep(0.5)
+    outcomes = await presses
+    assert sorted(outcome.ok for outcome in outcomes) == [False, True]
