@@ -42,6 +42,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from manuals.catalog import Catalog, Keyword, load_catalog
 
@@ -393,6 +394,18 @@ def _present(text: str) -> frozenset[str]:
     return frozenset([text[i : i + 2] for i in range(len(text) - 1)] + list(text))
 
 
+class _Prepared(NamedTuple):
+    """A message in the forms the matchers read, with what gap patterns look up computed once."""
+
+    ko_text: str
+    ko_starts: frozenset[int]
+    en_text: str
+    en_starts: list[int]
+    en_start_set: frozenset[int]
+    ko_present: frozenset[str]
+    en_present: frozenset[str]
+
+
 def ko_form(raw: str) -> str:
     """Return the form Korean keywords are matched in (spaceless, loose)."""
     return loose_korean("".join(normalize(raw)))
@@ -562,7 +575,7 @@ class Classifier:
             return next(iter(candidates))
         return token
 
-    def _prepare(self, text: str) -> tuple[str, frozenset[int], str, list[int]]:
+    def _prepare(self, text: str) -> _Prepared:
         tokens = normalize(text[:MAX_TEXT])
         ko_text = loose_korean("".join(tokens))
         ko_starts: list[int] = []
@@ -577,7 +590,15 @@ class Classifier:
         for t in en_tokens:
             en_starts.append(pos)
             pos += len(t) + 1
-        return ko_text, frozenset(ko_starts), en_text, en_starts
+        return _Prepared(
+            ko_text=ko_text,
+            ko_starts=frozenset(ko_starts),
+            en_text=en_text,
+            en_starts=en_starts,
+            en_start_set=frozenset(en_starts),
+            ko_present=_present(ko_text),
+            en_present=_present(en_text),
+        )
 
     # -- scoring ---------------------------------------------------------------------------
 
@@ -643,11 +664,10 @@ class Classifier:
         """Return the raw score of every scenario that matched `text` (index -> score)."""
         return self._scores(self._prepare(text))
 
-    def _scores(self, prepared: tuple[str, frozenset[int], str, list[int]]) -> dict[int, float]:
-        ko_text, ko_starts, en_text, en_starts = prepared
+    def _scores(self, prepared: _Prepared) -> dict[int, float]:
+        ko_text, ko_starts, en_text, en_starts, en_start_set, ko_present, en_present = prepared
         ko_hits = self._ko.find(ko_text, None, ko_starts)
-        en_hits = self._en.find(en_text, en_starts, frozenset(en_starts))
-        ko_present, en_present = _present(ko_text), _present(en_text)
+        en_hits = self._en.find(en_text, en_starts, en_start_set)
         ko_hits += self._gap_friends_ko.find(ko_text, ko_present, [])
         en_hits += self._gap_friends_en.find(en_text, en_present, [])
         ko_friends = [h for h in ko_hits if h.target == -1]
@@ -730,15 +750,16 @@ class Classifier:
         """Return the names of the urgent signals in `text` (catalogue order, no duplicates)."""
         return self._urgent(self._prepare(text))
 
-    def _urgent(self, prepared: tuple[str, frozenset[int], str, list[int]]) -> list[str]:
-        ko_text, ko_starts, en_text, en_starts = prepared
+    def _urgent(self, prepared: _Prepared) -> list[str]:
+        ko_text, ko_starts, en_text, en_starts, en_start_set, ko_present, en_present = prepared
         found: set[int] = set()
-        for hits, gaps, text in (
-            (self._sig_ko.find(ko_text, None, ko_starts), self._sig_gap_ko, ko_text),
+        for hits, gaps, text, present in (
+            (self._sig_ko.find(ko_text, None, ko_starts), self._sig_gap_ko, ko_text, ko_present),
             (
-                self._sig_en.find(en_text, en_starts, frozenset(en_starts)),
+                self._sig_en.find(en_text, en_starts, en_start_set),
                 self._sig_gap_en,
                 en_text,
+                en_present,
             ),
         ):
             friends = _by_start([h for h in hits if h.target == -1])
@@ -746,7 +767,7 @@ class Classifier:
                 if h.target >= 0 and not _masked(h, _around(friends, h)):
                     found.add(h.target)
             spans = [h for h in hits if h.target == -1]
-            found.update(h.target for h in gaps.find(text, _present(text), spans))
+            found.update(h.target for h in gaps.find(text, present, spans))
         return [self.catalog.signals[i].name for i in sorted(found)]
 
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 from functools import lru_cache
 
 from manuals.catalog import load_catalog
-from manuals.classify import classify, urgent_signals
+from manuals.classify import Classification, classify, urgent_signals
 from manuals.render import render_manual, render_urgent_prompt
 from situation.clustering import ClusterRule
 
@@ -28,10 +28,14 @@ class Guess:
     confident: bool
 
 
-@lru_cache(maxsize=256)  # a message is classified to file it, then again to answer it
+@lru_cache(maxsize=256)  # a message is classified for its urgency, to file it, to answer it
+def _classified(text: str) -> Classification:
+    return classify(text)
+
+
 def classify_report(text: str) -> Guess:
     """Return the likeliest scenarios for a citizen's words."""
-    result = classify(text)
+    result = _classified(text)
     top = result.top
     return Guess(
         candidates=result.slugs[:3],
@@ -60,7 +64,7 @@ def manual(slug: str, lang: str) -> Manual | None:
 
 def urgent_prompt(text: str, lang: str) -> str | None:
     """Return the "call 119/112 now" prompt if the words carry an urgent signal, else None."""
-    signals = urgent_signals(text)
+    signals = _classified(text).urgent  # the classification that files the words has them
     if not signals:
         return None
     return render_urgent_prompt(signals, lang)
