@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy.engine import make_url
 
 from bot.settings import Settings
 from storage import migrate
+from storage.engine import is_sqlite
 
 
 def register(subparsers: Any) -> None:
@@ -43,6 +48,25 @@ def _downgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL when it does not exist (opening it would create it), else None."""
+    if not is_sqlite(url):
+        return None
+    database = make_url(url).database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    path = Path(database).expanduser()
+    return None if path.exists() else path
+
+
 def _current(args: argparse.Namespace) -> int:
-    print(asyncio.run(migrate.current(_url(args))) or "(empty database)")
+    url = _url(args)
+    if (missing := missing_sqlite_file(url)) is not None:
+        print(
+            f"jikimi db current: no database at {missing} (check JIKIMI_DATABASE_URL; "
+            "`jikimi db upgrade` creates it)",
+            file=sys.stderr,
+        )
+        return 1
+    print(asyncio.run(migrate.current(url)) or "(empty database)")
     return 0

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from typing import Any
 
 from bot.settings import Settings
 from situation import roles
+from situation.roster import load_roster
 from storage.engine import create_engine, create_session_factory
 from storage.models.base import utcnow
 from storage.models.staff import StaffRole
@@ -22,7 +24,10 @@ def register(subparsers: Any) -> None:
     add.add_argument("user_id", type=int, help="Telegram user id")
     add.add_argument("name")
     add.add_argument("--role", choices=StaffRole.ALL, default=StaffRole.STAFF)
-    add.add_argument("--team", help="duty roster team (see config/roster.example.toml)")
+    add.add_argument(
+        "--team",
+        help="duty roster team, one of the roster file's (see config/roster.example.toml)",
+    )
     add.set_defaults(handler=_add)
     listing = actions.add_parser("list", help="list registered members")
     listing.set_defaults(handler=_list)
@@ -33,8 +38,27 @@ def register(subparsers: Any) -> None:
         action.add_argument("--database-url", help="override JIKIMI_DATABASE_URL")
 
 
+def unknown_team(team: str | None, settings: Settings) -> str | None:
+    """Say why ``team`` cannot be given to a member, or None when it can (or none is given).
+
+    A team the roster file does not list would never be on duty: that member would never be
+    mentioned by a deadline nor handed anything over.
+    """
+    roster_file = settings.situation_room.roster_file
+    if team is None or roster_file is None:
+        return None
+    teams = load_roster(roster_file).teams
+    if team in teams:
+        return None
+    return f"team {team!r} is not in the roster {roster_file} (its teams: {', '.join(teams)})"
+
+
 async def _run(args: argparse.Namespace) -> int:
-    engine = create_engine(str(args.database_url or Settings().database_url))
+    settings = Settings()
+    if args.action == "add" and (problem := unknown_team(args.team, settings)) is not None:
+        print(f"jikimi staff add: {problem}", file=sys.stderr)
+        return 2
+    engine = create_engine(str(args.database_url or settings.database_url))
     try:
         async with create_session_factory(engine)() as session, session.begin():
             if args.action == "add":
