@@ -265,8 +265,11 @@ class CommunitySweeper:
 
 
 def _join_error(error: TelegramAPIError) -> HubError:
-    """A refused answer to a join request; ``gone`` when Telegram no longer knows the request."""
-    return HubError(error.message, retry=_may_pass(error), gone=JOIN_REQUEST_GONE in error.message)
+    """A refused answer to a join request; ``gone`` when Telegram no longer knows the request.
+
+    Not marked ``retry``: a refused approval is told at once (staff invite again), not retried.
+    """
+    return HubError(error.message, gone=JOIN_REQUEST_GONE in error.message)
 
 
 def _may_pass(error: TelegramAPIError) -> bool:

@@ -324,8 +324,8 @@ async def answer_join_request(
 ) -> str | None:
     """Answer a stored join request outside any transaction; record the outcome and tell.
 
-    Returns the state recorded, or None when the request was not ours to answer (answered or
-    claimed by another worker) or Telegram asked to try later (the sweep does).
+    Returns the state recorded, or None when the request was not ours to answer (answered, or
+    claimed by another worker).
     """
     steps = Steps(session_factory, turn)
     claim = await _claim(steps, request_id, now)
@@ -337,9 +337,7 @@ async def answer_join_request(
             await hub.approve_join_request(chat_id=claim.chat_id, user_id=claim.user_id)
         else:
             await hub.decline_join_request(chat_id=claim.chat_id, user_id=claim.user_id)
-    except HubError as error:
-        if error.retry:
-            return None  # still pending: the sweep tries again once the claim has lapsed
+    except HubError as error:  # told below (a refused approval: staff invite again)
         refused = error
     admitted = claim.approve and (
         refused is None

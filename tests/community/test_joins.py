@@ -201,18 +201,6 @@ async def test_a_request_telegram_no_longer_knows_is_gone_not_retried(
     assert not await finish_join_requests(hub=hub, session_factory=steps.session_factory, now=START)
 
 
-async def test_a_refusal_that_may_pass_is_retried_by_the_sweep(steps: Steps, hub: FakeHub) -> None:
-    """Flood control on the approval leaves the request pending; the sweep approves it later."""
-    community, link = await _invited(steps, hub)
-    hub.refuse_joins = HubError("Too Many Requests: retry after 5", retry=True)
-    assert await _join(steps, hub, 41, link) is None
-    hub.refuse_joins = None
-    assert not await finish_join_requests(hub=hub, session_factory=steps.session_factory, now=START)
-    later = START + LEASE + timedelta(seconds=1)
-    assert await finish_join_requests(hub=hub, session_factory=steps.session_factory, now=later)
-    assert await _membership(steps, community, 41) == MemberStatus.JOINED
-
-
 async def test_a_refused_approval_is_told_and_the_invitation_kept(
     steps: Steps, hub: FakeHub
 ) -> None:
