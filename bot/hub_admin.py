@@ -29,6 +29,7 @@ from bot.middlewares.database import write_gate
 from bot.settings import Settings
 from community.config import config_of
 from community.hub_work import tidy_closed
+from community.joins import finish_join_requests
 from community.lifecycle import Sweep, sweep_quiet
 from community.ports import HubError
 from situation.clock import Clock
@@ -42,6 +43,7 @@ REQUIRED_RIGHTS = (
     "can_delete_messages",
     "can_pin_messages",
 )
+JOIN_REQUEST_GONE = "HIDE_REQUESTER_MISSING"  # no pending request of that user (any more)
 SEND_PERMISSIONS = (
     "can_send_messages",
     "can_send_audios",
@@ -97,14 +99,14 @@ class BotHubAdmin:
         try:
             await self._bot.approve_chat_join_request(chat_id=chat_id, user_id=user_id)
         except TelegramAPIError as error:
-            raise HubError(error.message) from error
+            raise _join_error(error) from error
 
     async def decline_join_request(self, *, chat_id: int, user_id: int) -> None:
         """Decline a pending join request."""
         try:
             await self._bot.decline_chat_join_request(chat_id=chat_id, user_id=user_id)
         except TelegramAPIError as error:
-            raise HubError(error.message) from error
+            raise _join_error(error) from error
 
     async def member_status(self, *, chat_id: int, user_id: int) -> str:
         """Return the user's status; a restricted user still in the chat counts as ``member``."""
@@ -174,7 +176,8 @@ async def sweep_communities(
     """Run the community sweep once: close those of closed incidents, warn or close quiet ones.
 
     The database part runs in one transaction; then, outside it, the links of closed
-    communities are revoked and their mutes lifted (each result in a short transaction).
+    communities are revoked and their mutes lifted, and join requests left unanswered are
+    answered (each result in a short transaction).
     """
     async with write_gate(session_factory), session_factory() as session, session.begin():
         result = await sweep_quiet(
@@ -191,6 +194,13 @@ async def sweep_communities(
         turn=lambda: write_gate(session_factory),
     )
     result.revoked = tidied.revoked
+    # Join requests a worker decided but did not live to answer: Telegram still holds them.
+    await finish_join_requests(
+        hub=BotHubAdmin(bot),
+        session_factory=session_factory,
+        now=now,
+        turn=lambda: write_gate(session_factory),
+    )
     return result
 
 
@@ -252,6 +262,14 @@ class CommunitySweeper:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+def _join_error(error: TelegramAPIError) -> HubError:
+    """A refused answer to a join request; ``gone`` when Telegram no longer knows the request.
+
+    Not marked ``retry``: a refused approval is told at once (staff invite again), not retried.
+    """
+    return HubError(error.message, gone=JOIN_REQUEST_GONE in error.message)
 
 
 def _may_pass(error: TelegramAPIError) -> bool:

@@ -13,6 +13,9 @@ Usage::
     action = await mute(session=session, community=community, user_id=42, now=now)
     work.carry_out_after_commit(session, hub=hub, action=action)  # moderation, after commit
 
+    request = await decide_join_request(session=session, chat_id=hub_id, user_id=42, ...)
+    work.answer_join_after_commit(session, hub=hub, request_id=request.id, now=now)
+
 A Telegram call never runs inside a database transaction here: a slow or failing call must not
 hold the update's transaction (on SQLite the process's write turn, which every other update
 waits for). Each membership is read in a short transaction, the call is made, and its outcome
@@ -34,16 +37,18 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from community.joins import answer_join_request
 from community.moderation import HubAction, call, record_done, record_refused
 from community.outgoing import send_text, tell_staff
 from community.ports import HubAdmin, HubError
+from community.steps import Steps, Turn
 from situation.texts import render
 from storage.commit_hooks import after_commit
 from storage.communities import (
@@ -59,8 +64,6 @@ from storage.models.communities import Community, CommunityMember, CommunityStat
 
 log = logging.getLogger(__name__)
 
-Turn = Callable[[], AbstractAsyncContextManager[None]]
-
 
 @dataclass
 class Tidied:
@@ -70,19 +73,6 @@ class Tidied:
     unmuted: int = 0
     told: int = 0  # mutes Telegram refused for good, handed to staff
     retry: int = 0  # mutes left for the next sweep
-
-
-class _Steps:
-    """Short transactions around the hub calls (each in the write turn, if any)."""
-
-    def __init__(self, session_factory: async_sessionmaker[Any], turn: Turn | None) -> None:
-        self._session_factory = session_factory
-        self._turn = turn or contextlib.nullcontext
-
-    @contextlib.asynccontextmanager
-    async def tx(self) -> Any:
-        async with self._turn(), self._session_factory() as session, session.begin():
-            yield session
 
 
 async def _muted_elsewhere(session: AsyncSession, member: CommunityMember) -> bool:
@@ -105,7 +95,7 @@ async def _closed(session: AsyncSession, community_id: int) -> Community | None:
     return community
 
 
-async def _revoke_links(steps: _Steps, hub: HubAdmin, community_id: int, done: Tidied) -> None:
+async def _revoke_links(steps: Steps, hub: HubAdmin, community_id: int, done: Tidied) -> None:
     async with steps.tx() as session:
         community = await _closed(session, community_id)
         if community is None:
@@ -130,7 +120,7 @@ async def _revoke_links(steps: _Steps, hub: HubAdmin, community_id: int, done: T
 
 
 async def _lift_mutes(
-    steps: _Steps, hub: HubAdmin, community_id: int, lang: str, done: Tidied
+    steps: Steps, hub: HubAdmin, community_id: int, lang: str, done: Tidied
 ) -> None:
     async with steps.tx() as session:
         community = await _closed(session, community_id)
@@ -190,7 +180,7 @@ async def tidy(
     turn: Turn | None = None,
 ) -> Tidied:
     """Revoke a closed community's unused links and lift its mutes, outside any transaction."""
-    steps, done = _Steps(session_factory, turn), Tidied()
+    steps, done = Steps(session_factory, turn), Tidied()
     await _revoke_links(steps, hub, community_id, done)
     await _lift_mutes(steps, hub, community_id, lang, done)
     return done
@@ -204,7 +194,7 @@ async def tidy_closed(
     turn: Turn | None = None,
 ) -> Tidied:
     """Tidy every closed community with live links or mutes left (the sweep's messenger part)."""
-    steps, done = _Steps(session_factory, turn), Tidied()
+    steps, done = Steps(session_factory, turn), Tidied()
     async with steps.tx() as session:
         with_links = [c.id for c in await closed_with_live_links(session=session)]
         with_mutes = [c.id for c in await closed_with_mutes(session=session)]
@@ -226,7 +216,7 @@ async def check_rights(
     turn: Turn | None = None,
 ) -> list[str]:
     """Name in the community's staff topic the hub rights the bot lacks now; return them."""
-    steps = _Steps(session_factory, turn)
+    steps = Steps(session_factory, turn)
     async with steps.tx() as session:
         community = await get_community(session=session, community_id=community_id)
         if community is None or community.staff_chat_id is None:
@@ -258,7 +248,7 @@ async def carry_out(
     Returns whether Telegram carried it out. A refusal takes back what the deciding
     transaction stored and tells the staff topic, with Telegram's answer.
     """
-    steps = _Steps(session_factory, turn)
+    steps = Steps(session_factory, turn)
     if action.kind == "mute":
         async with steps.tx() as session:
             community = await get_community(session=session, community_id=action.community_id)
@@ -346,6 +336,22 @@ class HubWork:
             f"hub-{action.kind}",
             lambda: carry_out(
                 hub=hub, session_factory=self._session_factory, action=action, turn=self._turn
+            ),
+        )
+
+    def answer_join_after_commit(
+        self, session: AsyncSession, *, hub: HubAdmin, request_id: int, now: datetime
+    ) -> None:
+        """Answer a stored join request once ``session`` commits; record the outcome."""
+        self._after_commit(
+            session,
+            "join-request",
+            lambda: answer_join_request(
+                hub=hub,
+                session_factory=self._session_factory,
+                request_id=request_id,
+                now=now,
+                turn=self._turn,
             ),
         )
 

@@ -1,15 +1,14 @@
-"""Invitations and join requests: only invited, verified experts get into the hub.
+"""Invitations: only invited, verified experts get a way into the hub.
 
 Usage (inside the update's transaction)::
 
     report = await send_invitations(session=session, hub=hub, community=community, now=now)
-    decision = await handle_join_request(session=session, hub=hub, chat_id=hub_id,
-                                         user_id=42, invite_link=url, now=now)
+
+Join requests are decided and answered in :mod:`community.joins`.
 """
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,15 +23,13 @@ from storage.chats import is_unreachable
 from storage.communities import (
     get_community,
     get_member,
-    invitations_of_user,
-    member_by_link,
     members_of,
     memberships_of_user,
     open_communities,
     save_community,
     save_member,
 )
-from storage.experts import get_expert_by_user, invitable_experts
+from storage.experts import invitable_experts
 from storage.models.communities import Community, CommunityMember, CommunityState, MemberStatus
 from storage.models.experts import Expert
 from storage.models.incidents import Incident
@@ -250,44 +247,6 @@ async def invite_one(
         raise CommunityError("community_error_hub", detail=str(error)) from error
 
 
-@dataclass
-class JoinDecision:
-    """What was decided about a join request, and why."""
-
-    approved: bool
-    reason: str
-    community: Community | None = None
-    member: CommunityMember | None = None
-
-
-async def _invitation_for(
-    session: AsyncSession, user_id: int, invite_link: str | None
-) -> tuple[CommunityMember, Community] | None:
-    if invite_link:
-        member = await member_by_link(session=session, invite_link=invite_link)
-        if member is not None and member.telegram_user_id == user_id:
-            community = await get_community(session=session, community_id=member.community_id)
-            if community is not None:
-                return member, community
-    pending = await invitations_of_user(session=session, telegram_user_id=user_id)
-    return pending[0] if pending else None
-
-
-def _decide(expert: Expert | None, found: tuple[CommunityMember, Community] | None) -> str | None:
-    if expert is None:
-        return "not_registered"
-    if not (expert.verified and expert.active):
-        return "not_verified"
-    if found is None:
-        return "not_invited"
-    member, community = found
-    if community.state != CommunityState.OPEN:
-        return "closed"
-    if member.status != MemberStatus.INVITED:
-        return "not_invited"
-    return None
-
-
 async def shut_out_by(
     *, session: AsyncSession, expert: Expert, admitting: Community
 ) -> list[Community]:
@@ -311,124 +270,6 @@ async def shut_out_by(
         and community.hub_chat_id == admitting.hub_chat_id
         and (community.id in removed or expert.id in community.excluded)
     ]
-
-
-async def _shut_out(
-    session: AsyncSession,
-    community: Community,
-    expert: Expert,
-    shut: list[Community],
-    staff_lang: str,
-) -> None:
-    """Tell the expert the hub is closed to them for now, and the inviting staff why."""
-    await send_text(
-        session=session,
-        chat_id=expert.telegram_user_id,
-        text=render(expert.language, "expert_join_declined", reason="shut_out"),
-        priority=Priority.CITIZEN_REPLY,
-    )
-    titles = [
-        await community_title(session=session, community=other, lang=staff_lang) for other in shut
-    ]
-    await tell_staff(
-        session=session,
-        community=community,
-        text=render(
-            staff_lang,
-            "community_join_shut_out",
-            expert=expert,
-            title=await community_title(session=session, community=community, lang=staff_lang),
-            shut=titles,
-        ),
-    )
-
-
-async def _approval_refused(
-    session: AsyncSession, community: Community, expert: Expert, detail: str, staff_lang: str
-) -> None:
-    """Tell the expert and the staff topic that Telegram refused to let an invited expert in."""
-    await send_text(
-        session=session,
-        chat_id=expert.telegram_user_id,
-        text=render(
-            expert.language,
-            "expert_join_refused",
-            title=await community_title(session=session, community=community, lang=expert.language),
-        ),
-        priority=Priority.CITIZEN_REPLY,
-    )
-    await tell_staff(
-        session=session,
-        community=community,
-        text=render(staff_lang, "community_join_refused", expert=expert, detail=detail),
-    )
-
-
-async def handle_join_request(
-    *,
-    session: AsyncSession,
-    hub: HubAdmin,
-    chat_id: int,
-    user_id: int,
-    invite_link: str | None,
-    now: datetime,
-    lang: str = "ko",
-    staff_lang: str = "ko",
-) -> JoinDecision:
-    """Approve an invited, verified expert's join request; decline anyone else and say why."""
-    expert = await get_expert_by_user(session=session, telegram_user_id=user_id)
-    found = await _invitation_for(session, user_id, invite_link)
-    reason = _decide(expert, found)
-    language = expert.language if expert is not None else lang
-    if reason is not None:
-        # The reason is sent even when Telegram fails the decline: the request stays pending,
-        # but the applicant knows why it will not be approved.
-        with contextlib.suppress(HubError):
-            await hub.decline_join_request(chat_id=chat_id, user_id=user_id)
-        await send_text(
-            session=session,
-            chat_id=user_id,
-            text=render(language, "expert_join_declined", reason=reason),
-            priority=Priority.CITIZEN_REPLY,
-        )
-        return JoinDecision(approved=False, reason=reason)
-    assert found is not None and expert is not None
-    member, community = found
-    shut = await shut_out_by(session=session, expert=expert, admitting=community)
-    if shut:
-        with contextlib.suppress(HubError):
-            await hub.decline_join_request(chat_id=chat_id, user_id=user_id)
-        await _shut_out(session, community, expert, shut, staff_lang)
-        return JoinDecision(approved=False, reason="shut_out", community=community, member=member)
-    try:
-        await hub.approve_join_request(chat_id=chat_id, user_id=user_id)
-    except HubError as error:
-        await _approval_refused(session, community, expert, str(error), staff_lang)
-        return JoinDecision(approved=False, reason="refused", community=community, member=member)
-    member.status = MemberStatus.JOINED
-    member.joined_at = now
-    if member.invite_link and not member.link_revoked:
-        with contextlib.suppress(HubError):  # an expired link is unusable anyway
-            await hub.revoke_invite_link(chat_id=chat_id, invite_link=member.invite_link)
-        member.link_revoked = True
-    await save_member(session=session, member=member)
-    await send_text(
-        session=session,
-        chat_id=user_id,
-        text=render(
-            language,
-            "expert_join_approved",
-            title=await community_title(session=session, community=community, lang=language),
-            link=topic_link(community.hub_chat_id, community.topic_id),
-        ),
-        priority=Priority.CITIZEN_REPLY,
-    )
-    await tell_staff(
-        session=session,
-        community=community,
-        text=render(staff_lang, "community_member_joined", expert=expert),
-    )
-    return JoinDecision(approved=True, reason="invited", community=community, member=member)
 
 
 async def member_left(

@@ -21,11 +21,13 @@ class HubError(Exception):
 
     ``retry``: the refusal may pass (flood control, a server error, the network); otherwise
     the same call will be refused again (no rights, no such member, a bad request).
+    ``gone``: the join request answered is no longer pending (withdrawn, or answered already).
     """
 
-    def __init__(self, message: str, *, retry: bool = False) -> None:
+    def __init__(self, message: str, *, retry: bool = False, gone: bool = False) -> None:
         super().__init__(message)
         self.retry = retry
+        self.gone = gone
 
 
 class HubAdmin(Protocol):

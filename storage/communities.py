@@ -19,6 +19,8 @@ from storage.models.communities import (
     CommunityMember,
     CommunityMessage,
     CommunityState,
+    HubJoinRequest,
+    JoinAnswer,
     MemberStatus,
 )
 from storage.models.incidents import Incident, IncidentStatus
@@ -232,3 +234,29 @@ async def transcript(*, session: AsyncSession, community_id: int) -> Sequence[Co
         .order_by(col(CommunityMessage.at), col(CommunityMessage.id))
     )
     return (await session.exec(statement)).all()
+
+
+async def save_join_request(*, session: AsyncSession, request: HubJoinRequest) -> HubJoinRequest:
+    """Insert or update a join request to the hub and flush it (so it has an id)."""
+    session.add(request)
+    await session.flush()
+    return request
+
+
+async def get_join_request(
+    *, session: AsyncSession, request_id: int, for_update: bool = False
+) -> HubJoinRequest | None:
+    """Return a join request by id (locked for the transaction when ``for_update``)."""
+    return await session.get(HubJoinRequest, request_id, with_for_update=for_update)
+
+
+async def pending_join_requests(
+    *, session: AsyncSession, hub_chat_id: int | None = None, telegram_user_id: int | None = None
+) -> Sequence[HubJoinRequest]:
+    """Return the join requests Telegram has not been answered about yet, oldest first."""
+    statement = select(HubJoinRequest).where(col(HubJoinRequest.state) == JoinAnswer.PENDING)
+    if hub_chat_id is not None:
+        statement = statement.where(col(HubJoinRequest.hub_chat_id) == hub_chat_id)
+    if telegram_user_id is not None:
+        statement = statement.where(col(HubJoinRequest.telegram_user_id) == telegram_user_id)
+    return (await session.exec(statement.order_by(col(HubJoinRequest.id)))).all()

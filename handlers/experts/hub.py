@@ -19,10 +19,10 @@ from bot.settings import Settings
 from community.access import is_staff
 from community.errors import CommunityError
 from community.hub_work import HubWork
-from community.invitations import handle_join_request, member_left
+from community.invitations import member_left
+from community.joins import decide_join_request
 from community.lookup import community_of_hub_topic
 from community.outgoing import tell_staff
-from community.ports import HubError
 from community.relay import community_to_citizens
 from community.transcript import EDIT_KIND, record_message, role_of
 from handlers.experts.common import first_int, hub_of, replied_message_id, replied_user
@@ -62,28 +62,34 @@ def staff_speaks(message: Message, role: str | None = None, staff_member: Any = 
 
 
 async def join_request(
-    request: ChatJoinRequest, bot: Bot, session: Any, settings: Settings, clock: Clock, lang: str
+    request: ChatJoinRequest,
+    bot: Bot,
+    session: Any,
+    settings: Settings,
+    clock: Clock,
+    lang: str,
+    hub_work: HubWork | None = None,
 ) -> None:
     """Approve an invited, verified expert; decline anyone else with the reason."""
-    try:
-        decision = await handle_join_request(
-            session=session,
-            hub=hub_of(bot),
-            chat_id=request.chat.id,
-            user_id=request.from_user.id,
-            invite_link=request.invite_link.invite_link if request.invite_link else None,
-            now=clock.now(),
-            lang=lang,
-            staff_lang=settings.default_language,
-        )
-    except HubError as error:
-        log.warning("join request of %s not resolved: %s", request.from_user.id, error)
-        return
+    assert hub_work is not None, "the dispatcher provides hub_work"
+    now = clock.now()
+    decided = await decide_join_request(
+        session=session,
+        chat_id=request.chat.id,
+        user_id=request.from_user.id,
+        invite_link=request.invite_link.invite_link if request.invite_link else None,
+        now=now,
+        lang=lang,
+        staff_lang=settings.default_language,
+    )
+    assert decided.id is not None
+    # Telegram hears the answer once the decision has committed, outside the transaction.
+    hub_work.answer_join_after_commit(session, hub=hub_of(bot), request_id=decided.id, now=now)
     log.info(
         "join request of %s: %s (%s)",
         request.from_user.id,
-        "approved" if decision.approved else "declined",
-        decision.reason,
+        "to approve" if decided.approve else "to decline",
+        decided.reason,
     )
 
 

@@ -107,6 +107,44 @@ class CommunityMember(SQLModel, table=True):
     left_at: datetime | None = Field(default=None, sa_column=_ts())
 
 
+class JoinAnswer:
+    """Where the bot's answer to a join request to the hub stands."""
+
+    PENDING = "pending"  # decided and committed; Telegram not answered yet
+    APPROVED = "approved"
+    DECLINED = "declined"
+    REFUSED = "refused"  # Telegram refused the approval (told to the expert and staff)
+    GONE = "gone"  # Telegram no longer knows the request (withdrawn, answered elsewhere)
+
+
+class HubJoinRequest(SQLModel, table=True):
+    """A join request to the hub, the decision about it, and whether Telegram has it yet.
+
+    The update stores the decision and commits; the approval or decline is called outside the
+    transaction and its outcome recorded; a request left pending is finished by the sweep.
+    """
+
+    __tablename__ = "hub_join_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    hub_chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    invite_link: str | None = Field(default=None, sa_column=Column(String(128), nullable=True))
+    community_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("community.id"), nullable=True)
+    )
+    approve: bool = Field(default=False)
+    reason: str = Field(default="", sa_column=Column(String(32), nullable=False))
+    language: str = Field(default="ko", sa_column=Column(String(8), nullable=False))
+    staff_language: str = Field(default="ko", sa_column=Column(String(8), nullable=False))
+    state: str = Field(
+        default=JoinAnswer.PENDING, sa_column=Column(String(16), nullable=False, index=True)
+    )
+    requested_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
+    claimed_at: datetime | None = Field(default=None, sa_column=_ts())
+    answered_at: datetime | None = Field(default=None, sa_column=_ts())
+
+
 class CommunityMessage(SQLModel, table=True):
     """One message of a community's transcript, linked to the incident."""
 

@@ -40,6 +40,8 @@ class FakeHub:
     missing: list[str] = field(default_factory=list)
     fail_links: bool = False
     refuse_restrict: HubError | None = None
+    refuse_joins: HubError | None = None  # approving or declining a join request fails so
+    gone: set[int] = field(default_factory=set)  # users whose join request Telegram lost
 
     async def create_topic(self, *, chat_id: int, name: str) -> int:
         topic_id = 100 + len(self.topics)
@@ -60,12 +62,22 @@ class FakeHub:
             raise HubError("INVITE_HASH_EXPIRED")
         self.links[invite_link] = True
 
+    def _pending(self, user_id: int) -> None:
+        if self.refuse_joins is not None:
+            raise self.refuse_joins
+        if user_id in self.gone:
+            raise HubError("Bad Request: HIDE_REQUESTER_MISSING", gone=True)
+
     async def approve_join_request(self, *, chat_id: int, user_id: int) -> None:
+        self._pending(user_id)
         self.approved.append(user_id)
         self.members[user_id] = "member"
+        self.gone.add(user_id)  # answered: Telegram forgets the request
 
     async def decline_join_request(self, *, chat_id: int, user_id: int) -> None:
+        self._pending(user_id)
         self.declined.append(user_id)
+        self.gone.add(user_id)
 
     async def member_status(self, *, chat_id: int, user_id: int) -> str:
         return self.members.get(user_id, "left")

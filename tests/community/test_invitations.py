@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from community.errors import CommunityError
-from community.invitations import handle_join_request, invite_one, send_invitations
-from community.lifecycle import close_community, open_community
-from storage.communities import get_community, get_member
+from community.invitations import invite_one, send_invitations
+from community.lifecycle import open_community
+from storage.communities import get_member
 from storage.models.communities import Community, MemberStatus
 from tests.community.conftest import HUB, STAFF, STAFF_TOPIC, START, FakeHub, Steps
 
@@ -53,82 +53,6 @@ async def test_invites_matching_verified_available_experts(steps: Steps, hub: Fa
     for user_id in (33, 34, 35):
         assert await steps.texts(user_id) == []
     assert "참여 요청 링크 1명, 허브 회원 1명" in (await steps.texts(STAFF))[-2]
-
-
-async def test_join_request_approved_for_the_invited_expert(steps: Steps, hub: FakeHub) -> None:
-    """The invited expert is approved, the link is revoked, both sides are told."""
-    await steps.expert(41, ["fire"], name="한지훈")
-    community = await _community(steps, hub)
-    async with steps.tx() as session:
-        await send_invitations(session=session, hub=hub, community=community, now=START)
-    [link] = hub.links
-    async with steps.tx() as session:
-        decision = await handle_join_request(
-            session=session, hub=hub, chat_id=HUB, user_id=41, invite_link=link, now=START
-        )
-        assert community.id is not None
-        member = await get_member(session=session, community_id=community.id, telegram_user_id=41)
-    assert decision.approved and hub.approved == [41] and hub.links[link]
-    assert member is not None and member.status == MemberStatus.JOINED and member.link_revoked
-    assert "승인" in (await steps.texts(41))[-1]
-    assert "한지훈" in (await steps.texts(STAFF))[-1]
-
-
-@pytest.mark.parametrize(
-    ("setup", "reason"),
-    [("stranger", "not_registered"), ("unverified", "not_verified"), ("uninvited", "not_invited")],
-)
-async def test_join_request_declined_with_a_reason(
-    steps: Steps, hub: FakeHub, setup: str, reason: str
-) -> None:
-    """Anyone else is declined and told why."""
-    if setup == "unverified":
-        await steps.expert(51, ["fire"], verified=False)
-    if setup == "uninvited":
-        await steps.expert(51, ["marine"])
-    await _community(steps, hub)
-    async with steps.tx() as session:
-        decision = await handle_join_request(
-            session=session,
-            hub=hub,
-            chat_id=HUB,
-            user_id=51,
-            invite_link=None,
-            now=START,
-            lang="en",
-        )
-    assert not decision.approved and decision.reason == reason
-    assert hub.declined == [51]
-    assert (
-        "declined" in (await steps.texts(51))[0]
-        or "승인할 수 없습니다" in (await steps.texts(51))[0]
-    )
-
-
-async def test_someone_elses_link_and_closed_communities(steps: Steps, hub: FakeHub) -> None:
-    """A link used by another expert, or after close, does not let them in."""
-    await steps.expert(61, ["fire"])
-    await steps.expert(62, ["marine"])
-    community = await _community(steps, hub)
-    async with steps.tx() as session:
-        await send_invitations(session=session, hub=hub, community=community, now=START)
-    [link] = hub.links
-    async with steps.tx() as session:
-        other = await handle_join_request(
-            session=session, hub=hub, chat_id=HUB, user_id=62, invite_link=link, now=START
-        )
-        assert community.id is not None
-        fresh = await get_community(session=session, community_id=community.id)
-        assert fresh is not None
-        await close_community(
-            session=session, hub=hub, community=fresh, now=START, actor_id=7, reason="staff"
-        )
-        late = await handle_join_request(
-            session=session, hub=hub, chat_id=HUB, user_id=61, invite_link=link, now=START
-        )
-    assert (other.approved, other.reason) == (False, "not_invited")
-    assert (late.approved, late.reason) == (False, "closed")
-    assert hub.approved == []
 
 
 async def test_invite_one_and_hub_failures(steps: Steps, hub: FakeHub) -> None:

@@ -238,3 +238,36 @@ async def test_deadline_clock_start_is_added_empty_and_dropped_keeping_the_rows(
             assert [tuple(row) for row in rows] == [(1, 1)]
     finally:
         await engine.dispose()
+
+
+async def test_hub_join_requests_table_is_created_and_dropped(empty_database_url: str) -> None:
+    """0012: the join-request table comes with its state index, takes a pending decision, and
+    goes on the way down, leaving the communities it points at."""
+    url = empty_database_url
+    await migrate.upgrade(url, "0011_deadline_clock_start")
+    assert "hub_join_request" not in await _tables(url)
+    await migrate.upgrade(url, "0012_hub_join_requests")
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO hub_join_request (hub_chat_id, telegram_user_id, approve, reason,"
+                    " language, staff_language, state, requested_at) VALUES (-100, 41, TRUE,"
+                    " 'invited', 'ko', 'ko', 'pending', '2026-01-02 03:00:00')"
+                )
+            )
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT telegram_user_id, state, claimed_at IS NULL FROM hub_join_request")
+            )
+            assert [tuple(row) for row in rows] == [(41, "pending", True)]
+            indexes = await conn.run_sync(
+                lambda sync: {i["name"] for i in inspect(sync).get_indexes("hub_join_request")}
+            )
+        assert "ix_hub_join_request_state" in indexes
+        await migrate.downgrade(url, "0011_deadline_clock_start")
+        tables = await _tables(url)
+        assert "hub_join_request" not in tables and "community" in tables
+    finally:
+        await engine.dispose()
