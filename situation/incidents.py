@@ -160,3 +160,18 @@ async def mark_incident_urgent(*, session: AsyncSession, report: Report, now: da
     incident.priority = higher_priority(incident.priority, "P1")
     incident.updated_at = now
     await save_incident(session=session, incident=incident)
+
+
+async def classify_incident(*, session: AsyncSession, report: Report, now: datetime) -> None:
+    """Give a report's unclassified incident the scenario (and its priority) later words gave."""
+    if report.incident_id is None or report.scenario is None:
+        return
+    incident = await get_incident(session=session, incident_id=report.incident_id)
+    if incident is None or incident.scenario is not None or incident.report_count > 1:
+        return
+    incident.scenario = report.scenario
+    incident.priority = higher_priority(
+        incident.priority, scenarios.default_priority(report.scenario, urgent=report.urgent)
+    )
+    incident.updated_at = now
+    await save_incident(session=session, incident=incident)
