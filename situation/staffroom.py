@@ -622,30 +622,32 @@ async def on_report(
             )
         return
     # An edit can change the card's first words and priority, a photo its count, a first
-    # location its place: those follow-ups redraw it. So does any message whose words changed
-    # the incident itself (made it urgent, gave it its scenario): it was saved with the message.
+    # location its place: those follow-ups redraw it. So do words that changed the incident
+    # itself: its scenario (the topic's name no longer fits) or its priority (the running
+    # deadline is on another priority's clock), which then moves to the new priority.
     fresh = [m for m in messages if not m.relayed]
-    changed = any(m.created_at >= incident.updated_at for m in fresh)
-    redraw = changed or any(m.kind in CARD_CHANGING_KINDS for m in fresh)
+    hurried = await _deadline_behind(session, incident) if fresh else False
+    redraw = (
+        hurried
+        or (bool(fresh) and topic.name != topic_name(incident))
+        or any(m.kind in CARD_CHANGING_KINDS for m in fresh)
+    )
     await relay_citizen_messages(session=session, incident=incident, report=report, room=room)
-    if changed:
-        await _follow_priority(session, incident, room, now)
+    if hurried:
+        from situation.deadlines import reprioritise_deadline  # deadlines posts through here
+
+        await reprioritise_deadline(session=session, incident=incident, room=room, now=now)
     if redraw:
         await refresh_card(session=session, incident=incident, room=room, now=now)
 
 
-async def _follow_priority(
-    session: AsyncSession, incident: Incident, room: RoomConfig, now: datetime
-) -> None:
-    """Move the running deadline to the priority a citizen's words gave the incident."""
-    from situation.deadlines import reprioritise_deadline  # deadlines posts through this module
-
+async def _deadline_behind(session: AsyncSession, incident: Incident) -> bool:
+    """Whether the incident's running deadline runs on another priority than the incident's."""
     assert incident.id is not None
     deadline = await get_deadline(session=session, incident_id=incident.id)
     if deadline is None or deadline.cancelled_at is not None:
-        return
-    if deadline.priority != incident.priority:
-        await reprioritise_deadline(session=session, incident=incident, room=room, now=now)
+        return False
+    return deadline.priority != incident.priority
 
 
 CARD_CHANGING_KINDS = frozenset({ReportMessageKind.EDIT, "photo", "location", "venue"})
