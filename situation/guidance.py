@@ -51,6 +51,8 @@ async def choose_scenario(
     other = slug == ScenarioChoice.OTHER
     if not other and not scenarios.known_scenario(slug):
         return False
+    if report.scenario_confirmed and report.scenario == (None if other else slug):
+        return True  # the same choice again (a double tap): its answer went out the first time
     report.scenario = None if other else slug
     report.scenario_confirmed = True
     report.updated_at = now

@@ -9,17 +9,18 @@ Usage::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation import scenarios
-from situation.clustering import Candidate, moved_centroid, nearest_incident
+from situation.clustering import Candidate, ClusterRule, moved_centroid, nearest_incident
 from situation.references import incident_reference
 from storage.incidents import (
     create_incident,
     get_incident,
     open_incidents_of_scenario,
+    open_incidents_reported_by,
     save_incident,
 )
 from storage.models.incidents import Incident, IncidentStatus
@@ -77,6 +78,8 @@ async def assign_incident(
         )
         if best is not None:
             match = by_id[best.incident_id]
+        else:
+            match = await _still_open_for(session, report, rule, now)
     if match is not None:
         known = match.report_count > 0
         _join(match, report, now)
@@ -125,6 +128,40 @@ def _add_location(incident: Incident, report: Report) -> None:
     incident.located_reports += 1
 
 
+async def _still_open_for(
+    session: AsyncSession, report: Report, rule: ClusterRule, now: datetime
+) -> Incident | None:
+    """The citizen's own open incident at this place, when they write again after the window.
+
+    Someone who writes two hours later about the fire they reported is still at that fire: a
+    second topic and a second deadline would split the situation room's work.
+    """
+    if report.citizen_id is None or report.scenario is None:
+        return None
+    assert report.latitude is not None and report.longitude is not None
+    rows = await open_incidents_reported_by(
+        session=session, citizen_id=report.citizen_id, scenario=report.scenario
+    )
+    by_id = {row.id: row for row in rows if row.id is not None}
+    best = nearest_incident(
+        [
+            Candidate(
+                incident_id=row_id,
+                scenario=row.scenario,
+                latitude=row.latitude,
+                longitude=row.longitude,
+                last_report_at=row.last_report_at or row.opened_at,
+            )
+            for row_id, row in by_id.items()
+        ],
+        scenario=report.scenario,
+        point=(report.latitude, report.longitude),
+        at=now,
+        rule=ClusterRule(radius_m=rule.radius_m, window=timedelta.max),
+    )
+    return by_id[best.incident_id] if best is not None else None
+
+
 async def locate_incident(*, session: AsyncSession, report: Report) -> Incident | None:
     """Add a report's late location to its incident's centre (and district, if it had none)."""
     if report.incident_id is None:
@@ -158,5 +195,20 @@ async def mark_incident_urgent(*, session: AsyncSession, report: Report, now: da
         return
     incident.urgent = True
     incident.priority = higher_priority(incident.priority, "P1")
+    incident.updated_at = now
+    await save_incident(session=session, incident=incident)
+
+
+async def classify_incident(*, session: AsyncSession, report: Report, now: datetime) -> None:
+    """Give a report's unclassified incident the scenario (and its priority) later words gave."""
+    if report.incident_id is None or report.scenario is None:
+        return
+    incident = await get_incident(session=session, incident_id=report.incident_id)
+    if incident is None or incident.scenario is not None or incident.report_count > 1:
+        return
+    incident.scenario = report.scenario
+    incident.priority = higher_priority(
+        incident.priority, scenarios.default_priority(report.scenario, urgent=report.urgent)
+    )
     incident.updated_at = now
     await save_incident(session=session, incident=incident)

@@ -25,6 +25,7 @@ from situation.callbacks import ManualPage, ScenarioChoice
 from situation.incidents import (
     IncidentAssignment,
     assign_incident,
+    classify_incident,
     locate_incident,
     mark_incident_urgent,
 )
@@ -582,6 +583,7 @@ async def receive_message(
         result.filed = True
     elif was_filed and old_scenario is None and report.scenario is not None:
         await send_scenario_help(out, report)
+        await classify_incident(session=session, report=report, now=now)
 
     known = None
     if ready_to_cluster(report, now=now, config=config):

@@ -31,6 +31,7 @@ from situation.limits import CAPTION_LIMIT, TEXT_LIMIT, room_for, split
 from situation.outgoing import Outgoing
 from situation.staffroom import RoomConfig, incident_topic_link, post, refresh_card
 from situation.texts import render
+from storage.chats import is_unreachable
 from storage.citizens import get_citizen
 from storage.incidents import get_incident
 from storage.models.incidents import Incident, IncidentStatus
@@ -89,6 +90,9 @@ async def recipients(*, session: AsyncSession, incident_id: int) -> list[Recipie
             continue
         citizen = await get_citizen(session=session, citizen_id=report.citizen_id)
         if citizen is None or citizen.telegram_user_id is None or citizen.blocked:
+            continue
+        # Blocked the bot (Telegram told us, or a send got 403): staff must hear it got nothing.
+        if await is_unreachable(session=session, chat_id=citizen.telegram_user_id):
             continue
         if citizen.telegram_user_id not in found:
             found[citizen.telegram_user_id] = Recipient(

@@ -326,10 +326,32 @@ async def post_report_content(
         await _post_words(out, report, lang, joined=True)
     elif report.text and len(report.text) > CARD_WORDS:
         await _post_words(out, report, lang, joined=False)
-    await _send_photos(out, photos, caption=await _citizen_label(report))
+    label = await _citizen_label(report)
+    await _send_photos(out, photos, caption=label)
+    messages = await messages_of_report(session=session, report_id=report.id)
+    await _send_files(out, messages, caption=label)
     if not first and report.latitude is not None and report.longitude is not None:
         await out.send("location", {"latitude": report.latitude, "longitude": report.longitude})
-    await _mark_relayed(session, report)
+    await mark_relayed(session=session, messages=messages)
+
+
+FILE_KINDS = frozenset({"document", "voice", "video"})
+"""Citizen messages whose file the topic gets as a copy of the message (photos go as albums)."""
+
+
+async def _send_files(out: Topic, messages: Sequence[ReportMessage], *, caption: str) -> None:
+    """Queue a copy of every voice note, video and document of a report not relayed yet."""
+    for message in messages:
+        if message.relayed or message.kind not in FILE_KINDS:
+            continue
+        if message.chat_id is None or message.message_id is None:
+            continue
+        payload = {
+            "from_chat_id": message.chat_id,
+            "message_id": message.message_id,
+            "caption": caption,
+        }
+        await out.send("copy", payload)
 
 
 async def _post_words(out: Topic, report: Report, lang: str, *, joined: bool) -> None:
@@ -600,11 +622,32 @@ async def on_report(
             )
         return
     # An edit can change the card's first words and priority, a photo its count, a first
-    # location its place: those follow-ups redraw it.
-    redraw = any(m.kind in CARD_CHANGING_KINDS and not m.relayed for m in messages)
+    # location its place: those follow-ups redraw it. So do words that changed the incident
+    # itself: its scenario (the topic's name no longer fits) or its priority (the running
+    # deadline is on another priority's clock), which then moves to the new priority.
+    fresh = [m for m in messages if not m.relayed]
+    hurried = await _deadline_behind(session, incident) if fresh else False
+    redraw = (
+        hurried
+        or (bool(fresh) and topic.name != topic_name(incident))
+        or any(m.kind in CARD_CHANGING_KINDS for m in fresh)
+    )
     await relay_citizen_messages(session=session, incident=incident, report=report, room=room)
+    if hurried:
+        from situation.deadlines import reprioritise_deadline  # deadlines posts through here
+
+        await reprioritise_deadline(session=session, incident=incident, room=room, now=now)
     if redraw:
         await refresh_card(session=session, incident=incident, room=room, now=now)
+
+
+async def _deadline_behind(session: AsyncSession, incident: Incident) -> bool:
+    """Whether the incident's running deadline runs on another priority than the incident's."""
+    assert incident.id is not None
+    deadline = await get_deadline(session=session, incident_id=incident.id)
+    if deadline is None or deadline.cancelled_at is not None:
+        return False
+    return deadline.priority != incident.priority
 
 
 CARD_CHANGING_KINDS = frozenset({ReportMessageKind.EDIT, "photo", "location", "venue"})
@@ -653,19 +696,21 @@ async def _post_joined(
 
 
 async def _post_digest(session: AsyncSession, batch: JoinedReports, room: RoomConfig) -> None:
-    """Queue one message listing several joined reports, then their photos as albums."""
+    """Queue one message listing several joined reports, then their photos as albums and files."""
     out = Topic(session=session, topic=batch.topic)
     lines: list[dict[str, Any]] = []
     photos: list[ReportMedia] = []
     shown: list[ReportMessage] = []
+    files: list[tuple[Sequence[ReportMessage], str]] = []
     for report in batch.reports:
         assert report.id is not None
         place = None
         if report.latitude is not None and report.longitude is not None:
             place = f"{report.latitude:.5f}, {report.longitude:.5f}"
+        label = await _citizen_label(report)
         lines.append(
             {
-                "citizen": await _citizen_label(report),
+                "citizen": label,
                 "district": report.district_name,
                 "place": place,
                 "text": clip(report.text or "", DIGEST_TEXT_LIMIT),
@@ -676,10 +721,14 @@ async def _post_digest(session: AsyncSession, batch: JoinedReports, room: RoomCo
             for media in await media_of_report(session=session, report_id=report.id)
             if media.kind == "photo" and media.file_id
         )
-        shown.extend(await messages_of_report(session=session, report_id=report.id))
+        messages = await messages_of_report(session=session, report_id=report.id)
+        shown.extend(messages)
+        files.append((messages, label))
     for chunk in _digest_chunks(lines, room.lang):
         await out.text(render(room.lang, "staff_reports_joined", count=len(chunk), lines=chunk))
     await _send_photos(out, photos, caption=render(room.lang, "staff_reports_joined_photos"))
+    for messages, label in files:
+        await _send_files(out, messages, caption=label)
     await mark_relayed(session=session, messages=shown)
 
 
@@ -690,11 +739,6 @@ def _digest_chunks(lines: list[dict[str, Any]], lang: str) -> list[list[dict[str
         lambda chunk: render(lang, "staff_reports_joined", count=len(chunk), lines=chunk),
         DIGEST_MESSAGE_LIMIT,
     )
-
-
-async def _mark_relayed(session: AsyncSession, report: Report) -> None:
-    messages = await messages_of_report(session=session, report_id=report.id or 0)
-    await mark_relayed(session=session, messages=messages)
 
 
 @dataclass(frozen=True)

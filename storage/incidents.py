@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
 from storage.models.incidents import Incident, IncidentStatus
+from storage.models.reports import Report
 
 
 async def create_incident(*, session: AsyncSession, incident: Incident) -> Incident:
@@ -85,6 +86,24 @@ async def open_incidents_of_scenario(
     with session.no_autoflush:
         result = await session.exec(
             _open_of_scenario(), params={"scenario": scenario, "active_since": active_since}
+        )
+        return result.all()
+
+
+async def open_incidents_reported_by(
+    *, session: AsyncSession, citizen_id: int, scenario: str
+) -> Sequence[Incident]:
+    """Return open incidents of ``scenario`` the citizen reported before, however long ago."""
+    reported = select(Report.incident_id).where(
+        col(Report.citizen_id) == citizen_id, col(Report.incident_id).is_not(None)
+    )
+    with session.no_autoflush:
+        result = await session.exec(
+            select(Incident).where(
+                col(Incident.scenario) == scenario,
+                col(Incident.status).in_(IncidentStatus.OPEN),
+                col(Incident.id).in_(reported),
+            )
         )
         return result.all()
 

@@ -56,6 +56,10 @@ def _file_fields(
         d = message.document
         suffix = PurePosixPath(d.file_name or "").suffix
         return "document", d.file_id, d.file_unique_id, d.file_size, d.mime_type, suffix
+    if message.audio is not None:  # a recording shared as a file: kept like any document
+        a = message.audio
+        suffix = PurePosixPath(a.file_name or "").suffix or ".mp3"
+        return "document", a.file_id, a.file_unique_id, a.file_size, a.mime_type, suffix
     if message.voice is not None:
         v = message.voice
         return "voice", v.file_id, v.file_unique_id, v.file_size, v.mime_type, ".ogg"

@@ -74,3 +74,38 @@ async def test_photo_over_telegrams_download_limit_gets_a_clear_answer(
     (media,) = await media_of(app, report.id)
     assert media.status == "too_large" and report.text == "담벼락 붕괴"
     assert any("너무 커서" in text for text in await bot_texts(app, chat))
+
+
+async def test_an_audio_recording_is_kept_with_the_report_not_refused(app: E2E) -> None:
+    """An audio file (a recorder app's clip) was answered as unsupported and thrown away."""
+    for name, lang in (("녹음", "ko"), ("Recording", "en")):
+        citizen = await app.citizen(name, lang)
+        client, chat = app.client, citizen.id
+        await client.send_text(citizen.id, chat, "옆집에서 가스 냄새가 나요")
+        await settle(app, chat)
+        uploaded = await client.send_document(citizen.id, chat, b"ID3 clip", "clip.m4a")
+        file_id = uploaded["document"]["file_id"]
+        sender = {"id": citizen.id, "is_bot": False, "first_name": name, "language_code": lang}
+        await client.inject_update(
+            "message",
+            {
+                "message_id": int(uploaded["message_id"]) + 1,
+                "date": int(uploaded["date"]),
+                "chat": {"id": chat, "type": "private", "first_name": name},
+                "from": sender,
+                "audio": {
+                    "file_id": file_id,
+                    "file_unique_id": f"{file_id}-audio",
+                    "duration": 12,
+                    "mime_type": "audio/mp4",
+                    "file_name": "clip.m4a",
+                    "file_size": 8,
+                },
+            },
+        )
+        await settle(app, chat)
+        (report,) = await reports_of(app, citizen.id)
+        kept = [m for m in await media_of(app, report.id) if m.file_unique_id == f"{file_id}-audio"]
+        assert len(kept) == 1 and kept[0].status == "stored", lang
+        unsupported = "죄송합니다" if lang == "ko" else "Sorry"
+        assert not any(unsupported in text for text in await bot_texts(app, chat)), lang

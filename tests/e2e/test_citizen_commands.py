@@ -83,6 +83,34 @@ async def test_manual_pages_and_scenario_choice_buttons(app: E2E) -> None:
         assert edited["text"] != before
 
 
+async def test_a_scenario_choice_pressed_twice_sends_its_manual_once(app: E2E) -> None:
+    for name, lang, words in (
+        ("두번", "ko", "뭔가 이상해요 냄새가"),
+        ("Twice", "en", "thers a fier smok"),
+    ):
+        citizen = await app.citizen(name, lang)
+        client, chat = app.client, citizen.id
+        await client.send_text(citizen.id, chat, words)
+        await settle(app, chat)
+        choices = next(
+            m
+            for m in await bot_messages(app, chat)
+            if any(d.startswith("csc:") for d in button_data(m))
+        )
+        picked = button_data(choices)[0]
+        for _ in range(2):
+            answer = await client.press_button(citizen.id, chat, choices["message_id"], picked)
+            assert answer["answered"] is True
+        await settle(app, chat)
+        manuals = [
+            m
+            for m in await bot_messages(app, chat)
+            if any(d.startswith("cmp:") for d in button_data(m))
+        ]
+        assert len(manuals) == 1, lang
+        assert button_data(manuals[0])[0].endswith(f":1:{lang}")
+
+
 async def test_new_cancel_and_myreports(app: E2E) -> None:
     citizen = await app.citizen("명령", "ko")
     client, chat = app.client, citizen.id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,43 @@ async def test_two_reports_100_m_apart_join_one_incident(app: E2E) -> None:
     (known,) = [text for text in texts if "already knows about this" in text]
     assert (incident.reference or "") in known
     assert known.startswith("📍 Location received")  # the location's answer says both
+
+
+async def test_writing_again_hours_later_about_the_open_incident_joins_it(app: E2E) -> None:
+    """Two hours on, past the follow-up and clustering windows, a second topic was opened."""
+    for name, lang, first, again in (
+        ("두시간", "ko", "아파트 3층 복도에서 불이 났어요", "아직도 불이 꺼지지 않았어요"),
+        ("Later", "en", "Fire in the apartment corridor", "The fire is still burning"),
+    ):
+        citizen = await app.citizen(name, lang)
+        place = north_of(CITY_HALL, 5000 if lang == "en" else 0)
+        client, chat = app.client, citizen.id
+        await client.send_text(citizen.id, chat, first)
+        await client.send_location(citizen.id, chat, *place)
+        await settle(app, chat)
+        app.clock.advance(timedelta(hours=2))
+        await client.send_text(citizen.id, chat, again)
+        await client.send_location(citizen.id, chat, *north_of(place, 50))
+        await settle(app, chat)
+
+        earlier, later = await reports_of(app, citizen.id)
+        assert later.incident_id == earlier.incident_id, lang
+    first_incident, second_incident = await all_incidents(app)
+    assert first_incident.report_count == second_incident.report_count == 2
+
+
+async def test_the_same_citizen_at_another_place_opens_another_incident(app: E2E) -> None:
+    citizen = await app.citizen("다른곳", "ko")
+    client, chat = app.client, citizen.id
+    await client.send_text(citizen.id, chat, "아파트 3층 복도에서 불이 났어요")
+    await client.send_location(citizen.id, chat, *CITY_HALL)
+    await settle(app, chat)
+    app.clock.advance(timedelta(hours=2))
+    await client.send_text(citizen.id, chat, "다른 동네 상가에서 불이 났어요")
+    await client.send_location(citizen.id, chat, *north_of(CITY_HALL, 3000))
+    await settle(app, chat)
+    earlier, later = await reports_of(app, citizen.id)
+    assert later.incident_id != earlier.incident_id and len(await all_incidents(app)) == 2
 
 
 async def test_urgent_message_gets_the_119_prompt_first(app: E2E) -> None:

@@ -4,7 +4,7 @@ citizen through the topic; notes stay internal; strangers are refused."""
 from __future__ import annotations
 
 from sandbox.images import tiny_png
-from tests.e2e.citizen_helpers import bot_messages, bot_texts
+from tests.e2e.citizen_helpers import CITY_HALL, bot_messages, bot_texts
 from tests.e2e.conftest import E2E
 from tests.e2e.staffroom_helpers import (
     button_data,
@@ -129,3 +129,37 @@ async def test_the_first_answer_to_a_citizen_shows_in_progress_on_the_card(app: 
 
     status_line = text_of(await card(app, thread)).splitlines()[1]
     assert "상태 처리 중" in status_line, status_line
+
+
+async def test_a_voice_note_and_a_document_sent_before_the_topic_opened_reach_it(
+    app: E2E,
+) -> None:
+    citizen = await app.citizen("음성신고", "ko")
+    client, chat = app.client, citizen.id
+    await client.send_location(citizen.id, chat, *CITY_HALL)
+    await client.send_document(
+        citizen.id, chat, b"%PDF-1.4 plan", "plan.pdf", mime_type="application/pdf"
+    )
+    await client.send_voice(citizen.id, chat, b"OggS voice", duration=4)  # files the report
+    await app.settle()
+
+    (topic,) = await topics(app)
+    shown = await topic_messages(app, int(topic["message_thread_id"]))
+    voices = [message for message in shown if "voice" in message]
+    documents = [message for message in shown if "document" in message]
+    assert len(voices) == 1 and len(documents) == 1
+    assert documents[0]["document"]["file_name"] == "plan.pdf"
+    assert all("R-" in text_of(message) for message in voices + documents)
+
+
+async def test_a_joining_reports_voice_note_reaches_the_topic(app: E2E) -> None:
+    await report_fire(app)
+    second = await app.citizen("두번째", "en")
+    await app.client.send_voice(second.id, second.id, b"OggS smoke", caption="Fire, smoke")
+    await app.client.send_location(second.id, second.id, *CITY_HALL)
+    await app.settle()
+
+    (topic,) = await topics(app)
+    shown = await topic_messages(app, int(topic["message_thread_id"]))
+    (voice,) = [message for message in shown if "voice" in message]
+    assert "R-" in text_of(voice)

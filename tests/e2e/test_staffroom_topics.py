@@ -7,6 +7,10 @@ from datetime import timedelta
 
 from bot.scheduler import run_citizen_timers
 from sandbox.images import tiny_png
+from situation.deadline_defaults import DEFAULT_ACK_MINUTES
+from storage.escalations import get_deadline
+from storage.models.escalations import IncidentDeadline
+from tests.e2e.citizen_helpers import CITY_HALL, all_incidents
 from tests.e2e.conftest import E2E
 from tests.e2e.staffroom_helpers import (
     card,
@@ -102,3 +106,56 @@ async def test_a_follow_up_photo_is_counted_on_the_card(app: E2E) -> None:
 
     assert any(m.get("photo") for m in await topic_messages(app, thread))
     assert "사진 1장" in text_of(await card(app, thread))
+
+
+async def _deadline(app: E2E, incident_id: int | None) -> IncidentDeadline:
+    async with app.runtime.session_factory() as session:
+        deadline = await get_deadline(session=session, incident_id=incident_id or 0)
+        assert deadline is not None
+        return deadline
+
+
+async def test_urgent_words_after_the_topic_opened_redraw_the_card_and_hurry_the_deadline(
+    app: E2E,
+) -> None:
+    """The incident turned P1 but its card still said P3 and its deadline ran on P3's clock."""
+    citizen = await app.citizen("가로등", "ko")
+    await app.client.send_text(citizen.id, citizen.id, "가로등이 꺼져 있어요")
+    await app.client.send_location(citizen.id, citizen.id, *CITY_HALL)
+    await app.settle()
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    assert "P3" in text_of(await card(app, thread))
+
+    await app.client.send_text(citizen.id, citizen.id, "옆 건물에서 불이 났어요 연기가 나요")
+    await app.settle()
+
+    (incident,) = await all_incidents(app)
+    assert incident.priority == "P1" and incident.urgent
+    shown = text_of(await card(app, thread))
+    assert "P1" in shown and "긴급" in shown
+    deadline = await _deadline(app, incident.id)
+    assert deadline.priority == "P1"
+    assert deadline.due_at - deadline.started_at == timedelta(minutes=DEFAULT_ACK_MINUTES["P1"])
+
+
+async def test_words_after_a_voice_note_give_the_incident_its_scenario_and_card(
+    app: E2E,
+) -> None:
+    """A report filed by a location and a voice note kept an unclassified incident and card."""
+    citizen = await app.citizen("Voice", "en")
+    await app.client.send_location(citizen.id, citizen.id, *CITY_HALL)
+    await app.client.send_voice(citizen.id, citizen.id, b"OggS help", duration=3)
+    await app.settle()
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    assert "유형 미정" in text_of(await card(app, thread))
+
+    await app.client.send_text(citizen.id, citizen.id, "Power is out on the whole street")
+    await app.settle()
+
+    (incident,) = await all_incidents(app)
+    assert incident.scenario is not None
+    shown = text_of(await card(app, thread))
+    assert "유형 미정" not in shown and "Power is out" in shown
+    assert "❓" not in (await topics(app))[0]["name"]
