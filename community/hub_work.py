@@ -33,7 +33,6 @@ and at the next opening or reopening names the missing rights again.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -50,7 +49,7 @@ from community.outgoing import send_text, tell_staff
 from community.ports import HubAdmin, HubError
 from community.steps import Steps, Turn
 from situation.texts import render
-from storage.commit_hooks import after_commit
+from storage.commit_hooks import CommittedTasks
 from storage.communities import (
     closed_with_live_links,
     closed_with_mutes,
@@ -292,8 +291,7 @@ class HubWork:
         """``turn``: entered around each short transaction (the bot's SQLite write turn)."""
         self._session_factory = session_factory
         self._turn = turn
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._scheduled = 0
+        self._committed = CommittedTasks()
 
     def tidy_after_commit(
         self, session: AsyncSession, *, hub: HubAdmin, community_id: int, lang: str
@@ -358,26 +356,7 @@ class HubWork:
     def _after_commit(
         self, session: AsyncSession, name: str, work: Callable[[], Awaitable[Any]]
     ) -> None:
-        loop = asyncio.get_running_loop()
-
-        def committed() -> None:
-            self._scheduled += 1
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
-            if running is loop:
-                self._start(name, work)
-            else:
-                loop.call_soon_threadsafe(self._start, name, work)
-
-        after_commit(session, committed)
-
-    def _start(self, name: str, work: Callable[[], Awaitable[Any]]) -> None:
-        self._scheduled -= 1
-        task = asyncio.create_task(self._run(name, work), name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._committed.start_after_commit(session, name, lambda: self._run(name, work))
 
     async def _run(self, name: str, work: Callable[[], Awaitable[Any]]) -> None:
         try:
@@ -387,12 +366,8 @@ class HubWork:
 
     def busy(self) -> bool:
         """Whether hub work is waiting to start or running."""
-        return self._scheduled > 0 or bool(self._tasks)
+        return self._committed.busy()
 
     async def wait(self) -> None:
         """Wait until every piece of work started so far has ended."""
-        while self.busy():
-            if self._tasks:
-                await asyncio.gather(*self._tasks, return_exceptions=True)
-            else:
-                await asyncio.sleep(0)
+        await self._committed.wait()

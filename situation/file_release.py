@@ -16,7 +16,6 @@ is finished by the next retention purge. A failure is logged; the erasure stays 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.commit_hooks import after_commit
+from storage.commit_hooks import CommittedTasks
 from storage.retention import release_files
 
 log = logging.getLogger(__name__)
@@ -47,34 +46,16 @@ class FileReleaser:
         self._session_factory = session_factory
         self._media_dir = media_dir
         self._turn = turn or contextlib.nullcontext
-        self._tasks: set[asyncio.Task[int]] = set()
-        self._scheduled = 0
+        self._committed = CommittedTasks()
 
     def release_after_commit(self, session: AsyncSession, files: dict[str, str]) -> None:
         """Release ``files`` (``{path: sha256}``) once ``session``'s transaction commits."""
         if not files:
             return
-        loop = asyncio.get_running_loop()
         wanted = dict(files)
-
-        def committed() -> None:
-            self._scheduled += 1
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
-            if running is loop:
-                self._start(wanted)
-            else:
-                loop.call_soon_threadsafe(self._start, wanted)
-
-        after_commit(session, committed)
-
-    def _start(self, files: dict[str, str]) -> None:
-        self._scheduled -= 1
-        task = asyncio.create_task(self.release(files), name="release-erased-files")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._committed.start_after_commit(
+            session, "release-erased-files", lambda: self.release(wanted)
+        )
 
     async def release(self, files: dict[str, str]) -> int:
         """Delete those of ``files`` no stored media row uses; log a failure and return 0."""
@@ -90,12 +71,8 @@ class FileReleaser:
 
     def busy(self) -> bool:
         """Whether a release is waiting to start or running."""
-        return self._scheduled > 0 or bool(self._tasks)
+        return self._committed.busy()
 
     async def wait(self) -> None:
         """Wait until every release started so far has ended."""
-        while self.busy():
-            if self._tasks:
-                await asyncio.gather(*self._tasks, return_exceptions=True)
-            else:
-                await asyncio.sleep(0)
+        await self._committed.wait()
