@@ -14,9 +14,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from community.hub_work import HubWork
+from community.lifecycle import open_community
 from community.ports import HubError
 from storage.experts import save_expert
 from storage.incidents import create_incident
+from storage.models.communities import Community
 from storage.models.experts import Expert
 from storage.models.incidents import Incident
 from storage.models.outbox import OutboxMessage
@@ -183,3 +185,23 @@ def steps(session_factory: async_sessionmaker[AsyncSession]) -> Steps:
 def work(session_factory: async_sessionmaker[AsyncSession]) -> HubWork:
     """Hub calls after commit, on this test's database."""
     return HubWork(session_factory=session_factory)
+
+
+async def opened_community(steps: Steps, hub: FakeHub, scenario: str = "fire") -> Community:
+    """Open a community for a new incident of ``scenario``, reporting to the staff topic."""
+    incident = await steps.incident(scenario)
+    assert incident.id is not None
+    async with steps.tx() as session:
+        opened = await open_community(
+            session=session,
+            hub=hub,
+            incident_id=incident.id,
+            actor_id=7,
+            actor_name="lead",
+            role="lead",
+            hub_chat_id=HUB,
+            staff_chat_id=STAFF,
+            staff_thread_id=STAFF_TOPIC,
+            now=START,
+        )
+    return opened.community

@@ -6,29 +6,16 @@ import pytest
 
 from community.errors import CommunityError
 from community.invitations import invite_one, send_invitations
-from community.lifecycle import open_community
 from storage.communities import get_member
-from storage.models.communities import Community, MemberStatus
-from tests.community.conftest import HUB, STAFF, STAFF_TOPIC, START, FakeHub, Steps
-
-
-async def _community(steps: Steps, hub: FakeHub, scenario: str = "fire") -> Community:
-    incident = await steps.incident(scenario)
-    assert incident.id is not None
-    async with steps.tx() as session:
-        opened = await open_community(
-            session=session,
-            hub=hub,
-            incident_id=incident.id,
-            actor_id=7,
-            actor_name="lead",
-            role="lead",
-            hub_chat_id=HUB,
-            staff_chat_id=STAFF,
-            staff_thread_id=STAFF_TOPIC,
-            now=START,
-        )
-    return opened.community
+from storage.models.communities import MemberStatus
+from tests.community.conftest import (
+    HUB,
+    STAFF,
+    START,
+    FakeHub,
+    Steps,
+    opened_community,
+)
 
 
 async def test_invites_matching_verified_available_experts(steps: Steps, hub: FakeHub) -> None:
@@ -39,7 +26,7 @@ async def test_invites_matching_verified_available_experts(steps: Steps, hub: Fa
     await steps.expert(34, ["fire"], available=False)
     await steps.expert(35, ["marine"])
     hub.members[32] = "member"
-    community = await _community(steps, hub)
+    community = await opened_community(steps, hub)
     async with steps.tx() as session:
         report = await send_invitations(session=session, hub=hub, community=community, now=START)
         again = await send_invitations(session=session, hub=hub, community=community, now=START)
@@ -59,7 +46,7 @@ async def test_invite_one_and_hub_failures(steps: Steps, hub: FakeHub) -> None:
     """Staff can invite one verified expert outside the fields; unverified ones are refused."""
     outside = await steps.expert(71, ["marine"])
     unverified = await steps.expert(72, ["fire"], verified=False)
-    community = await _community(steps, hub)
+    community = await opened_community(steps, hub)
     async with steps.tx() as session:
         member = await invite_one(
             session=session, hub=hub, community=community, expert=outside, now=START
@@ -83,7 +70,7 @@ async def test_leaving_the_hub_ends_joined_memberships(steps: Steps, hub: FakeHu
 
     await steps.expert(91, ["fire"])
     hub.members[91] = "member"
-    community = await _community(steps, hub)
+    community = await opened_community(steps, hub)
     async with steps.tx() as session:
         await send_invitations(session=session, hub=hub, community=community, now=START)
         assert await member_left(session=session, hub_chat_id=HUB, user_id=91, now=START) == 1

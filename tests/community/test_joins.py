@@ -9,30 +9,18 @@ import pytest
 
 from community.invitations import send_invitations
 from community.joins import LEASE, answer_join_request, decide_join_request, finish_join_requests
-from community.lifecycle import close_community, open_community
+from community.lifecycle import close_community
 from community.ports import HubError
 from storage.communities import get_community, get_join_request, get_member
 from storage.models.communities import Community, JoinAnswer, MemberStatus
-from tests.community.conftest import HUB, STAFF, STAFF_TOPIC, START, FakeHub, Steps
-
-
-async def _community(steps: Steps, hub: FakeHub, scenario: str = "fire") -> Community:
-    incident = await steps.incident(scenario)
-    assert incident.id is not None
-    async with steps.tx() as session:
-        opened = await open_community(
-            session=session,
-            hub=hub,
-            incident_id=incident.id,
-            actor_id=7,
-            actor_name="lead",
-            role="lead",
-            hub_chat_id=HUB,
-            staff_chat_id=STAFF,
-            staff_thread_id=STAFF_TOPIC,
-            now=START,
-        )
-    return opened.community
+from tests.community.conftest import (
+    HUB,
+    STAFF,
+    START,
+    FakeHub,
+    Steps,
+    opened_community,
+)
 
 
 async def _decide(steps: Steps, user_id: int, link: str | None, lang: str = "ko") -> int:
@@ -57,7 +45,7 @@ async def _join(
 
 async def _invited(steps: Steps, hub: FakeHub) -> tuple[Community, str]:
     await steps.expert(41, ["fire"], name="한지훈")
-    community = await _community(steps, hub)
+    community = await opened_community(steps, hub)
     async with steps.tx() as session:
         await send_invitations(session=session, hub=hub, community=community, now=START)
     [link] = hub.links
@@ -99,7 +87,7 @@ async def test_join_request_declined_with_a_reason(
         await steps.expert(51, ["fire"], verified=False)
     if setup == "uninvited":
         await steps.expert(51, ["marine"])
-    await _community(steps, hub)
+    await opened_community(steps, hub)
     request_id = await _decide(steps, 51, None, lang="en")
     async with steps.tx() as session:
         request = await get_join_request(session=session, request_id=request_id)
@@ -119,7 +107,7 @@ async def test_someone_elses_link_and_closed_communities(steps: Steps, hub: Fake
     """A link used by another expert, or after close, does not let them in."""
     await steps.expert(61, ["fire"])
     await steps.expert(62, ["marine"])
-    community = await _community(steps, hub)
+    community = await opened_community(steps, hub)
     async with steps.tx() as session:
         await send_invitations(session=session, hub=hub, community=community, now=START)
     [link] = hub.links
