@@ -375,6 +375,36 @@ class SandboxClient:
             bot_token=bot_token,
         )
 
+    async def send_forwarded(
+        self,
+        user_id: int,
+        chat_id: int,
+        origin_type: str,
+        text: str | None = None,
+        photo: bytes | None = None,
+        caption: str | None = None,
+        origin_name: str | None = None,
+        origin_user_id: int | None = None,
+        origin_username: str | None = None,
+        author_signature: str | None = None,
+        bot_token: str | None = None,
+    ) -> dict[str, Any]:
+        """The user forwards a text or photo (origin: user, hidden_user, chat or channel)."""
+        return await self.call(
+            "send_forwarded",
+            user_id=user_id,
+            chat_id=chat_id,
+            origin_type=origin_type,
+            text=text,
+            photo=_b64(photo) if photo is not None else None,
+            caption=caption,
+            origin_name=origin_name,
+            origin_user_id=origin_user_id,
+            origin_username=origin_username,
+            author_signature=author_signature,
+            bot_token=bot_token,
+        )
+
     async def send_venue(
         self,
         user_id: int,

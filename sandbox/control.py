@@ -46,6 +46,7 @@ ACTIONS: dict[str, Action] = {
         "stop_live_location",
         "send_venue",
         "send_contact",
+        "send_forwarded",
         "edit_text",
         "edit_caption",
         "press_button",

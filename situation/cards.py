@@ -116,6 +116,7 @@ class CardView:
     handovers: list[str] = field(default_factory=list)
     merged_into: str | None = None
     timezone: str = "Asia/Seoul"
+    forwarded: str | None = None  # the words include a forwarded message (from here)
 
 
 def _local(moment: datetime | None, timezone: str) -> str:
@@ -148,6 +149,7 @@ def card_text(view: CardView, *, lang: str) -> str:
         latitude=incident.latitude,
         longitude=incident.longitude,
         words=words,
+        forwarded=clip(view.forwarded, CARD_WORDS) if view.forwarded else None,
         manual=scenario_name(incident.scenario, lang),
         reports=incident.report_count,
         photos=view.photos,

@@ -174,6 +174,33 @@ async def locate_incident(*, session: AsyncSession, report: Report) -> Incident 
     return incident
 
 
+async def follow_live_location(
+    *,
+    session: AsyncSession,
+    report: Report,
+    before: tuple[float | None, float | None],
+    now: datetime,
+) -> Incident | None:
+    """Move the incident with a report's live location when that report alone located it.
+
+    An incident whose place comes from several reports keeps it: one citizen walking away does
+    not drag it, and nothing is re-clustered (the report stays in its incident).
+    """
+    if report.incident_id is None or report.latitude is None or report.longitude is None:
+        return None
+    incident = await get_incident(session=session, incident_id=report.incident_id)
+    if incident is None or incident.located_reports != 1:
+        return None
+    if (incident.latitude, incident.longitude) != before:
+        return None  # located by another report (or moved by staff): not this one's to move
+    incident.latitude, incident.longitude = report.latitude, report.longitude
+    incident.district_code, incident.district_name = report.district_code, report.district_name
+    incident.outside_service_area = report.outside_service_area
+    incident.updated_at = now
+    await save_incident(session=session, incident=incident)
+    return incident
+
+
 async def leave_incident(*, session: AsyncSession, report: Report, now: datetime) -> None:
     """Stop counting a cancelled report in its incident."""
     if report.incident_id is None:

@@ -26,6 +26,7 @@ from situation.incidents import (
     IncidentAssignment,
     assign_incident,
     classify_incident,
+    follow_live_location,
     locate_incident,
     mark_incident_urgent,
 )
@@ -38,7 +39,13 @@ from storage.media import store_locked
 from storage.models.citizens import Citizen
 from storage.models.incidents import IncidentStatus
 from storage.models.outbox import Priority
-from storage.models.reports import MediaStatus, Report, ReportMedia, ReportStatus
+from storage.models.reports import (
+    MediaStatus,
+    Report,
+    ReportMedia,
+    ReportMessageKind,
+    ReportStatus,
+)
 from storage.reports import (
     add_media,
     add_message,
@@ -47,6 +54,7 @@ from storage.reports import (
     find_report_by_live_message,
     media_group_seen,
     media_of_report,
+    messages_of_report,
     move_report_content,
     open_reports_of_citizen,
     report_of_media_group,
@@ -98,6 +106,8 @@ class IncomingPlace:
     live_period: int | None = None
     title: str | None = None
     address: str | None = None
+    live_stopped: bool = False
+    """An edit of a live location that ends it (the citizen stopped sharing, or it ran out)."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,8 @@ class IncomingMessage:
     media_group_id: str | None = None
     file: IncomingFile | None = None
     place: IncomingPlace | None = None
+    forwarded_from: str | None = None
+    """Who the citizen forwarded the message from (a person, group or channel), if anyone."""
 
 
 @dataclass
@@ -532,6 +544,7 @@ async def receive_message(
         text=text or None,
         media_group_id=message.media_group_id,
         created_at=now,
+        forwarded_from=message.forwarded_from,
     )
     report.message_count += 1
     report.last_message_at = now
@@ -668,6 +681,21 @@ async def _acknowledge(
     report.unacknowledged_count = 0
 
 
+LIVE_NOTE_EVERY = timedelta(minutes=3)
+"""A moving live location is shown to staff at most this often per report.
+
+Sooner when it crosses into another district (the topic's name changes), and always when the
+citizen stops sharing it.
+
+Every move updates the report (and the incident it located) at once; the staff topic gets a
+short note with a pin of where the report is when the note goes out, so a citizen walking with
+a live location on does not flood the topic (Telegram lets a group receive ~20 messages/min).
+"""
+
+LIVE_STOP_GRACE = timedelta(minutes=5)
+"""How late the edit that ends a live location may arrive after its period and still count."""
+
+
 async def update_live_location(
     *,
     session: AsyncSession,
@@ -675,8 +703,14 @@ async def update_live_location(
     message_id: int,
     place: IncomingPlace,
     now: datetime,
+    listeners: Sequence[ReportListener] = (),
 ) -> Report | None:
-    """Move a report's location with its live location until the live period ends."""
+    """Move a report's location with its live location; tell staff, at most every few minutes.
+
+    The incident moves too when this report is the one that located it (no re-clustering: a
+    report that walks away stays in its incident). The edit that ends the live location is kept
+    and shown to staff even when it comes a little after the live period.
+    """
     from storage.citizens import find_citizen
 
     citizen = await find_citizen(session=session, telegram_user_id=user_id)
@@ -685,21 +719,56 @@ async def update_live_location(
     report = await find_report_by_live_message(
         session=session, citizen_id=citizen.id, message_id=message_id
     )
-    if report is None or report.status == ReportStatus.CANCELLED:
+    if report is None or report.status == ReportStatus.CANCELLED or report.id is None:
         return None
-    if report.live_until is not None and now > report.live_until:
-        return None
+    stopped = place.live_stopped or not place.live_period
+    if report.live_until is not None:
+        late = report.live_until + LIVE_STOP_GRACE if stopped else report.live_until
+        if now > late:
+            return None
+    before, district_before = (report.latitude, report.longitude), report.district_code
     report.latitude, report.longitude = place.latitude, place.longitude
     report.accuracy = place.accuracy
-    if not place.live_period:
-        report.live_until = now
+    if stopped:
+        report.live_until = min(now, report.live_until) if report.live_until else now
     district = geo.resolve_district(place.latitude, place.longitude)
     report.district_code = district.code if district else None
     report.district_name = district.name_ko if district else None
     report.outside_service_area = district is None
     report.updated_at = now
+    moved = before != (place.latitude, place.longitude)
+    await follow_live_location(session=session, report=report, before=before, now=now)
+    noted = False
+    crossed = report.district_code != district_before
+    if stopped or crossed or (moved and await _live_note_due(session, report, message_id, now)):
+        await add_message(
+            session=session,
+            report_id=report.id,
+            chat_id=citizen.telegram_user_id,
+            message_id=message_id,
+            kind=ReportMessageKind.MOVED,
+            text=None,
+            media_group_id=None,
+            created_at=now,
+        )
+        noted = True
     await save_report(session=session, report=report)
+    if noted:
+        await tell_listeners(listeners, session, report, IntakeResult(report_id=report.id))
     return report
+
+
+async def _live_note_due(
+    session: AsyncSession, report: Report, message_id: int, now: datetime
+) -> bool:
+    """Whether staff were last shown this live location at least LIVE_NOTE_EVERY ago."""
+    assert report.id is not None
+    shown = [
+        message.created_at
+        for message in await messages_of_report(session=session, report_id=report.id)
+        if message.message_id == message_id
+    ]
+    return not shown or now - max(shown) >= LIVE_NOTE_EVERY
 
 
 async def file_stale_drafts(

@@ -212,6 +212,7 @@ async def card_view(
         handovers=handovers,
         merged_into=merged_into,
         timezone=room.timezone,
+        forwarded=figures.forwarded,
     )
 
 
@@ -327,8 +328,13 @@ async def post_report_content(
     elif report.text and len(report.text) > CARD_WORDS:
         await _post_words(out, report, lang, joined=False)
     label = await _citizen_label(report)
-    await _send_photos(out, photos, caption=label)
     messages = await messages_of_report(session=session, report_id=report.id)
+    origins = forwarded_origins(messages)
+    if origins and not first:  # the card says it of the first report's words
+        await out.text(
+            render(lang, "staff_report_forwarded", citizen=label, origins=", ".join(origins))
+        )
+    await _send_photos(out, photos, caption=label)
     await _send_files(out, messages, caption=label)
     if not first and report.latitude is not None and report.longitude is not None:
         await out.send("location", {"latitude": report.latitude, "longitude": report.longitude})
@@ -462,9 +468,43 @@ async def relay_citizen_messages(
     messages = await messages_of_report(session=session, report_id=report.id)
     fresh = [message for message in messages if not message.relayed]
     for message in fresh:
+        if message.kind == ReportMessageKind.MOVED:
+            await _relay_move(out, message, report, label, room, generation=topic.generation)
+            continue
         await _relay_one(out, message, label, room, generation=topic.generation, among=messages)
     await mark_relayed(session=session, messages=fresh)
     return len(fresh)
+
+
+async def _relay_move(
+    out: Topic,
+    message: ReportMessage,
+    report: Report,
+    label: str,
+    room: RoomConfig,
+    *,
+    generation: int,
+) -> None:
+    """Queue a note of where a live location is now (or where it stopped) and its map pin.
+
+    The pin is where the report is when the note is written into the outbox: the newest place.
+    """
+    assert message.id is not None
+    if report.latitude is None or report.longitude is None:
+        return
+    stopped = report.live_until is not None and message.created_at >= report.live_until
+    text = render(
+        room.lang,
+        "staff_live_moved",
+        citizen=label,
+        district=report.district_name,
+        outside=report.outside_service_area,
+        place=f"{report.latitude:.5f}, {report.longitude:.5f}",
+        stopped=stopped,
+    )
+    correlation = relay_in_correlation(message.id, generation)
+    await out.send("text", {"text": text}, correlation=correlation)
+    await out.send("location", {"latitude": report.latitude, "longitude": report.longitude})
 
 
 def relay_in_correlation(message_id: int, generation: int, part: int = 1) -> str:
@@ -511,6 +551,8 @@ async def _relay_one(
     def said(words: str) -> str:
         return render(room.lang, "staff_citizen_says", citizen=label, text=words)
 
+    # A forwarded message says where it came from: it is not what the citizen saw.
+    opening = said if not message.forwarded_from else forwarded_frame(room.lang, label, message)
     words = message.text or ""
     text_room = room_for(said, TEXT_LIMIT)
     correlation = relay_in_correlation(message.id, generation)
@@ -520,8 +562,8 @@ async def _relay_one(
         parts = split(words, text_room, first_room=room_for(edited, TEXT_LIMIT))
         await out.send("text", {"text": edited(parts[0])}, correlation=correlation)
     elif message.kind == "text" or message.chat_id is None or message.message_id is None:
-        parts = split(words, text_room)
-        await out.send("text", {"text": said(parts[0])}, correlation=correlation)
+        parts = split(words, text_room, first_room=room_for(opening, TEXT_LIMIT))
+        await out.send("text", {"text": opening(parts[0])}, correlation=correlation)
     else:
         payload: dict[str, Any] = {
             "from_chat_id": message.chat_id,
@@ -529,8 +571,10 @@ async def _relay_one(
         }
         parts = [""]
         if message.kind in CAPTIONED:
-            parts = split(words, text_room, first_room=room_for(said, CAPTION_LIMIT))
-            payload["caption"] = said(parts[0])
+            parts = split(words, text_room, first_room=room_for(opening, CAPTION_LIMIT))
+            payload["caption"] = opening(parts[0])
+        elif message.forwarded_from:  # a copy without a caption: the origin goes before it
+            await out.send("text", {"text": opening("")})
         await out.send("copy", payload, correlation=correlation)
     # What did not fit follows at once, each part named so that a reply to it finds the citizen.
     for part, piece in enumerate(parts[1:], start=2):
@@ -539,6 +583,18 @@ async def _relay_one(
             {"text": said(piece)},
             correlation=relay_in_correlation(message.id, generation, part),
         )
+
+
+def forwarded_frame(lang: str, label: str, message: ReportMessage) -> Callable[[str], str]:
+    """Return the frame (words -> HTML) of a message the citizen forwarded, naming its origin."""
+    return lambda words: render(
+        lang, "staff_citizen_forwarded", citizen=label, origin=message.forwarded_from, text=words
+    )
+
+
+def forwarded_origins(messages: Sequence[ReportMessage]) -> list[str]:
+    """Return where a report's forwarded messages came from, each origin once, in order."""
+    return list(dict.fromkeys(m.forwarded_from for m in messages if m.forwarded_from))
 
 
 # An edit shows the version before it whole when both fit one message; else the new words come
@@ -630,7 +686,7 @@ async def on_report(
     redraw = (
         hurried
         or (bool(fresh) and topic.name != topic_name(incident))
-        or any(m.kind in CARD_CHANGING_KINDS for m in fresh)
+        or any(m.kind in CARD_CHANGING_KINDS or m.forwarded_from for m in fresh)
     )
     await relay_citizen_messages(session=session, incident=incident, report=report, room=room)
     if hurried:
@@ -650,7 +706,9 @@ async def _deadline_behind(session: AsyncSession, incident: Incident) -> bool:
     return deadline.priority != incident.priority
 
 
-CARD_CHANGING_KINDS = frozenset({ReportMessageKind.EDIT, "photo", "location", "venue"})
+CARD_CHANGING_KINDS = frozenset(
+    {ReportMessageKind.EDIT, ReportMessageKind.MOVED, "photo", "location", "venue"}
+)
 """Follow-up messages after which the card shows something else (see :func:`on_report`)."""
 
 
@@ -708,12 +766,15 @@ async def _post_digest(session: AsyncSession, batch: JoinedReports, room: RoomCo
         if report.latitude is not None and report.longitude is not None:
             place = f"{report.latitude:.5f}, {report.longitude:.5f}"
         label = await _citizen_label(report)
+        messages = await messages_of_report(session=session, report_id=report.id)
+        origins = forwarded_origins(messages)
         lines.append(
             {
                 "citizen": label,
                 "district": report.district_name,
                 "place": place,
                 "text": clip(report.text or "", DIGEST_TEXT_LIMIT),
+                "forwarded": clip(", ".join(origins), DIGEST_TEXT_LIMIT) if origins else None,
             }
         )
         photos.extend(
@@ -721,7 +782,6 @@ async def _post_digest(session: AsyncSession, batch: JoinedReports, room: RoomCo
             for media in await media_of_report(session=session, report_id=report.id)
             if media.kind == "photo" and media.file_id
         )
-        messages = await messages_of_report(session=session, report_id=report.id)
         shown.extend(messages)
         files.append((messages, label))
     for chunk in _digest_chunks(lines, room.lang):

@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models.escalations import AgencyHandover, IncidentDeadline
-from storage.models.reports import Report, ReportMedia, ReportStatus
+from storage.models.reports import Report, ReportMedia, ReportMessage, ReportStatus
 
 __all__ = ["CardFigures", "card_figures"]
 
@@ -38,6 +38,8 @@ class CardFigures:
     handovers: int
     ack_started_at: datetime | None = None
     reminders: int = 0
+    forwarded: str | None = None
+    """Where the first message a citizen forwarded into the incident came from, if any."""
 
 
 @cache
@@ -72,13 +74,21 @@ def _card_figures() -> Any:
         .where(col(AgencyHandover.incident_id) == incident_id)
         .scalar_subquery()
     )
+    forwarded = (
+        select(ReportMessage.forwarded_from)
+        .join(Report, col(Report.id) == col(ReportMessage.report_id))
+        .where(*filed, col(ReportMessage.forwarded_from).is_not(None))
+        .order_by(col(ReportMessage.id))
+        .limit(1)
+        .scalar_subquery()
+    )
     # sqlalchemy's select: sqlmodel's is typed for at most four columns
-    return columns(words, photos, due_at, handovers, started_at, step)
+    return columns(words, photos, due_at, handovers, started_at, step, forwarded)
 
 
 async def card_figures(*, session: AsyncSession, incident_id: int) -> CardFigures:
     """Return the figures the card of incident ``incident_id`` shows, in one query."""
-    words, photos, due_at, handovers, started_at, step = (
+    words, photos, due_at, handovers, started_at, step, forwarded = (
         await session.exec(_card_figures(), params={"incident_id": incident_id})
     ).one()
     return CardFigures(
@@ -88,4 +98,5 @@ async def card_figures(*, session: AsyncSession, incident_id: int) -> CardFigure
         handovers=int(handovers or 0),
         ack_started_at=started_at,
         reminders=int(step or 0),
+        forwarded=forwarded,
     )

@@ -359,6 +359,7 @@ def _insert_message() -> Any:
         kind=bindparam("kind"),
         text=bindparam("text"),
         media_group_id=bindparam("media_group_id"),
+        forwarded_from=bindparam("forwarded_from"),
         relayed=False,
         created_at=bindparam("created_at"),
     )
@@ -374,6 +375,7 @@ async def add_message(
     text: str | None,
     media_group_id: str | None,
     created_at: datetime,
+    forwarded_from: str | None = None,
 ) -> None:
     """Record a citizen message of a stored report (written at once, not relayed yet).
 
@@ -387,6 +389,7 @@ async def add_message(
         "kind": kind,
         "text": text,
         "media_group_id": media_group_id,
+        "forwarded_from": forwarded_from,
         "created_at": created_at,
     }
     with session.no_autoflush:

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 
 from aiogram import Bot
-from aiogram.types import Message
+from aiogram.types import (
+    Message,
+    MessageOriginChannel,
+    MessageOriginChat,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+)
 
 from bot.media import Prefetched, fetch_file
 from bot.settings import Settings
 from situation.intake import IncomingFile, IncomingMessage, IncomingPlace, IntakeConfig
 
 SUFFIXES = {"photo": ".jpg", "voice": ".ogg", "video": ".mp4"}
+LIVE_FOREVER = 0x7FFFFFFF  # a live_period that never ends
 
 
 def intake_config(settings: Settings) -> IntakeConfig:
@@ -42,7 +49,44 @@ def place_of(message: Message) -> IncomingPlace | None:
             longitude=loc.longitude,
             accuracy=loc.horizontal_accuracy,
             live_period=loc.live_period,
+            live_stopped=_live_ended(message),
         )
+    return None
+
+
+def _live_ended(message: Message) -> bool:
+    """Whether an edited live location is its last one (stopped, or its period is over).
+
+    Telegram's final edit either drops ``live_period`` or cuts it to the time it was shared.
+    """
+    if message.edit_date is None or message.location is None:
+        return False
+    period = message.location.live_period
+    if period is None:
+        return True
+    if period == LIVE_FOREVER:
+        return False
+    edited_at = datetime.fromtimestamp(message.edit_date, UTC)
+    return message.date + timedelta(seconds=period) <= edited_at
+
+
+def forwarded_from(message: Message) -> str | None:
+    """Name where a forwarded message came from: a person, a hidden user, a group or a channel."""
+    origin = message.forward_origin
+    if isinstance(origin, MessageOriginUser):
+        user = origin.sender_user
+        name = user.full_name
+        return f"{name} (@{user.username})" if user.username else name
+    if isinstance(origin, MessageOriginHiddenUser):
+        return origin.sender_user_name
+    if isinstance(origin, MessageOriginChat):
+        chat = origin.sender_chat
+        title = chat.title or chat.full_name
+        return f"{title} ({origin.author_signature})" if origin.author_signature else title
+    if isinstance(origin, MessageOriginChannel):
+        chat = origin.chat
+        title = chat.title or chat.full_name
+        return f"{title} (@{chat.username})" if chat.username else title
     return None
 
 
@@ -122,6 +166,7 @@ async def incoming(
         media_group_id=message.media_group_id,
         file=file,
         place=place,
+        forwarded_from=forwarded_from(message),
     )
 
 

@@ -53,7 +53,12 @@ async def _read(
     )
 
 
-async def live_location(message: Message, session: Any, clock: Clock) -> None:
+async def live_location(
+    message: Message,
+    session: Any,
+    clock: Clock,
+    report_listeners: Sequence[ReportListener] = (),
+) -> None:
     """Move the report's location with the citizen's live location."""
     place = place_of(message)
     if place is None or message.from_user is None:
@@ -64,6 +69,7 @@ async def live_location(message: Message, session: Any, clock: Clock) -> None:
         message_id=message.message_id,
         place=place,
         now=clock.now(),
+        listeners=report_listeners,
     )
 
 

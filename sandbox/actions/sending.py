@@ -314,6 +314,107 @@ async def send_location(
     )
 
 
+ORIGIN_TYPES = ("user", "hidden_user", "chat", "channel")
+
+
+def _forward_origin(
+    world: World,
+    origin_type: str,
+    name: str | None,
+    origin_user_id: int | None,
+    origin_chat_id: int | None,
+    username: str | None,
+    author_signature: str | None,
+) -> dict[str, Any]:
+    """A Bot API MessageOrigin of the given type (date: a minute ago)."""
+    date = world.now() - 60
+    if origin_type == "user":
+        if origin_user_id is None:
+            raise ControlError(400, "origin_user_id is required for a user origin")
+        return {
+            "type": "user",
+            "date": date,
+            "sender_user": user_of(world, origin_user_id).to_json(),
+        }
+    if not name:
+        raise ControlError(400, "origin_name is required for this origin")
+    if origin_type == "hidden_user":
+        return {"type": "hidden_user", "date": date, "sender_user_name": name}
+    chat: dict[str, Any] = {
+        "id": origin_chat_id or -1001000000000 - random.randrange(1, 10**6),
+        "type": "channel" if origin_type == "channel" else "supergroup",
+        "title": name,
+    }
+    if username:
+        chat["username"] = username
+    if origin_type == "chat":
+        origin = {"type": "chat", "date": date, "sender_chat": chat}
+    elif origin_type == "channel":
+        origin = {
+            "type": "channel",
+            "date": date,
+            "chat": chat,
+            "message_id": random.randrange(1, 10**5),
+        }
+    else:
+        raise ControlError(400, f"origin_type must be one of {', '.join(ORIGIN_TYPES)}")
+    if author_signature:
+        origin["author_signature"] = author_signature
+    return origin
+
+
+async def send_forwarded(
+    world: World,
+    *,
+    user_id: int,
+    chat_id: int,
+    origin_type: str,
+    text: str | None = None,
+    photo: str | bytes | None = None,
+    caption: str | None = None,
+    origin_name: str | None = None,
+    origin_user_id: int | None = None,
+    origin_chat_id: int | None = None,
+    origin_username: str | None = None,
+    author_signature: str | None = None,
+    bot_token: str | None = None,
+) -> dict[str, Any]:
+    """The user forwards a text or a photo from a person, a hidden user, a group or a channel."""
+    if (text is None) == (photo is None):
+        raise ControlError(400, "give either text or photo")
+    origin = _forward_origin(
+        world,
+        origin_type,
+        origin_name,
+        origin_user_id,
+        origin_chat_id,
+        origin_username,
+        author_signature,
+    )
+    if text is not None:
+        content = _text(text)
+        if _utf16_length(content["text"]) > 4096:
+            raise ControlError(400, "message is too long")
+        permission = "can_send_messages"
+    else:
+        assert photo is not None
+        raw = decode_data(photo)
+        if image_size(raw) is None:
+            raise ControlError(400, "photo must be a PNG, JPEG, GIF or WebP image")
+        stored = world.files.add(raw, "photo")
+        content = {"photo": [stored.photo_size_json()], **_caption(caption)}
+        permission = "can_send_photos"
+    content["forward_origin"] = origin
+    return await _send(
+        world,
+        user_id=user_id,
+        chat_id=chat_id,
+        content=content,
+        permission=permission,
+        bot_token=bot_token,
+    )
+
+
 def _own_message(
     world: World, user_id: int, chat_id: int, message_id: int, bot_token: str | None
 ) -> tuple[Chat, StoredMessage]:

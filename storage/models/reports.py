@@ -32,6 +32,9 @@ class ReportMessageKind:
 
     # The citizen edited message ``message_id``: ``text`` holds its new words (None: removed).
     EDIT = "edit"
+    # The live location sent as ``message_id`` moved (or stopped): staff are shown where the
+    # report is now. Written at most once per few minutes (see situation.intake.LIVE_NOTE_EVERY).
+    MOVED = "moved"
 
 
 def _ts(nullable: bool = True) -> Column:  # type: ignore[type-arg,unused-ignore]
@@ -142,5 +145,8 @@ class ReportMessage(SQLModel, table=True):
     kind: str = Field(sa_column=Column(String(16), nullable=False))
     text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     media_group_id: str | None = Field(default=None, sa_column=Column(String(64)))
+    # Who the citizen forwarded this message from (a person, a group or a channel), if anyone:
+    # a forwarded rumour is not an eyewitness report.
+    forwarded_from: str | None = Field(default=None, sa_column=Column(String(256)))
     relayed: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))

@@ -329,6 +329,58 @@ async def test_live_location_is_followed_until_it_stops(steps: Steps) -> None:
     assert (report.latitude, report.longitude) == (37.5710, 126.9810)
 
 
+async def live_moves(steps: Steps, report_id: int | None) -> list[ReportMessage]:
+    async with steps.tx() as session:
+        rows = await session.exec(
+            select(ReportMessage).where(
+                col(ReportMessage.report_id) == report_id, col(ReportMessage.kind) == "moved"
+            )
+        )
+        return list(rows.all())
+
+
+async def test_a_live_location_moves_its_incident_and_is_noted_for_staff_now_and_then(
+    steps: Steps,
+) -> None:
+    user = 3019
+    await steps.send(user, text="강물이 불어나고 있어요")
+    live = IncomingPlace(latitude=37.5663, longitude=126.9779, live_period=900)
+    await steps.send(user, kind="location", place=live, now=START + timedelta(seconds=5))
+    (report,) = await reports_of(steps, user)
+    assert report.live_message_id is not None and report.live_until is not None
+
+    async def move(metres: float, seconds: float, **extra: object) -> Report | None:
+        place = IncomingPlace(
+            latitude=37.5663 + metres / 111_195.0,
+            longitude=126.9779,
+            **extra,  # type: ignore[arg-type]
+        )
+        async with steps.tx() as session:
+            return await update_live_location(
+                session=session,
+                user_id=user,
+                message_id=report.live_message_id or 0,
+                place=place,
+                now=START + timedelta(seconds=seconds),
+            )
+
+    await move(100, 30, live_period=900)  # within minutes, same district: no note
+    await move(150, 60, live_period=900)
+    assert await live_moves(steps, report.id) == []
+    (incident,) = await incidents(steps)
+    assert incident.latitude == 37.5663 + 150 / 111_195.0  # this report alone located it
+    await move(200, 5 + 200, live_period=900)  # minutes later: a note
+    await move(1500, 5 + 210, live_period=900)  # into 종로구: a note at once
+    assert len(await live_moves(steps, report.id)) == 2
+    (incident,) = await incidents(steps)
+    assert incident.district_name == "종로구" and incident.located_reports == 1
+    # The edit that stops it comes after the live period: still kept, and noted.
+    stopped = await move(1600, 5 + 900 + 60, live_period=900, live_stopped=True)
+    assert stopped is not None and stopped.latitude == 37.5663 + 1600 / 111_195.0
+    assert len(await live_moves(steps, report.id)) == 3
+    assert await move(1700, 5 + 900 + 90, live_period=900) is None
+
+
 async def test_followup_window_then_a_new_report(steps: Steps) -> None:
     user = 3010
     await steps.send(user, text="가로수가 쓰러졌어요")

@@ -213,7 +213,10 @@ def row(lines: Sequence[str]) -> str:
         "en",
         "staff_reports_joined",
         count=len(lines),
-        lines=[{"citizen": line, "district": None, "place": None, "text": None} for line in lines],
+        lines=[
+            {"citizen": line, "district": None, "place": None, "text": None, "forwarded": None}
+            for line in lines
+        ],
     )
 
 

@@ -6,7 +6,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from aiogram.types import Chat, Location, Message, PhotoSize, User, Venue
+from aiogram.types import (
+    Chat,
+    Location,
+    Message,
+    MessageOriginChannel,
+    MessageOriginChat,
+    MessageOriginHiddenUser,
+    MessageOriginUser,
+    PhotoSize,
+    User,
+    Venue,
+)
 
 from bot.settings import Settings
 from handlers.citizen import convert
@@ -103,3 +114,37 @@ def test_command_words_are_a_text_message_of_the_words_alone() -> None:
         7,
     )
     assert convert.command_words(message(text="/help"), None, lang="ko").text == ""
+
+
+def test_the_origin_of_a_forwarded_message_is_named() -> None:
+    sent = datetime(2026, 11, 21, tzinfo=UTC)
+    friend = User(id=9, is_bot=False, first_name="Jisoo", last_name="Kim", username="jisoo")
+    channel = Chat(id=-1001, type="channel", title="동네소식", username="dongnenews")
+    group = Chat(id=-1002, type="supergroup", title="Neighbours")
+    origins = {
+        "Jisoo Kim (@jisoo)": MessageOriginUser(date=sent, sender_user=friend),
+        "Hidden Person": MessageOriginHiddenUser(date=sent, sender_user_name="Hidden Person"),
+        "Neighbours (admin)": MessageOriginChat(
+            date=sent, sender_chat=group, author_signature="admin"
+        ),
+        "동네소식 (@dongnenews)": MessageOriginChannel(date=sent, chat=channel, message_id=5),
+    }
+    for name, origin in origins.items():
+        assert convert.forwarded_from(message(text="물이 차요", forward_origin=origin)) == name
+    assert convert.forwarded_from(message(text="물이 차요")) is None
+
+
+def test_the_edit_that_ends_a_live_location_is_told_apart_from_a_move() -> None:
+    start = datetime(2026, 11, 22, tzinfo=UTC)
+    edited = int(start.timestamp()) + 120
+
+    def edit(period: int | None) -> Message:
+        location = Location(latitude=37.5, longitude=127.0, live_period=period)
+        return message(location=location, edit_date=edited)
+
+    moved, stopped, without = (convert.place_of(edit(p)) for p in (900, 120, None))
+    assert moved is not None and not moved.live_stopped
+    assert stopped is not None and stopped.live_stopped
+    assert without is not None and without.live_stopped
+    fresh = convert.place_of(message(location=Location(latitude=37.5, longitude=127.0)))
+    assert fresh is not None and not fresh.live_stopped
