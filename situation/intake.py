@@ -38,7 +38,13 @@ from storage.media import store_locked
 from storage.models.citizens import Citizen
 from storage.models.incidents import IncidentStatus
 from storage.models.outbox import Priority
-from storage.models.reports import MediaStatus, Report, ReportMedia, ReportStatus
+from storage.models.reports import (
+    MediaStatus,
+    Report,
+    ReportMedia,
+    ReportMessageKind,
+    ReportStatus,
+)
 from storage.reports import (
     add_media,
     add_message,
@@ -585,7 +591,7 @@ async def receive_message(
         report.urgent = True
         if not prompted:
             await out.text(prompt, priority=Priority.GUIDANCE)
-        await mark_incident_urgent(session=session, report=report, now=now)
+        await raise_incident_urgency(session=session, report=report, now=now)
 
     if skip:
         if not where_resolved(report) and report.asked_where_at is not None:
@@ -672,6 +678,34 @@ async def receive_message(
     result.replies = out.names
     await tell_listeners(listeners, session, report, result)
     return result
+
+
+async def raise_incident_urgency(*, session: AsyncSession, report: Report, now: datetime) -> None:
+    """Raise the report's incident to P1 for urgent words, and have the staff room told.
+
+    The notice is a report message of its own (``ReportMessageKind.URGENT``): the projector
+    posts it in the topic, next to the words, and redraws the card, whoever holds the incident.
+    """
+    if not await mark_incident_urgent(session=session, report=report, now=now):
+        return
+    await add_notice(session=session, report=report, kind=ReportMessageKind.URGENT, now=now)
+
+
+async def add_notice(
+    *, session: AsyncSession, report: Report, kind: str, now: datetime, text: str | None = None
+) -> None:
+    """Record something the citizen did that the staff room shows (a report message to relay)."""
+    assert report.id is not None
+    await add_message(
+        session=session,
+        report_id=report.id,
+        chat_id=None,
+        message_id=None,
+        kind=kind,
+        text=text,
+        media_group_id=None,
+        created_at=now,
+    )
 
 
 async def _has_media(

@@ -32,6 +32,13 @@ class ReportMessageKind:
 
     # The citizen edited message ``message_id``: ``text`` holds its new words (None: removed).
     EDIT = "edit"
+    # Not a message but something the citizen did that the staff room must see (a notice in the
+    # topic, then the card redrawn): no chat or message id, never copied.
+    # The citizen picked a scenario with the buttons: ``text`` holds its slug (None: "other").
+    SCENARIO = "scenario"
+    # The citizen's words made their report's incident urgent (raised it to P1).
+    URGENT = "urgent"
+    NOTICES = frozenset({SCENARIO, URGENT})
 
 
 def _ts(nullable: bool = True) -> Column:  # type: ignore[type-arg,unused-ignore]
