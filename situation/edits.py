@@ -22,7 +22,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation import scenarios
-from situation.incidents import assign_incident, mark_incident_urgent
+from situation.incidents import assign_incident
 from situation.intake import (
     IncomingFile,
     IncomingMessage,
@@ -35,6 +35,7 @@ from situation.intake import (
     is_useful,
     known_notice,
     preview,
+    raise_incident_urgency,
     ready_to_cluster,
     receive_message,
     send_scenario_help,
@@ -205,7 +206,7 @@ async def _record_new_words(
     if prompt is not None:
         report.urgent = True
         await out.text(prompt, priority=Priority.GUIDANCE)
-        await mark_incident_urgent(session=session, report=report, now=now)
+        await raise_incident_urgency(session=session, report=report, now=now)
     if text:  # a caption removed leaves the report's words as they were: nothing is lost
         report.text = replace_words(report.text, old, text)
         apply_classification(report)

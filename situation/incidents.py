@@ -213,17 +213,23 @@ async def leave_incident(*, session: AsyncSession, report: Report, now: datetime
     await save_incident(session=session, incident=incident)
 
 
-async def mark_incident_urgent(*, session: AsyncSession, report: Report, now: datetime) -> None:
-    """Raise a report's incident to P1 when the citizen's words turn urgent after clustering."""
+async def mark_incident_urgent(*, session: AsyncSession, report: Report, now: datetime) -> bool:
+    """Raise a report's incident to P1 when the citizen's words turn urgent after clustering.
+
+    Returns whether the open incident changed (it was not urgent, or not P1, before).
+    """
     if report.incident_id is None:
-        return
+        return False
     incident = await get_incident(session=session, incident_id=report.incident_id)
-    if incident is None or (incident.urgent and incident.priority == "P1"):
-        return
+    if incident is None or incident.status == IncidentStatus.CLOSED:
+        return False
+    if incident.urgent and incident.priority == "P1":
+        return False
     incident.urgent = True
     incident.priority = higher_priority(incident.priority, "P1")
     incident.updated_at = now
     await save_incident(session=session, incident=incident)
+    return True
 
 
 async def classify_incident(*, session: AsyncSession, report: Report, now: datetime) -> None:

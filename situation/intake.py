@@ -242,6 +242,42 @@ async def _open_report(
     return keep
 
 
+def tells_another_incident(report: Report, text: str) -> bool:
+    """Whether the words surely tell of another incident than the citizen's open report.
+
+    Both must be sure: the report's scenario chosen (by the citizen or staff) or confidently
+    classified, and the words confidently of a scenario neither the same as it nor related to
+    it (a flood and the power cut it caused are one situation). Unclear words ("help", "물이
+    더 차올라요", "still here") keep joining the open report.
+    """
+    if report.scenario is None or not text or is_skip(text):
+        return False
+    guess = scenarios.classify_report(text)
+    if not guess.confident or not guess.candidates:
+        return False
+    if scenarios.related(guess.candidates[0], report.scenario):
+        return False
+    if report.scenario_confirmed:
+        return True
+    return report.text is not None and scenarios.classify_report(report.text).confident
+
+
+async def _another_incident(
+    session: AsyncSession, report: Report, message: IncomingMessage, text: str
+) -> bool:
+    """Whether this message opens a report of its own instead of joining ``report``."""
+    if not tells_another_incident(report, text):
+        return False
+    assert report.id is not None
+    # The rest of an album the report already holds stays with it, whatever its caption says.
+    return not (
+        message.media_group_id
+        and await media_group_seen(
+            session=session, report_id=report.id, media_group_id=message.media_group_id
+        )
+    )
+
+
 async def _merge_draft(
     session: AsyncSession, source: Report, target: Report, now: datetime
 ) -> None:
@@ -421,12 +457,15 @@ async def file_report(
     *,
     ask: bool = False,
     privacy_days: int | None = None,
+    separate_from: str | None = None,
 ) -> None:
     """File the report: send its manual, then confirm it (asking where, if ``ask`` and unknown).
 
     The manual goes first and at ``Priority.GUIDANCE``: in a surge, what to do now reaches each
     citizen ahead of every confirmation queued for others. ``privacy_days``: the confirmation
-    also carries the short privacy notice (a new citizen).
+    also carries the short privacy notice (a new citizen). ``separate_from``: the reference of
+    the citizen's open report these words were kept out of (another incident, see
+    :func:`tells_another_incident`), which the confirmation names.
     """
     report.status = ReportStatus.FILED
     report.filed_at = now
@@ -444,6 +483,7 @@ async def file_report(
         located=has_where(report),
         ask_where=ask_where,
         privacy_days=privacy_days,
+        separate_from=separate_from,
         keyboard=location_keyboard(out.lang) if ask_where else None,
     )
 
@@ -519,6 +559,9 @@ async def receive_message(
 
     # A citizen created by this very message has no report to continue.
     report = None if created else await _open_report(session, citizen, message, config, now)
+    set_aside = None
+    if report is not None and await _another_incident(session, report, message, text):
+        set_aside, report = report, None  # the words open a report of their own
     new = report is None
     if report is None:
         report = await _new_report(session, citizen, message.lang, now)
@@ -555,7 +598,7 @@ async def receive_message(
         report.urgent = True
         if not prompted:
             await out.text(prompt, priority=Priority.GUIDANCE)
-        await mark_incident_urgent(session=session, report=report, now=now)
+        await raise_incident_urgency(session=session, report=report, now=now)
 
     if skip:
         if not where_resolved(report) and report.asked_where_at is not None:
@@ -591,7 +634,15 @@ async def receive_message(
         report, has_media=await _has_media(session, report, message, new=new)
     ):
         privacy_days = config.retention_days if privacy_due else None
-        await file_report(session, out, report, now, ask=not album_seen, privacy_days=privacy_days)
+        await file_report(
+            session,
+            out,
+            report,
+            now,
+            ask=not album_seen,
+            privacy_days=privacy_days,
+            separate_from=set_aside.reference if set_aside is not None else None,
+        )
         privacy_due = False
         result.filed = True
     elif was_filed and old_scenario is None and report.scenario is not None:
@@ -634,6 +685,34 @@ async def receive_message(
     result.replies = out.names
     await tell_listeners(listeners, session, report, result)
     return result
+
+
+async def raise_incident_urgency(*, session: AsyncSession, report: Report, now: datetime) -> None:
+    """Raise the report's incident to P1 for urgent words, and have the staff room told.
+
+    The notice is a report message of its own (``ReportMessageKind.URGENT``): the projector
+    posts it in the topic, next to the words, and redraws the card, whoever holds the incident.
+    """
+    if not await mark_incident_urgent(session=session, report=report, now=now):
+        return
+    await add_notice(session=session, report=report, kind=ReportMessageKind.URGENT, now=now)
+
+
+async def add_notice(
+    *, session: AsyncSession, report: Report, kind: str, now: datetime, text: str | None = None
+) -> None:
+    """Record something the citizen did that the staff room shows (a report message to relay)."""
+    assert report.id is not None
+    await add_message(
+        session=session,
+        report_id=report.id,
+        chat_id=None,
+        message_id=None,
+        kind=kind,
+        text=text,
+        media_group_id=None,
+        created_at=now,
+    )
 
 
 async def _has_media(

@@ -96,6 +96,17 @@ def known_scenario(slug: str) -> bool:
     return load_catalog().get(slug) is not None
 
 
+def related(first: str, second: str) -> bool:
+    """Whether two scenarios are the same or related (either lists the other)."""
+    if first == second:
+        return True
+    catalog = load_catalog()
+    one, other = catalog.get(first), catalog.get(second)
+    return (one is not None and second in one.related) or (
+        other is not None and first in other.related
+    )
+
+
 def title(slug: str, lang: str) -> str:
     """Return the scenario's icon and name in ``lang``."""
     scenario = load_catalog().get(slug)

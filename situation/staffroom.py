@@ -22,8 +22,9 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from situation import scenarios
 from situation.agencies import DEFAULT_AGENCIES, Directory
-from situation.audit import SYSTEM, record
+from situation.audit import SYSTEM, Actor, record
 from situation.cards import CARD_WORDS, CardView, card_buttons, card_text, topic_name
 from situation.deadline_defaults import DEFAULT_ACK_MINUTES
 from situation.limits import (
@@ -471,6 +472,9 @@ async def relay_citizen_messages(
         if message.kind == ReportMessageKind.MOVED:
             await _relay_move(out, message, report, label, room, generation=topic.generation)
             continue
+        if message.kind in ReportMessageKind.NOTICES:
+            await _post_notice(session, out, message, label, incident, room)
+            continue
         await _relay_one(out, message, label, room, generation=topic.generation, among=messages)
     await mark_relayed(session=session, messages=fresh)
     return len(fresh)
@@ -505,6 +509,40 @@ async def _relay_move(
     correlation = relay_in_correlation(message.id, generation)
     await out.send("text", {"text": text}, correlation=correlation)
     await out.send("location", {"latitude": report.latitude, "longitude": report.longitude})
+
+
+async def _post_notice(
+    session: AsyncSession,
+    out: Topic,
+    message: ReportMessage,
+    label: str,
+    incident: Incident,
+    room: RoomConfig,
+) -> None:
+    """Post what the citizen did (picked a scenario, wrote urgent words) as a line in the topic.
+
+    Named like a relayed message, so that a reply to it answers that citizen.
+    """
+    assert message.id is not None
+    if message.kind == ReportMessageKind.SCENARIO:
+        scenario = scenarios.title(message.text, room.lang) if message.text else None
+        text = render(room.lang, "staff_citizen_chose", citizen=label, scenario=scenario)
+    else:
+        holder = None
+        if incident.holder:
+            holder_id = int(incident.holder)
+            name = (await staff_names(session=session, user_ids=[holder_id])).get(holder_id)
+            holder = Actor(user_id=holder_id, name=name or incident.holder).mention
+        text = render(
+            room.lang,
+            "staff_citizen_urgent",
+            citizen=label,
+            priority=incident.priority,
+            holder=holder,
+        )
+    await out.send(
+        "text", {"text": text}, correlation=relay_in_correlation(message.id, out.topic.generation)
+    )
 
 
 def relay_in_correlation(message_id: int, generation: int, part: int = 1) -> str:
@@ -680,7 +718,9 @@ async def on_report(
     # An edit can change the card's first words and priority, a photo its count, a first
     # location its place: those follow-ups redraw it. So do words that changed the incident
     # itself: its scenario (the topic's name no longer fits) or its priority (the running
-    # deadline is on another priority's clock), which then moves to the new priority.
+    # deadline is on another priority's clock), which then moves to the new priority. And
+    # so does a notice (the citizen picked a scenario, or urgent words raised the incident,
+    # acknowledged or not: no running deadline tells that), posted in the topic first.
     fresh = [m for m in messages if not m.relayed]
     hurried = await _deadline_behind(session, incident) if fresh else False
     redraw = (
@@ -707,7 +747,14 @@ async def _deadline_behind(session: AsyncSession, incident: Incident) -> bool:
 
 
 CARD_CHANGING_KINDS = frozenset(
-    {ReportMessageKind.EDIT, ReportMessageKind.MOVED, "photo", "location", "venue"}
+    {
+        ReportMessageKind.EDIT,
+        ReportMessageKind.MOVED,
+        "photo",
+        "location",
+        "venue",
+        *ReportMessageKind.NOTICES,
+    }
 )
 """Follow-up messages after which the card shows something else (see :func:`on_report`)."""
 

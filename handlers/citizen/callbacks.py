@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from aiogram import F, Router
@@ -19,6 +20,7 @@ from situation.callbacks import (
 )
 from situation.clock import Clock
 from situation.file_release import FileReleaser
+from situation.intake import ReportListener
 from situation.outgoing import Outgoing
 from situation.texts import render
 
@@ -89,7 +91,13 @@ async def manual_page(query: CallbackQuery, session: Any, lang: str) -> None:
     await answer(query, None if shown else render(lang, "citizen_callback_expired"))
 
 
-async def scenario(query: CallbackQuery, session: Any, lang: str, clock: Clock) -> None:
+async def scenario(
+    query: CallbackQuery,
+    session: Any,
+    lang: str,
+    clock: Clock,
+    report_listeners: Sequence[ReportListener] = (),
+) -> None:
     """Take the scenario the citizen picked and send its manual."""
     try:
         choice = ScenarioChoice.unpack(query.data or "")
@@ -104,6 +112,7 @@ async def scenario(query: CallbackQuery, session: Any, lang: str, clock: Clock) 
         report_id=choice.report_id,
         slug=choice.slug,
         now=clock.now(),
+        listeners=report_listeners,
     )
     await answer(query, None if done else render(lang, "citizen_callback_expired"))
 

@@ -35,6 +35,13 @@ class ReportMessageKind:
     # The live location sent as ``message_id`` moved (or stopped): staff are shown where the
     # report is now. Written at most once per few minutes (see situation.intake.LIVE_NOTE_EVERY).
     MOVED = "moved"
+    # Not a message but something the citizen did that the staff room must see (a notice in the
+    # topic, then the card redrawn): no chat or message id, never copied.
+    # The citizen picked a scenario with the buttons: ``text`` holds its slug (None: "other").
+    SCENARIO = "scenario"
+    # The citizen's words made their report's incident urgent (raised it to P1).
+    URGENT = "urgent"
+    NOTICES = frozenset({SCENARIO, URGENT})
 
 
 def _ts(nullable: bool = True) -> Column:  # type: ignore[type-arg,unused-ignore]

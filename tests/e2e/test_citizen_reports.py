@@ -213,3 +213,61 @@ async def test_in_a_queue_every_manual_goes_out_before_the_confirmations(app: E2
     # Queued per citizen as manual, then confirmation; sent first come, first served, they
     # would alternate. By priority every manual goes first.
     assert order == ["manual"] * len(citizens) + ["reply"] * len(citizens), order
+
+
+async def test_another_incident_written_soon_after_opens_a_new_report(app: E2E) -> None:
+    """A fire next door written 10 minutes after a flood was appended to the flood report."""
+    for name, lang, flood, unclear, fire, new_report in (
+        (
+            "침수후화재",
+            "ko",
+            "집 앞 도로가 침수됐어요",
+            "물이 더 차올라요",
+            "옆 건물에 불이 났어요",
+            "새 신고",
+        ),
+        (
+            "FloodFire",
+            "en",
+            "The street is flooded",
+            "still here",
+            "There is a fire next door",
+            "new report",
+        ),
+    ):
+        citizen = await app.citizen(name, lang)
+        client, chat = app.client, citizen.id
+        place = north_of(CITY_HALL, 8000 if lang == "en" else 0)
+        await client.send_text(citizen.id, chat, flood)
+        await client.send_location(citizen.id, chat, *place)
+        await settle(app, chat)
+        app.clock.advance(timedelta(minutes=5))
+        await client.send_text(citizen.id, chat, unclear)  # unclear words join the open report
+        await settle(app, chat)
+        (report,) = await reports_of(app, citizen.id)
+        assert unclear in (report.text or ""), lang
+
+        app.clock.advance(timedelta(minutes=5))
+        await client.send_text(citizen.id, chat, fire)
+        await settle(app, chat)
+        flooded, burning = await reports_of(app, citizen.id)
+        assert flooded.scenario == "inundation" and fire not in (flooded.text or ""), lang
+        assert burning.scenario == "fire" and burning.text == fire, lang
+        told = [t for t in await bot_texts(app, chat) if (burning.reference or "-") in t]
+        assert told and new_report in told[-1] and (flooded.reference or "-") in told[-1], lang
+
+        # What follows at once belongs to the newest report: its photo and its place.
+        await client.send_photo(citizen.id, chat, tiny_png())
+        await client.send_location(citizen.id, chat, *north_of(place, 60))
+        await settle(app, chat)
+        flooded, burning = await reports_of(app, citizen.id)
+        assert len(await media_of(app, burning.id)) == 1 and not await media_of(app, flooded.id)
+        assert burning.latitude == pytest.approx(north_of(place, 60)[0]), lang
+        assert burning.incident_id is not None and burning.incident_id != flooded.incident_id
+    incidents = await all_incidents(app)
+    assert sorted(i.scenario or "" for i in incidents) == [
+        "fire",
+        "fire",
+        "inundation",
+        "inundation",
+    ]

@@ -4,16 +4,20 @@ that could not be delivered are sent again."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from bot.scheduler import run_citizen_timers
 from sandbox.images import tiny_png
+from situation import scenarios
 from situation.deadline_defaults import DEFAULT_ACK_MINUTES
 from storage.escalations import get_deadline
 from storage.models.escalations import IncidentDeadline
-from tests.e2e.citizen_helpers import CITY_HALL, all_incidents
+from tests.e2e.citizen_helpers import CITY_HALL, all_incidents, bot_messages
 from tests.e2e.conftest import E2E
 from tests.e2e.staffroom_helpers import (
+    button_data,
     card,
+    press,
     report_fire,
     seed_staff,
     sweep,
@@ -159,3 +163,127 @@ async def test_words_after_a_voice_note_give_the_incident_its_scenario_and_card(
     shown = text_of(await card(app, thread))
     assert "유형 미정" not in shown and "Power is out" in shown
     assert "❓" not in (await topics(app))[0]["name"]
+
+
+def _choice_buttons(message: dict[str, Any]) -> list[str]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    return [str(b.get("callback_data", "")) for row in rows for b in row]
+
+
+async def test_a_citizens_scenario_choice_redraws_the_card_and_is_noted_in_the_topic(
+    app: E2E,
+) -> None:
+    """The report and its incident took the pick, but the card kept the classifier's guess."""
+    citizen = await app.citizen("유형선택", "ko")
+    client, chat = app.client, citizen.id
+    await client.send_location(citizen.id, chat, *CITY_HALL)
+    await client.send_text(citizen.id, chat, "뭔가 이상해요 냄새가")  # the classifier is unsure
+    await app.settle()
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    choices = next(
+        m
+        for m in await bot_messages(app, chat)
+        if any(d.startswith("csc:") for d in _choice_buttons(m))
+    )
+    (incident,) = await all_incidents(app)
+    guessed = incident.scenario
+    assert guessed is not None and scenarios.title(guessed, "ko") in text_of(
+        await card(app, thread)
+    )
+    picked = next(
+        d
+        for d in _choice_buttons(choices)
+        if d.startswith("csc:") and d.split(":")[2] not in (guessed, "other")
+    )
+    slug = picked.split(":")[2]
+
+    await client.press_button(citizen.id, chat, choices["message_id"], picked)
+    await app.settle()
+
+    (incident,) = await all_incidents(app)
+    assert incident.scenario == slug
+    shown = text_of(await card(app, thread))
+    assert scenarios.title(slug, "ko") in shown and scenarios.title(guessed, "ko") not in shown
+    (renamed,) = await topics(app)
+    icon = scenarios.title(slug, "ko").split()[0]
+    assert icon in renamed["name"]
+    notes = [text_of(m) for m in await topic_messages(app, thread) if "🔘" in text_of(m)]
+    assert len(notes) == 1 and scenarios.title(slug, "ko") in notes[0] and "R-" in notes[0]
+
+
+async def test_a_scenario_choice_does_not_override_an_incident_others_joined(app: E2E) -> None:
+    """Documented rule: an incident other citizens' reports joined keeps its scenario."""
+    await report_fire(app, "첫째")
+    citizen = await app.citizen("둘째", "ko")
+    client, chat = app.client, citizen.id
+    await client.send_location(citizen.id, chat, *CITY_HALL)
+    await client.send_text(citizen.id, chat, "불이 번지고 있어요")  # a fire, the classifier unsure
+    await app.settle()
+    choices = next(
+        m
+        for m in await bot_messages(app, chat)
+        if any(d.startswith("csc:") for d in _choice_buttons(m))
+    )
+    (incident,) = await all_incidents(app)
+    assert incident.report_count == 2 and incident.scenario == "fire"
+    other = next(d for d in _choice_buttons(choices) if d.endswith(":other"))
+    await client.press_button(citizen.id, chat, choices["message_id"], other)
+    await app.settle()
+
+    (after,) = await all_incidents(app)
+    assert after.scenario == "fire"
+    (topic,) = await topics(app)
+    notes = [
+        m for m in await topic_messages(app, int(topic["message_thread_id"])) if "🔘" in text_of(m)
+    ]
+    assert len(notes) == 1 and "기타" in text_of(notes[0])
+
+
+async def test_urgent_words_on_a_taken_incident_redraw_its_card_and_tell_the_holder(
+    app: E2E,
+) -> None:
+    """Taken, the incident turned P1 but kept a P3 card: no running deadline told the redraw."""
+    await seed_staff(app)
+    citizen = await app.citizen("접수후긴급", "ko")
+    await app.client.send_text(citizen.id, citizen.id, "가로등이 꺼져 있어요")
+    await app.client.send_location(citizen.id, citizen.id, *CITY_HALL)
+    await app.settle()
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    haeun = app.world.person("정하은")
+    the_card = await card(app, thread)
+    await press(app, haeun.id, the_card, button_data(the_card, "st:take:"))
+    assert "P3" in text_of(await card(app, thread))
+
+    await app.client.send_text(citizen.id, citizen.id, "사람이 갇혔어요")  # urgent, no new scenario
+    await app.settle()
+
+    (incident,) = await all_incidents(app)
+    assert incident.priority == "P1" and incident.holder == str(haeun.id)
+    shown = text_of(await card(app, thread))
+    assert "P1" in shown and "긴급" in shown and "정하은" in shown
+    (notice,) = [m for m in await topic_messages(app, thread) if "🚨" in text_of(m)]
+    assert "P1" in text_of(notice) and "정하은" in text_of(notice)
+    links = [e.get("url") for e in notice.get("entities", []) if e.get("type") == "text_link"]
+    assert links == [f"tg://user?id={haeun.id}"]  # the holder is mentioned: their phone rings
+
+
+async def test_urgent_words_on_a_new_incident_are_noted_in_the_topic(app: E2E) -> None:
+    """The card turned P1, but nothing in the topic said the citizen's words were urgent."""
+    citizen = await app.citizen("Streetlight", "en")
+    await app.client.send_text(citizen.id, citizen.id, "The streetlight is out")
+    await app.client.send_location(citizen.id, citizen.id, *CITY_HALL)
+    await app.settle()
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+
+    await app.client.send_text(citizen.id, citizen.id, "someone is trapped inside")
+    await app.settle()
+
+    assert "P1" in text_of(await card(app, thread))
+    shown = await topic_messages(app, thread)
+    words = next(i for i, m in enumerate(shown) if "someone is trapped" in text_of(m))
+    notices = [i for i, m in enumerate(shown) if "🚨" in text_of(m)]
+    assert notices and notices[0] > words and len(notices) == 1
+    assert "긴급" in text_of(shown[notices[0]])  # the room's language

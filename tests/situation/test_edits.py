@@ -97,8 +97,9 @@ async def test_an_edit_adds_to_the_report_and_prompts_119_when_it_turns_urgent(
     (report,), messages = await reports_and_messages(steps)
     assert report.text == "Flooding on the 5th floor, people trapped"
     assert report.urgent and report.scenario == "flood"
-    edit_row = messages[-1]
+    edit_row, notice = messages[-2:]
     assert edit_row.kind == "edit" and edit_row.message_id == first_id
+    assert notice.kind == "urgent" and notice.message_id is None  # the staff room is told
     assert edit_row.text == "Flooding on the 5th floor, people trapped"
     assert messages[0].text == "Flooding on the 3rd floor"  # the original is kept
     rows = await rows_to(steps, user, before)
@@ -120,8 +121,9 @@ async def test_the_staff_room_sees_what_changed_and_the_card_is_redrawn(steps: S
     await edit(steps, user, first_id, text="Flooding on the 5th floor, people trapped")
 
     rows = (await steps.outbox(STAFF_CHAT))[staff_before:]
-    (relayed,) = [row for row in rows if row["kind"] == "text"]
+    relayed, notice = [row for row in rows if row["kind"] == "text"]
     assert "Flooding on the 3rd floor" in relayed["text"]
+    assert "🚨" in notice["text"] and "P1" in notice["text"]
     assert "Flooding on the 5th floor, people trapped" in relayed["text"]
     (card,) = [row for row in rows if row["kind"] == "edit_text"]
     assert "5th floor" in card["text"] and "P1" in card["text"]

@@ -7,12 +7,14 @@ from pathlib import Path
 
 from sqlmodel import col, select
 
+from situation import scenarios
 from situation.intake import (
     IncomingFile,
     IncomingMessage,
     IncomingPlace,
     file_stale_drafts,
     receive_message,
+    tells_another_incident,
     update_live_location,
 )
 from situation.scenarios import classify_report
@@ -476,3 +478,47 @@ async def test_a_new_citizen_is_told_about_retention_once(steps: Steps) -> None:
     (notice,) = [text for text in sent if "보관합니다" in text]
     assert notice.startswith("🔒")
     assert not any(text.startswith("✅") for text in sent)
+
+
+def _report(text: str, *, scenario: str | None = None, confirmed: bool = False) -> Report:
+    guess = classify_report(text)
+    return Report(
+        text=text,
+        scenario=scenario or (guess.candidates[0] if guess.candidates else None),
+        scenario_confirmed=confirmed,
+    )
+
+
+def test_only_sure_words_of_an_unrelated_scenario_tell_of_another_incident() -> None:
+    flood = _report("집 앞 도로가 침수됐어요")
+    assert tells_another_incident(flood, "옆 건물에 불이 났어요")
+    for unclear in ("물이 더 차올라요", "help", "still here", "불이 번지고 있어요"):
+        assert not tells_another_incident(flood, unclear), unclear
+    assert not tells_another_incident(flood, "The street is flooded")  # the same scenario
+    assert scenarios.related("inundation", "blackout") and scenarios.related(
+        "blackout", "inundation"
+    )
+    assert not tells_another_incident(flood, "Power is out on the whole street")  # related
+    unsure = _report("가로등이 꺼져 있어요")  # a guess, not sure: later words join it
+    assert unsure.scenario is not None and not tells_another_incident(unsure, "연기가 나요")
+    picked = _report("뭔가 이상해요 냄새가", scenario="chemical", confirmed=True)
+    assert tells_another_incident(picked, "연기가 나요")  # the citizen's pick is sure
+    assert not tells_another_incident(_report("뭔가 이상해요", scenario=None), "연기가 나요")
+
+
+async def test_another_incident_opens_a_new_report_named_in_the_confirmation(
+    steps: Steps,
+) -> None:
+    user = 3101
+    await steps.send(user, text="The street is flooded", lang="en")
+    await steps.send(user, kind="location", place=CITY_HALL, lang="en")
+    before = len(await steps.outbox(user))
+
+    later = START + timedelta(minutes=10)
+    await steps.send(user, text="There is a fire next door", lang="en", now=later)
+
+    flood, fire = await reports_of(steps, user)
+    assert flood.text == "The street is flooded" and fire.text == "There is a fire next door"
+    assert fire.status == "filed" and fire.scenario == "fire" and fire.urgent
+    filed = [t for t in texts((await steps.outbox(user))[before:]) if "new report" in t]
+    assert len(filed) == 1 and fire.reference in filed[0] and flood.reference in filed[0]
