@@ -60,6 +60,33 @@ def _foreign_phone(match: re.Match[str]) -> str:
     return text
 
 
+# A foreign number written as one run of digits, without "+" or an exit prefix
+# ("8613812345678", "447911123456"): a country code and the national number. The rule, chosen so
+# that the numbers a log must keep readable stay:
+# - 11 to 15 digits (E.164 allows 15). Ten digits and fewer stay: Telegram user ids (up to ten
+#   digits today), update and message ids, Unix times in seconds. A ten-digit foreign number
+#   (Singapore's "65" + 8 digits) cannot be told from a user id and stays too.
+# - It begins with the country code of an assigned ITU zone: never "0" (a national number, see
+#   the Korean and trunk patterns above), nor 28x, 83x, 89x and the like.
+# - Code 1 (North America) is exactly 11 digits, its area code not beginning with 0 or 1: Unix
+#   times in milliseconds ("1764547200123", 13 digits) and microseconds (16) stay.
+# - It does not begin as a compact date (19xx or 20xx, a month, a day: "20261122143015"), so
+#   time stamps stay; an Egyptian number ("20" + 10 digits) that reads as a date is the price.
+# - Nothing sticks to it: a letter, digit, "_", "+", "-" or "." before it, and a letter, digit,
+#   "_" or "-" after it (or "." or ":" and a digit) make it part of something else: chat ids
+#   ("-1001234567890"), references ("R-20261122-0042"), decimals and coordinates
+#   ("126.97800000000001"), versions, file ids. After "tel:", "=" or "/" it is a number still.
+_COUNTRY_CODE = (
+    r"(?:7|2[07]|21[1-8]|2[2-69]\d|3[0-469]|3[578]\d|4[013-9]|42[0-3]|5[1-8]|50\d|59\d"
+    r"|6[0-6]|6[7-9]\d|8[1246]|80[08]|85[0-6]|87[08]|88[0-8]|9[0-58]|9[67]\d|99[2-8])"
+)
+_COMPACT_DATE = r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+_PHONE_RUN = re.compile(
+    rf"(?<![\w+.-])(?=\d{{11,15}}(?![\w-]|[.:]\d))(?!{_COMPACT_DATE})"
+    rf"(?:1[2-9]\d{{9}}|{_COUNTRY_CODE}\d{{8,13}})(?!\d)"
+)
+
+
 # A latitude and longitude side by side keep two decimals from three on; a lone number from
 # four, unless it is below one (a duration) or the seconds of a time ("14:51:57.604123").
 _COORDINATE_PAIR = re.compile(
@@ -84,6 +111,7 @@ def redact(text: str) -> str:
     text = _PHONE_KR_LANDLINE.sub("<phone>", text)
     for foreign in (_PHONE_EXIT, _PHONE_GROUPS, _PHONE_DOTTED, _PHONE_TRUNK):
         text = foreign.sub(_foreign_phone, text)
+    text = _PHONE_RUN.sub("<phone>", text)
     text = _COORDINATE_PAIR.sub(
         lambda m: f"{_rounded(m.group(1))}{m.group(2)}{_rounded(m.group(3))}", text
     )

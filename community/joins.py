@@ -18,7 +18,8 @@ worker died between the commit and the record stays pending and the sweep answer
 keeps a join request pending until it is answered). The decision is made again when the request
 is claimed: the community may have closed, or staff shut the expert out, since. A request
 Telegram no longer knows (withdrawn, or answered already) is recorded as gone, not retried; an
-approval that was made before the worker died is recognised by the expert being in the hub.
+approval that was made before the worker died is recognised by the expert being in the hub, and
+a decline an earlier claim called is finished as declined: the applicant is sent its reason.
 """
 
 from __future__ import annotations
@@ -281,6 +282,9 @@ class _Claim:
     member_id: int | None
     link: str | None  # the member's unused invite link, revoked after the approval
     shut_ids: list[int]
+    # The reason of a decline an earlier claim called and did not live to record: if Telegram
+    # no longer knows the request, that decline was made, and its reason is still to be sent.
+    earlier_decline: str | None = None
 
 
 async def _claim(steps: Steps, request_id: int, now: datetime) -> _Claim | None:
@@ -291,6 +295,9 @@ async def _claim(steps: Steps, request_id: int, now: datetime) -> _Claim | None:
             return None
         if request.claimed_at is not None and request.claimed_at > now - LEASE:
             return None  # another worker's call is on its way
+        earlier_decline = (
+            request.reason if request.claimed_at is not None and not request.approve else None
+        )
         verdict = await _judge(
             session, request.telegram_user_id, request.invite_link, request.language
         )
@@ -311,6 +318,7 @@ async def _claim(steps: Steps, request_id: int, now: datetime) -> _Claim | None:
             if member is not None and member.invite_link and not member.link_revoked
             else None,
             shut_ids=[other.id for other in verdict.shut if other.id is not None],
+            earlier_decline=earlier_decline,
         )
 
 
@@ -362,6 +370,13 @@ async def answer_join_request(
             assert claim.member_id is not None
             told = await _approved(session, request, claim.member_id, link_revoked, now)
             request.state = JoinAnswer.APPROVED if told else JoinAnswer.GONE
+        elif refused is not None and refused.gone and claim.earlier_decline is not None:
+            # Declined by a worker that died before recording it: the applicant hears why now,
+            # as from a live decline (once: only the first to record a pending request tells).
+            request.approve = False
+            request.reason = claim.earlier_decline
+            await _declined(session, request, claim.shut_ids)
+            request.state = JoinAnswer.DECLINED
         elif refused is not None and refused.gone:
             request.state = JoinAnswer.GONE  # withdrawn or answered elsewhere: nothing to tell
         elif claim.approve:

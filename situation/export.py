@@ -1,5 +1,9 @@
 """Export incidents with their reports, agency hand-overs and full timelines (CSV or JSON).
 
+An incident merged into another still lists the hand-overs the merge moved, each with
+``moved_to`` (the reference of the incident that holds it now); that incident lists it once,
+with ``moved_from``.
+
 Usage::
 
     rows = await export_incidents(session=session, since=None)
@@ -19,7 +23,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation.audit import event_as_dict
 from storage.audit import events_of_incident
-from storage.escalations import handovers_of_incident
+from storage.escalations import handovers_moved_from, handovers_of_incident
+from storage.models.escalations import AgencyHandover
 from storage.models.incidents import Incident
 from storage.reports import reports_of_incident
 
@@ -47,6 +52,33 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
+async def _handover_rows(session: AsyncSession, incident_id: int) -> list[dict[str, Any]]:
+    """The incident's hand-overs, then those a merge moved away from it, oldest first each."""
+    references: dict[int, str] = {}
+
+    async def reference(other_id: int | None) -> str | None:
+        if other_id is None or other_id == incident_id:
+            return None
+        if other_id not in references:
+            other = await session.get(Incident, other_id)
+            references[other_id] = (other.reference if other is not None else None) or str(other_id)
+        return references[other_id]
+
+    async def row(handover: AgencyHandover) -> dict[str, Any]:
+        return {
+            "agency": handover.agency,
+            "method": handover.method,
+            "reference": handover.reference,
+            "at": _iso(handover.at),
+            "moved_from": await reference(handover.origin_incident_id),
+            "moved_to": await reference(handover.incident_id),
+        }
+
+    held = await handovers_of_incident(session=session, incident_id=incident_id)
+    moved = await handovers_moved_from(session=session, incident_id=incident_id)
+    return [await row(handover) for handover in [*held, *moved]]
+
+
 async def export_incidents(
     *, session: AsyncSession, since: datetime | None = None
 ) -> list[dict[str, Any]]:
@@ -58,7 +90,6 @@ async def export_incidents(
     for incident in (await session.exec(statement)).all():
         assert incident.id is not None
         reports = await reports_of_incident(session=session, incident_id=incident.id)
-        handovers = await handovers_of_incident(session=session, incident_id=incident.id)
         rows.append(
             {
                 "incident": incident.reference,
@@ -73,15 +104,7 @@ async def export_incidents(
                 "holder": incident.holder,
                 "merged_into_id": incident.merged_into_id,
                 "reports": [report.reference for report in reports],
-                "handovers": [
-                    {
-                        "agency": handover.agency,
-                        "method": handover.method,
-                        "reference": handover.reference,
-                        "at": _iso(handover.at),
-                    }
-                    for handover in handovers
-                ],
+                "handovers": await _handover_rows(session, incident.id),
                 "timeline": [
                     event_as_dict(event)
                     for event in await events_of_incident(session=session, incident_id=incident.id)

@@ -9,6 +9,7 @@ Usage::
     purged = await purge_expired(
         session_factory=factory, now=now, retention_days=30, media_dir=dir, dry_run=False
     )
+    orphans = await purge_orphan_files(session_factory=factory, media_dir=dir, now=now)
 
 What stays after erasure or expiry is anonymous: incidents (scenario, district, times, counts;
 their centre too until every report of theirs expired) and report skeletons (reference,
@@ -17,6 +18,10 @@ also drops settled outbox payloads and failed raw updates older than the retenti
 they hold the citizens' words and coordinates too (the consent message promises this). A
 citizen quiet for longer than the retention period, with no report still within it and none
 open, loses their Telegram user id, language and consent as on /forget.
+
+Files in the media directory that no media row names (left by a database that was replaced,
+such as the demo's before it had a directory of its own) are orphans: the purge deletes those
+older than :data:`ORPHAN_AGE`.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from situation.file_release import FileReleaser
 from storage import retention
 from storage.chats import forget_chat
 from storage.citizens import find_citizen, forget_command_messages, save_citizen
+from storage.media import stored_files_before
 from storage.models.reports import MediaStatus, Report
 from storage.reports import (
     all_reports_of_citizen,
@@ -198,6 +204,35 @@ async def _anonymise_citizens(
         if looked_at < BATCH_ROWS:
             return total
         await asyncio.sleep(BATCH_PAUSE)
+
+
+ORPHAN_AGE = timedelta(days=1)
+"""A stored file no row names is left this long: intake writes a file before its row commits."""
+ORPHAN_BATCH = 500
+
+
+async def purge_orphan_files(
+    *,
+    session_factory: async_sessionmaker[Any],
+    media_dir: Path,
+    now: datetime,
+    dry_run: bool = False,
+) -> list[str]:
+    """Delete (or, with ``dry_run``, list) stored files older than :data:`ORPHAN_AGE` that no
+    media row names; return their paths relative to ``media_dir``."""
+    candidates = await stored_files_before(media_dir=media_dir, before=now - ORPHAN_AGE)
+    paths = sorted(candidates)
+    orphans: list[str] = []
+    for start in range(0, len(paths), ORPHAN_BATCH):
+        batch = {path: candidates[path] for path in paths[start : start + ORPHAN_BATCH]}
+        async with session_factory() as session, session.begin():
+            if dry_run:
+                orphans += await retention.unused_files(session=session, files=batch)
+            else:
+                orphans += await retention.delete_orphan_files(
+                    session=session, media_dir=media_dir, files=batch
+                )
+    return orphans
 
 
 async def purge_expired(

@@ -116,12 +116,32 @@ async def handovers_of_incident(
     return (await session.exec(statement)).all()
 
 
+async def handovers_moved_from(
+    *, session: AsyncSession, incident_id: int
+) -> Sequence[AgencyHandover]:
+    """Return the hand-overs recorded on an incident that a merge moved away, oldest first."""
+    statement = (
+        select(AgencyHandover)
+        .where(
+            col(AgencyHandover.origin_incident_id) == incident_id,
+            col(AgencyHandover.incident_id) != incident_id,
+        )
+        .order_by(col(AgencyHandover.id))
+    )
+    return (await session.exec(statement)).all()
+
+
 async def move_handovers(
     *, session: AsyncSession, source_id: int, target_id: int
 ) -> Sequence[AgencyHandover]:
-    """Move an incident's agency hand-overs to another (a merge); return them, oldest first."""
+    """Move an incident's agency hand-overs to another (a merge); return them, oldest first.
+
+    Each keeps the incident it was first recorded on (through merges of merges).
+    """
     moved = await handovers_of_incident(session=session, incident_id=source_id)
     for handover in moved:
+        if handover.origin_incident_id is None:
+            handover.origin_incident_id = source_id
         handover.incident_id = target_id
         session.add(handover)
     await session.flush()

@@ -19,6 +19,7 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,6 +27,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.locks import hold_lock
 
 _SUFFIX = re.compile(r"^\.[A-Za-z0-9]{1,8}$")
+# What :func:`_relative_path` writes: nothing else under the media directory is ours to delete.
+_STORED_NAME = re.compile(r"^([0-9a-f]{2})/(\1[0-9a-f]{62})(?:\.[a-z0-9]{1,8})?$")
 
 
 @dataclass(frozen=True)
@@ -114,3 +117,28 @@ def _delete_all(media_dir: Path, relatives: list[str]) -> int:
 async def delete_files(*, media_dir: Path, relatives: list[str]) -> int:
     """Delete stored files in one trip to a worker thread; return how many existed."""
     return await asyncio.to_thread(_delete_all, media_dir, relatives)
+
+
+def _stored_before(media_dir: Path, before: datetime) -> dict[str, str]:
+    root = media_dir.resolve()
+    if not root.is_dir():
+        return {}
+    found: dict[str, str] = {}
+    for path in root.glob("??/*"):
+        relative = path.relative_to(root).as_posix()
+        named = _STORED_NAME.match(relative)
+        if named is None or path.is_symlink() or not path.is_file():
+            continue
+        if root not in path.resolve().parents:  # a linked directory: not the store's own
+            continue
+        if datetime.fromtimestamp(path.stat().st_mtime, UTC) < before:
+            found[relative] = named.group(2)
+    return found
+
+
+async def stored_files_before(*, media_dir: Path, before: datetime) -> dict[str, str]:
+    """Return the store's files last written before ``before``: relative path -> SHA-256.
+
+    Only files named as the store names them (``ab/ab12...ef.jpg``) are listed.
+    """
+    return await asyncio.to_thread(_stored_before, media_dir, before)

@@ -229,6 +229,31 @@ async def release_files(*, session: AsyncSession, media_dir: Path, files: dict[s
     return len(unused)
 
 
+async def unused_files(*, session: AsyncSession, files: dict[str, str]) -> list[str]:
+    """Return the paths among ``files`` (path -> SHA-256) that no media row names, sorted."""
+    if not files:
+        return []
+    used = await _run(
+        session, select(_MEDIA.c.path).where(_MEDIA.c.path.in_(sorted(files))).distinct()
+    )
+    return sorted(set(files) - set(used.scalars().all()))
+
+
+async def delete_orphan_files(
+    *, session: AsyncSession, media_dir: Path, files: dict[str, str]
+) -> list[str]:
+    """Delete the files no media row names (of any status); return their paths.
+
+    As :func:`release_files`, under each file's lock: a report storing the same bytes now
+    either commits its row first (the file stays) or writes the file again afterwards.
+    """
+    for sha256 in sorted(set(files.values())):
+        await hold_lock(session=session, name=media_lock_name(sha256))
+    orphans = await unused_files(session=session, files=files)
+    await delete_files(media_dir=media_dir, relatives=orphans)
+    return orphans
+
+
 def _incident_expired(before: datetime) -> Any:
     unpurged = (
         select(_REPORT.c.id)

@@ -3,7 +3,8 @@
 Usage::
 
     jikimi purge --dry-run          # what the retention rules would remove, nothing changed
-    jikimi purge                    # remove it (words, places, files, citizen links, old payloads)
+    jikimi purge                    # remove it (words, places, files, citizen links, old payloads,
+                                    # and media files no report names, a day old)
     jikimi backup var/backup.db     # online copy of the SQLite database (the bot may run)
     jikimi restore var/backup.db    # copy a backup over the database (stop the bot first)
 
@@ -26,7 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
 from bot.settings import Settings
-from situation.privacy import PurgeSummary, purge_expired
+from situation.privacy import ORPHAN_AGE, PurgeSummary, purge_expired, purge_orphan_files
 from storage.engine import create_engine, create_session_factory, is_sqlite
 from storage.models.updates import ProcessedUpdate
 from storage.updates import purge_processed
@@ -41,6 +42,7 @@ class MaintenanceSummary:
 
     retention: PurgeSummary
     processed_updates: int
+    orphan_files: list[str]  # relative to the media directory
 
 
 def register(subparsers: Any) -> None:
@@ -93,9 +95,15 @@ async def purge(
                 updates = (await session.exec(statement)).one()
             else:
                 updates = await purge_processed(session=session, before=updates_cutoff)
+        orphans = await purge_orphan_files(
+            session_factory=session_factory,
+            media_dir=settings.media_dir,
+            now=moment,
+            dry_run=dry_run,
+        )
     finally:
         await engine.dispose()
-    return MaintenanceSummary(retention=summary, processed_updates=updates)
+    return MaintenanceSummary(retention=summary, processed_updates=updates, orphan_files=orphans)
 
 
 def _purge(args: argparse.Namespace) -> int:
@@ -121,6 +129,12 @@ def _purge(args: argparse.Namespace) -> int:
         f"{verb}: {result.processed_updates} processed update ids"
         f" older than {PROCESSED_UPDATE_DAYS} days"
     )
+    print(
+        f"{verb}: {len(result.orphan_files)} files in {settings.media_dir} that no report"
+        f" names, older than {ORPHAN_AGE.days} day(s)"
+    )
+    for relative in result.orphan_files if args.dry_run else ():
+        print(f"  {settings.media_dir / relative}")
     if args.dry_run:
         print("dry run: nothing was changed")
     return 0

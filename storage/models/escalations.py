@@ -41,13 +41,22 @@ class IncidentDeadline(SQLModel, table=True):
 
 
 class AgencyHandover(SQLModel, table=True):
-    """An incident handed over to an outside agency (119 dispatch, a district office, ...)."""
+    """An incident handed over to an outside agency (119 dispatch, a district office, ...).
+
+    A merge moves the hand-over to the target incident (``incident_id``) and keeps the incident
+    it was recorded on in ``origin_incident_id`` (None: never moved), whose export still lists
+    it as moved.
+    """
 
     __tablename__ = "agency_handover"
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(
         sa_column=Column(Integer, ForeignKey("incident.id"), nullable=False, index=True)
+    )
+    origin_incident_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("incident.id"), nullable=True, index=True),
     )
     agency: str = Field(sa_column=Column(String(32), nullable=False))
     method: str = Field(sa_column=Column(String(32), nullable=False))

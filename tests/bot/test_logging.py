@@ -78,6 +78,53 @@ def test_redact_removes_foreign_numbers_written_without_plus(phone: str) -> None
 
 
 @pytest.mark.parametrize(
+    ("written", "shown"),
+    [
+        ("my number is 8613812345678", "my number is <phone>"),
+        ("447911123456", "<phone>"),
+        ("call 14155552671.", "call <phone>."),
+        ("tel:4915123456789", "tel:<phone>"),
+        ("(33612345678)", "(<phone>)"),
+        ("79161234567 or 821012345678", "<phone> or <phone>"),
+        ('{"text": "97150123456 please"}', '{"text": "<phone> please"}'),
+        ("https://wa.me/447911123456", "https://wa.me/<phone>"),
+        ("at 385911234567, then", "at <phone>, then"),
+    ],
+)
+def test_redact_removes_foreign_numbers_written_as_one_run_of_digits(
+    written: str, shown: str
+) -> None:
+    """A country code and a national number in one run of 11-15 digits, without "+", goes."""
+    assert redact(written) == shown
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "update 987654321 message 4242 from user 1234567890",  # ids of up to ten digits
+        "user 7000000001 wrote 6591234567",  # ten digits: a user id (or Singapore) stays
+        "chat -1001234567890 topic 12",  # a supergroup's chat id
+        "channel 1001234567890",  # the same without its sign: "1" and area code 00x
+        "report R-20261122-0042 and incident I-20261122-0007",
+        "sent at 1764547200 (1764547200123 ms, 1764547200123456 us)",  # Unix times
+        "stamp 20261122143015 and 202611221430",  # compact date-times
+        "file AgADBAADq6cxG1234567890123 and id 1234567890123_4567",  # stuck to other words
+        "version 1.2.34567890123, t.me/c/1234567890/55",
+        "total 12345678901234567890 bytes",  # longer than any phone
+        "national 06612345678901 and unassigned 28123456789012",  # no country code
+    ],
+)
+def test_redact_keeps_ids_times_and_references_that_are_long_runs_of_digits(line: str) -> None:
+    """Ids, Unix and compact times, references and decimals are not foreign phone numbers."""
+    assert redact(line) == line
+
+
+def test_long_decimals_are_rounded_as_coordinates_not_taken_for_phones() -> None:
+    """Coordinates with many decimals keep their shape: rounded, never a phone."""
+    assert redact("at 37.5665350000001 126.97800000000001") == "at 37.57~ 126.98~"
+
+
+@pytest.mark.parametrize(
     "line",
     [
         "report R-20261208-0001 filed",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import os
 import sqlite3
 import threading
 import time
@@ -114,6 +116,77 @@ def test_purge_command_prints_what_it_would_do(
     assert "would purge: words, precise locations, media and citizen links of 0 reports" in out
     assert "would purge: the Telegram user number, language and consent of 0 citizens" in out
     assert "dry run: nothing was changed" in out
+
+
+def _stored(media_dir: Path, digest: str, age: timedelta, suffix: str = ".jpg") -> str:
+    """Write a file as the media store names it, last written ``age`` before NOW."""
+    relative = f"{digest[:2]}/{digest}{suffix}"
+    path = media_dir / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\xff\xd8 jpeg")
+    moment = (NOW - age).timestamp()
+    os.utime(path, (moment, moment))
+    return relative
+
+
+async def _orphans_and_keepers(
+    session_factory: async_sessionmaker[Any], media_dir: Path
+) -> tuple[str, list[Path]]:
+    """One old file no row names, and the files the purge must keep; return both."""
+    orphan = _stored(media_dir, "cd" * 32, timedelta(days=3))
+    used = _stored(media_dir, "ef" * 32, timedelta(days=3))
+    young = _stored(media_dir, "12" * 32, timedelta(hours=2))
+    foreign = media_dir / "notes" / ("34" * 32)  # not named as the store names its files
+    foreign.parent.mkdir(parents=True)
+    foreign.write_bytes(b"mine")
+    os.utime(foreign, (0, 0))
+    async with session_factory() as session, session.begin():
+        report = await create_report(session=session, report=Report(text="사진", created_at=NOW))
+        assert report.id is not None
+        await add_media(
+            session=session,
+            media=ReportMedia(
+                report_id=report.id, kind="photo", sha256="ef" * 32, path=used, size=8
+            ),
+        )
+    return orphan, [media_dir / used, media_dir / young, foreign]
+
+
+async def test_purge_deletes_old_media_files_no_report_names(
+    session_factory: async_sessionmaker[Any], database_url: str, tmp_path: Path
+) -> None:
+    """A stored file a replaced database left behind goes once a day old; a file a report
+    names, a young one and a file the store did not name stay; a dry run only lists."""
+    media_dir = tmp_path / "media"
+    orphan, keepers = await _orphans_and_keepers(session_factory, media_dir)
+    settings = Settings(database_url=database_url, media_dir=media_dir, retention_days=30)
+    listed = await purge(settings, now=NOW, dry_run=True)
+    assert listed.orphan_files == [orphan] and (media_dir / orphan).exists()
+    purged = await purge(settings, now=NOW)
+    assert purged.orphan_files == [orphan]
+    assert not (media_dir / orphan).exists()
+    assert all(path.exists() for path in keepers)
+    assert (await purge(settings, now=NOW)).orphan_files == []
+
+
+async def test_purge_dry_run_command_lists_the_orphan_files(
+    session_factory: async_sessionmaker[Any],
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+) -> None:
+    """``jikimi purge --dry-run`` names each orphan file under the media directory."""
+    media_dir = tmp_path / "media"
+    orphan = _stored(media_dir, "cd" * 32, timedelta(days=400))
+    monkeypatch.setenv("JIKIMI_MEDIA_DIR", str(media_dir))
+    assert (
+        await asyncio.to_thread(main, ["purge", "--dry-run", "--database-url", database_url]) == 0
+    )
+    out = capsys.readouterr().out
+    assert f"would purge: 1 files in {media_dir} that no report names" in out
+    assert f"  {media_dir / orphan}" in out
+    assert (media_dir / orphan).exists()
 
 
 async def test_backup_and_restore_round_trip(

@@ -3,6 +3,7 @@ the sweep when the worker died in between."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from community.invitations import send_invitations
 from community.joins import LEASE, answer_join_request, decide_join_request, finish_join_requests
 from community.lifecycle import close_community
 from community.ports import HubError
+from situation.texts import render
 from storage.communities import get_community, get_join_request, get_member
 from storage.models.communities import Community, JoinAnswer, MemberStatus
 from tests.community.conftest import (
@@ -175,6 +177,36 @@ async def test_an_approval_made_before_the_worker_died_is_recorded(
     assert await finish_join_requests(hub=hub, session_factory=steps.session_factory, now=later)
     assert await _membership(steps, community, 41) == MemberStatus.JOINED
     assert "승인" in (await steps.texts(41))[-1]
+
+
+async def test_a_decline_made_before_the_worker_died_is_told_once(
+    steps: Steps, hub: FakeHub
+) -> None:
+    """Telegram declined, the worker died before recording it: the sweep's call finds the
+    request gone, records the decline and sends the applicant its reason, once, however many
+    sweeps race for it."""
+    await opened_community(steps, hub)
+    request_id = await _decide(steps, 51, None, lang="en")
+    await hub.decline_join_request(chat_id=HUB, user_id=51)  # the dead worker's call
+    async with steps.tx() as session:
+        request = await get_join_request(session=session, request_id=request_id)
+        assert request is not None
+        request.claimed_at = START  # claimed by the dead worker
+        session.add(request)
+    later = START + LEASE + timedelta(seconds=1)
+    sweeps = [
+        finish_join_requests(hub=hub, session_factory=steps.session_factory, now=later)
+        for _ in range(2)
+    ]
+    assert sum(await asyncio.gather(*sweeps)) == 1
+    assert not await finish_join_requests(
+        hub=hub, session_factory=steps.session_factory, now=later + LEASE * 2
+    )
+    async with steps.tx() as session:
+        request = await get_join_request(session=session, request_id=request_id)
+    assert request is not None and request.state == JoinAnswer.DECLINED
+    assert await steps.texts(51) == [render("en", "expert_join_declined", reason="not_registered")]
+    assert hub.declined == [51]  # declined once, by the dead worker
 
 
 async def test_a_request_telegram_no_longer_knows_is_gone_not_retried(

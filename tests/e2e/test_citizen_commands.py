@@ -6,7 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlmodel import col, select
+
 from sandbox.images import tiny_png
+from storage.models.citizens import Citizen
+from storage.models.commands import CommandMessage
 from tests.e2e.citizen_helpers import (
     CITY_HALL,
     bot_messages,
@@ -370,3 +374,48 @@ async def test_words_after_a_command_reach_the_incident_topic(app: E2E) -> None:
     shown = [text_of(m) for m in await topic_messages(app, int(topic["message_thread_id"]))]
     assert any("계단에 사람이 갇혀 있어요" in text for text in shown)
     assert not any("/myreports" in text for text in shown)
+
+
+async def _trace(app: E2E, user_id: int) -> tuple[bool, list[int]]:
+    """Whether the bot knows the user as a citizen, and the command messages it recorded."""
+    async with app.runtime.session_factory() as session:
+        citizen = (
+            await session.exec(select(Citizen).where(col(Citizen.telegram_user_id) == user_id))
+        ).one_or_none()
+        if citizen is None:
+            return False, []
+        rows = await session.exec(
+            select(CommandMessage.message_id).where(col(CommandMessage.citizen_id) == citizen.id)
+        )
+        return True, sorted(rows.all())
+
+
+async def test_a_cancel_from_someone_the_bot_never_saw_is_answered_and_recorded(
+    app: E2E,
+) -> None:
+    """A stranger's first message is /cancel: they are told there is nothing to cancel (and
+    that their words were not filed), and the command is recorded as a known citizen's is,
+    so that its edit into plain words files nothing either."""
+    known = await app.citizen("Known", "en")
+    await app.client.send_text(known.id, known.id, "/start")
+    await settle(app, known.id)
+    stranger = await app.citizen("Stranger", "en")
+    assert await _trace(app, stranger.id) == (False, [])
+    sent = {}
+    for person in (known, stranger):
+        sent[person.id] = await app.client.send_text(person.id, person.id, "/cancel a mistake")
+        await settle(app, person.id)
+
+    answers = [(await bot_texts(app, person.id))[-1] for person in (known, stranger)]
+    assert answers[0] == answers[1]
+    assert answers[1].startswith("You have no open report to cancel.")
+    assert "was not filed" in answers[1]
+    for person in (known, stranger):  # the known citizen's /start is recorded before it
+        known_to_bot, commands = await _trace(app, person.id)
+        assert known_to_bot and commands[-1] == int(sent[person.id]["message_id"])
+    await app.client.edit_text(
+        stranger.id, stranger.id, sent[stranger.id]["message_id"], "a mistake"
+    )
+    await settle(app, stranger.id)
+    assert await reports_of(app, stranger.id) == []
+    assert "its edit is not a report" in (await bot_texts(app, stranger.id))[-1]

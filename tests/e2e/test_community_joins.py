@@ -1,15 +1,18 @@
 """Join requests to the hub: the decision commits before Telegram is asked to approve, and a
-decision whose worker died before the call is answered by the community sweep."""
+decision whose worker died before the call (or after it, before recording it) is finished by the
+community sweep."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from sqlmodel import col, select
 
 from bot.hub_admin import sweep_communities
 from bot.middlewares.database import write_gate
+from community.joins import LEASE
 from storage.models.communities import HubJoinRequest
 from tests.e2e.community_helpers import (
     incident_with_card,
@@ -144,3 +147,47 @@ async def test_a_request_withdrawn_before_the_sweep_is_recorded_gone(
     await app.settle()
     assert [r.state for r in await _requests(app, fire.id)] == ["gone"]
     assert await _status(app, community_id, fire.id) == "invited"
+
+
+async def test_a_decline_whose_worker_died_before_recording_it_is_told_by_the_sweep(
+    app: E2E, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker declined a stranger's request at Telegram and died before recording it: the
+    sweep finds the request gone, records the decline and sends the stranger its reason, once,
+    though two sweeps race for it."""
+    _, _, link = await _invited(app)
+    stranger = await app.citizen("낯선이")
+    hub = app.world.experts_hub_id
+    monkeypatch.setattr(app.runtime.hub_work, "answer_join_after_commit", lambda *a, **k: None)
+    await app.client.join_request(stranger.id, link)
+    await app.settle()
+    monkeypatch.undo()
+    [request] = await _requests(app, stranger.id)
+    assert (request.approve, request.reason, request.state) == (False, "not_registered", "pending")
+    async with app.runtime.session_factory() as session, session.begin():
+        dead = await session.get(HubJoinRequest, request.id)
+        assert dead is not None
+        dead.claimed_at = app.clock.now()  # the dead worker's claim, then its call:
+    await app.client.resolve_join_request(hub, stranger.id, approve=False)
+    assert stranger.id not in await _pending_at_telegram(app)
+
+    app.clock.advance(LEASE + timedelta(seconds=1))
+    await asyncio.gather(
+        *(
+            sweep_communities(
+                bot=app.runtime.bot,
+                session_factory=app.runtime.session_factory,
+                settings=app.settings,
+                now=app.clock.now(),
+            )
+            for _ in range(2)
+        )
+    )
+    await app.settle()
+    assert [r.state for r in await _requests(app, stranger.id)] == ["declined"]
+    told = [
+        m
+        for m in await app.client.messages(stranger.id)
+        if "등록된 전문가가 아닙니다" in m.get("text", "")
+    ]
+    assert len(told) == 1

@@ -1,11 +1,16 @@
 """End to end: what a merge of duplicate incidents does to the target's acknowledgement clock,
-to its acknowledgement and holder, and to words staff write in the merged-away topic."""
+to its acknowledgement and holder, to words staff write in the merged-away topic, and to the
+hand-overs each one's export lists."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+from bot.cli import main as cli
 from situation.roles import register
 from tests.e2e.citizen_helpers import CITY_HALL, bot_texts
 from tests.e2e.conftest import E2E
@@ -270,3 +275,36 @@ async def test_an_escalated_incident_merged_into_another_brings_its_hand_overs(a
         text_of(m) for m in await topic_messages(app, thread) if "처리 이력" in text_of(m)
     ]
     assert "handover" in history and "fire119" in history
+
+
+async def test_the_export_of_a_merged_incident_lists_its_hand_overs_as_moved(
+    app: E2E, tmp_path: Path
+) -> None:
+    """The source's export keeps its 119 hand-over, marked as moved to the target; the
+    target's export lists it once, from the source."""
+    await seed_staff(app)
+    await report_fire(app, "첫째", where=CITY_HALL)
+    await report_fire(app, "둘째", where=GANGNAM)
+    _, escalated = await topics(app)
+    source = int(escalated["message_thread_id"])
+    haeun = app.world.person("정하은")
+    source_card = await card(app, source)
+    await press(app, haeun.id, source_card, button_data(source_card, "st:esc:"))
+    source_card = await card(app, source)
+    await press(app, haeun.id, source_card, button_data(source_card, "st:esca:"))
+    source_card = await card(app, source)
+    await press(app, haeun.id, source_card, button_data(source_card, "st:escm:"))
+    await merge_into(app, haeun.id, source)
+
+    out = tmp_path / "incidents.json"
+    args = ["export", "incidents", "--database-url", app.settings.database_url, "-o", str(out)]
+    assert await asyncio.to_thread(cli, args) == 0
+    exported = json.loads(out.read_text(encoding="utf-8"))
+    merged = next(row for row in exported if row["merged_into_id"] is not None)
+    kept = next(row for row in exported if row["merged_into_id"] is None)
+    assert [(h["agency"], h["moved_to"], h["moved_from"]) for h in merged["handovers"]] == [
+        ("fire119", kept["incident"], None)
+    ]
+    assert [(h["agency"], h["moved_to"], h["moved_from"]) for h in kept["handovers"]] == [
+        ("fire119", None, merged["incident"])
+    ]
