@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from community.access import may_open
 from community.brief import Brief, build_brief, community_title, topic_link
-from community.callbacks import CloseCommunity, SendInvitations, ToggleField
+from community.callbacks import CloseCommunity, OpenCommunity, SendInvitations, ToggleField
 from community.config import CommunityConfig
 from community.errors import CommunityError
 from community.fields import field_catalogue, suggested_fields, toggle
@@ -455,6 +455,70 @@ async def reopen_community(
         )
         await _post_brief(session, community, brief, lang, now)
     await _post_panel(session, community, lang)
+    await _tell_members_reopened(session, community, lang)
+    return community
+
+
+async def _tell_members_reopened(session: AsyncSession, community: Community, lang: str) -> None:
+    """Tell the members who took part (still in the hub) that their community is open again."""
+    assert community.id is not None
+    if community.topic_id is None:
+        return
+    for member in await members_of(
+        session=session, community_id=community.id, statuses=(MemberStatus.JOINED,)
+    ):
+        expert = (
+            await get_expert(session=session, expert_id=member.expert_id)
+            if member.expert_id
+            else None
+        )
+        language = expert.language if expert else lang
+        await send_text(
+            session=session,
+            chat_id=member.telegram_user_id,
+            text=render(
+                language,
+                "expert_community_reopened",
+                title=await community_title(session=session, community=community, lang=language),
+                link=topic_link(community.hub_chat_id, community.topic_id),
+            ),
+            priority=Priority.BULK,
+        )
+
+
+async def on_incident_reopened(
+    *, session: AsyncSession, incident_id: int, lang: str = "ko"
+) -> Community | None:
+    """Offer staff to reopen the community that closed with an incident now open again.
+
+    Call it in the transaction that reopens the incident. When the incident's latest community
+    closed with it, its staff topic gets a notice with a button that reopens it (the card's
+    "open expert community", which a lead or the incident's holder may press); returns that
+    community, or None.
+    """
+    community = await community_of_incident(session=session, incident_id=incident_id)
+    if community is None or community.state != CommunityState.CLOSED:
+        return None
+    if community.close_reason != "incident_closed" or community.staff_chat_id is None:
+        return None
+    await send_text(
+        session=session,
+        chat_id=community.staff_chat_id,
+        thread_id=community.staff_thread_id,
+        text=render(
+            lang,
+            "community_incident_reopened",
+            title=await community_title(session=session, community=community, lang=lang),
+        ),
+        buttons=[
+            [
+                button(
+                    render(lang, "community_button_reopen"),
+                    OpenCommunity(community.incident_id).pack(),
+                )
+            ]
+        ],
+    )
     return community
 
 

@@ -16,6 +16,7 @@ from community.lifecycle import (
     exclude_expert,
     finish_openings,
     on_incident_closed,
+    on_incident_reopened,
     open_community,
     panel,
     prepare_topic,
@@ -454,3 +455,27 @@ async def test_an_opening_left_without_topic_is_finished_by_the_sweep(
     assert len(hub.topics) == 1
     assert [row.kind for row in await steps.outbox(HUB)][:2] == ["text", "pin"]
     assert len(await steps.outbox(STAFF)) == 1  # the panel
+
+
+async def test_a_reopened_incident_offers_only_a_community_closed_with_it(
+    steps: Steps, hub: FakeHub
+) -> None:
+    """Reopening the incident offers (in its staff topic, with a button) the community that
+    closed with it; one staff closed by hand before is not offered, nor an open one."""
+    incident = await steps.incident("fire")
+    assert incident.id is not None
+    community_id = await _open(steps, hub, incident.id)
+    async with steps.tx() as session:
+        assert await on_incident_reopened(session=session, incident_id=incident.id) is None
+        community = await get_community(session=session, community_id=community_id)
+        assert community is not None
+        await close_community(
+            session=session, hub=None, community=community, now=START, actor_id=7, reason="staff"
+        )
+        assert await on_incident_reopened(session=session, incident_id=incident.id) is None
+        community.close_reason = "incident_closed"
+        offered = await on_incident_reopened(session=session, incident_id=incident.id)
+    assert offered is not None and offered.id == community_id
+    [notice] = [row for row in await steps.outbox(STAFF) if "사건 종료와 함께" in str(row.payload)]
+    assert notice.thread_id == STAFF_TOPIC
+    assert notice.payload["buttons"][0][0]["data"] == f"com:open:{incident.id}"
