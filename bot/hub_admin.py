@@ -29,8 +29,9 @@ from bot.middlewares.database import write_gate
 from bot.settings import Settings
 from community.config import config_of
 from community.hub_work import tidy_closed
+from community.invitations import finish_invitations
 from community.joins import finish_join_requests
-from community.lifecycle import Sweep, sweep_quiet
+from community.lifecycle import Sweep, finish_openings, sweep_quiet
 from community.ports import HubError
 from situation.clock import Clock
 
@@ -176,8 +177,9 @@ async def sweep_communities(
     """Run the community sweep once: close those of closed incidents, warn or close quiet ones.
 
     The database part runs in one transaction; then, outside it, the links of closed
-    communities are revoked and their mutes lifted, and join requests left unanswered are
-    answered (each result in a short transaction).
+    communities are revoked and their mutes lifted, topics and invitations left "being
+    prepared" are made, and join requests left unanswered are answered (each result in a
+    short transaction).
     """
     async with write_gate(session_factory), session_factory() as session, session.begin():
         result = await sweep_quiet(
@@ -194,6 +196,24 @@ async def sweep_communities(
         turn=lambda: write_gate(session_factory),
     )
     result.revoked = tidied.revoked
+    # Openings and invitations a worker decided but did not live to make at Telegram.
+    await finish_openings(
+        hub=BotHubAdmin(bot),
+        session_factory=session_factory,
+        now=now,
+        lang=settings.default_language,
+        tz=settings.timezone,
+        turn=lambda: write_gate(session_factory),
+    )
+    await finish_invitations(
+        hub=BotHubAdmin(bot),
+        session_factory=session_factory,
+        now=now,
+        lang=settings.default_language,
+        tz=settings.timezone,
+        link_ttl=config_of(settings).invite_link_ttl,
+        turn=lambda: write_gate(session_factory),
+    )
     # Join requests a worker decided but did not live to answer: Telegram still holds them.
     await finish_join_requests(
         hub=BotHubAdmin(bot),

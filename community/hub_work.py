@@ -4,7 +4,9 @@ Usage::
 
     work = HubWork(session_factory=factory, turn=write_turn)
     work.tidy_after_commit(session, hub=hub, community_id=7, lang="ko")  # a community closed
-    work.check_rights_after_commit(session, hub=hub, community_id=7, lang="ko")  # opened
+    work.open_after_commit(session, hub=hub, community_id=7, now=now, lang="ko", tz=tz)
+    work.check_rights_after_commit(session, hub=hub, community_id=7, lang="ko")  # reopened
+    work.invite_after_commit(session, hub=hub, chosen=chosen)  # invitations decided
     # ... the session commits: the calls start in a task, each result in a short transaction
     await work.wait()  # everything started so far has ended
 
@@ -15,6 +17,9 @@ Usage::
 
     request = await decide_join_request(session=session, chat_id=hub_id, user_id=42, ...)
     work.answer_join_after_commit(session, hub=hub, request_id=request.id, now=now)
+
+Opening a community makes its hub topic here (then posts the brief and panel, and checks the
+rights); invitations make their hub checks and links here (``community.invitations``).
 
 A Telegram call never runs inside a database transaction here: a slow or failing call must not
 hold the update's transaction (on SQLite the process's write turn, which every other update
@@ -43,7 +48,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from community.invitations import Round, complete_invitations
 from community.joins import answer_join_request
+from community.lifecycle import prepare_topic
 from community.moderation import HubAction, call, record_done, record_refused
 from community.outgoing import send_text, tell_staff
 from community.ports import HubAdmin, HubError
@@ -322,6 +329,49 @@ class HubWork:
                 community_id=community_id,
                 lang=lang,
                 turn=self._turn,
+            ),
+        )
+
+    def open_after_commit(
+        self,
+        session: AsyncSession,
+        *,
+        hub: HubAdmin,
+        community_id: int,
+        now: datetime,
+        lang: str,
+        tz: str,
+    ) -> None:
+        """Make an opened community's topic once ``session`` commits, then check the rights."""
+
+        async def work() -> None:
+            made = await prepare_topic(
+                hub=hub,
+                session_factory=self._session_factory,
+                community_id=community_id,
+                now=now,
+                lang=lang,
+                tz=tz,
+                turn=self._turn,
+            )
+            if made:
+                await check_rights(
+                    hub=hub,
+                    session_factory=self._session_factory,
+                    community_id=community_id,
+                    lang=lang,
+                    turn=self._turn,
+                )
+
+        self._after_commit(session, "open-community", work)
+
+    def invite_after_commit(self, session: AsyncSession, *, hub: HubAdmin, chosen: Round) -> None:
+        """Make the decided invitations' hub calls once ``session`` commits; report them."""
+        self._after_commit(
+            session,
+            "invite-experts",
+            lambda: complete_invitations(
+                hub=hub, session_factory=self._session_factory, chosen=chosen, turn=self._turn
             ),
         )
 

@@ -13,17 +13,18 @@ Usage (inside the update's transaction)::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from community.access import may_open
 from community.brief import Brief, build_brief, community_title, topic_link
-from community.callbacks import CloseCommunity, SendInvitations, ToggleField
+from community.callbacks import CloseCommunity, OpenCommunity, SendInvitations, ToggleField
 from community.config import CommunityConfig
 from community.errors import CommunityError
 from community.fields import field_catalogue, suggested_fields, toggle
-from community.hub_work import HubWork
 from community.invitations import candidates
 from community.outgoing import (
     Buttons,
@@ -32,15 +33,19 @@ from community.outgoing import (
     send_location,
     send_photo,
     send_text,
+    tell_staff,
 )
 from community.outgoing import topic_state as queue_topic_state
 from community.ports import HubAdmin, HubError
+from community.steps import Steps, Turn
 from community.transcript import record_message, summarise
 from situation.limits import plain_text
 from situation.texts import render
 from storage.communities import (
     communities_of_closed_incidents,
+    communities_without_topic,
     community_of_incident,
+    get_community,
     members_of,
     quiet_communities,
     save_community,
@@ -50,6 +55,11 @@ from storage.models.communities import Community, CommunityState, MemberRole, Me
 from storage.models.experts import Expert
 from storage.models.incidents import Incident, IncidentStatus
 from storage.models.outbox import Priority
+
+if TYPE_CHECKING:  # hub_work runs this module's topic preparation
+    from community.hub_work import HubWork
+
+PREPARING_LEASE = timedelta(minutes=2)  # a younger opening is left to the worker that decided it
 
 
 @dataclass
@@ -178,10 +188,12 @@ async def open_community(
     tz: str = "Asia/Seoul",
     work: HubWork | None = None,
 ) -> Opened:
-    """Open the incident's community: a hub topic with the pinned brief, and the staff panel.
+    """Open the incident's community: stored now, its hub topic made once this commits.
 
-    With ``work``, the bot's rights in the hub are checked once the transaction commits
-    (outside it), and what is missing is named in the staff topic.
+    The topic (``createForumTopic``) is created with no transaction open, then the pinned
+    brief and the staff panel are queued (:func:`prepare_topic`, started by ``work`` after the
+    commit, which then checks the bot's rights in the hub). Without ``work`` (or if the worker
+    dies) the next sweep does it (:func:`finish_openings`).
     """
     incident = await session.get(Incident, incident_id)
     if incident is None:
@@ -200,14 +212,10 @@ async def open_community(
         _check_rights_after_commit(session, hub, work, existing, lang)
         return Opened(community=existing, reopened=True)
     brief = await build_brief(session=session, incident=incident, lang=lang, tz=tz)
-    try:
-        topic_id = await hub.create_topic(chat_id=hub_chat_id, name=brief.title(lang))
-    except HubError as error:
-        raise CommunityError("community_error_hub", detail=str(error)) from error
     community = Community(
         incident_id=incident_id,
         hub_chat_id=hub_chat_id,
-        topic_id=topic_id,
+        topic_id=None,  # made after the commit: the community is "being prepared" until then
         title=brief.title(lang),
         fields=suggested_fields(incident.scenario),
         staff_chat_id=staff_chat_id,
@@ -217,10 +225,97 @@ async def open_community(
         last_activity_at=now,
     )
     await save_community(session=session, community=community)
-    await _post_brief(session, community, brief, lang, now)
-    await _post_panel(session, community, lang)
-    _check_rights_after_commit(session, hub, work, community, lang)
+    if work is not None:
+        assert community.id is not None
+        work.open_after_commit(
+            session, hub=hub, community_id=community.id, now=now, lang=lang, tz=tz
+        )
     return Opened(community=community, created=True)
+
+
+async def prepare_topic(
+    *,
+    hub: HubAdmin,
+    session_factory: async_sessionmaker[Any],
+    community_id: int,
+    now: datetime,
+    lang: str = "ko",
+    tz: str = "Asia/Seoul",
+    turn: Turn | None = None,
+) -> bool:
+    """Create an opened community's hub topic outside any transaction; post its brief and panel.
+
+    Returns whether this call made the topic. If Telegram refuses, the staff topic is told
+    Telegram's answer and the opening is taken back (pressing the button again retries).
+    """
+    steps = Steps(session_factory, turn)
+    async with steps.tx() as session:
+        community = await get_community(session=session, community_id=community_id)
+        if community is None or community.state != CommunityState.OPEN:
+            return False
+        if community.topic_id is not None:
+            return False  # made meanwhile (the sweep, another worker)
+        chat_id, name = community.hub_chat_id, community.title
+    try:
+        topic_id: int | None = await hub.create_topic(chat_id=chat_id, name=name)
+        refused: HubError | None = None
+    except HubError as error:
+        topic_id, refused = None, error
+    async with steps.tx() as session:
+        community = await session.get(Community, community_id, with_for_update=True)
+        if community is None or community.topic_id is not None:
+            return False  # another worker's topic won; this one stays empty in the hub
+        if refused is not None:
+            await tell_staff(
+                session=session,
+                community=community,
+                text=render(lang, "community_error_hub", detail=str(refused)),
+            )
+            await session.delete(community)
+            return False
+        community.topic_id = topic_id
+        await save_community(session=session, community=community)
+        if community.state != CommunityState.OPEN:
+            return True  # closed meanwhile: the topic exists, nothing to post in it
+        incident = await session.get(Incident, community.incident_id)
+        assert incident is not None
+        brief = await build_brief(session=session, incident=incident, lang=lang, tz=tz)
+        await _post_brief(session, community, brief, lang, now)
+        await _post_panel(session, community, lang)
+    return True
+
+
+async def finish_openings(
+    *,
+    hub: HubAdmin,
+    session_factory: async_sessionmaker[Any],
+    now: datetime,
+    lang: str = "ko",
+    tz: str = "Asia/Seoul",
+    turn: Turn | None = None,
+) -> int:
+    """Make the topics of communities a dead worker left without one (the sweep's part)."""
+    steps = Steps(session_factory, turn)
+    async with steps.tx() as session:
+        waiting = [
+            community.id
+            for community in await communities_without_topic(
+                session=session, opened_before=now - PREPARING_LEASE
+            )
+            if community.id is not None
+        ]
+    made = 0
+    for community_id in waiting:
+        made += await prepare_topic(
+            hub=hub,
+            session_factory=session_factory,
+            community_id=community_id,
+            now=now,
+            lang=lang,
+            tz=tz,
+            turn=turn,
+        )
+    return made
 
 
 def _check_rights_after_commit(
@@ -360,6 +455,70 @@ async def reopen_community(
         )
         await _post_brief(session, community, brief, lang, now)
     await _post_panel(session, community, lang)
+    await _tell_members_reopened(session, community, lang)
+    return community
+
+
+async def _tell_members_reopened(session: AsyncSession, community: Community, lang: str) -> None:
+    """Tell the members who took part (still in the hub) that their community is open again."""
+    assert community.id is not None
+    if community.topic_id is None:
+        return
+    for member in await members_of(
+        session=session, community_id=community.id, statuses=(MemberStatus.JOINED,)
+    ):
+        expert = (
+            await get_expert(session=session, expert_id=member.expert_id)
+            if member.expert_id
+            else None
+        )
+        language = expert.language if expert else lang
+        await send_text(
+            session=session,
+            chat_id=member.telegram_user_id,
+            text=render(
+                language,
+                "expert_community_reopened",
+                title=await community_title(session=session, community=community, lang=language),
+                link=topic_link(community.hub_chat_id, community.topic_id),
+            ),
+            priority=Priority.BULK,
+        )
+
+
+async def on_incident_reopened(
+    *, session: AsyncSession, incident_id: int, lang: str = "ko"
+) -> Community | None:
+    """Offer staff to reopen the community that closed with an incident now open again.
+
+    Call it in the transaction that reopens the incident. When the incident's latest community
+    closed with it, its staff topic gets a notice with a button that reopens it (the card's
+    "open expert community", which a lead or the incident's holder may press); returns that
+    community, or None.
+    """
+    community = await community_of_incident(session=session, incident_id=incident_id)
+    if community is None or community.state != CommunityState.CLOSED:
+        return None
+    if community.close_reason != "incident_closed" or community.staff_chat_id is None:
+        return None
+    await send_text(
+        session=session,
+        chat_id=community.staff_chat_id,
+        thread_id=community.staff_thread_id,
+        text=render(
+            lang,
+            "community_incident_reopened",
+            title=await community_title(session=session, community=community, lang=lang),
+        ),
+        buttons=[
+            [
+                button(
+                    render(lang, "community_button_reopen"),
+                    OpenCommunity(community.incident_id).pack(),
+                )
+            ]
+        ],
+    )
     return community
 
 

@@ -59,3 +59,9 @@ async def expert_to_invite(*, session: AsyncSession, expert_id: int) -> Expert:
 async def registered_experts(*, session: AsyncSession) -> Sequence[Expert]:
     """Return every active registration, verified or not, by name."""
     return await list_experts(session=session)
+
+
+def require_topic(community: Community) -> None:
+    """Refuse with ``community_error_preparing`` while the community's hub topic is being made."""
+    if community.topic_id is None:
+        raise CommunityError("community_error_preparing")

@@ -17,6 +17,7 @@ from typing import ClassVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from community.lifecycle import on_incident_reopened
 from situation.audit import Actor, record
 from situation.cards import label
 from situation.deadlines import restart_deadline
@@ -151,6 +152,9 @@ async def record_answer(
             await out_topic.send("close_topic", {})
         else:  # the incident is open again already (another citizen said no)
             await out_topic.text(line)
+    if reopened and incident is not None and incident.id is not None:
+        # Its expert community closed with it: staff are offered to reopen it, after the line.
+        await on_incident_reopened(session=session, incident_id=incident.id, lang=room.lang)
     return True
 
 

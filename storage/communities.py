@@ -260,3 +260,34 @@ async def pending_join_requests(
     if telegram_user_id is not None:
         statement = statement.where(col(HubJoinRequest.telegram_user_id) == telegram_user_id)
     return (await session.exec(statement.order_by(col(HubJoinRequest.id)))).all()
+
+
+async def preparing_members(
+    *, session: AsyncSession, decided_before: datetime
+) -> Sequence[CommunityMember]:
+    """Return invitations decided before ``decided_before`` and left "preparing" (oldest first)."""
+    statement = (
+        select(CommunityMember)
+        .where(
+            col(CommunityMember.status) == MemberStatus.PREPARING,
+            col(CommunityMember.invited_at) <= decided_before,
+        )
+        .order_by(col(CommunityMember.id))
+    )
+    return (await session.exec(statement)).all()
+
+
+async def communities_without_topic(
+    *, session: AsyncSession, opened_before: datetime
+) -> Sequence[Community]:
+    """Return open communities opened before ``opened_before`` whose hub topic is not made yet."""
+    statement = (
+        select(Community)
+        .where(
+            col(Community.state) == CommunityState.OPEN,
+            col(Community.topic_id).is_(None),
+            col(Community.opened_at) <= opened_before,
+        )
+        .order_by(col(Community.id))
+    )
+    return (await session.exec(statement)).all()

@@ -28,7 +28,12 @@ from community.errors import CommunityError
 from community.hub_work import HubWork
 from community.invitations import invite_one, send_invitations
 from community.lifecycle import exclude_expert, open_community, panel, toggle_field
-from community.lookup import community_by_id, community_of_staff_topic, expert_to_invite
+from community.lookup import (
+    community_by_id,
+    community_of_staff_topic,
+    expert_to_invite,
+    require_topic,
+)
 from community.outgoing import edit_text, send_text
 from community.relay import citizen_to_community
 from handlers.common.answers import answer
@@ -133,15 +138,16 @@ async def button(
                 session=session, community=community, field=ToggleField.unpack(data).field
             )
         elif action == SendInvitations.ACTION:
-            await send_invitations(
+            chosen = await send_invitations(
                 session=session,
-                hub=hub,
                 community=community,
                 now=clock.now(),
                 lang=lang,
                 tz=settings.timezone,
                 link_ttl=config.invite_link_ttl,
             )
+            if hub_work is not None:
+                hub_work.invite_after_commit(session, hub=hub, chosen=chosen)
         else:
             await close_by_staff(
                 session=session,
@@ -233,6 +239,8 @@ async def _run(
     if name == "community":
         text, _ = await panel(session=session, community=community, lang=lang)
         return text + "\n\n" + render(lang, "community_usage")
+    if name != "closecommunity":
+        require_topic(community)  # nothing reaches a hub topic that is not made yet
     if name in ("invite", "exclude"):
         if number is None:
             raise CommunityError("community_error_no_target")
@@ -240,16 +248,18 @@ async def _run(
             expert = await exclude_expert(session=session, community=community, expert_id=number)
             return render(lang, "community_excluded_one", expert=expert)
         expert = await expert_to_invite(session=session, expert_id=number)
-        member = await invite_one(
+        chosen = await invite_one(
             session=session,
-            hub=hub,
             community=community,
             expert=expert,
             now=now,
+            lang=lang,
             tz=settings.timezone,
             link_ttl=community_config(settings).invite_link_ttl,
         )
-        return render(lang, "community_invited_one", member=member)
+        if hub_work is not None:  # "invited" (or Telegram's refusal) follows the hub's answer
+            hub_work.invite_after_commit(session, hub=hub, chosen=chosen)
+        return None
     if name == "tocommunity":
         await citizen_to_community(
             session=session, community=community, text=args or "", now=now, lang=lang

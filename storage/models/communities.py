@@ -30,6 +30,7 @@ class CommunityState:
 class MemberStatus:
     """Where a person stands with one community."""
 
+    PREPARING = "preparing"  # invitation decided and committed; link or hub check not made yet
     INVITED = "invited"
     JOINED = "joined"
     DECLINED = "declined"
@@ -102,6 +103,8 @@ class CommunityMember(SQLModel, table=True):
     )
     link_revoked: bool = Field(default=False)
     muted: bool = Field(default=False)
+    # While ``preparing``: the status to return to if Telegram refuses (None: a new row, deleted).
+    prepared_from: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
     invited_at: datetime = Field(default_factory=utcnow, sa_column=_ts(nullable=False))
     joined_at: datetime | None = Field(default=None, sa_column=_ts())
     left_at: datetime | None = Field(default=None, sa_column=_ts())

@@ -14,7 +14,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from community.hub_work import HubWork
-from community.lifecycle import open_community
+from community.invitations import InvitationReport, complete_invitations, send_invitations
+from community.lifecycle import open_community, prepare_topic
 from community.ports import HubError
 from storage.experts import save_expert
 from storage.incidents import create_incident
@@ -204,4 +205,25 @@ async def opened_community(steps: Steps, hub: FakeHub, scenario: str = "fire") -
             staff_thread_id=STAFF_TOPIC,
             now=START,
         )
-    return opened.community
+    return await made(steps, hub, opened.community)
+
+
+async def made(steps: Steps, hub: FakeHub, community: Community) -> Community:
+    """Make an opened community's hub topic (the work after the opening's commit); reload it."""
+    assert community.id is not None
+    await prepare_topic(
+        hub=hub, session_factory=steps.session_factory, community_id=community.id, now=START
+    )
+    async with steps.session_factory() as session:
+        found = await session.get(Community, community.id)
+    assert found is not None and found.topic_id is not None
+    return found
+
+
+async def invite_round(steps: Steps, hub: FakeHub, community: Community) -> InvitationReport:
+    """Decide an invitation round in one transaction, then make its hub calls after it."""
+    async with steps.tx() as session:
+        fresh = await session.get(Community, community.id)
+        assert fresh is not None
+        chosen = await send_invitations(session=session, community=fresh, now=START)
+    return await complete_invitations(hub=hub, session_factory=steps.session_factory, chosen=chosen)

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 
-from community.invitations import send_invitations
 from community.joins import LEASE, answer_join_request, decide_join_request, finish_join_requests
 from community.lifecycle import close_community
 from community.ports import HubError
@@ -21,6 +20,7 @@ from tests.community.conftest import (
     START,
     FakeHub,
     Steps,
+    invite_round,
     opened_community,
 )
 
@@ -48,8 +48,7 @@ async def _join(
 async def _invited(steps: Steps, hub: FakeHub) -> tuple[Community, str]:
     await steps.expert(41, ["fire"], name="한지훈")
     community = await opened_community(steps, hub)
-    async with steps.tx() as session:
-        await send_invitations(session=session, hub=hub, community=community, now=START)
+    await invite_round(steps, hub, community)
     [link] = hub.links
     return community, link
 
@@ -110,8 +109,7 @@ async def test_someone_elses_link_and_closed_communities(steps: Steps, hub: Fake
     await steps.expert(61, ["fire"])
     await steps.expert(62, ["marine"])
     community = await opened_community(steps, hub)
-    async with steps.tx() as session:
-        await send_invitations(session=session, hub=hub, community=community, now=START)
+    await invite_round(steps, hub, community)
     [link] = hub.links
     assert await _join(steps, hub, 62, link) == JoinAnswer.DECLINED
     async with steps.tx() as session:

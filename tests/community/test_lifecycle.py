@@ -9,14 +9,17 @@ import pytest
 from community.config import CommunityConfig
 from community.errors import CommunityError
 from community.hub_work import HubWork, tidy_closed
-from community.invitations import send_invitations
 from community.lifecycle import (
+    PREPARING_LEASE,
     brief_correlation,
     close_community,
     exclude_expert,
+    finish_openings,
     on_incident_closed,
+    on_incident_reopened,
     open_community,
     panel,
+    prepare_topic,
     sweep_quiet,
     toggle_field,
 )
@@ -25,7 +28,16 @@ from community.transcript import record_message
 from storage.communities import get_community, members_of, save_member
 from storage.models.communities import CommunityState
 from storage.models.incidents import Incident, IncidentStatus
-from tests.community.conftest import HUB, STAFF, STAFF_TOPIC, START, FakeHub, Steps
+from tests.community.conftest import (
+    HUB,
+    STAFF,
+    STAFF_TOPIC,
+    START,
+    FakeHub,
+    Steps,
+    invite_round,
+    made,
+)
 
 
 async def _open(steps: Steps, hub: FakeHub, incident_id: int, role: str = "lead") -> int:
@@ -43,7 +55,7 @@ async def _open(steps: Steps, hub: FakeHub, incident_id: int, role: str = "lead"
             now=START,
         )
     assert opened.created and opened.community.id is not None
-    return opened.community.id
+    return (await made(steps, hub, opened.community)).id  # type: ignore[return-value]
 
 
 async def test_open_posts_pinned_brief_and_panel(steps: Steps, hub: FakeHub) -> None:
@@ -101,6 +113,8 @@ async def test_only_leads_or_the_holder_open(steps: Steps, hub: FakeHub) -> None
             staff_thread_id=None,
             now=START,
         )
+    await made(steps, hub, opened.community)
+    async with steps.tx() as session:
         again = await open_community(
             session=session,
             hub=hub,
@@ -171,7 +185,10 @@ async def test_close_revokes_thanks_and_summarises(
     async with steps.tx() as session:
         community = await get_community(session=session, community_id=community_id)
         assert community is not None
-        await send_invitations(session=session, hub=hub, community=community, now=START)
+    await invite_round(steps, hub, community)
+    async with steps.tx() as session:
+        community = await get_community(session=session, community_id=community_id)
+        assert community is not None
         await record_message(
             session=session,
             community=community,
@@ -318,7 +335,8 @@ async def test_closing_without_the_messenger_leaves_links_to_the_sweep(
     async with steps.tx() as session:
         community = await get_community(session=session, community_id=community_id)
         assert community is not None
-        await send_invitations(session=session, hub=hub, community=community, now=START)
+    await invite_round(steps, hub, community)
+    async with steps.tx() as session:
         closed = await on_incident_closed(session=session, incident_id=incident.id, now=START)
         assert closed is not None and closed.state == CommunityState.CLOSED
     assert list(hub.links.values()) == [False]
@@ -342,7 +360,8 @@ async def test_a_mute_telegram_refuses_to_lift_is_left_to_staff_or_tried_again(
     async with steps.tx() as session:
         community = await get_community(session=session, community_id=community_id)
         assert community is not None
-        await send_invitations(session=session, hub=hub, community=community, now=START)
+    await invite_round(steps, hub, community)
+    async with steps.tx() as session:
         (member,) = await members_of(session=session, community_id=community_id)
         member.muted = True
         await save_member(session=session, member=member)
@@ -367,3 +386,96 @@ async def test_a_mute_telegram_refuses_to_lift_is_left_to_staff_or_tried_again(
         assert lifted.unmuted == 1 and hub.members[21] == "member"
     else:
         assert not member.muted and len(told) == 1 and "발언제한" in told[0]
+
+
+async def test_the_opening_makes_no_hub_call_and_a_refused_topic_is_taken_back(
+    steps: Steps, hub: FakeHub
+) -> None:
+    """The opening only stores the community; the topic is made after the commit. A topic
+    Telegram refuses is told in the staff topic and the opening taken back (press again)."""
+    incident = await steps.incident("fire")
+    assert incident.id is not None
+    async with steps.tx() as session:
+        opened = await open_community(
+            session=session,
+            hub=hub,
+            incident_id=incident.id,
+            actor_id=7,
+            actor_name="최도윤",
+            role="lead",
+            hub_chat_id=HUB,
+            staff_chat_id=STAFF,
+            staff_thread_id=STAFF_TOPIC,
+            now=START,
+        )
+        assert opened.community.topic_id is None
+    assert hub.topics == {} and await steps.outbox(HUB) == []
+    community_id = opened.community.id
+    assert community_id is not None
+
+    async def refuse(*, chat_id: int, name: str) -> int:
+        raise HubError("not enough rights to create a topic")
+
+    hub.create_topic = refuse  # type: ignore[method-assign]
+    factory = steps.session_factory
+    made_it = await prepare_topic(
+        hub=hub, session_factory=factory, community_id=community_id, now=START
+    )
+    assert not made_it
+    assert "텔레그램이 요청을 거절했습니다" in (await steps.texts(STAFF))[-1]
+    async with steps.tx() as session:
+        assert await get_community(session=session, community_id=community_id) is None
+
+
+async def test_an_opening_left_without_topic_is_finished_by_the_sweep(
+    steps: Steps, hub: FakeHub
+) -> None:
+    """The worker died after the opening committed: the sweep leaves a young opening to its
+    worker, then makes the topic once (brief and panel posted)."""
+    incident = await steps.incident("fire")
+    assert incident.id is not None
+    async with steps.tx() as session:
+        await open_community(
+            session=session,
+            hub=hub,
+            incident_id=incident.id,
+            actor_id=7,
+            actor_name="최도윤",
+            role="lead",
+            hub_chat_id=HUB,
+            staff_chat_id=STAFF,
+            staff_thread_id=STAFF_TOPIC,
+            now=START,
+        )
+    factory = steps.session_factory
+    assert await finish_openings(hub=hub, session_factory=factory, now=START) == 0
+    later = START + PREPARING_LEASE
+    assert await finish_openings(hub=hub, session_factory=factory, now=later) == 1
+    assert await finish_openings(hub=hub, session_factory=factory, now=later) == 0
+    assert len(hub.topics) == 1
+    assert [row.kind for row in await steps.outbox(HUB)][:2] == ["text", "pin"]
+    assert len(await steps.outbox(STAFF)) == 1  # the panel
+
+
+async def test_a_reopened_incident_offers_only_a_community_closed_with_it(
+    steps: Steps, hub: FakeHub
+) -> None:
+    """Reopening the incident offers (in its staff topic, with a button) the community that
+    closed with it; one staff closed by hand before is not offered, nor an open one."""
+    incident = await steps.incident("fire")
+    assert incident.id is not None
+    community_id = await _open(steps, hub, incident.id)
+    async with steps.tx() as session:
+        assert await on_incident_reopened(session=session, incident_id=incident.id) is None
+        community = await get_community(session=session, community_id=community_id)
+        assert community is not None
+        await close_community(
+            session=session, hub=None, community=community, now=START, actor_id=7, reason="staff"
+        )
+        assert await on_incident_reopened(session=session, incident_id=incident.id) is None
+        community.close_reason = "incident_closed"
+        offered = await on_incident_reopened(session=session, incident_id=incident.id)
+    assert offered is not None and offered.id == community_id
+    [notice] = [row for row in await steps.outbox(STAFF) if "사건 종료와 함께" in str(row.payload)]
+    assert notice.thread_id == STAFF_TOPIC
+    assert notice.payload["buttons"][0][0]["data"] == f"com:open:{incident.id}"

@@ -13,7 +13,7 @@ from community.lookup import (
     expert_to_invite,
     registered_experts,
 )
-from tests.community.conftest import HUB, STAFF, STAFF_TOPIC, START, FakeHub, Steps
+from tests.community.conftest import HUB, STAFF, STAFF_TOPIC, START, FakeHub, Steps, made
 
 
 async def _open(steps: Steps, hub: FakeHub) -> int:
@@ -32,8 +32,9 @@ async def _open(steps: Steps, hub: FakeHub) -> int:
             staff_thread_id=STAFF_TOPIC,
             now=START,
         )
-    assert opened.community.id is not None
-    return opened.community.id
+    community = await made(steps, hub, opened.community)
+    assert community.id is not None
+    return community.id
 
 
 async def test_community_found_by_id_hub_topic_and_staff_topic(steps: Steps, hub: FakeHub) -> None:

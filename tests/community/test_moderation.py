@@ -19,7 +19,7 @@ from community.moderation import (
 from community.transcript import export_text, record_message, summarise
 from storage.communities import get_community, get_member
 from storage.models.communities import Community, MemberStatus
-from tests.community.conftest import HUB, STAFF, START, FakeHub, Steps
+from tests.community.conftest import HUB, STAFF, START, FakeHub, Steps, made
 
 
 async def _community(steps: Steps, hub: FakeHub) -> Community:
@@ -38,7 +38,7 @@ async def _community(steps: Steps, hub: FakeHub) -> Community:
             staff_thread_id=None,
             now=START,
         )
-    return opened.community
+    return await made(steps, hub, opened.community)
 
 
 async def test_mute_unmute_remove(steps: Steps, hub: FakeHub, work: HubWork) -> None:

@@ -13,7 +13,7 @@ from storage.communities import transcript
 from storage.models.citizens import Citizen
 from storage.models.outbox import OutboxMessage, OutboxStatus
 from storage.models.reports import Report, ReportStatus
-from tests.community.conftest import HUB, STAFF, STAFF_TOPIC, START, FakeHub, Steps
+from tests.community.conftest import HUB, STAFF, STAFF_TOPIC, START, FakeHub, Steps, made
 
 CITIZEN = 9001
 
@@ -57,7 +57,8 @@ async def test_relay_both_ways(steps: Steps, hub: FakeHub) -> None:
             staff_thread_id=STAFF_TOPIC,
             now=START,
         )
-        community = opened.community
+    community = await made(steps, hub, opened.community)
+    async with steps.tx() as session:
         await citizen_to_community(
             session=session, community=community, text="계단에 사람이 있어요", now=START
         )
@@ -98,15 +99,15 @@ async def test_relay_needs_an_open_community(steps: Steps, hub: FakeHub) -> None
             staff_thread_id=STAFF_TOPIC,
             now=START,
         )
+    community = await made(steps, hub, opened.community)
+    async with steps.tx() as session:
         await close_community(
             session=session,
             hub=hub,
-            community=opened.community,
+            community=community,
             now=START,
             actor_id=7,
             reason="staff",
         )
         with pytest.raises(CommunityError):
-            await citizen_to_community(
-                session=session, community=opened.community, text="x", now=START
-            )
+            await citizen_to_community(session=session, community=community, text="x", now=START)

@@ -271,3 +271,28 @@ async def test_hub_join_requests_table_is_created_and_dropped(empty_database_url
         assert "hub_join_request" not in tables and "community" in tables
     finally:
         await engine.dispose()
+
+
+async def _member_columns(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(
+                lambda sync: {c["name"] for c in inspect(sync).get_columns("community_member")}
+            )
+    finally:
+        await engine.dispose()
+
+
+async def test_member_prepared_from_is_added_and_dropped(empty_database_url: str) -> None:
+    """0015: community_member gains prepared_from (what a "preparing" member was) and loses
+    it on the way down, keeping the table's other columns."""
+    url = empty_database_url
+    await migrate.upgrade(url, "0014_handover_origin")
+    assert "prepared_from" not in await _member_columns(url)
+    await migrate.upgrade(url, "0015_member_prepared_from")
+    columns = await _member_columns(url)
+    assert {"prepared_from", "status", "invite_link"} <= columns
+    await migrate.downgrade(url, "0014_handover_origin")
+    columns = await _member_columns(url)
+    assert "prepared_from" not in columns and "invite_link" in columns

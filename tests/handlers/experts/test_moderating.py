@@ -14,7 +14,7 @@ from community.transcript import record_message, summarise
 from handlers.experts.moderating import close_by_staff, moderate
 from storage.models.communities import Community, CommunityState
 from storage.models.staff import StaffMember
-from tests.community.conftest import HUB, STAFF, START, FakeHub, Steps
+from tests.community.conftest import HUB, STAFF, START, FakeHub, Steps, made
 
 LEAD = StaffMember(telegram_user_id=7, name="lead", role="lead")
 
@@ -47,7 +47,7 @@ async def _community(steps: Steps, hub: FakeHub) -> Community:
             staff_thread_id=None,
             now=START,
         )
-    return opened.community
+    return await made(steps, hub, opened.community)
 
 
 async def test_moderate_carries_out_each_shared_command(
