@@ -271,3 +271,35 @@ async def test_hub_join_requests_table_is_created_and_dropped(empty_database_url
         assert "hub_join_request" not in tables and "community" in tables
     finally:
         await engine.dispose()
+
+
+async def test_citizen_languages_stored_before_0013_count_as_chosen(
+    empty_database_url: str,
+) -> None:
+    """0013: every language stored so far was chosen with /lang; the column goes on the way down."""
+    url = empty_database_url
+    await migrate.upgrade(url, "0012_hub_join_requests")
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO citizen (telegram_user_id, language, blocked, created_at) VALUES"
+                    " (41, 'en', FALSE, '2026-01-02 03:00:00'),"
+                    " (42, NULL, FALSE, '2026-01-02 03:00:00')"
+                )
+            )
+        await migrate.upgrade(url, "0013_citizen_language_chosen")
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT telegram_user_id, language_chosen FROM citizen ORDER BY 1")
+            )
+            assert [(row[0], bool(row[1])) for row in rows] == [(41, True), (42, False)]
+        await migrate.downgrade(url, "0012_hub_join_requests")
+        async with engine.connect() as conn:
+            columns = await conn.run_sync(
+                lambda sync: {c["name"] for c in inspect(sync).get_columns("citizen")}
+            )
+        assert "language_chosen" not in columns and "language" in columns
+    finally:
+        await engine.dispose()
