@@ -18,7 +18,9 @@ full description and the accuracy figures are in manuals/README.md):
    consonant is reduced to its sound class and look-alike vowels are merged (ㅆ/ㅅ, ㅐ/ㅔ...), so
    "불낫어요" meets "불났" and "화제" meets "화재". Unknown English words of six letters or more
    are spell-corrected against the keyword vocabulary (edit distance 1, same first letter) unless
-   they are ordinary words (any word of the English manual texts).
+   they are ordinary words (any word of the English manual texts); unknown words of four or five
+   letters only by swapping two neighbouring letters after the first ("fier" -> "fire", but
+   "fine", "fare" and "hire" stay themselves).
 2. Match every keyword, synonym and name of the catalogue: Korean as substrings of the spaceless
    text (optionally only at a word start), English as word prefixes (short words only with an
    inflection; optionally whole words), "a*b" keywords with a short gap, and English phrases
@@ -77,6 +79,8 @@ ABSORB_MIN = 2.0  # the absorbing scenario needs this much evidence of its own
 GAP_KO = 8  # characters allowed between the parts of a Korean "a*b" keyword (spaceless)
 GAP_EN = 24  # characters allowed between the parts of an English "a*b" keyword
 SHORT_WORD = 4  # English keywords this short match only as a word or its inflection
+CORRECT_MIN = 6  # unknown English words this long are corrected by any one edit
+SWAP_MIN = 4  # shorter ones, from this length, only by swapping two neighbouring letters
 _INFLECTIONS = frozenset({"s", "es", "ed", "d", "ing", "y", "ies", "er", "ers"})
 PARTICLES = frozenset("이가을를에은는도로랑")  # where a Korean keyword may have words inserted
 PARTICLE_GAP_SHARE = 0.8  # weight share of "비가쏟아" matched as "비 ... 쏟아"
@@ -272,9 +276,13 @@ class _Hit:
 
 
 def _masked(hit: _Hit, friends: list[_Hit]) -> bool:
-    """True when a hit starts inside a false friend it does not cover ("사랑에빠|졌")."""
+    """True when a hit starts inside a false friend it does not cover ("사랑에빠|졌").
+
+    A keyword spelling out the whole false friend claims it: "나무가쓰러" is wind damage, while
+    the "쓰러져" inside it (a person collapsed) is masked.
+    """
     return any(
-        f.start <= hit.start < f.end and not (hit.start <= f.start and f.end < hit.end)
+        f.start <= hit.start < f.end and not (hit.start <= f.start and f.end <= hit.end)
         for f in friends
     )
 
@@ -561,12 +569,14 @@ class Classifier:
 
     def _correct(self, token: str) -> str:
         """Return the vocabulary word one edit away from an unknown English token, if unique."""
-        if len(token) < 6 or not token.isascii() or token in self.vocab:
+        if len(token) < SWAP_MIN or not token.isascii() or token in self.vocab:
             return token
         if token in self.known_words:
             return token
         if any(token[:k] in self.vocab for k in range(4, len(token))):
             return token
+        if len(token) < CORRECT_MIN:
+            return self._unswapped(token) if token.isalpha() else token
         candidates: set[str] = set(self._delete_index.get(token, ()))
         for d in _deletes(token):
             candidates |= self._delete_index.get(d, set())
@@ -574,6 +584,22 @@ class Classifier:
         if len(candidates) == 1:
             return next(iter(candidates))
         return token
+
+    def _unswapped(self, token: str) -> str:
+        """Return the vocabulary word a short token is with two neighbouring letters swapped.
+
+        Only swaps after the first letter, and only when one word fits: "fier" -> "fire",
+        "smoek" -> "smoke". A short word one substitution, insertion or deletion away from a
+        keyword is too often another real word ("fine", "fare", "hire" near "fire").
+        """
+        vocab = self.vocab
+        found = {
+            swapped
+            for i in range(1, len(token) - 1)
+            if (swapped := token[:i] + token[i + 1] + token[i] + token[i + 2 :]) in vocab
+        }
+        found.discard(token)
+        return found.pop() if len(found) == 1 else token
 
     def _prepare(self, text: str) -> _Prepared:
         tokens = normalize(text[:MAX_TEXT])

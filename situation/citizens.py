@@ -79,9 +79,10 @@ async def ask_language(*, session: AsyncSession, chat_id: int, lang: str) -> Non
 async def set_language(
     *, session: AsyncSession, user_id: int, chat_id: int, lang: str, now: datetime
 ) -> None:
-    """Store the citizen's language and confirm in it."""
+    """Store the citizen's chosen language (it then always wins) and confirm in it."""
     citizen, _ = await get_or_create_citizen(session=session, telegram_user_id=user_id, now=now)
     citizen.language = lang
+    citizen.language_chosen = True
     await save_citizen(session=session, citizen=citizen)
     await Outgoing(session=session, chat_id=chat_id, lang=lang).message("citizen_lang_set")
 

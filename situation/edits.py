@@ -41,6 +41,7 @@ from situation.intake import (
     send_scenario_help,
     tell_listeners,
 )
+from situation.language import remember_written_language
 from situation.outgoing import Outgoing
 from storage.citizens import find_citizen, was_command_message
 from storage.incidents import get_incident
@@ -73,6 +74,7 @@ async def receive_edit(
     citizen = await find_citizen(session=session, telegram_user_id=message.user_id)
     before = None
     if citizen is not None and citizen.id is not None:
+        remember_written_language(citizen, message.text)
         before = await latest_version_of_message(
             session=session,
             citizen_id=citizen.id,

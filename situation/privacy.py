@@ -120,6 +120,7 @@ async def forget_citizen(
     await forget_command_messages(session=session, citizen_id=citizen.id)
     citizen.telegram_user_id = None
     citizen.language = None
+    citizen.language_chosen = False
     citizen.consent_at = None
     citizen.last_seen_at = None
     citizen.forgotten_at = now

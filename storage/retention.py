@@ -372,6 +372,7 @@ async def anonymise_idle_citizens(
         .values(
             telegram_user_id=None,
             language=None,
+            language_chosen=False,
             consent_at=None,
             last_seen_at=None,
             forgotten_at=now,

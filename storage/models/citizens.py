@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Index, String, text
+from sqlalchemy import BigInteger, Boolean, Column, Index, String, false, text
 from sqlmodel import Field, SQLModel
 
 from storage.models.base import TZDateTime, utcnow
@@ -30,7 +30,12 @@ class Citizen(SQLModel, table=True):
     telegram_user_id: int | None = Field(
         default=None, sa_column=Column(BigInteger, nullable=True, unique=True, index=True)
     )
+    # The language to answer in: chosen with /lang when ``language_chosen``, else the one the
+    # citizen last clearly wrote a report in (see situation.language); None: Telegram's.
     language: str | None = Field(default=None, sa_column=Column(String(8), nullable=True))
+    language_chosen: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
     consent_at: datetime | None = Field(default=None, sa_column=Column(TZDateTime(), nullable=True))
     forgotten_at: datetime | None = Field(
         default=None, sa_column=Column(TZDateTime(), nullable=True)

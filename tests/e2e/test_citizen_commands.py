@@ -90,7 +90,7 @@ async def test_manual_pages_and_scenario_choice_buttons(app: E2E) -> None:
 async def test_a_scenario_choice_pressed_twice_sends_its_manual_once(app: E2E) -> None:
     for name, lang, words in (
         ("두번", "ko", "뭔가 이상해요 냄새가"),
-        ("Twice", "en", "thers a fier smok"),
+        ("Twice", "en", "theres a weird smell"),
     ):
         citizen = await app.citizen(name, lang)
         client, chat = app.client, citizen.id

@@ -21,21 +21,25 @@ async def _failed_updates(app: E2E) -> list[FailedUpdate]:
 
 
 @pytest.mark.parametrize(
-    ("language", "expected"), [("ko", "문제가 생겼습니다"), ("en", "something went wrong")]
+    ("language", "words", "expected"),
+    [
+        ("ko", "지하차도에 물이 차올라요", "문제가 생겼습니다"),
+        ("en", "water is rising in the underpass", "something went wrong"),
+    ],
 )
 async def test_a_failing_handler_keeps_the_message_and_tells_the_citizen(
-    app: E2E, monkeypatch: pytest.MonkeyPatch, language: str, expected: str
+    app: E2E, monkeypatch: pytest.MonkeyPatch, language: str, words: str, expected: str
 ) -> None:
     async def broken(**_kwargs: Any) -> None:
         raise RuntimeError("a bug in intake")
 
     monkeypatch.setattr(report_handlers, "receive_message", broken)
     citizen = await app.citizen("버그", language)
-    await app.client.send_text(citizen.id, citizen.id, "지하차도에 물이 차올라요")
+    await app.client.send_text(citizen.id, citizen.id, words)
     await settle(app, citizen.id)
 
     (failed,) = await _failed_updates(app)
-    assert failed.payload["message"]["text"] == "지하차도에 물이 차올라요"
+    assert failed.payload["message"]["text"] == words
     assert failed.error == "RuntimeError: a bug in intake"
     (answer,) = await bot_texts(app, citizen.id)
     assert expected in answer and "119" in answer

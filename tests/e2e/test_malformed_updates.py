@@ -71,7 +71,7 @@ async def test_a_malformed_update_between_two_good_ones_stalls_nothing(
     # The poll waiting now returns the greeting; the next one waits a second before the
     # sandbox reads its queue: the three updates below arrive in that second, one batch.
     await app.client.fault("slow", count=1, delay=1.0, method="getUpdates")
-    await app.client.send_text(writer.id, writer.id, "안녕하세요")
+    await app.client.send_text(writer.id, writer.id, "Hello, good evening")
     await app.client.send_text(first.id, first.id, "지하차도가 침수됐어요")
     bad = await app.client.inject_update("message", poll_message(writer.id, writer.name, "en"))
     await app.client.send_text(last.id, last.id, "가로수가 쓰러졌어요")

@@ -164,6 +164,8 @@ def test_urgent_signals_of_vehicles_and_people_under_water(text: str, signal: st
         "계정이 잠겼어요",
         "차가 잠깐 멈췄어요",
         "물이 차가워서 손이 잠겼어요",
+        "차가 잠겼어요",
+        "차량이 잠겨 있어서 못 타요",
         "사랑에 빠졌어요",
         "the door is locked",
         "locked out of my car",
@@ -215,3 +217,68 @@ def test_gap_keywords_and_absorbing_scenarios() -> None:
 def test_unrelated_text_gives_no_confident_answer() -> None:
     for text in ("오늘 날씨 좋네요", "도와주세요", "hello", "ㅋㅋㅋㅋ"):
         assert not classify(text).confident
+
+
+@pytest.mark.parametrize(
+    ("text", "slug", "signal"),
+    [
+        ("fier in my house", "fire", "fire"),
+        ("there is a fier", "fire", "fire"),
+        ("smoek coming from the apartment next door", "fire", "smoke"),
+    ],
+)
+def test_short_english_typos_get_the_scenario_and_the_119_prompt(
+    text: str, slug: str, signal: str
+) -> None:
+    result = classify(text)
+    assert result.confident and result.top is not None and result.top.slug == slug
+    assert signal in result.urgent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I am fine, nobody is hurt",
+        "the bus fare went up again",
+        "we need to hire more staff",
+        "I got fired from my job",
+        "five people in the queue",
+    ],
+)
+def test_short_words_near_a_keyword_are_left_alone(text: str) -> None:
+    result = classify(text)
+    assert "fire" not in result.urgent
+    assert not (result.confident and result.top is not None and result.top.slug == "fire")
+
+
+def test_a_fallen_tree_is_wind_damage_not_a_collapsed_person() -> None:
+    result = classify("나무가 쓰러져 있어요")
+    assert result.confident and result.top is not None and result.top.slug == "strong_wind"
+    assert result.urgent == ()
+    assert urgent_signals("가로수가 쓰러져서 길이 막혔어요") == []
+
+
+def test_someone_under_a_fallen_tree_or_a_collapsed_person_stays_urgent() -> None:
+    assert "trapped" in urgent_signals("나무가 쓰러져서 사람이 깔렸어요")
+    assert "unconscious" in urgent_signals("할머니가 쓰러져 있어요")
+
+
+def test_a_locked_car_is_not_urgent_but_a_car_under_water_is() -> None:
+    locked = classify("차가 잠겼어요")
+    assert locked.urgent == ()
+    assert not (locked.confident and locked.top is not None and locked.top.slug == "inundation")
+    for text in (
+        "물에 차가 잠겼어요",
+        "지하차도에 물이 차서 차가 잠기고 있어요",
+        "지하주차장에 물이 들어와서 차가 잠기고 있어요",
+    ):
+        result = classify(text)
+        assert "trapped" in result.urgent, text
+        assert result.top is not None and result.top.slug == "inundation", text
+
+
+def test_something_that_burst_is_an_explosion() -> None:
+    # "터졌어요ㅋ" was a false friend; without its ㅋ (dropped like all bare jamo) it hid every
+    # "터졌어요", so a gas canister that exploded got no 119 prompt.
+    assert "explosion" in urgent_signals("가스통이 터졌어요")
+    assert urgent_signals("대박 터졌어요ㅋㅋ") == []

@@ -92,7 +92,9 @@ async def test_new_cancel_and_myreports(steps: Steps) -> None:
 async def test_notifications_reach_every_citizen_once(steps: Steps) -> None:
     await steps.send(5101, text="불이 났어요")
     await steps.send(5101, kind="location", place=PLACE, now=START + timedelta(seconds=5))
-    await steps.send(5102, text="불이 났어요", lang="en", now=START + timedelta(seconds=20))
+    await steps.send(
+        5102, text="there is a fire in the building", lang="en", now=START + timedelta(seconds=20)
+    )
     await steps.send(
         5102, kind="location", place=PLACE, lang="en", now=START + timedelta(seconds=25)
     )

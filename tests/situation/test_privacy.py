@@ -75,6 +75,7 @@ async def test_forget_removes_personal_data_and_keeps_anonymous_incident(
     async with steps.tx() as session:
         citizens = (await session.exec(select(Citizen).order_by(col(Citizen.id)))).all()
         assert citizens[0].telegram_user_id is None and citizens[0].forgotten_at is not None
+        assert citizens[0].language is None  # remembered from "불이 났어요": forgotten too
         report = (
             await session.exec(select(Report).where(col(Report.citizen_id) == citizens[0].id))
         ).one()
@@ -429,6 +430,7 @@ async def test_purge_anonymises_citizens_quiet_for_longer_than_the_retention_per
     assert len(gone) == 3
     assert all(
         row.language is None
+        and not row.language_chosen
         and row.consent_at is None
         and row.last_seen_at is None
         and row.forgotten_at == now

@@ -296,3 +296,35 @@ async def test_member_prepared_from_is_added_and_dropped(empty_database_url: str
     await migrate.downgrade(url, "0014_handover_origin")
     columns = await _member_columns(url)
     assert "prepared_from" not in columns and "invite_link" in columns
+
+
+async def test_citizen_languages_stored_before_0016_count_as_chosen(
+    empty_database_url: str,
+) -> None:
+    """0016: every language stored so far was chosen with /lang; the column goes on the way down."""
+    url = empty_database_url
+    await migrate.upgrade(url, "0015_member_prepared_from")
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO citizen (telegram_user_id, language, blocked, created_at) VALUES"
+                    " (41, 'en', FALSE, '2026-01-02 03:00:00'),"
+                    " (42, NULL, FALSE, '2026-01-02 03:00:00')"
+                )
+            )
+        await migrate.upgrade(url, "0016_citizen_language_chosen")
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT telegram_user_id, language_chosen FROM citizen ORDER BY 1")
+            )
+            assert [(row[0], bool(row[1])) for row in rows] == [(41, True), (42, False)]
+        await migrate.downgrade(url, "0015_member_prepared_from")
+        async with engine.connect() as conn:
+            columns = await conn.run_sync(
+                lambda sync: {c["name"] for c in inspect(sync).get_columns("citizen")}
+            )
+        assert "language_chosen" not in columns and "language" in columns
+    finally:
+        await engine.dispose()
