@@ -115,6 +115,11 @@ class Catalog:
     shared_keywords: frozenset[str]
     known_numbers: tuple[str, ...]
     expert_fields: tuple[str, ...]
+    kept_words: frozenset[str] = frozenset()  # English words the spell-corrector keeps
+    closings: tuple[Keyword, ...] = ()  # thanks, ok, 감사합니다: a message of only these
+    continuations: tuple[Keyword, ...] = ()  # still, now, 아직, 더: the same situation goes on
+    holding_signals: tuple[str, ...] = ()  # signals that keep the citizen in their situation
+    laughter: tuple[str, ...] = ()  # ㅋㅋ, ㅎㅎ in the raw text: not an emergency
     _by_slug: dict[str, Scenario] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -259,6 +264,20 @@ def parse_catalog(data: Mapping[str, Any]) -> Catalog:
         shared_keywords=frozenset(data.get("shared", {}).get("keywords", ())),
         known_numbers=tuple(data.get("numbers", {}).get("known", ())),
         expert_fields=tuple(data.get("experts", {}).get("fields", ())),
+        kept_words=frozenset(w.lower() for w in data.get("spelling", {}).get("keep_en", ())),
+        closings=_word_list(data.get("closings", {}), "closing"),
+        continuations=_word_list(data.get("continuation", {}), "continuation"),
+        holding_signals=tuple(data.get("continuation", {}).get("signals", ())),
+        laughter=tuple(data.get("laughter", {}).get("marks", ())),
+    )
+
+
+def _word_list(section: Mapping[str, Any], source: str) -> tuple[Keyword, ...]:
+    """Parse a section's `ko` and `en` word lists (keyword syntax, weights unused)."""
+    return tuple(
+        parse_keyword(raw, lang=lang, default_weight=0.0, source=source)
+        for lang in LANGS
+        for raw in section.get(lang, ())
     )
 
 

@@ -121,6 +121,36 @@ def _keywords(catalog: Catalog) -> list[Problem]:
     ]
 
 
+def _word_lists(catalog: Catalog) -> list[Problem]:
+    """Closings, continuation words and laughter marks are usable and hide no keyword."""
+    problems = []
+    signals = {s.name for s in catalog.signals}
+    for name in catalog.holding_signals:
+        if name not in signals:
+            problems.append(Problem(f"continuation signal {name!r} is no signal"))
+    for k in catalog.continuations + catalog.closings:
+        if not ko_form(k.text):
+            problems.append(
+                Problem(f"{k.source} {k.text!r} is empty once normalised", None, k.lang)
+            )
+    # A closing that is a keyword would hide a message made of that keyword alone.
+    keywords = {
+        ko_form(k.text)
+        for k in (
+            *(k for s in catalog for k in s.keywords),
+            *(k for sig in catalog.signals for k in sig.keywords),
+        )
+        if "*" not in k.text
+    }
+    for k in catalog.closings:
+        if ko_form(k.text) in keywords:
+            problems.append(Problem(f"closing {k.text!r} is a keyword", None, k.lang))
+    for mark in catalog.laughter:
+        if not mark.strip() or ko_form(mark):
+            problems.append(Problem(f"laughter mark {mark!r} must be bare jamo"))
+    return problems
+
+
 def _names(catalog: Catalog) -> list[Problem]:
     """Every scenario's own name, in both languages, must classify to that scenario."""
     classifier = Classifier(catalog)
@@ -261,6 +291,7 @@ def check_catalog(
     return (
         _metadata(catalog)
         + _keywords(catalog)
+        + _word_lists(catalog)
         + _names(catalog)
         + _templates(catalog, renderer, templates_dir)
         + _handbook(renderer, templates_dir)

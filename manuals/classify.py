@@ -18,9 +18,11 @@ full description and the accuracy figures are in manuals/README.md):
    consonant is reduced to its sound class and look-alike vowels are merged (ㅆ/ㅅ, ㅐ/ㅔ...), so
    "불낫어요" meets "불났" and "화제" meets "화재". Unknown English words of six letters or more
    are spell-corrected against the keyword vocabulary (edit distance 1, same first letter) unless
-   they are ordinary words (any word of the English manual texts); unknown words of four or five
-   letters only by swapping two neighbouring letters after the first ("fier" -> "fire", but
-   "fine", "fare" and "hire" stay themselves).
+   they are ordinary words (any word of the English manual texts, the catalogue's kept words and
+   closing words); unknown words of four or five letters only by swapping two neighbouring
+   letters after the first ("fier" -> "fire", but "fine", "fare" and "hire" stay themselves).
+   A message of closing words only ("thanks", "네 감사합니다") gets nothing; one that laughs
+   (ㅋㅋ, ㅎㅎ in the raw text, which normalisation drops) is never confident nor urgent.
 2. Match every keyword, synonym and name of the catalogue: Korean as substrings of the spaceless
    text (optionally only at a word start), English as word prefixes (short words only with an
    inflection; optionally whole words), "a*b" keywords with a short gap, and English phrases
@@ -53,9 +55,11 @@ __all__ = [
     "Classifier",
     "Match",
     "classify",
+    "continues_situation",
     "detect_lang",
     "en_form",
     "get_classifier",
+    "holds_citizen",
     "ko_form",
     "loose_korean",
     "normalize",
@@ -81,6 +85,7 @@ GAP_EN = 24  # characters allowed between the parts of an English "a*b" keyword
 SHORT_WORD = 4  # English keywords this short match only as a word or its inflection
 CORRECT_MIN = 6  # unknown English words this long are corrected by any one edit
 SWAP_MIN = 4  # shorter ones, from this length, only by swapping two neighbouring letters
+CLOSING_MAX = 60  # a longer message is never only closing words ("thanks", "감사합니다")
 _INFLECTIONS = frozenset({"s", "es", "ed", "d", "ing", "y", "ies", "er", "ers"})
 PARTICLES = frozenset("이가을를에은는도로랑")  # where a Korean keyword may have words inserted
 PARTICLE_GAP_SHARE = 0.8  # weight share of "비가쏟아" matched as "비 ... 쏟아"
@@ -371,10 +376,17 @@ class _Matcher:
 
 
 class _GapMatcher:
-    """Finds "a*b" patterns, looking only at those whose first and last parts could occur."""
+    """Finds "a*b" patterns, looking only at those whose first and last parts could occur.
 
-    def __init__(self, patterns: Iterable[_Pattern], gap: int) -> None:
+    A match starting inside a false friend is dropped; with ``claims`` (the urgent signals'
+    explicit patterns) one spelling out the whole false friend keeps it, like a plain keyword:
+    "차가*잠겼*아기" claims the locked car "차가잠겼". Scenario gaps never claim: the loose
+    particle gap "물*들어" must not swallow "물가가 올라서 힘들어요".
+    """
+
+    def __init__(self, patterns: Iterable[_Pattern], gap: int, *, claims: bool = False) -> None:
         self.gap = gap
+        self.claims = claims
         self.patterns = list(patterns)
         # Pattern positions by the first two characters of their first part: a text is only
         # tried against the patterns its own bigrams (and characters) can start.
@@ -392,8 +404,14 @@ class _GapMatcher:
             if p.parts[-1][:2] not in present:
                 continue
             span = _find_gapped(text, p.parts, self.gap)
-            if span and not any(f.start <= span[0] < f.end for f in friends):
-                hits.append(_Hit(span[0], span[1], p.target, p.weight, p.text))
+            if span is None:
+                continue
+            hit = _Hit(span[0], span[1], p.target, p.weight, p.text)
+            if self.claims:
+                if not _masked(hit, friends):
+                    hits.append(hit)
+            elif not any(f.start <= hit.start < f.end for f in friends):
+                hits.append(hit)
         return hits
 
 
@@ -412,6 +430,8 @@ class _Prepared(NamedTuple):
     en_start_set: frozenset[int]
     ko_present: frozenset[str]
     en_present: frozenset[str]
+    quiet: bool = False  # only closing words, or laughter: no scenario is sure, nothing urgent
+    closing: bool = False  # only closing words ("thanks", "네 감사합니다"): no scenario at all
 
 
 def ko_form(raw: str) -> str:
@@ -446,7 +466,34 @@ class Classifier:
 
     def __init__(self, catalog: Catalog, known_words: frozenset[str] | None = None) -> None:
         self.catalog = catalog
-        self.known_words = english_words() if known_words is None else known_words
+        closings = {ko_form(kw.text) for kw in catalog.closings}
+        closings.discard("")
+        self._closings = frozenset(closings)
+        self._closing_lengths = sorted({len(c) for c in closings}, reverse=True)
+        closing_words = {
+            w for kw in catalog.closings if kw.lang == "en" for w in normalize(kw.text)
+        }
+        self.known_words = (
+            (english_words() if known_words is None else known_words)
+            | catalog.kept_words
+            | closing_words
+        )
+        self._laughter = tuple(
+            dict.fromkeys(
+                form
+                for mark in catalog.laughter
+                for form in (mark, unicodedata.normalize("NFKC", mark))
+            )
+        )
+        self._continue_en = [
+            tuple(normalize(kw.text)) for kw in catalog.continuations if kw.lang == "en"
+        ]
+        self._continue_ko = [
+            (ko_form(kw.text), kw.whole_word, kw.word_start)
+            for kw in catalog.continuations
+            if kw.lang == "ko"
+        ]
+        self._holding = frozenset(catalog.holding_signals)
         scenarios = catalog.scenarios
         ko: list[_Pattern] = []
         en: list[_Pattern] = []
@@ -552,8 +599,8 @@ class Classifier:
         self._sig_en = _Matcher([p for p in sig_en if not p.parts] + ff_en)
         # "a*b" signals need their context in the same sentence ("물이*잠겼": a locked door
         # is not urgent, water rising until something is under it is).
-        self._sig_gap_ko = _GapMatcher([p for p in sig_ko if p.parts], GAP_KO)
-        self._sig_gap_en = _GapMatcher([p for p in sig_en if p.parts], GAP_EN)
+        self._sig_gap_ko = _GapMatcher([p for p in sig_ko if p.parts], GAP_KO, claims=True)
+        self._sig_gap_en = _GapMatcher([p for p in sig_en if p.parts], GAP_EN, claims=True)
 
     @staticmethod
     def _pattern(kw: Keyword, target: int) -> _Pattern:
@@ -601,9 +648,29 @@ class Classifier:
         found.discard(token)
         return found.pop() if len(found) == 1 else token
 
+    def _only_closings(self, ko_text: str) -> bool:
+        """Whether the spaceless text is closing words only ("thankyou", "네감사합니다")."""
+        size = len(ko_text)
+        if not size or size > CLOSING_MAX or not self._closings:
+            return False
+        reached = [True] + [False] * size
+        for i in range(size):
+            if not reached[i]:
+                continue
+            for length in self._closing_lengths:
+                if i + length <= size and ko_text[i : i + length] in self._closings:
+                    reached[i + length] = True
+        return reached[size]
+
+    def _laughs(self, raw: str) -> bool:
+        """Whether the raw text laughs (ㅋㅋ, ㅎㅎ: normalisation drops these jamo)."""
+        return any(mark in raw for mark in self._laughter)
+
     def _prepare(self, text: str) -> _Prepared:
-        tokens = normalize(text[:MAX_TEXT])
+        raw = text[:MAX_TEXT]
+        tokens = normalize(raw)
         ko_text = loose_korean("".join(tokens))
+        closing = self._only_closings(ko_text)
         ko_starts: list[int] = []
         pos = 0
         for t in tokens:
@@ -624,6 +691,8 @@ class Classifier:
             en_start_set=frozenset(en_starts),
             ko_present=_present(ko_text),
             en_present=_present(en_text),
+            quiet=closing or self._laughs(raw),
+            closing=closing,
         )
 
     # -- scoring ---------------------------------------------------------------------------
@@ -691,7 +760,9 @@ class Classifier:
         return self._scores(self._prepare(text))
 
     def _scores(self, prepared: _Prepared) -> dict[int, float]:
-        ko_text, ko_starts, en_text, en_starts, en_start_set, ko_present, en_present = prepared
+        if prepared.closing:
+            return {}
+        ko_text, ko_starts, en_text, en_starts, en_start_set, ko_present, en_present = prepared[:7]
         ko_hits = self._ko.find(ko_text, None, ko_starts)
         en_hits = self._en.find(en_text, en_starts, en_start_set)
         ko_hits += self._gap_friends_ko.find(ko_text, ko_present, [])
@@ -762,6 +833,7 @@ class Classifier:
         )
         confident = bool(
             matches
+            and not prepared.quiet
             and matches[0].score >= CONFIDENT_PROBABILITY
             and matches[0].raw >= CONFIDENT_SCORE
         )
@@ -777,7 +849,9 @@ class Classifier:
         return self._urgent(self._prepare(text))
 
     def _urgent(self, prepared: _Prepared) -> list[str]:
-        ko_text, ko_starts, en_text, en_starts, en_start_set, ko_present, en_present = prepared
+        if prepared.quiet:
+            return []
+        ko_text, ko_starts, en_text, en_starts, en_start_set, ko_present, en_present = prepared[:7]
         found: set[int] = set()
         for hits, gaps, text, present in (
             (self._sig_ko.find(ko_text, None, ko_starts), self._sig_gap_ko, ko_text, ko_present),
@@ -796,6 +870,24 @@ class Classifier:
             found.update(h.target for h in gaps.find(text, present, spans))
         return [self.catalog.signals[i].name for i in sorted(found)]
 
+    def continues_situation(self, text: str) -> bool:
+        """Whether the words mark the citizen's own situation going on ("still", "아직", "더")."""
+        tokens = normalize(text[:MAX_TEXT])
+        loose = [loose_korean(t) for t in tokens]
+        for words in self._continue_en:
+            n = len(words)
+            if n and any(tuple(tokens[i : i + n]) == words for i in range(len(tokens))):
+                return True
+        for form, whole, start in self._continue_ko:
+            for t in loose:
+                if t == form if whole else t.startswith(form) if start else form in t:
+                    return True
+        return False
+
+    def holds_citizen(self, text: str) -> bool:
+        """Whether the words put the citizen in a danger they cannot leave (trapped)."""
+        return bool(self._holding.intersection(self.urgent_signals(text)))
+
 
 @lru_cache(maxsize=1)
 def get_classifier() -> Classifier:
@@ -811,3 +903,13 @@ def classify(text: str, lang: str | None = None) -> Classification:
 def urgent_signals(text: str) -> list[str]:
     """Return the urgent signals (trapped, unconscious, fire, ...) found in a message."""
     return get_classifier().urgent_signals(text)
+
+
+def continues_situation(text: str) -> bool:
+    """Whether a follow-up's words continue the citizen's own situation ("still", "더")."""
+    return get_classifier().continues_situation(text)
+
+
+def holds_citizen(text: str) -> bool:
+    """Whether a report's words hold the citizen in their situation (they are trapped)."""
+    return get_classifier().holds_citizen(text)

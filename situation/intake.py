@@ -249,7 +249,10 @@ def tells_another_incident(report: Report, text: str) -> bool:
     Both must be sure: the report's scenario chosen (by the citizen or staff) or confidently
     classified, and the words confidently of a scenario neither the same as it nor related to
     it (a flood and the power cut it caused are one situation). Unclear words ("help", "물이
-    더 차올라요", "still here") keep joining the open report.
+    더 차올라요", "still here") keep joining the open report, and so do words that say the
+    citizen's own situation goes on ("still trapped, smoke now", "아직", "더": the catalogue's
+    continuation words) and anything a citizen writes whose report holds them where they are
+    (trapped: the smoke they see next is where they are).
     """
     if report.scenario is None or not text or is_skip(text):
         return False
@@ -257,6 +260,8 @@ def tells_another_incident(report: Report, text: str) -> bool:
     if not guess.confident or not guess.candidates:
         return False
     if scenarios.related(guess.candidates[0], report.scenario):
+        return False
+    if scenarios.goes_on(text) or (report.text and scenarios.holds_reporter(report.text)):
         return False
     if report.scenario_confirmed:
         return True

@@ -14,7 +14,13 @@ from datetime import timedelta
 from functools import lru_cache
 
 from manuals.catalog import load_catalog
-from manuals.classify import Classification, classify, urgent_signals
+from manuals.classify import (
+    Classification,
+    classify,
+    continues_situation,
+    holds_citizen,
+    urgent_signals,
+)
 from manuals.render import render_manual, render_urgent_prompt
 from situation.clustering import ClusterRule
 
@@ -60,6 +66,16 @@ def manual(slug: str, lang: str) -> Manual | None:
     if not rendered.pages:
         return None
     return Manual(pages=tuple(rendered.pages), labels=tuple(rendered.labels))
+
+
+def goes_on(text: str) -> bool:
+    """Whether a follow-up's words say the citizen's own situation goes on ("still", "아직")."""
+    return continues_situation(text)
+
+
+def holds_reporter(text: str) -> bool:
+    """Whether a report's words hold its citizen in the situation (they are trapped in it)."""
+    return holds_citizen(text)
 
 
 def urgent_prompt(text: str, lang: str) -> str | None:

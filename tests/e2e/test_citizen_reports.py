@@ -17,6 +17,7 @@ from tests.e2e.citizen_helpers import (
     CITY_HALL,
     all_incidents,
     bot_messages,
+    bot_text,
     bot_texts,
     media_of,
     north_of,
@@ -271,3 +272,91 @@ async def test_another_incident_written_soon_after_opens_a_new_report(app: E2E) 
         "inundation",
         "inundation",
     ]
+
+
+async def test_a_situation_getting_worse_stays_one_report(app: E2E) -> None:
+    """A trapped citizen's "still trapped, smoke now" was filed as a second, fire report."""
+    for name, lang, first, worse in (
+        ("Lift", "en", "people are trapped in the lift", "still trapped, smoke now"),
+        ("엘베", "ko", "엘리베이터에 갇혔어요", "연기가 나요"),  # trapped: where they are
+        (
+            "침수",
+            "ko",
+            "집 앞 도로가 침수됐어요",
+            "이제 옆 건물에서 연기가 나요",
+        ),  # "이제": goes on
+    ):
+        citizen = await app.citizen(name, lang)
+        client, chat = app.client, citizen.id
+        await client.send_text(citizen.id, chat, first)
+        await client.send_location(citizen.id, chat, *north_of(CITY_HALL, 3000))
+        await settle(app, chat)
+        app.clock.advance(timedelta(minutes=3))
+        await client.send_text(citizen.id, chat, worse)
+        await settle(app, chat)
+        (report,) = await reports_of(app, citizen.id)
+        assert report.text == f"{first}\n{worse}", name
+        texts = await bot_texts(app, chat)
+        assert not any("new report" in t or "새 신고" in t for t in texts), name
+
+
+async def test_thanks_after_a_report_is_acknowledged_and_nothing_more(app: E2E) -> None:
+    """ "thanks" was spell-corrected to "tanks": a new emergency-state report with its manual."""
+    for name, lang, first, thanks, added in (
+        ("Thankful", "en", "There is a fire in my building", "thanks", "Added to report"),
+        ("OkBye", "en", "There is a fire in my building", "ok thank you!", "Added to report"),
+        ("감사", "ko", "아파트에 불이 났어요", "네 감사합니다", "추가되었습니다"),
+    ):
+        citizen = await app.citizen(name, lang)
+        client, chat = app.client, citizen.id
+        await client.send_text(citizen.id, chat, first)
+        await client.send_location(citizen.id, chat, *north_of(CITY_HALL, 6000))
+        await settle(app, chat)
+        before = len(await bot_messages(app, chat))
+        app.clock.advance(timedelta(minutes=2))
+        await client.send_text(citizen.id, chat, thanks)
+        await settle(app, chat)
+        (report,) = await reports_of(app, citizen.id)
+        assert report.scenario == "fire" and report.text == f"{first}\n{thanks}", name
+        answers = (await bot_messages(app, chat))[before:]
+        (answer,) = answers  # the acknowledgement alone: no manual, no prompt, no choices
+        assert added in bot_text(answer) and (report.reference or "-") in bot_text(answer), name
+        assert "reply_markup" not in answer or not answer["reply_markup"].get("inline_keyboard")
+
+
+async def test_a_child_locked_in_a_car_is_urgent_a_locked_car_is_not(app: E2E) -> None:
+    """After "a car needs water to be urgent", a child locked in a car got no 119 prompt."""
+    for name, text, urgent in (
+        ("아이", "잠긴 차 안에 아이가 있어요", True),
+        ("아기", "차가 잠겼는데 안에 아기가 있어요", True),
+        ("Baby", "my baby is in the locked car", True),
+        ("차주", "차가 잠겼어요", False),
+    ):
+        citizen = await app.citizen(name, "en" if name == "Baby" else "ko")
+        await app.client.send_text(citizen.id, citizen.id, text)
+        await settle(app, citizen.id)
+        texts = await bot_texts(app, citizen.id)
+        assert texts and texts[0].startswith("🚨") is urgent, text
+        (report,) = await reports_of(app, citizen.id)
+        assert report.urgent is urgent, text
+
+
+async def test_laughter_is_no_emergency_a_burst_gas_canister_is(app: E2E) -> None:
+    """ "터졌어요ㅋㅋ" ("I burst out laughing") got the 119 prompt and the explosion manual."""
+    laughing = await app.citizen("웃음", "ko")
+    await app.client.send_text(laughing.id, laughing.id, "터졌어요ㅋㅋ")
+    await settle(app, laughing.id)
+    messages = await bot_messages(app, laughing.id)
+    assert not any(bot_text(m).startswith("🚨") for m in messages)
+    # Not sure of an explosion: the choices, not the explosion manual sent as sure.
+    assert not any("cmp:explosion" in str(m.get("reply_markup")) for m in messages)
+    (report,) = await reports_of(app, laughing.id)
+    assert not report.urgent
+
+    canister = await app.citizen("가스통", "ko")
+    await app.client.send_text(canister.id, canister.id, "가스통이 터졌어요")
+    await settle(app, canister.id)
+    texts = await bot_texts(app, canister.id)
+    assert texts and texts[0].startswith("🚨 지금 바로 119에 전화하세요")
+    (report,) = await reports_of(app, canister.id)
+    assert report.urgent and report.scenario == "explosion"

@@ -94,3 +94,21 @@ def test_name_must_classify_to_its_scenario(tmp_path: Path, mini_dir: Path) -> N
     path.write_text(toml, encoding="utf-8")
     messages = _messages(check_catalog(read_catalog(path), mini_dir))
     assert "alpha/en: its name classifies as beta" in messages
+
+
+def test_closings_continuations_and_laughter_are_checked(tmp_path: Path, mini_dir: Path) -> None:
+    text = (Path(__file__).with_name("conftest.py")).read_text(encoding="utf-8")
+    toml = text.split('MINI_CATALOG = """', 1)[1].split('"""', 1)[0]
+    toml += (
+        '\n[closings]\nko = ["알파사고", "네"]\nen = ["!!"]\n'
+        '[continuation]\nen = ["still"]\nsignals = ["stuck"]\n'
+        '[laughter]\nmarks = ["ㅋㅋ", "lol"]\n'
+    )
+    path = tmp_path / "lists.toml"
+    path.write_text(toml, encoding="utf-8")
+    messages = _messages(check_catalog(read_catalog(path), mini_dir))
+    assert "ko: closing '알파사고' is a keyword" in messages
+    assert "en: closing '!!' is empty once normalised" in messages
+    assert "continuation signal 'stuck' is no signal" in messages
+    assert "laughter mark 'lol' must be bare jamo" in messages
+    assert not any("'네'" in m or "'ㅋㅋ'" in m or "'still'" in m for m in messages)

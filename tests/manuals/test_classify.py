@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from manuals.classify import classify, loose_korean, normalize, urgent_signals
+from manuals.classify import (
+    classify,
+    continues_situation,
+    get_classifier,
+    holds_citizen,
+    loose_korean,
+    normalize,
+    urgent_signals,
+)
 
 
 @pytest.mark.parametrize(
@@ -282,3 +290,136 @@ def test_something_that_burst_is_an_explosion() -> None:
     # "터졌어요", so a gas canister that exploded got no 119 prompt.
     assert "explosion" in urgent_signals("가스통이 터졌어요")
     assert urgent_signals("대박 터졌어요ㅋㅋ") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "잠긴 차 안에 아이가 있어요",
+        "차가 잠겼는데 안에 아기가 있어요",
+        "아이가 차 안에 있는데 문이 잠겼어요",
+        "차에 애기를 두고 잠갔어요",
+        "my baby is in the locked car",
+        "the kid is locked in the car",
+    ],
+)
+def test_a_person_locked_in_a_car_is_urgent(text: str) -> None:
+    assert "trapped" in urgent_signals(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["차가 잠겼어요", "아이가 차에서 잠들었어요", "my car is locked", "I locked the car"]
+)
+def test_a_locked_car_with_nobody_in_it_is_not(text: str) -> None:
+    assert urgent_signals(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "thanks",
+        "Thanks!",
+        "thank you",
+        "Thank you so much 🙏",
+        "thx",
+        "ty",
+        "ok",
+        "okay",
+        "ok thanks",
+        "감사합니다",
+        "고맙습니다",
+        "네",
+        "네 감사합니다!!",
+        "알겠습니다",
+        "정말감사합니다ㅠㅠ",
+    ],
+)
+def test_closings_get_no_scenario_and_no_prompt(text: str) -> None:
+    result = classify(text)
+    assert result.matches == () and result.urgent == () and not result.confident
+
+
+def test_closings_are_not_spell_corrected_and_do_not_hide_a_report() -> None:
+    classifier = get_classifier()
+    assert classifier._correct("thanks") == "thanks"  # not "tanks" (emergency state)
+    result = classify("thanks, the fire is spreading to the second floor")
+    assert result.top is not None and result.top.slug == "fire" and "fire" in result.urgent
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["rubber", "silver", "spring", "wonder", "bitter", "modest", "random", "submit", "thanks"],
+)
+def test_common_english_words_are_not_corrected_into_a_scenario(word: str) -> None:
+    # Each was one letter from a keyword word (rubble, shiver, sprain, wander, bitten, molest,
+    # ransom, summit, tanks) and came out a confident scenario.
+    assert get_classifier()._correct(word) == word
+    assert not classify(word).confident
+
+
+def test_a_burst_embankment_or_dam_is_a_flood_or_dam_failure_not_an_explosion() -> None:
+    for text, slug in (
+        ("저수지 둑이 터졌어요", "dam_collapse"),
+        ("댐이 터졌어요", "dam_collapse"),
+        ("둑이 터졌어요", "flood"),
+        ("제방이 터졌어요", "flood"),
+    ):
+        result = classify(text)
+        assert result.confident and result.top is not None and result.top.slug == slug, text
+        assert "explosion" not in result.slugs and "explosion" not in result.urgent, text
+        assert result.urgent == ("collapse",), text  # urgent all the same: call 119
+
+
+@pytest.mark.parametrize("text", ["터졌어요ㅋㅋ", "불났어요 ㅋㅋㅋ", "엘베에 갇혔어요ㅎㅎ"])
+def test_laughter_is_no_emergency(text: str) -> None:
+    result = classify(text)
+    assert result.urgent == () and not result.confident
+    assert urgent_signals(text) == []
+
+
+def test_laughter_is_read_from_the_raw_text_only() -> None:
+    # Normalisation drops bare jamo: without laughter the same words stay urgent.
+    assert "explosion" in urgent_signals("가스통이 터졌어요")
+    assert classify("가스통이 터졌어요").confident
+    assert "fire" in urgent_signals("불났어요")
+    assert urgent_signals("불났어요\u110f\u110f") == []  # laughter typed as conjoining jamo
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "still trapped, smoke now",
+        "the water is getting higher",
+        "it's worse",
+        "smoke again",
+        "물이 더 차올라요",
+        "아직도 연기가 나요",
+        "여전히 갇혀 있어요",
+        "불길이 점점 커져요",
+        "이젠 연기도 나요",
+        "또 흔들려요",
+    ],
+)
+def test_words_that_continue_the_citizens_situation(text: str) -> None:
+    assert continues_situation(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "옆 건물에 불이 났어요",
+        "There is a fire next door",
+        "너무 더워요",  # "더" only as a word of its own
+        "I took a photo",  # "too" only as a word of its own
+        "또래 아이가 다쳤어요",
+    ],
+)
+def test_words_that_do_not(text: str) -> None:
+    assert not continues_situation(text)
+
+
+def test_a_trapped_citizen_is_held_in_their_situation() -> None:
+    assert holds_citizen("people are trapped in the lift")
+    assert holds_citizen("엘리베이터에 갇혔어요")
+    assert not holds_citizen("The street is flooded")
+    assert not holds_citizen("아파트에 불이 났어요")

@@ -506,6 +506,35 @@ def test_only_sure_words_of_an_unrelated_scenario_tell_of_another_incident() -> 
     assert not tells_another_incident(_report("뭔가 이상해요", scenario=None), "연기가 나요")
 
 
+def test_words_that_continue_the_situation_keep_joining_the_open_report() -> None:
+    """ "still trapped, smoke now" after a lift rescue was filed as a second, fire report."""
+    flood = _report("집 앞 도로가 침수됐어요")
+    for worse in (
+        "이제 옆 건물에서 연기가 나요",
+        "불길이 점점 커지고 있어요",
+        "smoke now, it's worse",
+    ):
+        assert scenarios.classify_report(worse).confident, worse  # surely another scenario
+        assert not tells_another_incident(flood, worse), worse
+    assert tells_another_incident(flood, "There is a fire next door")  # no continuation mark
+
+
+def test_a_trapped_citizens_later_words_are_about_where_they_are() -> None:
+    lift = _report("people are trapped in the lift")
+    assert lift.scenario == "elevator"
+    for later in ("still trapped, smoke now", "there is smoke", "연기가 나요"):
+        assert not tells_another_incident(lift, later), later
+    broken = _report("the lift is broken, nobody inside")  # nobody held there
+    assert broken.scenario == "elevator" and scenarios.classify_report(broken.text or "").confident
+    assert tells_another_incident(broken, "there is smoke")
+
+
+def test_closing_words_never_open_a_report() -> None:
+    fire = _report("아파트에 불이 났어요")
+    for closing in ("thanks", "thank you", "ok", "감사합니다", "네 알겠습니다"):
+        assert not tells_another_incident(fire, closing), closing
+
+
 async def test_another_incident_opens_a_new_report_named_in_the_confirmation(
     steps: Steps,
 ) -> None:
