@@ -119,7 +119,8 @@ class Catalog:
     closings: tuple[Keyword, ...] = ()  # thanks, ok, 감사합니다: a message of only these
     continuations: tuple[Keyword, ...] = ()  # still, now, 아직, 더: the same situation goes on
     holding_signals: tuple[str, ...] = ()  # signals that keep the citizen in their situation
-    laughter: tuple[str, ...] = ()  # ㅋㅋ, ㅎㅎ in the raw text: not an emergency
+    laughter: tuple[str, ...] = ()  # ㅋㅋ, ㅎㅎ in the raw text: never a sure scenario
+    laughter_mutes: tuple[str, ...] = ()  # signals a laughing message does not raise
     _by_slug: dict[str, Scenario] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -269,6 +270,7 @@ def parse_catalog(data: Mapping[str, Any]) -> Catalog:
         continuations=_word_list(data.get("continuation", {}), "continuation"),
         holding_signals=tuple(data.get("continuation", {}).get("signals", ())),
         laughter=tuple(data.get("laughter", {}).get("marks", ())),
+        laughter_mutes=tuple(data.get("laughter", {}).get("mutes", ())),
     )
 
 

@@ -148,6 +148,10 @@ def _word_lists(catalog: Catalog) -> list[Problem]:
     for mark in catalog.laughter:
         if not mark.strip() or ko_form(mark):
             problems.append(Problem(f"laughter mark {mark!r} must be bare jamo"))
+    signals = {signal.name for signal in catalog.signals}
+    for name in catalog.laughter_mutes:
+        if name not in signals:
+            problems.append(Problem(f"laughter mutes {name!r}, which is no signal"))
     return problems
 
 

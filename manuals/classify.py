@@ -22,7 +22,8 @@ full description and the accuracy figures are in manuals/README.md):
    closing words); unknown words of four or five letters only by swapping two neighbouring
    letters after the first ("fier" -> "fire", but "fine", "fare" and "hire" stay themselves).
    A message of closing words only ("thanks", "네 감사합니다") gets nothing; one that laughs
-   (ㅋㅋ, ㅎㅎ in the raw text, which normalisation drops) is never confident nor urgent.
+   (ㅋㅋ, ㅎㅎ in the raw text, which normalisation drops) is never confident, and does not raise
+   the signals laughter mutes ("터졌어요ㅋㅋ" is no explosion; "갇혔어요ㅎㅎ" is still trapped).
 2. Match every keyword, synonym and name of the catalogue: Korean as substrings of the spaceless
    text (optionally only at a word start), English as word prefixes (short words only with an
    inflection; optionally whole words), "a*b" keywords with a short gap, and English phrases
@@ -430,8 +431,9 @@ class _Prepared(NamedTuple):
     en_start_set: frozenset[int]
     ko_present: frozenset[str]
     en_present: frozenset[str]
-    quiet: bool = False  # only closing words, or laughter: no scenario is sure, nothing urgent
+    quiet: bool = False  # only closing words, or laughter: no scenario is sure
     closing: bool = False  # only closing words ("thanks", "네 감사합니다"): no scenario at all
+    laughs: bool = False  # ㅋㅋ, ㅎㅎ: the signals laughter mutes are not raised
 
 
 def ko_form(raw: str) -> str:
@@ -485,6 +487,7 @@ class Classifier:
                 for form in (mark, unicodedata.normalize("NFKC", mark))
             )
         )
+        self._laugh_mutes = frozenset(catalog.laughter_mutes)
         self._continue_en = [
             tuple(normalize(kw.text)) for kw in catalog.continuations if kw.lang == "en"
         ]
@@ -671,6 +674,7 @@ class Classifier:
         tokens = normalize(raw)
         ko_text = loose_korean("".join(tokens))
         closing = self._only_closings(ko_text)
+        laughs = not closing and self._laughs(raw)
         ko_starts: list[int] = []
         pos = 0
         for t in tokens:
@@ -691,8 +695,9 @@ class Classifier:
             en_start_set=frozenset(en_starts),
             ko_present=_present(ko_text),
             en_present=_present(en_text),
-            quiet=closing or self._laughs(raw),
+            quiet=closing or laughs,
             closing=closing,
+            laughs=laughs,
         )
 
     # -- scoring ---------------------------------------------------------------------------
@@ -849,7 +854,7 @@ class Classifier:
         return self._urgent(self._prepare(text))
 
     def _urgent(self, prepared: _Prepared) -> list[str]:
-        if prepared.quiet:
+        if prepared.closing:
             return []
         ko_text, ko_starts, en_text, en_starts, en_start_set, ko_present, en_present = prepared[:7]
         found: set[int] = set()
@@ -868,7 +873,10 @@ class Classifier:
                     found.add(h.target)
             spans = [h for h in hits if h.target == -1]
             found.update(h.target for h in gaps.find(text, present, spans))
-        return [self.catalog.signals[i].name for i in sorted(found)]
+        names = [self.catalog.signals[i].name for i in sorted(found)]
+        if prepared.laughs:
+            return [name for name in names if name not in self._laugh_mutes]
+        return names
 
     def continues_situation(self, text: str) -> bool:
         """Whether the words mark the citizen's own situation going on ("still", "아직", "더")."""

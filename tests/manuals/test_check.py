@@ -102,7 +102,7 @@ def test_closings_continuations_and_laughter_are_checked(tmp_path: Path, mini_di
     toml += (
         '\n[closings]\nko = ["알파사고", "네"]\nen = ["!!"]\n'
         '[continuation]\nen = ["still"]\nsignals = ["stuck"]\n'
-        '[laughter]\nmarks = ["ㅋㅋ", "lol"]\n'
+        '[laughter]\nmarks = ["ㅋㅋ", "lol"]\nmutes = ["boom"]\n'
     )
     path = tmp_path / "lists.toml"
     path.write_text(toml, encoding="utf-8")
@@ -111,4 +111,5 @@ def test_closings_continuations_and_laughter_are_checked(tmp_path: Path, mini_di
     assert "en: closing '!!' is empty once normalised" in messages
     assert "continuation signal 'stuck' is no signal" in messages
     assert "laughter mark 'lol' must be bare jamo" in messages
+    assert "laughter mutes 'boom', which is no signal" in messages
     assert not any("'네'" in m or "'ㅋㅋ'" in m or "'still'" in m for m in messages)

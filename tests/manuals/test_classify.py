@@ -370,11 +370,25 @@ def test_a_burst_embankment_or_dam_is_a_flood_or_dam_failure_not_an_explosion() 
         assert result.urgent == ("collapse",), text  # urgent all the same: call 119
 
 
-@pytest.mark.parametrize("text", ["터졌어요ㅋㅋ", "불났어요 ㅋㅋㅋ", "엘베에 갇혔어요ㅎㅎ"])
-def test_laughter_is_no_emergency(text: str) -> None:
+@pytest.mark.parametrize("text", ["터졌어요ㅋㅋ", "빵 터졌어요 ㅋㅋㅋ", "대박 터졌네ㅎㅎ"])
+def test_laughter_is_no_explosion(text: str) -> None:
     result = classify(text)
     assert result.urgent == () and not result.confident
     assert urgent_signals(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "signal"),
+    [
+        ("엘베에 갇혔어요ㅎㅎ", "trapped"),
+        ("불났어요 ㅋㅋㅋ", "fire"),
+        ("가스통이 터졌어요ㅠㅠ", "explosion"),
+    ],
+)
+def test_laughter_mutes_only_the_explosion_signal(text: str, signal: str) -> None:
+    # A nervous laugh does not make someone less trapped: only "터졌어요ㅋㅋ" is a joke so often
+    # that laughter mutes it. A sure scenario still waits for words without laughter.
+    assert signal in urgent_signals(text)
 
 
 def test_laughter_is_read_from_the_raw_text_only() -> None:
@@ -382,7 +396,7 @@ def test_laughter_is_read_from_the_raw_text_only() -> None:
     assert "explosion" in urgent_signals("가스통이 터졌어요")
     assert classify("가스통이 터졌어요").confident
     assert "fire" in urgent_signals("불났어요")
-    assert urgent_signals("불났어요\u110f\u110f") == []  # laughter typed as conjoining jamo
+    assert urgent_signals("터졌어요\u110f\u110f") == []  # laughter typed as conjoining jamo
 
 
 @pytest.mark.parametrize(
