@@ -334,6 +334,31 @@ async def staff(
     await _answer(session, room, message, text)
 
 
+STAFF_COMMANDS = (
+    "note",
+    "all",
+    "close",
+    "ref",
+    "canned",
+    "history",
+    "stats",
+    "duty",
+    "handbook",
+    "help",
+    "staff",
+)
+
+
+def _not_staff(message: Message, staff_member: StaffMember | None = None) -> bool:
+    """Whether the writer is not registered staff."""
+    return staff_member is None
+
+
+async def not_staff(message: Message, session: Any, room: RoomConfig, lang: str) -> None:
+    """Tell someone in the group who is not registered staff that the command is staff's."""
+    await _answer(session, room, message, render(lang, "staff_answer", key="refused"))
+
+
 def get_router() -> Router:
     """Build this module's router (a fresh one per dispatcher)."""
     router = Router(name=__name__)
@@ -341,6 +366,8 @@ def get_router() -> Router:
     # which the relay passes to the citizen. The text check also spares other messages the
     # eleven command filters.
     router.message.filter(in_staff_chat, F.text.startswith("/"))
+    # Someone who is not registered staff hears so, as a card button tells them.
+    router.message.register(not_staff, Command(*STAFF_COMMANDS), _not_staff)
     router.message.register(note, Command("note"))
     router.message.register(to_all, Command("all"))
     router.message.register(close, Command("close"))

@@ -128,3 +128,25 @@ async def test_staff_with_wrong_arguments_says_what_to_type(app: E2E) -> None:
     assert await _answers(app, doyun.id, "/staff remove 12") == ["관리자(admin)만 할 수 있습니다."]
     (usage,) = await _answers(app, seoyeon.id, "/staff add 12 boss 김")
     assert usage.startswith("사용법: /staff list · /staff add ID 역할 이름")
+
+
+async def test_a_stranger_typing_staff_commands_is_refused_and_nothing_changes(
+    app: E2E,
+) -> None:
+    """Someone in the group who is not registered staff got silence, as if the command worked;
+    a card button already told them it is for staff only."""
+    citizen, thread = await _topic_thread(app)
+    heard = len(await bot_texts(app, citizen.id))
+    newcomer = await app.citizen("New Colleague", "en")
+    await app.client.add_member(app.world.staff_chat_id, newcomer.id)
+    refused = ["Only situation-room staff can use this."]
+
+    for command in ("/close", "/all we are coming", "/note x", "/history", "/canned"):
+        assert await _answers(app, newcomer.id, command, thread) == refused, command
+    for command in ("/help", "/duty", "/stats", "/staff add 1 admin Me", "/handbook"):
+        assert await _answers(app, newcomer.id, command) == refused, command
+    assert await _answers(app, newcomer.id, "/close@OtherBot", thread) == []  # not ours
+
+    (topic,) = await topics(app)
+    assert not topic.get("is_closed")
+    assert len(await bot_texts(app, citizen.id)) == heard
