@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup
+from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -116,15 +117,24 @@ async def incident_for_topic(
 
 
 async def replied_report(*, session: AsyncSession, chat_id: int, message_id: int) -> Report | None:
-    """Return the report whose relayed citizen message is ``message_id`` in the staff chat."""
+    """Return the report whose relayed citizen message is ``message_id`` in the staff chat.
+
+    That is a citizen's message copied into the topic (``relay:in:<message>``) or the words of
+    a report posted there (``report:in:<incident>:<generation>:<report>``).
+    """
     statement = select(col(OutboxMessage.correlation)).where(
         col(OutboxMessage.chat_id) == chat_id,
         col(OutboxMessage.result_message_id) == message_id,
-        col(OutboxMessage.correlation).like("relay:in:%"),
+        or_(
+            col(OutboxMessage.correlation).like("relay:in:%"),
+            col(OutboxMessage.correlation).like("report:in:%"),
+        ),
     )
     correlation = (await session.exec(statement)).first()
     if correlation is None:
         return None
+    if correlation.startswith("report:in:"):
+        return await get_report(session=session, report_id=int(correlation.split(":")[4]))
     report_message = await session.get(ReportMessage, int(correlation.split(":")[2]))
     if report_message is None:
         return None

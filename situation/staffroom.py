@@ -56,7 +56,7 @@ from storage.models.reports import (
     ReportStatus,
 )
 from storage.models.topics import IncidentTopic, TopicState
-from storage.outbox import enqueue_batched, pending_count
+from storage.outbox import enqueue_batched, find, pending_count
 from storage.reports import (
     mark_relayed,
     media_of_report,
@@ -354,6 +354,22 @@ async def _send_files(out: Topic, messages: Sequence[ReportMessage], *, caption:
         await out.send("copy", payload)
 
 
+def report_in_correlation(incident_id: int, generation: int, report_id: int, part: int = 1) -> str:
+    """Name the post of report ``report_id``'s words in its incident's topic.
+
+    A reply to it (or to any of its parts, ``part`` 2 on) answers the report's citizen only.
+    """
+    name = f"report:in:{incident_id}:{generation}:{report_id}"
+    return name if part == 1 else f"{name}:p{part}"
+
+
+async def _words_correlation(out: Topic, report: Report, part: int) -> str | None:
+    """Name a part of the report's words, unless the name was taken (posted before)."""
+    assert report.id is not None
+    name = report_in_correlation(out.topic.incident_id, out.topic.generation, report.id, part)
+    return None if await find(session=out.session, correlation=name) is not None else name
+
+
 async def _post_words(out: Topic, report: Report, lang: str, *, joined: bool) -> None:
     """Queue everything the report says, in as many messages as Telegram's limit takes."""
     label = await _citizen_label(report)
@@ -370,9 +386,13 @@ async def _post_words(out: Topic, report: Report, lang: str, *, joined: bool) ->
     parts = split(
         report.text or "", room_for(said, TEXT_LIMIT), first_room=room_for(opening, TEXT_LIMIT)
     )
-    await out.text(opening(parts[0]))
-    for piece in parts[1:]:
-        await out.text(said(piece))
+    # Each part is named after the report, so that a reply to it answers that citizen.
+    await out.send(
+        "text", {"text": opening(parts[0])}, correlation=await _words_correlation(out, report, 1)
+    )
+    for part, piece in enumerate(parts[1:], start=2):
+        correlation = await _words_correlation(out, report, part)
+        await out.send("text", {"text": said(piece)}, correlation=correlation)
 
 
 async def post_moved_media(

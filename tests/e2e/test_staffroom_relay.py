@@ -224,3 +224,33 @@ async def test_a_staff_answer_corrected_in_the_topic_reaches_the_citizens_who_ha
     await app.settle()
     for person in (korean, english):
         assert (await bot_texts(app, person.id))[-1].endswith("\n2층에서 대기")
+
+
+async def test_a_reply_to_the_words_of_a_report_that_joined_answers_that_citizen_only(
+    app: E2E,
+) -> None:
+    """A report joining an open incident is posted with its words; a reply to them went to
+    every citizen of the incident, not to the one who wrote them."""
+    await seed_staff(app)
+    first = await report_fire(app)
+    second = await app.citizen("Sarah", "en")
+    await app.client.send_text(second.id, second.id, "Fire on the third floor, I am trapped")
+    await app.client.send_location(second.id, second.id, *CITY_HALL)
+    await app.settle()
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    (joined,) = [m for m in await topic_messages(app, thread) if "I am trapped" in text_of(m)]
+    heard = {person.id: len(await bot_texts(app, person.id)) for person in (first, second)}
+
+    await app.client.send_text(
+        app.world.person("정하은").id,
+        app.world.staff_chat_id,
+        "Stay by the window, firefighters are coming",
+        message_thread_id=thread,
+        reply_to_message_id=joined["message_id"],
+    )
+    await app.settle()
+
+    assert len(await bot_texts(app, first.id)) == heard[first.id]
+    (answer,) = (await bot_texts(app, second.id))[heard[second.id] :]
+    assert answer.endswith("Stay by the window, firefighters are coming")
