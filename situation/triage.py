@@ -707,6 +707,8 @@ async def _menu(session: AsyncSession, action: StaffAction, room: RoomConfig) ->
         buttons = scenario_buttons(incident, lang=lang, page=page)
     elif action.action == "mrg":
         others = await merge_candidates(session=session, incident_id=action.incident_id)
+        if not others:  # an empty list to choose from: say so, the card stays as it is
+            return Outcome(False, render(lang, "staff_answer", key="no_merge_target"))
         buttons = merge_buttons(incident, others, lang=lang)
     elif action.action == "esc":
         buttons = agency_buttons(incident, room.agencies, lang=lang)

@@ -315,3 +315,17 @@ async def test_a_stale_merge_button_names_the_closed_target_and_where_it_went(ap
     assert answer["text"] == f"{third_ref} 사건은 이미 종결되어 병합할 수 없습니다."
     assert first_ref in text_of(await card(app, first_thread))  # the first stays open
     assert not (await topics(app))[0].get("is_closed")
+
+
+async def test_merge_with_no_other_open_incident_says_so_and_keeps_the_card(app: E2E) -> None:
+    """The merge menu of the only open incident was an empty list with "choose one"."""
+    await seed_staff(app)
+    await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    before = await card(app, thread)
+
+    answer = await press(app, app.world.person("정하은").id, before, button_data(before, "st:mrg:"))
+
+    assert answer["text"] == "병합할 다른 진행 중인 사건이 없습니다."
+    assert (await card(app, thread))["reply_markup"] == before["reply_markup"]
