@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation.agencies import DEFAULT_AGENCIES, Directory
@@ -172,7 +173,7 @@ async def card_view(
         holder_name = (await staff_names(session=session, user_ids=[holder_id])).get(
             holder_id, incident.holder
         )
-    handovers = []
+    handovers: list[str] = []
     recorded = (
         await handovers_of_incident(session=session, incident_id=incident.id)
         if figures.handovers
@@ -180,13 +181,16 @@ async def card_view(
     )
     for handover in recorded:
         agency = room.agencies.get(handover.agency)
+        # Rendered lines are HTML already: the card must not escape them a second time.
         handovers.append(
-            render(
-                room.lang,
-                "staff_handover_line",
-                agency=agency.name(room.lang) if agency else handover.agency,
-                method=render(room.lang, "staff_label", key=handover.method),
-                reference=handover.reference,
+            Markup(
+                render(
+                    room.lang,
+                    "staff_handover_line",
+                    agency=agency.name(room.lang) if agency else handover.agency,
+                    method=Markup(render(room.lang, "staff_label", key=handover.method)),
+                    reference=handover.reference,
+                )
             )
         )
     merged_into = None
