@@ -235,22 +235,27 @@ async def test_a_reply_to_the_words_of_a_report_that_joined_answers_that_citizen
     first = await report_fire(app)
     second = await app.citizen("Sarah", "en")
     await app.client.send_text(second.id, second.id, "Fire on the third floor, I am trapped")
+    await app.client.send_photo(second.id, second.id, tiny_png(), caption="the corridor")
     await app.client.send_location(second.id, second.id, *CITY_HALL)
     await app.settle()
     (topic,) = await topics(app)
     thread = int(topic["message_thread_id"])
-    (joined,) = [m for m in await topic_messages(app, thread) if "I am trapped" in text_of(m)]
-    heard = {person.id: len(await bot_texts(app, person.id)) for person in (first, second)}
+    shown = await topic_messages(app, thread)
+    (words,) = [m for m in shown if "I am trapped" in text_of(m)]
+    (photo,) = [m for m in shown if m.get("photo")]
+    pin = [m for m in shown if m.get("location")][-1]
 
-    await app.client.send_text(
-        app.world.person("정하은").id,
-        app.world.staff_chat_id,
-        "Stay by the window, firefighters are coming",
-        message_thread_id=thread,
-        reply_to_message_id=joined["message_id"],
-    )
-    await app.settle()
+    for number, joined in enumerate((words, photo, pin)):
+        heard = {person.id: len(await bot_texts(app, person.id)) for person in (first, second)}
+        await app.client.send_text(
+            app.world.person("정하은").id,
+            app.world.staff_chat_id,
+            f"Stay by the window, firefighters are coming ({number})",
+            message_thread_id=thread,
+            reply_to_message_id=joined["message_id"],
+        )
+        await app.settle()
 
-    assert len(await bot_texts(app, first.id)) == heard[first.id]
-    (answer,) = (await bot_texts(app, second.id))[heard[second.id] :]
-    assert answer.endswith("Stay by the window, firefighters are coming")
+        assert len(await bot_texts(app, first.id)) == heard[first.id], number
+        (answer,) = (await bot_texts(app, second.id))[heard[second.id] :]
+        assert answer.endswith(f"firefighters are coming ({number})")
