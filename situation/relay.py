@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup
+from sqlalchemy import or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -116,15 +117,24 @@ async def incident_for_topic(
 
 
 async def replied_report(*, session: AsyncSession, chat_id: int, message_id: int) -> Report | None:
-    """Return the report whose relayed citizen message is ``message_id`` in the staff chat."""
+    """Return the report whose relayed citizen message is ``message_id`` in the staff chat.
+
+    That is a citizen's message copied into the topic (``relay:in:<message>``) or the words of
+    a report posted there (``report:in:<incident>:<generation>:<report>``).
+    """
     statement = select(col(OutboxMessage.correlation)).where(
         col(OutboxMessage.chat_id) == chat_id,
         col(OutboxMessage.result_message_id) == message_id,
-        col(OutboxMessage.correlation).like("relay:in:%"),
+        or_(
+            col(OutboxMessage.correlation).like("relay:in:%"),
+            col(OutboxMessage.correlation).like("report:in:%"),
+        ),
     )
     correlation = (await session.exec(statement)).first()
     if correlation is None:
         return None
+    if correlation.startswith("report:in:"):
+        return await get_report(session=session, report_id=int(correlation.split(":")[4]))
     report_message = await session.get(ReportMessage, int(correlation.split(":")[2]))
     if report_message is None:
         return None
@@ -299,6 +309,84 @@ async def _deliver(
     # What did not fit follows at once (the rows of one chat go out in the order queued).
     for part, piece in enumerate(parts[1:], start=2):
         await _queue(session, target, "text", {"text": reply(piece)}, f"{correlation}:p{part}")
+
+
+EDITABLE = ("text", "photo", "document", "video")
+
+
+async def relay_staff_edit(
+    *, session: AsyncSession, room: RoomConfig, message: StaffMessage, now: datetime
+) -> int:
+    """Send a staff message's corrected words to each citizen who got it; return how many.
+
+    Only the citizens the message reached hear the correction (a reply stays with its
+    citizen), each in their language; a message that reached nobody (an internal note, words
+    in a merged-away topic) reaches nobody when edited, and an edit into a note sends nothing.
+    """
+    words = message.text or ""
+    if message.kind not in EDITABLE or not words.strip() or is_internal(words):
+        return 0
+    incident = await incident_for_topic(
+        session=session, chat_id=message.chat_id, thread_id=message.thread_id
+    )
+    if incident is None or incident.id is None:
+        return 0
+    reached = await _reached(session, message)
+    if not reached:
+        return 0
+    live = await merge_target(session=session, incident=incident)  # where the citizens are now
+    targets = [
+        target
+        for target in await recipients(session=session, incident_id=live.id or incident.id)
+        if target.chat_id in reached
+    ]
+    name = signature(room, message.actor)
+    edit = await _edit_number(session, message)
+    for target in targets:
+
+        def corrected(text: str, target: Recipient = target) -> str:
+            return render(
+                target.lang,
+                "citizen_staff_correction",
+                reference=target.report.reference,
+                text=text,
+                signature=name,
+            )
+
+        correlation = f"relay:edit:{message.chat_id}:{message.message_id}:{edit}:{target.chat_id}"
+        for part, piece in enumerate(split(words, room_for(corrected, TEXT_LIMIT)), start=1):
+            suffix = "" if part == 1 else f":p{part}"
+            await _queue(session, target, "text", {"text": corrected(piece)}, correlation + suffix)
+    await record(
+        session=session,
+        incident_id=incident.id,
+        action="message_edit",
+        actor=message.actor,
+        now=now,
+        after={"to": [target.report.reference for target in targets], "kind": message.kind},
+        note=words,
+    )
+    return len(targets)
+
+
+async def _reached(session: AsyncSession, message: StaffMessage) -> set[int]:
+    """Return the citizens' chats a staff message was relayed to (its first parts)."""
+    prefix = f"relay:out:{message.chat_id}:{message.message_id}:"
+    statement = select(col(OutboxMessage.correlation)).where(
+        col(OutboxMessage.correlation).like(f"{prefix}%")
+    )
+    rest = [str(c)[len(prefix) :] for c in (await session.exec(statement)).all()]
+    return {int(chat) for chat in rest if chat.lstrip("-").isdigit()}
+
+
+async def _edit_number(session: AsyncSession, message: StaffMessage) -> int:
+    """Return which edit of the message this is (1, 2, ...): each has its own deliveries."""
+    prefix = f"relay:edit:{message.chat_id}:{message.message_id}:"
+    statement = select(col(OutboxMessage.correlation)).where(
+        col(OutboxMessage.correlation).like(f"{prefix}%")
+    )
+    numbers = [str(c)[len(prefix) :].split(":", 1)[0] for c in (await session.exec(statement))]
+    return max((int(n) for n in numbers if n.isdigit()), default=0) + 1
 
 
 async def _queue(

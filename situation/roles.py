@@ -37,6 +37,19 @@ def allowed(role: str | None, action: str) -> bool:
     return at_least(role, REQUIRED.get(action, StaffRole.STAFF))
 
 
+def refusal(role: str | None, action: str, lang: str) -> str | None:
+    """Return why someone with ``role`` may not perform ``action``, or None when they may.
+
+    Staff whose role is too weak are told which role it takes, not that they are no staff.
+    """
+    if allowed(role, action):
+        return None
+    needed = REQUIRED.get(action, StaffRole.STAFF)
+    if role is None or needed == StaffRole.STAFF:
+        return render(lang, "staff_answer", key="refused")
+    return render(lang, "staff_answer", key="needs_role", value=needed)
+
+
 async def role_of(*, session: AsyncSession, user_id: int) -> str | None:
     """Return the role of a Telegram user in the situation room, or None."""
     member = await get_staff(session=session, telegram_user_id=user_id)

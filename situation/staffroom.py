@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from markupsafe import Markup
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation import scenarios
@@ -57,7 +58,7 @@ from storage.models.reports import (
     ReportStatus,
 )
 from storage.models.topics import IncidentTopic, TopicState
-from storage.outbox import enqueue_batched, pending_count
+from storage.outbox import enqueue_batched, find, pending_count
 from storage.reports import (
     mark_relayed,
     media_of_report,
@@ -173,7 +174,7 @@ async def card_view(
         holder_name = (await staff_names(session=session, user_ids=[holder_id])).get(
             holder_id, incident.holder
         )
-    handovers = []
+    handovers: list[str] = []
     recorded = (
         await handovers_of_incident(session=session, incident_id=incident.id)
         if figures.handovers
@@ -181,13 +182,16 @@ async def card_view(
     )
     for handover in recorded:
         agency = room.agencies.get(handover.agency)
+        # Rendered lines are HTML already: the card must not escape them a second time.
         handovers.append(
-            render(
-                room.lang,
-                "staff_handover_line",
-                agency=agency.name(room.lang) if agency else handover.agency,
-                method=render(room.lang, "staff_label", key=handover.method),
-                reference=handover.reference,
+            Markup(
+                render(
+                    room.lang,
+                    "staff_handover_line",
+                    agency=agency.name(room.lang) if agency else handover.agency,
+                    method=Markup(render(room.lang, "staff_label", key=handover.method)),
+                    reference=handover.reference,
+                )
             )
         )
     merged_into = None
@@ -332,13 +336,18 @@ async def post_report_content(
     messages = await messages_of_report(session=session, report_id=report.id)
     origins = forwarded_origins(messages)
     if origins and not first:  # the card says it of the first report's words
-        await out.text(
-            render(lang, "staff_report_forwarded", citizen=label, origins=", ".join(origins))
+        text = render(lang, "staff_report_forwarded", citizen=label, origins=", ".join(origins))
+        await out.send(
+            "text", {"text": text}, correlation=await _report_post_name(out, report, "forwarded")
         )
-    await _send_photos(out, photos, caption=label)
-    await _send_files(out, messages, caption=label)
+    await _send_photos(out, photos, caption=label, of_report=report)
+    await _send_files(out, messages, caption=label, of_report=report)
     if not first and report.latitude is not None and report.longitude is not None:
-        await out.send("location", {"latitude": report.latitude, "longitude": report.longitude})
+        await out.send(
+            "location",
+            {"latitude": report.latitude, "longitude": report.longitude},
+            correlation=await _report_post_name(out, report, "pin"),
+        )
     await mark_relayed(session=session, messages=messages)
 
 
@@ -346,8 +355,15 @@ FILE_KINDS = frozenset({"document", "voice", "video"})
 """Citizen messages whose file the topic gets as a copy of the message (photos go as albums)."""
 
 
-async def _send_files(out: Topic, messages: Sequence[ReportMessage], *, caption: str) -> None:
-    """Queue a copy of every voice note, video and document of a report not relayed yet."""
+async def _send_files(
+    out: Topic,
+    messages: Sequence[ReportMessage],
+    *,
+    caption: str,
+    of_report: Report | None = None,
+) -> None:
+    """Queue a copy of every voice note, video and document of a report not relayed yet
+    (named after ``of_report``, so that a reply to one answers its citizen)."""
     for message in messages:
         if message.relayed or message.kind not in FILE_KINDS:
             continue
@@ -358,7 +374,31 @@ async def _send_files(out: Topic, messages: Sequence[ReportMessage], *, caption:
             "message_id": message.message_id,
             "caption": caption,
         }
-        await out.send("copy", payload)
+        correlation = None
+        if of_report is not None:
+            correlation = await _report_post_name(out, of_report, f"file{message.id}")
+        await out.send("copy", payload, correlation=correlation)
+
+
+def report_in_correlation(
+    incident_id: int, generation: int, report_id: int, part: int | str = 1
+) -> str:
+    """Name a post of report ``report_id`` in its incident's topic: its words (``part`` 2 on
+    for the rest of them), or ``part`` "photo1", "pin", "file7" for what came with them.
+
+    A reply to any of them answers the report's citizen only.
+    """
+    name = f"report:in:{incident_id}:{generation}:{report_id}"
+    if part == 1:
+        return name
+    return f"{name}:p{part}" if isinstance(part, int) else f"{name}:{part}"
+
+
+async def _report_post_name(out: Topic, report: Report, part: int | str) -> str | None:
+    """Name a post of the report in the topic, unless the name was taken (posted before)."""
+    assert report.id is not None
+    name = report_in_correlation(out.topic.incident_id, out.topic.generation, report.id, part)
+    return None if await find(session=out.session, correlation=name) is not None else name
 
 
 async def _post_words(out: Topic, report: Report, lang: str, *, joined: bool) -> None:
@@ -377,9 +417,13 @@ async def _post_words(out: Topic, report: Report, lang: str, *, joined: bool) ->
     parts = split(
         report.text or "", room_for(said, TEXT_LIMIT), first_room=room_for(opening, TEXT_LIMIT)
     )
-    await out.text(opening(parts[0]))
-    for piece in parts[1:]:
-        await out.text(said(piece))
+    # Each part is named after the report, so that a reply to it answers that citizen.
+    await out.send(
+        "text", {"text": opening(parts[0])}, correlation=await _report_post_name(out, report, 1)
+    )
+    for part, piece in enumerate(parts[1:], start=2):
+        correlation = await _report_post_name(out, report, part)
+        await out.send("text", {"text": said(piece)}, correlation=correlation)
 
 
 async def post_moved_media(
@@ -409,15 +453,22 @@ async def post_moved_media(
         await out.send("location", {"latitude": report.latitude, "longitude": report.longitude})
 
 
-async def _send_photos(out: Topic, photos: list[ReportMedia], *, caption: str) -> None:
+async def _send_photos(
+    out: Topic, photos: list[ReportMedia], *, caption: str, of_report: Report | None = None
+) -> None:
+    """Queue photos as albums (named after ``of_report``: a reply answers its citizen)."""
     for start in range(0, len(photos), ALBUM_LIMIT):
         chunk = photos[start : start + ALBUM_LIMIT]
+        correlation = None
+        if of_report is not None:
+            correlation = await _report_post_name(out, of_report, f"photo{start + 1}")
         if len(chunk) == 1:
-            await out.send("photo", {"file_id": chunk[0].file_id, "caption": caption})
+            payload = {"file_id": chunk[0].file_id, "caption": caption}
+            await out.send("photo", payload, correlation=correlation)
             continue
         items: list[dict[str, Any]] = [{"type": "photo", "file_id": item.file_id} for item in chunk]
         items[0]["caption"] = caption
-        await out.send("album", {"items": items})
+        await out.send("album", {"items": items}, correlation=correlation)
 
 
 async def refresh_card(

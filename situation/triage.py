@@ -40,7 +40,7 @@ from situation.incidents import higher_priority
 from situation.intake import send_manual
 from situation.limits import TEXT_LIMIT, clip, room_for
 from situation.outgoing import Outgoing
-from situation.relay import recipients, send_canned
+from situation.relay import merge_target, recipients, send_canned
 from situation.staffroom import (
     RoomConfig,
     Topic,
@@ -251,11 +251,12 @@ async def merge(
     for incident_id in sorted((source_id, target_id)):
         await lock_incident(session=session, incident_id=incident_id)
     source, refused = await _open_incident(session, source_id, room)
-    target, refused_target = await _open_incident(session, target_id, room)
-    if source is None or target is None:
-        refusal = refused or refused_target
-        assert refusal is not None
-        return refusal
+    if source is None:
+        assert refused is not None
+        return refused
+    target, _ = await _open_incident(session, target_id, room)
+    if target is None:
+        return await _closed_target(session, target_id, room)
     source_people = await recipients(session=session, incident_id=source_id)
     # A case a staff member already acknowledged stays acknowledged where its reports go.
     inherits = target.status == IncidentStatus.NEW and source.status != IncidentStatus.NEW
@@ -390,6 +391,29 @@ async def merge(
             },
         )
     return Outcome(True, render(room.lang, "staff_answer", key="merged", value=target.reference))
+
+
+async def _closed_target(session: AsyncSession, target_id: int, room: RoomConfig) -> Outcome:
+    """Refuse a merge into an incident that is gone or closed (a menu drawn before it closed),
+    naming it and, when it was merged itself, the incident its reports now live in."""
+    target = await get_incident(session=session, incident_id=target_id)
+    if target is None:
+        return Outcome(False, render(room.lang, "staff_answer", key="unknown"))
+    if target.merged_into_id is not None:
+        final = await merge_target(session=session, incident=target)
+        return Outcome(
+            False,
+            render(
+                room.lang,
+                "staff_answer",
+                key="target_merged",
+                value=target.reference,
+                into=final.reference,
+            ),
+        )
+    return Outcome(
+        False, render(room.lang, "staff_answer", key="target_closed", value=target.reference)
+    )
 
 
 async def merge_candidates(
@@ -683,6 +707,8 @@ async def _menu(session: AsyncSession, action: StaffAction, room: RoomConfig) ->
         buttons = scenario_buttons(incident, lang=lang, page=page)
     elif action.action == "mrg":
         others = await merge_candidates(session=session, incident_id=action.incident_id)
+        if not others:  # an empty list to choose from: say so, the card stays as it is
+            return Outcome(False, render(lang, "staff_answer", key="no_merge_target"))
         buttons = merge_buttons(incident, others, lang=lang)
     elif action.action == "esc":
         buttons = agency_buttons(incident, room.agencies, lang=lang)

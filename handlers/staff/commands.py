@@ -33,6 +33,14 @@ async def _refuse(session: Any, room: RoomConfig, message: Message, key: str) ->
     await _answer(session, room, message, render(room.lang, "staff_answer", key=key))
 
 
+async def _usage(session: Any, room: RoomConfig, message: Message, command: str) -> None:
+    """Answer with how the command is typed."""
+    teams = list(room.roster.teams) if room.roster is not None else []
+    await _answer(
+        session, room, message, render(room.lang, "staff_usage", command=command, teams=teams)
+    )
+
+
 async def _incident(session: Any, room: RoomConfig, message: Message) -> Incident | None:
     if not message.message_thread_id or not message.is_topic_message:
         return None
@@ -64,6 +72,9 @@ async def note(
     incident_id = await _incident_in_topic(session, room, message)
     if incident_id is None:
         return
+    if not (command.args or "").strip():
+        await _usage(session, room, message, "note")
+        return
     await triage.add_note(
         session=session,
         incident_id=incident_id,
@@ -83,7 +94,12 @@ async def to_all(
     lang: str,
 ) -> None:
     """Send the text to every citizen of the topic's incident."""
-    if staff_member is None or not command.args:
+    if staff_member is None:
+        return
+    if await _incident_in_topic(session, room, message) is None:
+        return
+    if not (command.args or "").strip():
+        await _usage(session, room, message, "all")
         return
     described = replace(
         staff_message(message, staff_member, text=command.args, lang=lang), to_all=True
@@ -128,15 +144,19 @@ async def reference(
     staff_member: StaffMember | None,
 ) -> None:
     """Attach the agency's reference number to the latest hand-over: ``/ref NUMBER``."""
-    if staff_member is None or not command.args:
+    if staff_member is None:
         return
     incident_id = await _incident_in_topic(session, room, message)
     if incident_id is None:
         return
+    number = (command.args or "").strip()
+    if not number:
+        await _usage(session, room, message, "ref")
+        return
     outcome = await triage.set_handover_reference(
         session=session,
         incident_id=incident_id,
-        reference=command.args.strip(),
+        reference=number,
         actor=actor_of(staff_member),
         room=room,
         now=clock.now(),
@@ -224,9 +244,13 @@ async def duty(
         return
     words = (command.args or "").split()
     now = clock.now()
-    if words[:1] == ["set"] and len(words) == 2 and room.roster is not None:
-        if not roles.allowed(role, "duty_edit"):
-            await _refuse(session, room, message, "refused")
+    if words and room.roster is not None:
+        if words[0] != "set" or len(words) != 2 or words[1] not in room.roster.teams:
+            await _usage(session, room, message, "duty")
+            return
+        refused = roles.refusal(role, "duty_edit", room.lang)
+        if refused is not None:
+            await _answer(session, room, message, refused)
             return
         try:
             await roster.set_override(
@@ -237,7 +261,7 @@ async def duty(
                 set_by=staff_member.telegram_user_id,
             )
         except ValueError:
-            await _refuse(session, room, message, "invalid")
+            await _usage(session, room, message, "duty")
             return
     text = await roster.duty_text(session=session, roster=room.roster, now=now, lang=room.lang)
     await _answer(session, room, message, text)
@@ -280,8 +304,12 @@ async def staff(
     if staff_member is None:
         return
     words = (command.args or "list").split()
-    if words[0] != "list" and not roles.allowed(role, "staff_manage"):
-        await _refuse(session, room, message, "refused")
+    refused = roles.refusal(role, "staff_manage", room.lang)
+    if words[0] != "list" and refused is not None:
+        await _answer(session, room, message, refused)
+        return
+    if words[0] not in ("list", "add", "remove"):
+        await _usage(session, room, message, "staff")
         return
     reply_user = message.reply_to_message.from_user if message.reply_to_message else None
     now = clock.now()
@@ -291,7 +319,7 @@ async def staff(
         elif len(words) >= 4 and words[1].lstrip("-").isdigit() and words[2] in StaffRole.ALL:
             user_id, new_role, name = int(words[1]), words[2], " ".join(words[3:])
         else:
-            await _refuse(session, room, message, "invalid")
+            await _usage(session, room, message, "staff")
             return
         await roles.register(session=session, user_id=user_id, name=name, role=new_role, now=now)
     elif words[0] == "remove":
@@ -299,11 +327,36 @@ async def staff(
         if target is None and len(words) >= 2 and words[1].lstrip("-").isdigit():
             target = int(words[1])
         if target is None:
-            await _refuse(session, room, message, "invalid")
+            await _usage(session, room, message, "staff")
             return
         await roles.unregister(session=session, user_id=target, now=now)
     text = await roles.roster_text(session=session, lang=room.lang)
     await _answer(session, room, message, text)
+
+
+STAFF_COMMANDS = (
+    "note",
+    "all",
+    "close",
+    "ref",
+    "canned",
+    "history",
+    "stats",
+    "duty",
+    "handbook",
+    "help",
+    "staff",
+)
+
+
+def _not_staff(message: Message, staff_member: StaffMember | None = None) -> bool:
+    """Whether the writer is not registered staff."""
+    return staff_member is None
+
+
+async def not_staff(message: Message, session: Any, room: RoomConfig, lang: str) -> None:
+    """Tell someone in the group who is not registered staff that the command is staff's."""
+    await _answer(session, room, message, render(lang, "staff_answer", key="refused"))
 
 
 def get_router() -> Router:
@@ -313,6 +366,8 @@ def get_router() -> Router:
     # which the relay passes to the citizen. The text check also spares other messages the
     # eleven command filters.
     router.message.filter(in_staff_chat, F.text.startswith("/"))
+    # Someone who is not registered staff hears so, as a card button tells them.
+    router.message.register(not_staff, Command(*STAFF_COMMANDS), _not_staff)
     router.message.register(note, Command("note"))
     router.message.register(to_all, Command("all"))
     router.message.register(close, Command("close"))

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from handlers.staff.filters import actor_of, in_staff_chat
 from situation.clock import Clock
-from situation.relay import StaffMessage, relay_staff_message
+from situation.relay import StaffMessage, relay_staff_edit, relay_staff_message
 from situation.staffroom import RoomConfig
 from storage.models.staff import StaffMember
 
@@ -65,9 +66,33 @@ async def relay_to_citizens(
     )
 
 
+async def relay_edit(
+    message: Message,
+    session: Any,
+    room: RoomConfig,
+    clock: Clock,
+    staff_member: StaffMember | None,
+    lang: str,
+    command: CommandObject | None = None,
+) -> None:
+    """Send the corrected words of a staff message (or ``/all``) to the citizens who had it."""
+    if staff_member is None or message.from_user is None or message.from_user.is_bot:
+        return
+    text = command.args or "" if command is not None else None
+    await relay_staff_edit(
+        session=session,
+        room=room,
+        message=staff_message(message, staff_member, text=text, lang=lang),
+        now=clock.now(),
+    )
+
+
 def get_router() -> Router:
     """Build this module's router (a fresh one per dispatcher)."""
     router = Router(name=__name__)
     router.message.filter(in_staff_chat, F.is_topic_message, F.message_thread_id)
     router.message.register(relay_to_citizens, ~F.text.startswith("/"))
+    router.edited_message.filter(in_staff_chat, F.is_topic_message, F.message_thread_id)
+    router.edited_message.register(relay_edit, Command("all"))
+    router.edited_message.register(relay_edit, ~F.text.startswith("/"))
     return router

@@ -44,7 +44,7 @@ async def test_commands_in_a_topic_and_in_general(app: E2E) -> None:
     general = [text_of(m) for m in await app.client.messages(chat)]
     assert any("상황실 통계" in text and "사건 1건" in text for text in general)
     assert any("근무표가 설정되어 있지 않습니다" in text for text in general)
-    assert any("상황실 근무자만" in text for text in general)
+    assert any("관리자(admin)만" in text for text in general)  # 정하은 is staff, not admin
     members = [text for text in general if text.startswith("👥")]
     assert members and "새 근무자" in members[-1] and "새 조장" not in members[-1]
 

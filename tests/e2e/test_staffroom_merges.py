@@ -308,3 +308,62 @@ async def test_the_export_of_a_merged_incident_lists_its_hand_overs_as_moved(
     assert [(h["agency"], h["moved_to"], h["moved_from"]) for h in kept["handovers"]] == [
         ("fire119", None, merged["incident"])
     ]
+
+
+async def test_a_stale_merge_button_names_the_closed_target_and_where_it_went(app: E2E) -> None:
+    """A merge menu opened before its target was merged or closed answered "this incident is
+    already closed", as if the incident on the card were: staff could not tell which one, nor
+    where the target's reports went."""
+    await seed_staff(app)
+    await report_fire(app, "첫째", where=CITY_HALL)
+    await report_fire(app, "둘째", where=GANGNAM)
+    await report_fire(app, "셋째", where=(37.5133, 127.1001))
+    first, second, third = await topics(app)
+    first_ref, second_ref, third_ref = (t["name"].split()[-1] for t in (first, second, third))
+    first_thread = int(first["message_thread_id"])
+    haeun = app.world.person("정하은")
+    menu = await card(app, first_thread)
+    await press(app, haeun.id, menu, button_data(menu, "st:mrg:"))
+    menu = await card(app, first_thread)  # lists the second and the third incident
+    to_second, to_third = sorted(
+        b["callback_data"]
+        for row in menu["reply_markup"]["inline_keyboard"]
+        for b in row
+        if b["callback_data"].startswith("st:mrgto:")
+    )
+
+    second_card = await card(app, int(second["message_thread_id"]))
+    await press(app, haeun.id, second_card, f"st:mrg:{to_second.split(':')[3]}:")
+    second_card = await card(app, int(second["message_thread_id"]))
+    await press(app, haeun.id, second_card, button_data(second_card, "st:mrgto:"))  # into third
+
+    answer = await press(app, haeun.id, menu, to_second)
+    assert answer["text"] == (
+        f"{second_ref} 사건은 이미 {third_ref} 건에 병합되었습니다."
+        f" {third_ref} 건으로 병합해 주세요."
+    )
+    await app.client.send_text(
+        haeun.id,
+        app.world.staff_chat_id,
+        "/close false_alarm",
+        message_thread_id=int(third["message_thread_id"]),
+    )
+    await app.settle()
+    answer = await press(app, haeun.id, menu, to_third)
+    assert answer["text"] == f"{third_ref} 사건은 이미 종결되어 병합할 수 없습니다."
+    assert first_ref in text_of(await card(app, first_thread))  # the first stays open
+    assert not (await topics(app))[0].get("is_closed")
+
+
+async def test_merge_with_no_other_open_incident_says_so_and_keeps_the_card(app: E2E) -> None:
+    """The merge menu of the only open incident was an empty list with "choose one"."""
+    await seed_staff(app)
+    await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    before = await card(app, thread)
+
+    answer = await press(app, app.world.person("정하은").id, before, button_data(before, "st:mrg:"))
+
+    assert answer["text"] == "병합할 다른 진행 중인 사건이 없습니다."
+    assert (await card(app, thread))["reply_markup"] == before["reply_markup"]

@@ -163,3 +163,99 @@ async def test_a_joining_reports_voice_note_reaches_the_topic(app: E2E) -> None:
     shown = await topic_messages(app, int(topic["message_thread_id"]))
     (voice,) = [message for message in shown if "voice" in message]
     assert "R-" in text_of(voice)
+
+
+async def test_a_staff_answer_corrected_in_the_topic_reaches_the_citizens_who_had_it(
+    app: E2E,
+) -> None:
+    """Staff fixed a wrong instruction by editing their message; the citizen kept the wrong one.
+
+    The correction goes to whoever got the message (a reply: that citizen only), each in their
+    language; an internal note edited stays internal.
+    """
+    await seed_staff(app)
+    korean = await report_fire(app)
+    english = await app.citizen("Sarah", "en")
+    await app.client.send_text(english.id, english.id, "Fire on the third floor, smoke everywhere")
+    await app.client.send_location(english.id, english.id, *CITY_HALL)
+    await app.settle()
+    await app.client.send_text(english.id, english.id, "I am on the roof")
+    await app.settle()
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    chat = app.world.staff_chat_id
+    haeun = app.world.person("정하은")
+    shown = await topic_messages(app, thread)
+    (from_sarah,) = [m for m in shown if "I am on the roof" in text_of(m)]
+    wrong = await app.client.send_text(
+        haeun.id, chat, "3번 출구로 나오세요", message_thread_id=thread
+    )
+    to_sarah = await app.client.send_photo(
+        haeun.id,
+        chat,
+        tiny_png(),
+        caption="Exit 3 <here> & wait",
+        message_thread_id=thread,
+        reply_to_message_id=from_sarah["message_id"],
+    )
+    note = await app.client.send_text(haeun.id, chat, "! 3번 출구 확인", message_thread_id=thread)
+    await app.settle()
+    heard = {person.id: len(await bot_texts(app, person.id)) for person in (korean, english)}
+
+    await app.client.edit_text(haeun.id, chat, wrong["message_id"], "4번 출구로 나오세요")
+    await app.client.edit_caption(haeun.id, chat, to_sarah["message_id"], "Exit 4 <here> & wait")
+    await app.client.edit_text(haeun.id, chat, note["message_id"], "! 4번 출구 확인")
+    await app.settle()
+
+    korean_new = (await bot_texts(app, korean.id))[heard[korean.id] :]
+    english_new = (await bot_texts(app, english.id))[heard[english.id] :]
+    assert len(korean_new) == 1 and "고쳤습니다" in korean_new[0]
+    assert korean_new[0].endswith("4번 출구로 나오세요")
+    assert len(english_new) == 2 and all("corrected" in text for text in english_new)
+    assert english_new[0].endswith("4번 출구로 나오세요")
+    assert english_new[1].endswith("Exit 4 <here> & wait")
+    assert not any("확인" in text for text in korean_new + english_new)
+
+    everyone = await app.client.send_text(
+        haeun.id, chat, "/all 1층에서 대기", message_thread_id=thread
+    )
+    await app.settle()
+    await app.client.edit_text(haeun.id, chat, everyone["message_id"], "/all 2층에서 대기")
+    await app.settle()
+    for person in (korean, english):
+        assert (await bot_texts(app, person.id))[-1].endswith("\n2층에서 대기")
+
+
+async def test_a_reply_to_the_words_of_a_report_that_joined_answers_that_citizen_only(
+    app: E2E,
+) -> None:
+    """A report joining an open incident is posted with its words; a reply to them went to
+    every citizen of the incident, not to the one who wrote them."""
+    await seed_staff(app)
+    first = await report_fire(app)
+    second = await app.citizen("Sarah", "en")
+    await app.client.send_text(second.id, second.id, "Fire on the third floor, I am trapped")
+    await app.client.send_photo(second.id, second.id, tiny_png(), caption="the corridor")
+    await app.client.send_location(second.id, second.id, *CITY_HALL)
+    await app.settle()
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    shown = await topic_messages(app, thread)
+    (words,) = [m for m in shown if "I am trapped" in text_of(m)]
+    (photo,) = [m for m in shown if m.get("photo")]
+    pin = [m for m in shown if m.get("location")][-1]
+
+    for number, joined in enumerate((words, photo, pin)):
+        heard = {person.id: len(await bot_texts(app, person.id)) for person in (first, second)}
+        await app.client.send_text(
+            app.world.person("정하은").id,
+            app.world.staff_chat_id,
+            f"Stay by the window, firefighters are coming ({number})",
+            message_thread_id=thread,
+            reply_to_message_id=joined["message_id"],
+        )
+        await app.settle()
+
+        assert len(await bot_texts(app, first.id)) == heard[first.id], number
+        (answer,) = (await bot_texts(app, second.id))[heard[second.id] :]
+        assert answer.endswith(f"firefighters are coming ({number})")

@@ -377,3 +377,25 @@ async def test_a_reopened_incident_asks_nobody_are_you_safe_until_closed_again(a
     app.clock.advance(timedelta(hours=2, minutes=1))
     await sweep(app)
     assert (await asked(first.id), await asked(second.id)) == (2, 2)
+
+
+async def test_the_agencys_reference_reads_on_the_card_as_typed(app: E2E) -> None:
+    """The card showed the hand-over's reference as "<code>119-&lt;7&gt;</code>": escaped twice."""
+    await seed_staff(app)
+    await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    haeun = app.world.person("정하은")
+    for prefix in ("st:esc:", "st:esca:", "st:escm:"):  # 119, by phone
+        the_card = await card(app, thread)
+        await press(app, haeun.id, the_card, button_data(the_card, prefix))
+
+    await app.client.send_text(
+        haeun.id, app.world.staff_chat_id, "/ref 119-<7> & 3", message_thread_id=thread
+    )
+    await app.settle()
+
+    the_card = await card(app, thread)
+    (line,) = [line for line in text_of(the_card).splitlines() if line.startswith("📞")]
+    assert line == "📞 119 종합상황실에 전화(으)로 이관 · 접수번호 119-<7> & 3"
+    assert any(e["type"] == "code" for e in the_card.get("entities", []))

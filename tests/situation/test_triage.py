@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from sqlmodel import select
 from situation import triage
 from situation.cards import StaffAction
 from situation.followup import FollowUpAnswer, ask_due, record_answer
+from situation.intake import IncomingPlace
 from storage.engine import is_postgres
 from storage.incidents import lock_incident
 from storage.models.escalations import FollowUp, IncidentDeadline
@@ -301,3 +303,64 @@ async def test_two_merges_of_a_pair_in_opposite_directions_do_not_deadlock(
         await asyncio.sleep(0.5)
     outcomes = await presses
     assert sorted(outcome.ok for outcome in outcomes) == [False, True]
+
+
+async def test_a_merge_into_a_closed_or_merged_incident_names_it_and_where_it_went(
+    steps: Steps,
+) -> None:
+    """The refusal named neither incident: "already closed" read as the source's state."""
+    room = Room(steps)
+    await room.seed()
+    one = await room.report(501, "불이 났어요")
+    two = await room.report(503, "연기가 나요", place=FAR)
+    three = await room.report(
+        505, "Smoke on the hill", place=IncomingPlace(latitude=37.5133, longitude=127.1001)
+    )
+    assert one.id is not None and two.id is not None and three.id is not None
+    english = replace(ROOM, lang="en")
+    later = START + timedelta(minutes=1)
+    async with steps.tx() as session:
+        assert (
+            await triage.merge(
+                session=session,
+                source_id=two.id,
+                target_id=three.id,
+                actor=HAEUN,
+                room=english,
+                now=later,
+            )
+        ).ok
+        into_merged = await triage.merge(
+            session=session,
+            source_id=one.id,
+            target_id=two.id,
+            actor=HAEUN,
+            room=english,
+            now=later,
+        )
+        await triage.close(
+            session=session,
+            incident_id=three.id,
+            reason="resolved",
+            actor=HAEUN,
+            room=english,
+            now=later,
+        )
+        into_closed = await triage.merge(
+            session=session,
+            source_id=one.id,
+            target_id=three.id,
+            actor=HAEUN,
+            room=english,
+            now=later,
+        )
+    refs = {i.id: (await room.incident(i.id or 0)).reference for i in (two, three)}
+    assert not into_merged.ok and into_merged.answer == (
+        f"{refs[two.id]} was already merged into {refs[three.id]}:"
+        f" merge into {refs[three.id]} instead."
+    )
+    assert not into_closed.ok
+    assert (
+        into_closed.answer == f"{refs[three.id]} is already closed: nothing can be merged into it."
+    )
+    assert (await room.incident(one.id)).status == IncidentStatus.NEW
