@@ -30,7 +30,7 @@ from situation.incidents import (
     locate_incident,
     mark_incident_urgent,
 )
-from situation.language import remember_written_language
+from situation.language import remember_written_language, written_language
 from situation.outgoing import Buttons, Outgoing, button, location_keyboard, skip_keyboard
 from situation.references import report_reference
 from situation.texts import render
@@ -544,8 +544,9 @@ async def receive_message(
     119 now" prompt for them was queued already, ahead of the command's answer; ``first_contact``,
     the citizen first wrote with this message, though the command may have registered them.
     """
+    written = written_language(message.text)
     citizen, created = await get_or_create_citizen(
-        session=session, telegram_user_id=message.user_id, now=now
+        session=session, telegram_user_id=message.user_id, now=now, language=written
     )
     # ``message.lang`` already follows the text (see situation.language): remember it.
     remember_written_language(citizen, message.text)

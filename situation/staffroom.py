@@ -114,6 +114,8 @@ class Topic:
     def __init__(self, *, session: AsyncSession, topic: IncidentTopic) -> None:
         self.session = session
         self.topic = topic
+        # Reports whose content goes out for the first time: no post of theirs has a name yet.
+        self.first_posts: set[int] = set()
 
     @property
     def ref(self) -> str:
@@ -328,12 +330,16 @@ async def post_report_content(
         for media in await media_of_report(session=session, report_id=report.id)
         if media.kind == "photo" and media.file_id
     ]
+    messages = await messages_of_report(session=session, report_id=report.id)
+    if messages and not any(message.relayed for message in messages):
+        # Posting a report's content marks its messages relayed: none is, so none of its
+        # posts was named before and the names need no look-up.
+        out.first_posts.add(report.id)
     if not first:
         await _post_words(out, report, lang, joined=True)
     elif report.text and len(report.text) > CARD_WORDS:
         await _post_words(out, report, lang, joined=False)
     label = await _citizen_label(report)
-    messages = await messages_of_report(session=session, report_id=report.id)
     origins = forwarded_origins(messages)
     if origins and not first:  # the card says it of the first report's words
         text = render(lang, "staff_report_forwarded", citizen=label, origins=", ".join(origins))
@@ -398,6 +404,8 @@ async def _report_post_name(out: Topic, report: Report, part: int | str) -> str 
     """Name a post of the report in the topic, unless the name was taken (posted before)."""
     assert report.id is not None
     name = report_in_correlation(out.topic.incident_id, out.topic.generation, report.id, part)
+    if report.id in out.first_posts:
+        return name
     return None if await find(session=out.session, correlation=name) is not None else name
 
 

@@ -111,18 +111,21 @@ async def _still_known(session: AsyncSession, citizen: Citizen, now: datetime) -
 
 
 async def get_or_create_citizen(
-    *, session: AsyncSession, telegram_user_id: int, now: datetime
+    *, session: AsyncSession, telegram_user_id: int, now: datetime, language: str | None = None
 ) -> tuple[Citizen, bool]:
     """Return the citizen with this Telegram user id, active at ``now``; ``True`` when created.
 
     Every citizen update comes here, so ``last_seen_at`` tells when the citizen was last active
     (the retention purge anonymises those quiet for longer than the retention period). One the
-    purge anonymised while this update ran starts afresh as a new citizen.
+    purge anonymised while this update ran starts afresh as a new citizen. A new citizen is
+    created with ``language`` (remembered, not chosen), saving an UPDATE right after.
     """
     citizen = await find_citizen(session=session, telegram_user_id=telegram_user_id)
     if citizen is not None and await _still_known(session, citizen, now):
         return citizen, False
-    citizen = Citizen(telegram_user_id=telegram_user_id, created_at=now, last_seen_at=now)
+    citizen = Citizen(
+        telegram_user_id=telegram_user_id, language=language, created_at=now, last_seen_at=now
+    )
     session.add(citizen)
     await session.flush()
     _remember(session, citizen)
