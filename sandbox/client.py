@@ -381,6 +381,24 @@ class SandboxClient:
             bot_token=bot_token,
         )
 
+    async def send_dice(
+        self,
+        user_id: int,
+        chat_id: int,
+        emoji: str = "🎲",
+        message_thread_id: int | None = None,
+        bot_token: str | None = None,
+    ) -> dict[str, Any]:
+        """The user throws a dice (or another animated emoji)."""
+        return await self.call(
+            "send_dice",
+            user_id=user_id,
+            chat_id=chat_id,
+            emoji=emoji,
+            message_thread_id=message_thread_id,
+            bot_token=bot_token,
+        )
+
     async def send_location(
         self,
         user_id: int,

@@ -44,6 +44,7 @@ ACTIONS: dict[str, Action] = {
         "send_audio",
         "send_video_note",
         "send_sticker",
+        "send_dice",
         "send_location",
         "edit_live_location",
         "stop_live_location",

@@ -374,6 +374,32 @@ async def send_sticker(
     )
 
 
+DICE = {"🎲": 6, "🎯": 6, "🎳": 6, "🏀": 5, "⚽": 5, "🎰": 64}
+
+
+async def send_dice(
+    world: World,
+    *,
+    user_id: int,
+    chat_id: int,
+    emoji: str = "🎲",
+    message_thread_id: int | None = None,
+    bot_token: str | None = None,
+) -> dict[str, Any]:
+    """The user throws an animated emoji (a dice) with a random value."""
+    if emoji not in DICE:
+        raise ControlError(400, "emoji must be one of " + " ".join(DICE))
+    return await _send(
+        world,
+        user_id=user_id,
+        chat_id=chat_id,
+        content={"dice": {"emoji": emoji, "value": random.randint(1, DICE[emoji])}},
+        permission="can_send_other_messages",
+        message_thread_id=message_thread_id,
+        bot_token=bot_token,
+    )
+
+
 def _location(
     latitude: float,
     longitude: float,

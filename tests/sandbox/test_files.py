@@ -103,3 +103,5 @@ async def test_user_audio_video_note_and_sticker_arrive_and_copy(world: World) -
         "video_note",
         "sticker",
     ]
+    dice = await client.send_dice(chat, chat, "🎯")
+    assert dice["dice"]["emoji"] == "🎯" and 1 <= dice["dice"]["value"] <= 6
