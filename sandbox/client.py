@@ -317,6 +317,88 @@ class SandboxClient:
             bot_token=bot_token,
         )
 
+    async def send_audio(
+        self,
+        user_id: int,
+        chat_id: int,
+        data: bytes,
+        file_name: str = "audio.mp3",
+        duration: int = 1,
+        caption: str | None = None,
+        message_thread_id: int | None = None,
+        bot_token: str | None = None,
+    ) -> dict[str, Any]:
+        """The user sends an audio file."""
+        return await self.call(
+            "send_audio",
+            user_id=user_id,
+            chat_id=chat_id,
+            data=_b64(data),
+            file_name=file_name,
+            duration=duration,
+            caption=caption,
+            message_thread_id=message_thread_id,
+            bot_token=bot_token,
+        )
+
+    async def send_video_note(
+        self,
+        user_id: int,
+        chat_id: int,
+        data: bytes,
+        duration: int = 1,
+        message_thread_id: int | None = None,
+        bot_token: str | None = None,
+    ) -> dict[str, Any]:
+        """The user sends a video note (a round video)."""
+        return await self.call(
+            "send_video_note",
+            user_id=user_id,
+            chat_id=chat_id,
+            data=_b64(data),
+            duration=duration,
+            message_thread_id=message_thread_id,
+            bot_token=bot_token,
+        )
+
+    async def send_sticker(
+        self,
+        user_id: int,
+        chat_id: int,
+        data: bytes,
+        emoji: str | None = None,
+        message_thread_id: int | None = None,
+        bot_token: str | None = None,
+    ) -> dict[str, Any]:
+        """The user sends a sticker."""
+        return await self.call(
+            "send_sticker",
+            user_id=user_id,
+            chat_id=chat_id,
+            data=_b64(data),
+            emoji=emoji,
+            message_thread_id=message_thread_id,
+            bot_token=bot_token,
+        )
+
+    async def send_dice(
+        self,
+        user_id: int,
+        chat_id: int,
+        emoji: str = "🎲",
+        message_thread_id: int | None = None,
+        bot_token: str | None = None,
+    ) -> dict[str, Any]:
+        """The user throws a dice (or another animated emoji)."""
+        return await self.call(
+            "send_dice",
+            user_id=user_id,
+            chat_id=chat_id,
+            emoji=emoji,
+            message_thread_id=message_thread_id,
+            bot_token=bot_token,
+        )
+
     async def send_location(
         self,
         user_id: int,

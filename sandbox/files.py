@@ -19,6 +19,7 @@ _PREFIX = {
     "audio": "CQAC",
     "animation": "CgAC",
     "sticker": "CAAC",
+    "video_note": "DQAC",
 }
 _FOLDER = {
     "photo": "photos",
@@ -28,6 +29,7 @@ _FOLDER = {
     "audio": "music",
     "animation": "animations",
     "sticker": "stickers",
+    "video_note": "video_notes",
 }
 _EXT = {
     "image/png": "png",

@@ -8,7 +8,9 @@ Usage (a staff message in an incident topic, inside the update's transaction)::
 Staff text reaches the citizens signed as the situation room (with the staff member's name
 when ``show_staff_names``); a reply to a relayed citizen message answers that citizen only,
 anything else (and ``/all``) answers every citizen of the incident; lines starting with ``!``
-and ``/note`` stay internal. Photos, locations and other media are copied as they are. Citizen
+and ``/note`` stay internal. Photos, files, audio, voice and video notes, stickers, locations
+and contacts are copied as they are (media with a signed caption). What cannot be passed on
+(a poll, a dice, a story, ...) reaches nobody, and the writer is told so in the topic. Citizen
 messages reach the topic through :func:`situation.staffroom.relay_citizen_messages`.
 
 Words written in the topic of an incident merged into another reach nobody: the target has
@@ -43,6 +45,26 @@ from storage.reports import get_report, reports_of_incident
 from storage.topics import incident_id_for_thread
 
 INTERNAL_PREFIX = "!"
+# The kinds of staff message citizens get (a copy of the message); any other kind of content
+# is not sent and the writer is warned.
+RELAYED_KINDS = frozenset(
+    {
+        "text",
+        "photo",
+        "location",
+        "venue",
+        "document",
+        "animation",
+        "video",
+        "voice",
+        "audio",
+        "video_note",
+        "sticker",
+        "contact",
+    }
+)
+# The copied kinds whose caption is replaced by the staff member's words, signed.
+CAPTIONED_KINDS = frozenset({"photo", "document", "animation", "video", "voice", "audio"})
 
 
 @dataclass(frozen=True)
@@ -52,7 +74,7 @@ class StaffMessage:
     chat_id: int
     thread_id: int
     message_id: int
-    kind: str  # text | photo | location | venue | document | video | voice | other
+    kind: str  # one of RELAYED_KINDS, or the name of content that cannot be relayed ("poll")
     actor: Actor
     text: str | None = None
     reply_to_message_id: int | None = None
@@ -80,7 +102,9 @@ class RelayResult:
     incident_id: int | None = None
     sent: int = 0
     internal: bool = False
-    problem: str | None = None  # "no_incident" | "closed" | "merged" | "no_citizens"
+    problem: str | None = (
+        None  # "no_incident" | "unsupported" | "closed" | "merged" | "no_citizens"
+    )
 
 
 async def recipients(*, session: AsyncSession, incident_id: int) -> list[Recipient]:
@@ -161,6 +185,10 @@ async def relay_staff_message(
     if incident is None or incident.id is None:
         return RelayResult(problem="no_incident")
     result = RelayResult(incident_id=incident.id)
+    if message.kind not in RELAYED_KINDS:
+        result.problem = "unsupported"
+        await _warn(session, room, message, "relay_unsupported")
+        return result
     if message.kind == "text" and is_internal(message.text):
         result.internal = True
         await record(
@@ -300,7 +328,7 @@ async def _deliver(
         parts = [""]
         kind = "copy"
         payload = {"from_chat_id": message.chat_id, "message_id": message.message_id}
-        if message.kind in ("photo", "document", "video"):
+        if message.kind in CAPTIONED_KINDS:
             parts = split(
                 words, room_for(reply, TEXT_LIMIT), first_room=room_for(caption, CAPTION_LIMIT)
             )
@@ -311,7 +339,7 @@ async def _deliver(
         await _queue(session, target, "text", {"text": reply(piece)}, f"{correlation}:p{part}")
 
 
-EDITABLE = ("text", "photo", "document", "video")
+EDITABLE = ("text", *sorted(CAPTIONED_KINDS))
 
 
 async def relay_staff_edit(

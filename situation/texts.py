@@ -44,7 +44,8 @@ def normalise_language(lang: str | None) -> str:
 def render(lang: str, name: str, **context: Any) -> str:
     """Render the message ``name`` in ``lang`` as Telegram HTML."""
     if all(_rememberable(value) for value in context.values()):
-        return _render_plain(normalise_language(lang), name, tuple(sorted(context.items())))
+        typed = tuple(sorted((key, type(value), value) for key, value in context.items()))
+        return _render_plain(normalise_language(lang), name, typed)
     return _render(normalise_language(lang), name, context)
 
 
@@ -52,6 +53,9 @@ def render(lang: str, name: str, **context: Any) -> str:
 # message is a function of its language, name and context: labels and buttons, rendered
 # several times per report, are rendered once. Long texts (what citizens and staff write)
 # are not remembered: they rarely come twice, and 4096 of them could hold tens of MB.
+# A rendering is remembered by each value's type as well: ``Markup("<b>")`` equals and hashes
+# like ``"<b>"`` but is inserted as it is, where the str is escaped; ``1``, ``1.0`` and ``True``
+# are equal too and render "1", "1.0" and "True".
 _PLAIN = (str, int, float, bool, type(None))
 _REMEMBERED_TEXT = 256
 
@@ -63,8 +67,8 @@ def _rememberable(value: Any) -> bool:
 
 
 @lru_cache(maxsize=4096)
-def _render_plain(lang: str, name: str, context: tuple[tuple[str, Any], ...]) -> str:
-    return _render(lang, name, dict(context))
+def _render_plain(lang: str, name: str, context: tuple[tuple[str, type, Any], ...]) -> str:
+    return _render(lang, name, {key: value for key, _, value in context})
 
 
 def _render(lang: str, name: str, context: dict[str, Any]) -> str:

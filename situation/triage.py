@@ -10,8 +10,10 @@ Usage::
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from markupsafe import Markup
 from sqlmodel import col, select
@@ -49,7 +51,7 @@ from situation.staffroom import (
     refresh_card,
     show_menu,
 )
-from situation.texts import render
+from situation.texts import LANGUAGES, render
 from storage.escalations import (
     add_followup,
     add_handover,
@@ -532,15 +534,85 @@ async def set_handover_reference(
     return Outcome(True, render(room.lang, "staff_answer", key="saved"))
 
 
-def close_arguments(args: str | None) -> tuple[str, str | None]:
-    """Read ``/close [resolved|false_alarm|duplicate] [note]``: the reason and the note.
+def close_arguments(args: str | None) -> tuple[str | None, str | None]:
+    """Read ``/close [REASON] [note]``: the reason and the note (reason None: a mistyped one).
 
-    Without a known reason first, the incident is resolved and every word is the note.
+    A reason is its id or its label in Korean or English, in any case, with ``-``, ``_`` or a
+    space between its words (``false-alarm``, ``False alarm``, ``오인신고``). Without one, the
+    incident is resolved and every word is the note, unless the first word is so close to a
+    reason (see :func:`near_reason`) that it was probably meant as one: then nothing is read.
     """
-    words = (args or "").split(maxsplit=1)
-    if words and words[0] in CLOSE_REASONS:
-        return words[0], words[1] if len(words) > 1 else None
-    return "resolved", args
+    text = (args or "").strip()
+    words = list(re.finditer(r"\S+", text))
+    spellings = _reason_spellings()
+    for count in (2, 1):
+        if len(words) >= count:
+            first = _squeeze(" ".join(word.group() for word in words[:count]))
+            if first in spellings:
+                note = text[words[count - 1].end() :].strip()
+                return spellings[first], note or None
+    if words and near_reason(" ".join(word.group() for word in words[:2])):
+        return None, None
+    return "resolved", text or None
+
+
+def near_reason(words: str) -> bool:
+    """Whether the first word (or two) of ``words`` looks like a mistyped close reason.
+
+    Close means at most two edits from a reason's id or label, or from a label's first word
+    (``오보`` -> ``오인``), and fewer edits than the spelling has characters: a two-syllable
+    Korean note (``진화 완료``) is not a mistyped ``해결`` just by having two syllables.
+    """
+    first, *rest = words.split()
+    tried = {_squeeze(first)} | ({_squeeze(first + rest[0])} if rest else set())
+    return any(
+        edit_distance(word, spelling) <= min(2, len(spelling) - 1)
+        for word in tried
+        for spelling in _near_spellings()
+    )
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Return the Levenshtein distance between two strings."""
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, start=1):
+        current = [i]
+        for j, char_b in enumerate(b, start=1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b))
+            )
+        previous = current
+    return previous[-1]
+
+
+def close_usage(lang: str) -> str:
+    """Return how ``/close`` is typed, with every reason and its label, in ``lang``."""
+    reasons = [(reason, label(lang, reason)) for reason in CLOSE_REASONS]
+    return render(lang, "staff_usage", command="close", teams=[], reasons=reasons)
+
+
+def _squeeze(word: str) -> str:
+    """A word as reasons are compared: lower case, without ``-``, ``_`` or spaces."""
+    return re.sub(r"[-_\s]+", "", word.casefold())
+
+
+@lru_cache(maxsize=1)
+def _reason_spellings() -> dict[str, str]:
+    """Every accepted spelling of a close reason (squeezed), to its reason."""
+    return {
+        _squeeze(spelling): reason
+        for reason in CLOSE_REASONS
+        for spelling in (reason, label("ko", reason), label("en", reason))
+    }
+
+
+@lru_cache(maxsize=1)
+def _near_spellings() -> frozenset[str]:
+    """What a mistyped reason is compared with: the spellings and each label's first word."""
+    firsts = {
+        _squeeze(label(lang, reason).split()[0]) for reason in CLOSE_REASONS for lang in LANGUAGES
+    }
+    return frozenset(_reason_spellings()) | firsts
 
 
 async def close(

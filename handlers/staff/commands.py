@@ -122,6 +122,9 @@ async def close(
     if incident_id is None:
         return
     reason, note_text = triage.close_arguments(command.args)
+    if reason is None:
+        await _answer(session, room, message, triage.close_usage(room.lang))
+        return
     outcome = await triage.close(
         session=session,
         incident_id=incident_id,

@@ -14,11 +14,35 @@ from situation.relay import StaffMessage, relay_staff_edit, relay_staff_message
 from situation.staffroom import RoomConfig
 from storage.models.staff import StaffMember
 
-KINDS = ("text", "photo", "location", "venue", "document", "video", "voice")
+# The kinds of content a person can post, first match wins (an animation also has a document,
+# a venue a location). Which of them reach citizens is the relay's decision; a message with
+# none of them (a topic edited, a member joined, ...) is "other" and ignored.
+KINDS = (
+    "text",
+    "photo",
+    "location",
+    "venue",
+    "animation",
+    "document",
+    "video",
+    "voice",
+    "audio",
+    "video_note",
+    "sticker",
+    "contact",
+    "poll",
+    "dice",
+    "game",
+    "story",
+    "paid_media",
+    "invoice",
+    "giveaway",
+    "checklist",
+)
 
 
 def kind_of(message: Message) -> str:
-    """Name the kind of a staff message."""
+    """Name the kind of content of a staff message ("other": no content, a service message)."""
     for kind in KINDS:
         if getattr(message, kind, None):
             return kind

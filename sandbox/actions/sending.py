@@ -1,4 +1,5 @@
-"""People sending messages: text, photos, albums, files, voice, locations, venues."""
+"""People sending messages: text, photos, albums, files, voice, audio, video notes, stickers,
+locations, venues."""
 
 from __future__ import annotations
 
@@ -263,6 +264,137 @@ async def send_voice(
         chat_id=chat_id,
         content=content,
         permission="can_send_voice_notes",
+        message_thread_id=message_thread_id,
+        bot_token=bot_token,
+    )
+
+
+async def send_audio(
+    world: World,
+    *,
+    user_id: int,
+    chat_id: int,
+    data: str | bytes,
+    file_name: str = "audio.mp3",
+    mime_type: str = "audio/mpeg",
+    duration: int = 1,
+    title: str | None = None,
+    performer: str | None = None,
+    caption: str | None = None,
+    message_thread_id: int | None = None,
+    bot_token: str | None = None,
+) -> dict[str, Any]:
+    """The user sends an audio file (music player, not a voice note)."""
+    stored = world.files.add(
+        decode_data(data), "audio", file_name=file_name, mime_type=mime_type, duration=int(duration)
+    )
+    audio = stored.media_json()
+    audio.update(
+        {key: value for key, value in (("title", title), ("performer", performer)) if value}
+    )
+    return await _send(
+        world,
+        user_id=user_id,
+        chat_id=chat_id,
+        content={"audio": audio, **_caption(caption)},
+        permission="can_send_audios",
+        message_thread_id=message_thread_id,
+        bot_token=bot_token,
+    )
+
+
+async def send_video_note(
+    world: World,
+    *,
+    user_id: int,
+    chat_id: int,
+    data: str | bytes,
+    duration: int = 1,
+    length: int = 240,
+    message_thread_id: int | None = None,
+    bot_token: str | None = None,
+) -> dict[str, Any]:
+    """The user sends a video note (a round video message; no caption)."""
+    stored = world.files.add(
+        decode_data(data), "video_note", mime_type="video/mp4", duration=int(duration)
+    )
+    note = {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "length": int(length),
+        "duration": int(duration),
+        "file_size": stored.size,
+    }
+    return await _send(
+        world,
+        user_id=user_id,
+        chat_id=chat_id,
+        content={"video_note": note},
+        permission="can_send_video_notes",
+        message_thread_id=message_thread_id,
+        bot_token=bot_token,
+    )
+
+
+async def send_sticker(
+    world: World,
+    *,
+    user_id: int,
+    chat_id: int,
+    data: str | bytes,
+    emoji: str | None = None,
+    message_thread_id: int | None = None,
+    bot_token: str | None = None,
+) -> dict[str, Any]:
+    """The user sends a static sticker (WebP or PNG bytes; no caption)."""
+    raw = decode_data(data)
+    if image_size(raw) is None:
+        raise ControlError(400, "a sticker must be a WebP or PNG image")
+    stored = world.files.add(raw, "sticker")
+    sticker: dict[str, Any] = {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "type": "regular",
+        "width": stored.width or 0,
+        "height": stored.height or 0,
+        "is_animated": False,
+        "is_video": False,
+        "file_size": stored.size,
+    }
+    if emoji:
+        sticker["emoji"] = emoji
+    return await _send(
+        world,
+        user_id=user_id,
+        chat_id=chat_id,
+        content={"sticker": sticker},
+        permission="can_send_other_messages",
+        message_thread_id=message_thread_id,
+        bot_token=bot_token,
+    )
+
+
+DICE = {"🎲": 6, "🎯": 6, "🎳": 6, "🏀": 5, "⚽": 5, "🎰": 64}
+
+
+async def send_dice(
+    world: World,
+    *,
+    user_id: int,
+    chat_id: int,
+    emoji: str = "🎲",
+    message_thread_id: int | None = None,
+    bot_token: str | None = None,
+) -> dict[str, Any]:
+    """The user throws an animated emoji (a dice) with a random value."""
+    if emoji not in DICE:
+        raise ControlError(400, "emoji must be one of " + " ".join(DICE))
+    return await _send(
+        world,
+        user_id=user_id,
+        chat_id=chat_id,
+        content={"dice": {"emoji": emoji, "value": random.randint(1, DICE[emoji])}},
+        permission="can_send_other_messages",
         message_thread_id=message_thread_id,
         bot_token=bot_token,
     )

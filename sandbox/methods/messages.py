@@ -48,6 +48,7 @@ COPYABLE_KEYS = (
     "audio",
     "animation",
     "sticker",
+    "video_note",
     "location",
     "venue",
     "contact",

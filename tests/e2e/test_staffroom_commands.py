@@ -114,6 +114,60 @@ async def test_close_with_a_reason_and_no_note_closes_the_incident(app: E2E) -> 
     assert any("종결" in text for text in await bot_texts(app, citizen.id))
 
 
+async def test_close_reads_a_reason_spelled_with_a_hyphen_or_in_korean(app: E2E) -> None:
+    """`/close false-alarm …` and `/close 중복 …` closed as "resolved" with the word as a note."""
+    await seed_staff(app)
+    first = await report_fire(app)
+    second = await report_fire(app, "박서준", where=(37.4563, 126.7052))  # Incheon: its own topic
+    threads = [int(topic["message_thread_id"]) for topic in await topics(app)]
+    assert len(threads) == 2
+    haeun = app.world.person("정하은")
+    for thread, command in zip(
+        threads,
+        ["/close false-alarm 이웃집 굴뚝 연기", "/close 중복 다른 신고와 같은 건"],
+        strict=True,
+    ):
+        await app.client.send_text(
+            haeun.id, app.world.staff_chat_id, command, message_thread_id=thread
+        )
+    await app.settle()
+
+    incidents = sorted(await all_incidents(app), key=lambda incident: incident.id)
+    assert [incident.status for incident in incidents] == ["closed", "closed"]
+    assert incidents[0].closing_note == "오인 신고: 이웃집 굴뚝 연기"
+    assert incidents[1].closing_note == "중복: 다른 신고와 같은 건"
+    assert any("이웃집 굴뚝 연기" in text for text in await bot_texts(app, first.id))
+    assert any("다른 신고와 같은 건" in text for text in await bot_texts(app, second.id))
+
+
+async def test_close_with_a_mistyped_reason_answers_the_usage_and_closes_nothing(
+    app: E2E,
+) -> None:
+    """`/close 오보` or `/close duplcate` is a reason typed wrong, not a resolution's note."""
+    await seed_staff(app)
+    citizen = await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    haeun = app.world.person("정하은")
+    before = await bot_texts(app, citizen.id)
+    for command in ("/close 오보", "/close duplcate 같은 건물"):
+        await app.client.send_text(
+            haeun.id, app.world.staff_chat_id, command, message_thread_id=thread
+        )
+    await app.settle()
+
+    (incident,) = await all_incidents(app)
+    assert incident.status != "closed" and incident.closing_note is None
+    assert await bot_texts(app, citizen.id) == before
+    usages = [
+        text_of(m) for m in await topic_messages(app, thread) if "종결하지 않았습니다" in text_of(m)
+    ]
+    assert len(usages) == 2
+    assert all(
+        name in usages[0] for name in ("해결", "오인 신고 (false_alarm)", "중복 (duplicate)")
+    )
+
+
 async def test_help_lists_the_staff_commands_where_it_is_asked(app: E2E) -> None:
     """`/help` in the staff room answered nothing: a newcomer had no way to find the commands."""
     await seed_staff(app)

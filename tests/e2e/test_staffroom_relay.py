@@ -259,3 +259,59 @@ async def test_a_reply_to_the_words_of_a_report_that_joined_answers_that_citizen
         assert len(await bot_texts(app, first.id)) == heard[first.id], number
         (answer,) = (await bot_texts(app, second.id))[heard[second.id] :]
         assert answer.endswith(f"firefighters are coming ({number})")
+
+
+async def test_audio_voice_video_note_and_sticker_from_staff_reach_the_citizen(app: E2E) -> None:
+    """Every kind a citizen can play is copied to them; captions are signed like a photo's."""
+    await seed_staff(app)
+    citizen = await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    staff_chat, haeun = app.world.staff_chat_id, app.world.person("정하은")
+    client = app.client
+
+    await client.send_audio(
+        haeun.id,
+        staff_chat,
+        b"ID3 alarm",
+        file_name="대피방송.mp3",
+        caption="대피 방송입니다",
+        message_thread_id=thread,
+    )
+    await client.send_voice(haeun.id, staff_chat, b"OggS voice", message_thread_id=thread)
+    await client.send_video_note(haeun.id, staff_chat, b"\0\0\0 ftypmp4", message_thread_id=thread)
+    await client.send_sticker(haeun.id, staff_chat, tiny_png(8, 8), message_thread_id=thread)
+    await app.settle()
+
+    to_citizen = await bot_messages(app, citizen.id)
+    (audio,) = [message for message in to_citizen if "audio" in message]
+    assert audio["audio"]["file_name"] == "대피방송.mp3"
+    assert "상황실" in text_of(audio) and "대피 방송입니다" in text_of(audio)
+    assert sum(1 for message in to_citizen if "voice" in message) == 1
+    assert sum(1 for message in to_citizen if "video_note" in message) == 1
+    assert sum(1 for message in to_citizen if "sticker" in message) == 1
+    shown = await topic_messages(app, thread)
+    assert not any("보내지 않았습니다" in text_of(message) for message in shown)
+
+
+async def test_what_cannot_be_relayed_is_not_sent_and_the_topic_is_told(app: E2E) -> None:
+    """A dice thrown in the topic reaches no citizen, and staff read that it was not sent."""
+    await seed_staff(app)
+    citizen = await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    haeun = app.world.person("정하은")
+    before = len(await bot_messages(app, citizen.id))
+
+    await app.client.send_dice(haeun.id, app.world.staff_chat_id, message_thread_id=thread)
+    await app.settle()
+
+    assert len(await bot_messages(app, citizen.id)) == before
+    shown = await topic_messages(app, thread)
+    warnings = [
+        message
+        for message in shown
+        if message.get("from", {}).get("is_bot")
+        and "시민에게 보내지 않았습니다" in text_of(message)
+    ]
+    assert len(warnings) == 1

@@ -71,3 +71,37 @@ async def test_bot_sends_a_photo_by_url(world: World) -> None:
         await runner.cleanup()
     with pytest.raises(TelegramBadRequest, match="wrong file identifier"):
         await world.bot.send_photo(world.alice["id"], "AgACunknown")
+
+
+async def test_user_audio_video_note_and_sticker_arrive_and_copy(world: World) -> None:
+    """A person's audio file, video note and sticker reach the bot, which can copy each."""
+    client, chat = world.client, world.alice["id"]
+    await world.bot.get_updates(offset=-1)
+    await client.send_audio(
+        chat, chat, b"ID3 song", file_name="siren.mp3", duration=7, caption="소리"
+    )
+    await client.send_video_note(chat, chat, b"\0\0\0 ftypmp4", duration=5)
+    await client.send_sticker(chat, chat, tiny_png(8, 8), emoji="👍")
+    messages = [u.message for u in (await world.bot.get_updates())[1:] if u.message]
+    audio, note, sticker = (
+        (m.audio for m in messages[:1]),
+        messages[1].video_note,
+        messages[2].sticker,
+    )
+    (audio,) = audio
+    assert audio and audio.file_name == "siren.mp3" and audio.duration == 7
+    assert messages[0].caption == "소리"
+    assert note and note.duration == 5 and note.length == 240
+    assert sticker and sticker.emoji == "👍" and (sticker.width, sticker.height) == (8, 8)
+    downloaded = await world.bot.download(audio.file_id)
+    assert downloaded is not None and downloaded.read() == b"ID3 song"
+    for message in messages:
+        await world.bot.copy_message(world.staff["id"], chat, message.message_id)
+    shown = await client.messages(world.staff["id"])
+    assert [key for m in shown[-3:] for key in ("audio", "video_note", "sticker") if key in m] == [
+        "audio",
+        "video_note",
+        "sticker",
+    ]
+    dice = await client.send_dice(chat, chat, "🎯")
+    assert dice["dice"]["emoji"] == "🎯" and 1 <= dice["dice"]["value"] <= 6

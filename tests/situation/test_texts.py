@@ -69,3 +69,31 @@ def test_no_korean_particle_follows_a_number_it_cannot_know() -> None:
         if particle.search(line)
     ]
     assert wrong == []
+
+
+@pytest.mark.parametrize("markup_first", [True, False])
+def test_markup_and_the_same_plain_text_are_remembered_apart(markup_first: bool) -> None:
+    """``Markup("<b>x</b>")`` equals ``"<b>x</b>"``; one is inserted raw, the other escaped."""
+    from markupsafe import Markup
+
+    texts._render_plain.cache_clear()
+    raw, plain = Markup("<b>x</b>"), "<b>x</b>"
+    order = [raw, plain] if markup_first else [plain, raw]
+    rendered = {
+        type(value): render("en", "staff_citizen_says", citizen="R-1", text=value)
+        for value in order
+    }
+    assert rendered[Markup] == "R-1: <b>x</b>"
+    assert rendered[str] == "R-1: &lt;b&gt;x&lt;/b&gt;"
+    # Both are still remembered: the same call again is a hit, not a second rendering.
+    for value in order:
+        render("en", "staff_citizen_says", citizen="R-1", text=value)
+    assert texts._render_plain.cache_info().hits == 2
+    assert texts._render_plain.cache_info().currsize == 2
+
+
+def test_equal_numbers_of_other_types_are_remembered_apart() -> None:
+    """``1 == 1.0 == True``, yet each renders its own way."""
+    texts._render_plain.cache_clear()
+    shown = [render("en", "staff_citizen_says", citizen="R-1", text=v) for v in (1, 1.0, True)]
+    assert shown == ["R-1: 1", "R-1: 1.0", "R-1: True"]

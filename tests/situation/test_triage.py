@@ -169,6 +169,59 @@ def test_close_arguments_read_the_reason_and_the_note() -> None:
     assert triage.close_arguments(None) == ("resolved", None)
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ("false-alarm 장난 신고", ("false_alarm", "장난 신고")),
+        ("False Alarm", ("false_alarm", None)),
+        ("FALSE_ALARM\n두 줄\n메모", ("false_alarm", "두 줄\n메모")),
+        ("오인 신고 이웃집 연기", ("false_alarm", "이웃집 연기")),
+        ("오인신고", ("false_alarm", None)),
+        ("중복 R-0001 건과 같음", ("duplicate", "R-0001 건과 같음")),
+        ("Duplicate", ("duplicate", None)),
+        ("해결 잔불 정리 끝", ("resolved", "잔불 정리 끝")),
+        ("Resolved", ("resolved", None)),
+    ],
+)
+def test_close_reasons_are_read_in_any_obvious_spelling(
+    args: str, expected: tuple[str, str | None]
+) -> None:
+    """Ids and labels (Korean and English) in any case, with -, _ or a space between words."""
+    assert triage.close_arguments(args) == expected
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        "duplcate 같은 건물",
+        "false-alrm",
+        "flase alarm",
+        "오보",
+        "오보 확인",
+        "허위 신고",
+        "증복",
+        "false",
+    ],
+)
+def test_a_mistyped_reason_closes_nothing(args: str) -> None:
+    """A first word a few edits from a reason was meant as one: neither resolved nor a note."""
+    assert triage.close_arguments(args) == (None, None)
+
+
+@pytest.mark.parametrize("args", ["진화 완료", "화재 진압 완료", "완료", "fire out, all safe"])
+def test_a_note_that_merely_looks_like_any_short_word_resolves(args: str) -> None:
+    """Two Korean syllables are two edits from 해결: words far from every reason are the note."""
+    assert triage.close_arguments(args) == ("resolved", args)
+
+
+def test_close_usage_lists_every_reason_in_both_languages() -> None:
+    korean, english = triage.close_usage("ko"), triage.close_usage("en")
+    assert "종결하지 않았습니다" in korean and "오인 신고 (false_alarm)" in korean
+    assert "Not closed" in english and "false_alarm (false alarm)" in english
+    for reason in ("resolved", "false_alarm", "duplicate"):
+        assert reason in korean and reason in english
+
+
 async def test_two_takes_at_once_leave_one_holder_and_refuse_the_other(steps: Steps) -> None:
     """The second press waits for the first's row lock and reads who holds it (two workers)."""
     room = Room(steps)
