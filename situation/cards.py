@@ -114,7 +114,9 @@ class CardView:
     reminded: bool = False  # an escalation reminder was posted: overdue whatever the time
     now: datetime | None = None
     handovers: list[str] = field(default_factory=list)
-    merged_into: str | None = None
+    merged_into: str | None = None  # the incident its reports live in now (merges followed)
+    merged_link: str | None = None  # a link to that incident's topic
+    released: bool = False  # held once, released, its chain running again until someone takes it
     timezone: str = "Asia/Seoul"
     forwarded: str | None = None  # the words include a forwarded message (from here)
 
@@ -159,6 +161,8 @@ def card_text(view: CardView, *, lang: str) -> str:
         acknowledged=_local(incident.acknowledged_at, view.timezone),
         handovers=view.handovers,
         merged_into=view.merged_into,
+        merged_link=view.merged_link,
+        released=view.released,
         closing=closing,
     )
 
@@ -168,21 +172,29 @@ def _act(action: str, incident_id: int, arg: str = "") -> str:
 
 
 def card_buttons(incident: Incident, *, lang: str) -> Buttons:
-    """Return the card's main keyboard (none once the incident is closed)."""
-    if incident.status == IncidentStatus.CLOSED or incident.id is None:
+    """Return the card's main keyboard; a closed incident's card only offers to reopen it (none
+    once it was merged away: its reports live in another incident)."""
+    if incident.id is None:
         return []
     iid = incident.id
+    if incident.status == IncidentStatus.CLOSED:
+        if incident.merged_into_id is not None:
+            return []
+        return [[button(label(lang, "reopen"), _act("reopen", iid))]]
     priorities = [
         button(f"• {p}" if p == incident.priority else p, _act("pri", iid, p)) for p in PRIORITIES
     ]
     # Someone holds it: the button says it takes over, so two staff pressing "take" at once
     # cannot both believe it is theirs (the second press, run after the first by the incident's
     # row lock, is refused: see triage.take).
-    take = button(label(lang, "take"), _act("take", iid))
+    take = [button(label(lang, "take"), _act("take", iid))]
     if incident.holder:
-        take = button(label(lang, "takeover"), _act("takeover", iid))
+        take = [
+            button(label(lang, "takeover"), _act("takeover", iid)),
+            button(label(lang, "release"), _act("release", iid)),
+        ]
     return [
-        [take],
+        take,
         priorities,
         [
             button(label(lang, "scenario"), _act("scnp", iid, "0")),

@@ -7,8 +7,9 @@ Usage (the periodic sweep, in its own transaction)::
 An incident opened at ``t`` with acknowledgement time ``a`` (per priority) mentions the on-duty
 team in its topic at ``t + a``, the shift lead at ``t + 2a`` and everyone at ``t + 3a``, with a
 digest of unacknowledged incidents in the General topic. Taking (or escalating to an agency,
-or closing) cancels the chain. The state lives in ``incident_deadline``, so it survives a
-restart; steps that came due while nobody swept fire once, as the latest step only.
+or closing) cancels the chain; releasing a held incident runs it again from the release. The
+state lives in ``incident_deadline``, so it survives a restart; steps that came due while
+nobody swept fire once, as the latest step only.
 
 The clock's start is stored (``started_at``): the opening, a restart when a closed incident
 is reopened, or after a merge of two unacknowledged incidents the earlier of their starts. A
@@ -30,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from markupsafe import Markup
-from sqlmodel import col, select
+from sqlmodel import and_, col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation.audit import SYSTEM, record
@@ -70,6 +71,14 @@ class Escalation:
 def step_time(due_at: datetime, ack_time: timedelta, step: int) -> datetime:
     """When step ``step`` (1-based) of the chain is due."""
     return due_at + ack_time * (step - 1)
+
+
+def chased(incident: Incident) -> bool:
+    """Whether an incident's running chain still reminds: nobody acknowledged it, or a holder
+    released it and nobody took it since (see :func:`restart_deadline`)."""
+    if incident.status == IncidentStatus.NEW:
+        return True
+    return incident.status in IncidentStatus.OPEN and incident.holder is None
 
 
 async def cancel_deadline(
@@ -215,7 +224,8 @@ async def merge_deadlines(
 async def restart_deadline(
     *, session: AsyncSession, incident: Incident, room: RoomConfig, now: datetime
 ) -> IncidentDeadline:
-    """Run the acknowledgement chain again from ``now`` (a closed incident reopened)."""
+    """Run the acknowledgement chain again from ``now``: a closed incident reopened, or a held
+    one released (it reminds until someone takes it, as an unacknowledged one does)."""
     assert incident.id is not None
     due_at = now + room.ack_time(incident.priority)
     deadline = await get_deadline(session=session, incident_id=incident.id)
@@ -274,7 +284,7 @@ async def escalate_due(
             continue
         if deadline.next_at is None or deadline.next_at > now:
             continue  # rescheduled since it was read
-        if incident.status != IncidentStatus.NEW:
+        if not chased(incident):
             await cancel_deadline(session=session, incident_id=deadline.incident_id, now=now)
             continue
         ack = room.ack_time(deadline.priority)
@@ -347,9 +357,23 @@ async def _post_step(
 
 
 async def unacknowledged(*, session: AsyncSession) -> list[Incident]:
-    """Return open incidents nobody acknowledged yet, most urgent and oldest first."""
-    statement = select(Incident).where(col(Incident.status) == IncidentStatus.NEW)
+    """Return open incidents nobody acknowledged yet, or released with nobody taking them since
+    (their chain runs again), most urgent and oldest first."""
+    statement = select(Incident).where(
+        or_(
+            col(Incident.status) == IncidentStatus.NEW,
+            and_(col(Incident.status).in_(IncidentStatus.OPEN), col(Incident.holder).is_(None)),
+        )
+    )
     rows = list((await session.exec(statement)).all())
+    released = [row.id for row in rows if row.status != IncidentStatus.NEW and row.id is not None]
+    clocks = await deadlines_of(session=session, incident_ids=released)
+    rows = [
+        row
+        for row in rows
+        if row.status == IncidentStatus.NEW
+        or (row.id in clocks and clocks[row.id].cancelled_at is None)
+    ]
     rows.sort(key=lambda row: (row.priority, row.opened_at))
     return rows
 

@@ -11,6 +11,7 @@ Usage::
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -34,6 +35,7 @@ from storage.reports import reports_of_incident, save_report
 from storage.topics import get_topic, save_topic
 
 ANSWERS = ("yes", "no")
+CITIZEN = Actor(user_id=None, name="citizen")
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,7 @@ async def record_answer(
         session=session,
         incident_id=followup.incident_id,
         action="followup",
-        actor=Actor(user_id=None, name="citizen"),
+        actor=CITIZEN,
         now=now,
         after={"answer": answer},
     )
@@ -131,7 +133,7 @@ async def record_answer(
     reopened = False
     if answer == "no" and incident is not None:
         reopened = await reopen(
-            session=session, incident=incident, citizen_user_id=user_id, room=room, now=now
+            session=session, incident=incident, citizen_user_ids=(user_id,), room=room, now=now
         )
     await out.message(
         "staff_followup_thanks",
@@ -162,16 +164,19 @@ async def reopen(
     *,
     session: AsyncSession,
     incident: Incident,
-    citizen_user_id: int,
     room: RoomConfig,
     now: datetime,
+    citizen_user_ids: Collection[int] = (),
+    actor: Actor = CITIZEN,
+    reason: str = "followup_no",
 ) -> bool:
-    """Bring a closed incident back to the room after a citizen's "no"; False if it is open.
+    """Bring a closed incident back to the room; False if it is open.
 
-    The incident is new again with nobody holding it, its topic is reopened and its card
-    redrawn, its acknowledgement deadline runs again from now, its follow-ups not asked yet
-    are dropped, and the citizen's report in it is active again so what they write next joins
-    the incident's topic.
+    A citizen's "no" to the follow-up, or staff reopening an incident closed by mistake
+    (``situation.triage.reopen_incident``). The incident is new again with nobody holding it,
+    its topic is reopened and its card redrawn, its acknowledgement deadline runs again from
+    now, its follow-ups not asked yet are dropped, and the latest report of each citizen of
+    ``citizen_user_ids`` in it is active again so what they write next joins the topic.
     """
     assert incident.id is not None
     if incident.status != IncidentStatus.CLOSED:
@@ -191,11 +196,14 @@ async def reopen(
     # Nobody is asked "are you safe?" about an incident that is open again; closing it again
     # schedules the follow-ups afresh.
     await drop_pending_followups(session=session, incident_id=incident.id)
-    citizen = await find_citizen(session=session, telegram_user_id=citizen_user_id)
-    if citizen is not None:
+    reports = await reports_of_incident(session=session, incident_id=incident.id)
+    for citizen_user_id in citizen_user_ids:
+        citizen = await find_citizen(session=session, telegram_user_id=citizen_user_id)
+        if citizen is None:
+            continue
         theirs = [
             report
-            for report in await reports_of_incident(session=session, incident_id=incident.id)
+            for report in reports
             if report.citizen_id == citizen.id and report.sealed_at is None
         ]
         if theirs:  # their latest report takes their next words (the intake's window)
@@ -206,10 +214,10 @@ async def reopen(
         session=session,
         incident_id=incident.id,
         action="reopen",
-        actor=Actor(user_id=None, name="citizen"),
+        actor=actor,
         now=now,
         before=before,
-        after={"status": incident.status, "reason": "followup_no"},
+        after={"status": incident.status, "reason": reason},
     )
     topic = await get_topic(session=session, incident_id=incident.id)
     if topic is not None:

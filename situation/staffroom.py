@@ -164,6 +164,21 @@ async def _citizen_label(report: Report) -> str:
     return f"👤 {report.reference or f'#{report.id}'}"
 
 
+async def _final_target(session: AsyncSession, incident: Incident) -> Incident | None:
+    """Return the incident a merged one's reports live in now (following merges of merges)."""
+    seen = {incident.id}
+    target = None
+    next_id = incident.merged_into_id
+    while next_id is not None and next_id not in seen:
+        found = await get_incident(session=session, incident_id=next_id)
+        if found is None:
+            break
+        target = found
+        seen.add(found.id)
+        next_id = found.merged_into_id
+    return target
+
+
 async def card_view(
     *, session: AsyncSession, incident: Incident, room: RoomConfig, now: datetime
 ) -> CardView:
@@ -196,10 +211,15 @@ async def card_view(
                 )
             )
         )
-    merged_into = None
+    merged_into = merged_link = None
     if incident.merged_into_id is not None:
-        target = await get_incident(session=session, incident_id=incident.merged_into_id)
-        merged_into = target.reference if target else f"#{incident.merged_into_id}"
+        # The incident its reports live in now: after A into B and B into C, A's card names C.
+        final = await _final_target(session, incident)
+        merged_into = final.reference if final is not None else f"#{incident.merged_into_id}"
+        if final is not None and final.id is not None:
+            merged_link = await incident_topic_link(
+                session=session, room=room, incident_id=final.id
+            )
     # Acknowledge by: the clock's start plus the current priority's ack time (the escalation
     # ladder's base, ``due_at``, moves with a priority change and is no deadline to show).
     ack_time = room.ack_time(incident.priority)
@@ -218,6 +238,11 @@ async def card_view(
         now=now,
         handovers=handovers,
         merged_into=merged_into,
+        merged_link=merged_link,
+        released=incident.status in IncidentStatus.OPEN
+        and incident.status != IncidentStatus.NEW
+        and incident.holder is None
+        and figures.chasing,
         timezone=room.timezone,
         forwarded=figures.forwarded,
     )

@@ -1,6 +1,7 @@
-"""What staff do to an incident from its card: take, prioritise, change scenario, merge,
-hand over to an agency, close. Each action records an audit event and queues every message
-it causes (card edit, topic rename, citizens' notices) in the caller's transaction.
+"""What staff do to an incident from its card: take, release, prioritise, change scenario,
+merge, hand over to an agency, close, reopen. Each action records an audit event and queues
+every message it causes (card edit, topic rename, citizens' notices) in the caller's
+transaction.
 
 Usage::
 
@@ -12,14 +13,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from markupsafe import Markup
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from community.lifecycle import on_incident_closed
+from community.lifecycle import on_incident_closed, on_incident_reopened
 from situation import notify, scenarios
 from situation.agencies import METHODS
 from situation.audit import Actor, record
@@ -37,12 +38,20 @@ from situation.cards import (
     method_buttons,
     scenario_buttons,
 )
-from situation.deadlines import cancel_deadline, merge_deadlines, reprioritise_deadline
+from situation.deadlines import (
+    cancel_deadline,
+    chased,
+    merge_deadlines,
+    reprioritise_deadline,
+    restart_deadline,
+)
+from situation.followup import reopen
 from situation.incidents import higher_priority
 from situation.intake import send_manual
 from situation.limits import TEXT_LIMIT, clip, room_for
 from situation.outgoing import Outgoing
 from situation.relay import merge_target, recipients, send_canned
+from situation.roles import at_least
 from situation.staffroom import (
     RoomConfig,
     Topic,
@@ -52,15 +61,17 @@ from situation.staffroom import (
     show_menu,
 )
 from situation.texts import LANGUAGES, render
+from storage.audit import last_event
 from storage.escalations import (
     add_followup,
     add_handover,
     handovers_of_incident,
     move_handovers,
 )
-from storage.incidents import get_incident, lock_incident, save_incident
+from storage.incidents import get_incident, lock_incident, merged_into, save_incident
 from storage.models.escalations import AgencyHandover, FollowUp
 from storage.models.incidents import Incident, IncidentStatus
+from storage.models.staff import StaffRole
 from storage.models.topics import TopicState
 from storage.reports import reports_of_incident, save_report
 from storage.staff import staff_names
@@ -151,6 +162,59 @@ async def take(
     )
     await refresh_card(session=session, incident=incident, room=room, now=now)
     return Outcome(True, render(room.lang, "staff_answer", key="taken"))
+
+
+async def release(
+    *,
+    session: AsyncSession,
+    incident_id: int,
+    actor: Actor,
+    role: str | None,
+    room: RoomConfig,
+    now: datetime,
+) -> Outcome:
+    """Give a held incident back to the queue (its holder, or a lead): nobody holds it, and its
+    acknowledgement reminders run again from now until someone takes it.
+
+    It stays acknowledged (its citizens were told; nothing is said to them again).
+    """
+    incident, refused = await _open_incident(session, incident_id, room)
+    if incident is None:
+        assert refused is not None
+        return refused
+    if incident.holder is None:
+        return Outcome(False, render(room.lang, "staff_answer", key="not_held"))
+    if incident.holder != str(actor.user_id) and not at_least(role, StaffRole.LEAD):
+        holder = int(incident.holder)
+        name = (await staff_names(session=session, user_ids=[holder])).get(holder, incident.holder)
+        return Outcome(False, render(room.lang, "staff_answer", key="not_holder", value=name))
+    before = {"holder": incident.holder}
+    incident.holder = None
+    incident.updated_at = now
+    await save_incident(session=session, incident=incident)
+    # Released and nobody picking it up is as bad as never taken: the chain runs again.
+    await restart_deadline(session=session, incident=incident, room=room, now=now)
+    await record(
+        session=session,
+        incident_id=incident_id,
+        action="release",
+        actor=actor,
+        now=now,
+        before=before,
+        after={"holder": None, "status": incident.status},
+    )
+    await _topic_note(
+        session,
+        incident_id,
+        render(
+            room.lang,
+            "staff_released",
+            who=actor.mention,
+            minutes=int(room.ack_time(incident.priority).total_seconds() // 60),
+        ),
+    )
+    await refresh_card(session=session, incident=incident, room=room, now=now)
+    return Outcome(True, render(room.lang, "staff_answer", key="released"))
 
 
 async def set_priority(
@@ -289,10 +353,11 @@ async def merge(
         target.holder = target.holder or source.holder
     target.updated_at = now
     await save_incident(session=session, incident=target)
-    if inherits:
+    if inherits and target.holder is not None:
         await cancel_deadline(session=session, incident_id=target_id, now=now)
-    elif target.status == IncidentStatus.NEW and source.status == IncidentStatus.NEW:
-        # The earlier clock (and the reminders it posted) goes on, at the merged priority.
+    elif chased(target) and chased(source):
+        # Nobody holds either (unacknowledged, or released): the earlier clock (and the
+        # reminders it posted) goes on, at the merged priority.
         await merge_deadlines(session=session, source=source, target=target, room=room, now=now)
     before = {"status": source.status, "reports": source.report_count}
     source.status = IncidentStatus.CLOSED
@@ -357,6 +422,10 @@ async def merge(
     if target_topic is not None and moved:
         await post_moved_media(session=session, topic=target_topic, reports=moved, lang=room.lang)
     await refresh_card(session=session, incident=target, room=room, now=now)
+    # Incidents merged into the source before now live on in the target too: their cards
+    # name it and link its topic (the source's topic is closed).
+    for earlier in await _merged_before(session, source_id):
+        await refresh_card(session=session, incident=earlier, room=room, now=now)
     for incident_id, after in (
         (source_id, {"status": IncidentStatus.CLOSED, "merged_into": target.reference}),
         (
@@ -393,6 +462,20 @@ async def merge(
             },
         )
     return Outcome(True, render(room.lang, "staff_answer", key="merged", value=target.reference))
+
+
+async def _merged_before(session: AsyncSession, incident_id: int) -> list[Incident]:
+    """Return every incident merged into ``incident_id``, directly or through merges of merges."""
+    found: list[Incident] = []
+    seen = {incident_id}
+    waiting = [incident_id]
+    while waiting:
+        for earlier in await merged_into(session=session, incident_id=waiting.pop()):
+            if earlier.id is not None and earlier.id not in seen:
+                seen.add(earlier.id)
+                found.append(earlier)
+                waiting.append(earlier.id)
+    return found
 
 
 async def _closed_target(session: AsyncSession, target_id: int, room: RoomConfig) -> Outcome:
@@ -699,6 +782,81 @@ async def close(
     return Outcome(True, render(room.lang, "staff_answer", key="closed_done"))
 
 
+REOPEN_WINDOW = timedelta(hours=24)
+"""How long the staff member who closed an incident may reopen it themselves (leads: always)."""
+
+
+async def reopen_incident(
+    *,
+    session: AsyncSession,
+    incident_id: int,
+    actor: Actor,
+    role: str | None,
+    room: RoomConfig,
+    now: datetime,
+) -> Outcome:
+    """Reopen an incident closed by mistake (a lead, or whoever closed it within a day).
+
+    It comes back as a citizen's "no" to the follow-up brings it (:func:`reopen`): new, nobody
+    holding it, topic reopened, deadline running from now, pending follow-ups dropped; every
+    citizen of it is told their report is open again. A merged-away incident stays merged.
+    """
+    incident = await lock_incident(session=session, incident_id=incident_id)
+    if incident is None or incident.id is None:
+        return Outcome(False, render(room.lang, "staff_answer", key="unknown"))
+    if incident.merged_into_id is not None:
+        final = await merge_target(session=session, incident=incident)
+        return Outcome(
+            False,
+            render(
+                room.lang,
+                "staff_answer",
+                key="reopen_merged",
+                value=incident.reference,
+                into=final.reference,
+                open=final.status != IncidentStatus.CLOSED,
+            ),
+        )
+    if incident.status != IncidentStatus.CLOSED:
+        return Outcome(False, render(room.lang, "staff_answer", key="not_closed"))
+    if not at_least(role, StaffRole.LEAD):
+        closing = await last_event(session=session, incident_id=incident.id, action="close")
+        closed_at = incident.closed_at
+        own = (
+            closing is not None and actor.user_id is not None and closing.actor_id == actor.user_id
+        )
+        if not own or closed_at is None or now - closed_at > REOPEN_WINDOW:
+            hours = int(REOPEN_WINDOW.total_seconds() // 3600)
+            return Outcome(
+                False, render(room.lang, "staff_answer", key="reopen_refused", value=hours)
+            )
+    people = await recipients(session=session, incident_id=incident.id)
+    await reopen(
+        session=session,
+        incident=incident,
+        room=room,
+        now=now,
+        citizen_user_ids=[person.chat_id for person in people],
+        actor=actor,
+        reason="staff",
+    )
+    for person in people:
+        out = Outgoing(session=session, chat_id=person.chat_id, lang=person.lang)
+        await out.message(
+            "citizen_incident_reopened",
+            reference=person.report.reference,
+            incident=incident.reference,
+        )
+    await _topic_note(
+        session,
+        incident.id,
+        render(room.lang, "staff_reopened", who=actor.mention, citizens=len(people)),
+    )
+    # Its expert community closed with it: staff are offered to reopen it, after the note.
+    await on_incident_reopened(session=session, incident_id=incident.id, lang=room.lang)
+    return Outcome(True, render(room.lang, "staff_answer", key="reopened"))
+
+
 async def add_note(
     *, session: AsyncSession, incident_id: int, text: str, actor: Actor, now: datetime
 ) -> None:
@@ -718,6 +876,7 @@ async def perform(
     actor: Actor,
     room: RoomConfig,
     now: datetime,
+    role: str | None = None,
 ) -> Outcome:
     """Carry out a card button: open a sub-menu on the card or change the incident."""
     iid, arg = action.incident_id, action.arg
@@ -727,6 +886,14 @@ async def perform(
         over = action.action == "takeover"
         return await take(
             session=session, incident_id=iid, actor=actor, room=room, now=now, over=over
+        )
+    if action.action == "release":
+        return await release(
+            session=session, incident_id=iid, actor=actor, role=role, room=room, now=now
+        )
+    if action.action == "reopen":
+        return await reopen_incident(
+            session=session, incident_id=iid, actor=actor, role=role, room=room, now=now
         )
     if action.action == "pri":
         return await set_priority(

@@ -72,6 +72,19 @@ async def events_of_incident(*, session: AsyncSession, incident_id: int) -> Sequ
     return (await session.exec(statement)).all()
 
 
+async def last_event(
+    *, session: AsyncSession, incident_id: int, action: str
+) -> IncidentEvent | None:
+    """Return the latest event of kind ``action`` in an incident's timeline, if any."""
+    statement = (
+        select(IncidentEvent)
+        .where(col(IncidentEvent.incident_id) == incident_id, col(IncidentEvent.action) == action)
+        .order_by(col(IncidentEvent.at).desc(), col(IncidentEvent.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(statement)).first()
+
+
 async def events_between(
     *, session: AsyncSession, since: datetime, until: datetime, action: str | None = None
 ) -> Sequence[IncidentEvent]:

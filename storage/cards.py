@@ -40,6 +40,8 @@ class CardFigures:
     reminders: int = 0
     forwarded: str | None = None
     """Where the first message a citizen forwarded into the incident came from, if any."""
+    chasing: bool = False
+    """Whether the deadline's escalation chain runs (not cancelled)."""
 
 
 @cache
@@ -69,6 +71,7 @@ def _card_figures() -> Any:
     due_at = select(IncidentDeadline.due_at).where(deadline).scalar_subquery()
     started_at = select(IncidentDeadline.started_at).where(deadline).scalar_subquery()
     step = select(IncidentDeadline.step).where(deadline).scalar_subquery()
+    cancelled_at = select(IncidentDeadline.cancelled_at).where(deadline).scalar_subquery()
     handovers = (
         select(func.count(col(AgencyHandover.id)))
         .where(col(AgencyHandover.incident_id) == incident_id)
@@ -83,12 +86,12 @@ def _card_figures() -> Any:
         .scalar_subquery()
     )
     # sqlalchemy's select: sqlmodel's is typed for at most four columns
-    return columns(words, photos, due_at, handovers, started_at, step, forwarded)
+    return columns(words, photos, due_at, handovers, started_at, step, forwarded, cancelled_at)
 
 
 async def card_figures(*, session: AsyncSession, incident_id: int) -> CardFigures:
     """Return the figures the card of incident ``incident_id`` shows, in one query."""
-    words, photos, due_at, handovers, started_at, step, forwarded = (
+    words, photos, due_at, handovers, started_at, step, forwarded, cancelled_at = (
         await session.exec(_card_figures(), params={"incident_id": incident_id})
     ).one()
     return CardFigures(
@@ -99,4 +102,5 @@ async def card_figures(*, session: AsyncSession, incident_id: int) -> CardFigure
         ack_started_at=started_at,
         reminders=int(step or 0),
         forwarded=forwarded,
+        chasing=due_at is not None and cancelled_at is None,
     )

@@ -62,6 +62,16 @@ async def claim_incident(*, session: AsyncSession, incident_id: int) -> Incident
     )
 
 
+async def merged_into(*, session: AsyncSession, incident_id: int) -> Sequence[Incident]:
+    """Return the incidents that were merged into incident ``incident_id`` (directly)."""
+    statement = (
+        select(Incident)
+        .where(col(Incident.merged_into_id) == incident_id)
+        .order_by(col(Incident.id))
+    )
+    return (await session.exec(statement)).all()
+
+
 async def load_incidents(
     *, session: AsyncSession, incident_ids: Collection[int]
 ) -> Sequence[Incident]:

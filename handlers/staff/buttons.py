@@ -41,7 +41,12 @@ async def card_button(
         await answer(query, render(room.lang, "staff_answer", key="refused"), show_alert=True)
         return
     outcome = await perform(
-        session=session, action=action, actor=actor_of(staff_member), room=room, now=clock.now()
+        session=session,
+        action=action,
+        actor=actor_of(staff_member),
+        room=room,
+        now=clock.now(),
+        role=role,
     )
     await answer(query, outcome.answer, show_alert=not outcome.ok)
 

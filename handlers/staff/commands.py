@@ -1,5 +1,5 @@
-"""Staff commands in the staff supergroup: /note /all /close /ref /canned /history in an
-incident topic; /help /stats /duty /handbook /staff anywhere in the supergroup."""
+"""Staff commands in the staff supergroup: /note /all /close /release /reopen /ref /canned
+/history in an incident topic; /help /stats /duty /handbook /staff anywhere in the supergroup."""
 
 from __future__ import annotations
 
@@ -135,6 +135,58 @@ async def close(
         note=note_text,
     )
     if not outcome.ok:
+        await _answer(session, room, message, outcome.answer)
+
+
+async def release(
+    message: Message,
+    session: Any,
+    room: RoomConfig,
+    clock: Clock,
+    role: str | None,
+    staff_member: StaffMember | None,
+) -> None:
+    """Give the topic's incident back to the queue (its holder, or a lead): ``/release``."""
+    if staff_member is None:
+        return
+    incident_id = await _incident_in_topic(session, room, message)
+    if incident_id is None:
+        return
+    outcome = await triage.release(
+        session=session,
+        incident_id=incident_id,
+        actor=actor_of(staff_member),
+        role=role,
+        room=room,
+        now=clock.now(),
+    )
+    if not outcome.ok:  # done: the topic's note says so
+        await _answer(session, room, message, outcome.answer)
+
+
+async def reopen(
+    message: Message,
+    session: Any,
+    room: RoomConfig,
+    clock: Clock,
+    role: str | None,
+    staff_member: StaffMember | None,
+) -> None:
+    """Reopen the topic's closed incident (a lead, or whoever closed it): ``/reopen``."""
+    if staff_member is None:
+        return
+    incident_id = await _incident_in_topic(session, room, message)
+    if incident_id is None:
+        return
+    outcome = await triage.reopen_incident(
+        session=session,
+        incident_id=incident_id,
+        actor=actor_of(staff_member),
+        role=role,
+        room=room,
+        now=clock.now(),
+    )
+    if not outcome.ok:  # done: the topic's note says so
         await _answer(session, room, message, outcome.answer)
 
 
@@ -341,6 +393,8 @@ STAFF_COMMANDS = (
     "note",
     "all",
     "close",
+    "release",
+    "reopen",
     "ref",
     "canned",
     "history",
@@ -374,6 +428,8 @@ def get_router() -> Router:
     router.message.register(note, Command("note"))
     router.message.register(to_all, Command("all"))
     router.message.register(close, Command("close"))
+    router.message.register(release, Command("release"))
+    router.message.register(reopen, Command("reopen"))
     router.message.register(reference, Command("ref"))
     router.message.register(canned, Command("canned"))
     router.message.register(history, Command("history"))

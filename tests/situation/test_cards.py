@@ -70,20 +70,30 @@ def test_every_button_of_every_menu_fits_in_64_bytes() -> None:
 
 
 @pytest.mark.parametrize(
-    ("lang", "take", "takeover"),
-    [("ko", "🙋 담당하기", "🔁 넘겨받기"), ("en", "🙋 Take", "🔁 Take over")],
+    ("lang", "take", "takeover", "release"),
+    [
+        ("ko", "🙋 담당하기", "🔁 넘겨받기", "🔓 담당 해제"),
+        ("en", "🙋 Take", "🔁 Take over", "🔓 Release"),
+    ],
 )
-def test_a_held_card_offers_to_take_over_instead_of_to_take(
-    lang: str, take: str, takeover: str
+def test_a_held_card_offers_to_take_over_or_release_instead_of_to_take(
+    lang: str, take: str, takeover: str, release: str
 ) -> None:
     (free,) = card_buttons(incident(), lang=lang)[0]
-    (held,) = card_buttons(incident(holder="42"), lang=lang)[0]
+    held, give_back = card_buttons(incident(holder="42"), lang=lang)[0]
     assert (free["text"], StaffAction.unpack(free["data"]).action) == (take, "take")
     assert (held["text"], StaffAction.unpack(held["data"]).action) == (takeover, "takeover")
+    assert (give_back["text"], StaffAction.unpack(give_back["data"]).action) == (
+        release,
+        "release",
+    )
 
 
-def test_closed_cards_have_no_buttons_and_names_show_status() -> None:
-    assert card_buttons(incident(status=IncidentStatus.CLOSED), lang="ko") == []
+def test_closed_cards_offer_only_to_reopen_and_names_show_status() -> None:
+    ((reopen,),) = card_buttons(incident(status=IncidentStatus.CLOSED), lang="ko")
+    assert StaffAction.unpack(reopen["data"]).action == "reopen"
+    merged = incident(status=IncidentStatus.CLOSED, merged_into_id=7)
+    assert card_buttons(merged, lang="ko") == []  # its reports live on in the other incident
     assert topic_name(incident()) == "🔴 🔥 중구 I-20261122-123456789"
     assert topic_name(incident(status=IncidentStatus.ACKNOWLEDGED)).startswith("🟡 🔥")
     assert topic_name(incident(scenario=None, district_name=None)).startswith("🔴 ❓ I-")

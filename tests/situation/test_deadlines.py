@@ -17,6 +17,7 @@ from situation.deadlines import Escalation, clock_start, escalate_due, next_step
 from storage.engine import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models.escalations import IncidentDeadline
+from storage.models.incidents import Incident, IncidentStatus
 from tests.situation.conftest import START, Steps
 from tests.situation.test_staffroom import FAR, HAEUN, ROOM, Room, texts
 
@@ -372,3 +373,14 @@ async def test_a_sweep_leaves_an_incident_a_merge_holds_to_its_next_pass(pg_step
     (team,) = await sweep(pg_steps, now + timedelta(seconds=1))
     assert (team.incident_id, team.level) == (newer.id, "team")
     assert len(reminders(texts(await room.staff_rows()))) == 1
+
+
+def test_a_chain_chases_the_unacknowledged_and_the_released_not_the_held_or_closed() -> None:
+    def chased(status: str, holder: str | None) -> bool:
+        return deadlines.chased(Incident(reference="I-1", status=status, holder=holder))
+
+    assert chased(IncidentStatus.NEW, None)
+    assert chased(IncidentStatus.ACKNOWLEDGED, None)  # released: nobody took it since
+    assert chased(IncidentStatus.ESCALATED, None)
+    assert not chased(IncidentStatus.ACKNOWLEDGED, "42")
+    assert not chased(IncidentStatus.CLOSED, None)

@@ -62,7 +62,9 @@ async def test_card_figures_come_from_filed_reports_in_one_query(
 
         with statements(engine) as seen:
             figures = await card_figures(session=session, incident_id=incident.id)
-        assert figures == CardFigures(words="first words", photos=2, ack_due_at=DUE, handovers=2)
+        assert figures == CardFigures(
+            words="first words", photos=2, ack_due_at=DUE, handovers=2, chasing=True
+        )
         assert len(seen) == 1
         assert await card_figures(session=session, incident_id=empty.id) == CardFigures(
             words=None, photos=0, ack_due_at=None, handovers=0
