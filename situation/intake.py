@@ -34,7 +34,7 @@ from situation.language import remember_written_language
 from situation.outgoing import Buttons, Outgoing, button, location_keyboard, skip_keyboard
 from situation.references import report_reference
 from situation.texts import render
-from storage.citizens import get_citizen, get_or_create_citizen
+from storage.citizens import find_citizen, get_citizen, get_or_create_citizen
 from storage.incidents import get_incident
 from storage.media import store_locked
 from storage.models.citizens import Citizen
@@ -544,6 +544,11 @@ async def receive_message(
     119 now" prompt for them was queued already, ahead of the command's answer; ``first_contact``,
     the citizen first wrote with this message, though the command may have registered them.
     """
+    if await _closes_without_report(session, message, config, now):
+        # "thanks" with no report open is no report: a polite answer, nothing stored.
+        out = Outgoing(session=session, chat_id=message.chat_id, lang=message.lang)
+        await out.message("citizen_closing")
+        return IntakeResult(replies=out.names)
     citizen, created = await get_or_create_citizen(
         session=session, telegram_user_id=message.user_id, now=now
     )
@@ -695,6 +700,16 @@ async def receive_message(
     return result
 
 
+async def _closes_without_report(
+    session: AsyncSession, message: IncomingMessage, config: IntakeConfig, now: datetime
+) -> bool:
+    """Whether the message is closing words only ("thanks") from a citizen with no open report."""
+    if message.kind != "text" or not scenarios.only_closing_words(message.text or ""):
+        return False
+    citizen = await find_citizen(session=session, telegram_user_id=message.user_id)
+    return citizen is None or await _open_report(session, citizen, message, config, now) is None
+
+
 async def raise_incident_urgency(*, session: AsyncSession, report: Report, now: datetime) -> None:
     """Raise the report's incident to P1 for urgent words, and have the staff room told.
 
@@ -798,8 +813,6 @@ async def update_live_location(
     report that walks away stays in its incident). The edit that ends the live location is kept
     and shown to staff even when it comes a little after the live period.
     """
-    from storage.citizens import find_citizen
-
     citizen = await find_citizen(session=session, telegram_user_id=user_id)
     if citizen is None or citizen.id is None or not valid_place(place):
         return None
