@@ -53,6 +53,7 @@ from storage.reports import (
     create_report,
     drafts_idle_since,
     find_report_by_live_message,
+    live_locations_unshown,
     media_group_seen,
     media_of_report,
     messages_of_report,
@@ -385,6 +386,10 @@ def _apply_place(report: Report, place: IncomingPlace, message_id: int, now: dat
     else:
         report.district_code, report.district_name = district.code, district.name_ko
         report.outside_service_area = False
+    if place.live_period:  # the place itself is shown to staff with the report
+        report.live_shown_district = report.district_code
+        report.live_unshown_since = None
+        report.live_crossed_at = None
 
 
 def valid_place(place: IncomingPlace) -> bool:
@@ -786,13 +791,20 @@ async def _acknowledge(
 LIVE_NOTE_EVERY = timedelta(minutes=3)
 """A moving live location is shown to staff at most this often per report.
 
-Sooner when it crosses into another district (the topic's name changes), and always when the
-citizen stops sharing it.
+Sooner when it crosses into another district (the topic's name changes, see
+:data:`LIVE_CROSSING_EVERY`), and always when the citizen stops sharing it.
 
 Every move updates the report (and the incident it located) at once; the staff topic gets a
 short note with a pin of where the report is when the note goes out, so a citizen walking with
 a live location on does not flood the topic (Telegram lets a group receive ~20 messages/min).
+A place held back is not lost: the sweep shows it once its note is due, and when the live
+period runs out without a final edit (:func:`note_unshown_live_locations`).
 """
+
+LIVE_CROSSING_EVERY = timedelta(minutes=1)
+"""A district crossing is noted at most this often per report (a citizen walking along a border
+would otherwise flood the topic); crossings count against the district staff were last told
+of, so going back to it is no crossing at all."""
 
 LIVE_STOP_GRACE = timedelta(minutes=5)
 """How late the edit that ends a live location may arrive after its period and still count."""
@@ -826,7 +838,7 @@ async def update_live_location(
         late = report.live_until + LIVE_STOP_GRACE if stopped else report.live_until
         if now > late:
             return None
-    before, district_before = (report.latitude, report.longitude), report.district_code
+    before = (report.latitude, report.longitude)
     report.latitude, report.longitude = place.latitude, place.longitude
     report.accuracy = place.accuracy
     if stopped:
@@ -836,39 +848,83 @@ async def update_live_location(
     report.district_name = district.name_ko if district else None
     report.outside_service_area = district is None
     report.updated_at = now
-    moved = before != (place.latitude, place.longitude)
+    if before != (place.latitude, place.longitude) and report.live_unshown_since is None:
+        report.live_unshown_since = now
     await follow_live_location(session=session, report=report, before=before, now=now)
-    noted = False
-    crossed = report.district_code != district_before
-    if stopped or crossed or (moved and await _live_note_due(session, report, message_id, now)):
-        await add_message(
-            session=session,
-            report_id=report.id,
-            chat_id=citizen.telegram_user_id,
-            message_id=message_id,
-            kind=ReportMessageKind.MOVED,
-            text=None,
-            media_group_id=None,
-            created_at=now,
-        )
-        noted = True
+    noted = stopped or await _live_note_due(session, report, now)
+    if noted:
+        await _note_live_place(session, report, now, citizen.telegram_user_id)
     await save_report(session=session, report=report)
     if noted:
         await tell_listeners(listeners, session, report, IntakeResult(report_id=report.id))
     return report
 
 
-async def _live_note_due(
-    session: AsyncSession, report: Report, message_id: int, now: datetime
-) -> bool:
-    """Whether staff were last shown this live location at least LIVE_NOTE_EVERY ago."""
+async def _note_live_place(
+    session: AsyncSession, report: Report, now: datetime, chat_id: int | None
+) -> None:
+    """Queue a note of where the live location is now for the staff topic."""
     assert report.id is not None
-    shown = [
+    await add_message(
+        session=session,
+        report_id=report.id,
+        chat_id=chat_id,
+        message_id=report.live_message_id,
+        kind=ReportMessageKind.MOVED,
+        text=None,
+        media_group_id=None,
+        created_at=now,
+    )
+    if report.district_code != report.live_shown_district:
+        report.live_crossed_at = now
+    report.live_unshown_since = None
+    report.live_shown_district = report.district_code
+
+
+async def _live_note_due(session: AsyncSession, report: Report, now: datetime) -> bool:
+    """Whether staff are due a note of the live location's place.
+
+    A place in another district than the one staff were last told of is due at once, unless a
+    note told of another district less than :data:`LIVE_CROSSING_EVERY` ago; any other place
+    not shown yet, :data:`LIVE_NOTE_EVERY` after staff last saw this live location.
+    """
+    if report.live_unshown_since is None or report.live_message_id is None:
+        return False
+    if report.district_code != report.live_shown_district and (
+        report.live_crossed_at is None or now - report.live_crossed_at >= LIVE_CROSSING_EVERY
+    ):
+        return True
+    assert report.id is not None
+    seen = [
         message.created_at
         for message in await messages_of_report(session=session, report_id=report.id)
-        if message.message_id == message_id
+        if message.message_id == report.live_message_id
     ]
-    return not shown or now - max(shown) >= LIVE_NOTE_EVERY
+    return not seen or now - max(seen) >= LIVE_NOTE_EVERY
+
+
+async def note_unshown_live_locations(
+    *, session: AsyncSession, now: datetime, listeners: Sequence[ReportListener] = ()
+) -> int:
+    """Show staff the places live locations were held back at, once due; return how many.
+
+    A live location whose period ran out with no final edit from the messenger gets its last
+    note now (the place the citizen was last at), however recent the previous note was.
+    """
+    done = 0
+    for report in await live_locations_unshown(
+        session=session, now=now, since_before=now - LIVE_CROSSING_EVERY
+    ):
+        ended = report.live_until is not None and report.live_until <= now
+        if not ended and not await _live_note_due(session, report, now):
+            continue
+        citizen = await get_citizen(session=session, citizen_id=report.citizen_id or 0)
+        chat_id = citizen.telegram_user_id if citizen is not None else None
+        await _note_live_place(session, report, now, chat_id)
+        await save_report(session=session, report=report)
+        await tell_listeners(listeners, session, report, IntakeResult(report_id=report.id))
+        done += 1
+    return done
 
 
 async def file_stale_drafts(
