@@ -499,10 +499,21 @@ async def file_report(
     )
 
 
+async def join_incident(
+    *, session: AsyncSession, report: Report, now: datetime
+) -> IncidentAssignment:
+    """Put a filed report into its incident; urgent words raising one others reported to P1
+    are noticed in the staff room, like a citizen's own urgent follow-up."""
+    assignment = await assign_incident(session=session, report=report, now=now)
+    if assignment.raised:
+        await add_notice(session=session, report=report, kind=ReportMessageKind.URGENT, now=now)
+    return assignment
+
+
 async def _cluster(
     session: AsyncSession, out: Outgoing | None, report: Report, now: datetime
 ) -> IncidentAssignment:
-    assignment = await assign_incident(session=session, report=report, now=now)
+    assignment = await join_incident(session=session, report=report, now=now)
     known = known_notice(assignment)
     if out is not None and known is not None:
         await out.message("citizen_incident_known", **known)
@@ -669,7 +680,7 @@ async def receive_message(
 
     known = None
     if ready_to_cluster(report, now=now, config=config):
-        result.incident = await assign_incident(session=session, report=report, now=now)
+        result.incident = await join_incident(session=session, report=report, now=now)
         known = known_notice(result.incident)
     elif message.place is not None and not had_where and report.incident_id is not None:
         await locate_incident(session=session, report=report)
