@@ -50,7 +50,7 @@ from situation.clock import Clock
 from situation.deadlines import Escalation, escalate_due
 from situation.followup import ask_due
 from situation.handover import handover_due
-from situation.intake import IntakeConfig, file_stale_drafts
+from situation.intake import IntakeConfig, file_stale_drafts, note_unshown_live_locations
 from situation.privacy import purge_expired
 from situation.staffroom import RoomConfig, StaffRoom, recover_topics, sync_topics
 from storage.engine import split_search_path
@@ -172,14 +172,17 @@ PURGE_EVERY = timedelta(hours=1)
 
 
 async def run_citizen_timers(context: SweepContext, now: datetime) -> tuple[int, int]:
-    """File quiet drafts (opening their topics), and hourly purge data past retention."""
+    """File quiet drafts (opening their topics), show staff live locations' held-back places,
+    and hourly purge data past retention."""
     intake = context.intake
     if intake is None:
         return 0, 0
     async with context.session_factory() as session, session.begin():
+        listeners = (StaffRoom(context.room),)
         filed = await file_stale_drafts(
-            session=session, now=now, config=intake, listeners=(StaffRoom(context.room),)
+            session=session, now=now, config=intake, listeners=listeners
         )
+        await note_unshown_live_locations(session=session, now=now, listeners=listeners)
     purged = citizens = 0
     if context.last_purge is None or now - context.last_purge >= PURGE_EVERY:
         summary = await purge_expired(

@@ -896,6 +896,10 @@ class Classifier:
         """Whether the words put the citizen in a danger they cannot leave (trapped)."""
         return bool(self._holding.intersection(self.urgent_signals(text)))
 
+    def only_closings(self, text: str) -> bool:
+        """Whether the words are closing words only ("thanks", "네 감사합니다")."""
+        return self._only_closings(loose_korean("".join(normalize(text[:MAX_TEXT]))))
+
 
 @lru_cache(maxsize=1)
 def get_classifier() -> Classifier:
@@ -921,3 +925,8 @@ def continues_situation(text: str) -> bool:
 def holds_citizen(text: str) -> bool:
     """Whether a report's words hold the citizen in their situation (they are trapped)."""
     return get_classifier().holds_citizen(text)
+
+
+def only_closings(text: str) -> bool:
+    """Whether a message is closing words only ("thanks", "ok", "네 감사합니다")."""
+    return get_classifier().only_closings(text)

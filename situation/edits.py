@@ -22,7 +22,6 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation import scenarios
-from situation.incidents import assign_incident
 from situation.intake import (
     IncomingFile,
     IncomingMessage,
@@ -33,6 +32,7 @@ from situation.intake import (
     attach_file,
     file_report,
     is_useful,
+    join_incident,
     known_notice,
     preview,
     raise_incident_urgency,
@@ -170,7 +170,7 @@ async def _record_edit(
     elif report.status == ReportStatus.FILED and report.scenario not in (None, old_scenario):
         await send_scenario_help(out, report)
     if ready_to_cluster(report, now=now, config=config):
-        result.incident = await assign_incident(session=session, report=report, now=now)
+        result.incident = await join_incident(session=session, report=report, now=now)
         known = known_notice(result.incident)
         if known is not None:
             await out.message("citizen_incident_known", **known)

@@ -31,11 +31,13 @@ PRIORITY_ORDER = ("P1", "P2", "P3", "P4")
 
 @dataclass(frozen=True)
 class IncidentAssignment:
-    """The incident a report went to; ``known_before`` when others had reported it already."""
+    """The incident a report went to; ``known_before`` when others had reported it already;
+    ``raised`` when the report's urgent words raised the incident it joined to P1."""
 
     incident: Incident
     created: bool
     known_before: bool
+    raised: bool = False
 
 
 def higher_priority(a: str, b: str) -> str:
@@ -82,10 +84,12 @@ async def assign_incident(
             match = await _still_open_for(session, report, rule, now)
     if match is not None:
         known = match.report_count > 0
+        was_urgent = match.urgent and match.priority == "P1"
         _join(match, report, now)
         report.incident_id = match.id
         await save_incident(session=session, incident=match, flush=False)
-        return IncidentAssignment(match, created=False, known_before=known)
+        raised = known and report.urgent and not was_urgent
+        return IncidentAssignment(match, created=False, known_before=known, raised=raised)
     incident = Incident(
         scenario=report.scenario,
         priority=scenarios.default_priority(report.scenario, urgent=report.urgent),

@@ -34,7 +34,7 @@ from situation.language import remember_written_language, written_language
 from situation.outgoing import Buttons, Outgoing, button, location_keyboard, skip_keyboard
 from situation.references import report_reference
 from situation.texts import render
-from storage.citizens import get_citizen, get_or_create_citizen
+from storage.citizens import find_citizen, get_citizen, get_or_create_citizen
 from storage.incidents import get_incident
 from storage.media import store_locked
 from storage.models.citizens import Citizen
@@ -53,6 +53,7 @@ from storage.reports import (
     create_report,
     drafts_idle_since,
     find_report_by_live_message,
+    live_locations_unshown,
     media_group_seen,
     media_of_report,
     messages_of_report,
@@ -385,6 +386,10 @@ def _apply_place(report: Report, place: IncomingPlace, message_id: int, now: dat
     else:
         report.district_code, report.district_name = district.code, district.name_ko
         report.outside_service_area = False
+    if place.live_period:  # the place itself is shown to staff with the report
+        report.live_shown_district = report.district_code
+        report.live_unshown_since = None
+        report.live_crossed_at = None
 
 
 def valid_place(place: IncomingPlace) -> bool:
@@ -494,10 +499,21 @@ async def file_report(
     )
 
 
+async def join_incident(
+    *, session: AsyncSession, report: Report, now: datetime
+) -> IncidentAssignment:
+    """Put a filed report into its incident; urgent words raising one others reported to P1
+    are noticed in the staff room, like a citizen's own urgent follow-up."""
+    assignment = await assign_incident(session=session, report=report, now=now)
+    if assignment.raised:
+        await add_notice(session=session, report=report, kind=ReportMessageKind.URGENT, now=now)
+    return assignment
+
+
 async def _cluster(
     session: AsyncSession, out: Outgoing | None, report: Report, now: datetime
 ) -> IncidentAssignment:
-    assignment = await assign_incident(session=session, report=report, now=now)
+    assignment = await join_incident(session=session, report=report, now=now)
     known = known_notice(assignment)
     if out is not None and known is not None:
         await out.message("citizen_incident_known", **known)
@@ -544,6 +560,11 @@ async def receive_message(
     119 now" prompt for them was queued already, ahead of the command's answer; ``first_contact``,
     the citizen first wrote with this message, though the command may have registered them.
     """
+    if await _closes_without_report(session, message, config, now):
+        # "thanks" with no report open is no report: a polite answer, nothing stored.
+        out = Outgoing(session=session, chat_id=message.chat_id, lang=message.lang)
+        await out.message("citizen_closing")
+        return IntakeResult(replies=out.names)
     written = written_language(message.text)
     citizen, created = await get_or_create_citizen(
         session=session, telegram_user_id=message.user_id, now=now, language=written
@@ -660,7 +681,7 @@ async def receive_message(
 
     known = None
     if ready_to_cluster(report, now=now, config=config):
-        result.incident = await assign_incident(session=session, report=report, now=now)
+        result.incident = await join_incident(session=session, report=report, now=now)
         known = known_notice(result.incident)
     elif message.place is not None and not had_where and report.incident_id is not None:
         await locate_incident(session=session, report=report)
@@ -694,6 +715,16 @@ async def receive_message(
     result.replies = out.names
     await tell_listeners(listeners, session, report, result)
     return result
+
+
+async def _closes_without_report(
+    session: AsyncSession, message: IncomingMessage, config: IntakeConfig, now: datetime
+) -> bool:
+    """Whether the message is closing words only ("thanks") from a citizen with no open report."""
+    if message.kind != "text" or not scenarios.only_closing_words(message.text or ""):
+        return False
+    citizen = await find_citizen(session=session, telegram_user_id=message.user_id)
+    return citizen is None or await _open_report(session, citizen, message, config, now) is None
 
 
 async def raise_incident_urgency(*, session: AsyncSession, report: Report, now: datetime) -> None:
@@ -772,13 +803,20 @@ async def _acknowledge(
 LIVE_NOTE_EVERY = timedelta(minutes=3)
 """A moving live location is shown to staff at most this often per report.
 
-Sooner when it crosses into another district (the topic's name changes), and always when the
-citizen stops sharing it.
+Sooner when it crosses into another district (the topic's name changes, see
+:data:`LIVE_CROSSING_EVERY`), and always when the citizen stops sharing it.
 
 Every move updates the report (and the incident it located) at once; the staff topic gets a
 short note with a pin of where the report is when the note goes out, so a citizen walking with
 a live location on does not flood the topic (Telegram lets a group receive ~20 messages/min).
+A place held back is not lost: the sweep shows it once its note is due, and when the live
+period runs out without a final edit (:func:`note_unshown_live_locations`).
 """
+
+LIVE_CROSSING_EVERY = timedelta(minutes=1)
+"""A district crossing is noted at most this often per report (a citizen walking along a border
+would otherwise flood the topic); crossings count against the district staff were last told
+of, so going back to it is no crossing at all."""
 
 LIVE_STOP_GRACE = timedelta(minutes=5)
 """How late the edit that ends a live location may arrive after its period and still count."""
@@ -799,8 +837,6 @@ async def update_live_location(
     report that walks away stays in its incident). The edit that ends the live location is kept
     and shown to staff even when it comes a little after the live period.
     """
-    from storage.citizens import find_citizen
-
     citizen = await find_citizen(session=session, telegram_user_id=user_id)
     if citizen is None or citizen.id is None or not valid_place(place):
         return None
@@ -814,7 +850,7 @@ async def update_live_location(
         late = report.live_until + LIVE_STOP_GRACE if stopped else report.live_until
         if now > late:
             return None
-    before, district_before = (report.latitude, report.longitude), report.district_code
+    before = (report.latitude, report.longitude)
     report.latitude, report.longitude = place.latitude, place.longitude
     report.accuracy = place.accuracy
     if stopped:
@@ -824,39 +860,83 @@ async def update_live_location(
     report.district_name = district.name_ko if district else None
     report.outside_service_area = district is None
     report.updated_at = now
-    moved = before != (place.latitude, place.longitude)
+    if before != (place.latitude, place.longitude) and report.live_unshown_since is None:
+        report.live_unshown_since = now
     await follow_live_location(session=session, report=report, before=before, now=now)
-    noted = False
-    crossed = report.district_code != district_before
-    if stopped or crossed or (moved and await _live_note_due(session, report, message_id, now)):
-        await add_message(
-            session=session,
-            report_id=report.id,
-            chat_id=citizen.telegram_user_id,
-            message_id=message_id,
-            kind=ReportMessageKind.MOVED,
-            text=None,
-            media_group_id=None,
-            created_at=now,
-        )
-        noted = True
+    noted = stopped or await _live_note_due(session, report, now)
+    if noted:
+        await _note_live_place(session, report, now, citizen.telegram_user_id)
     await save_report(session=session, report=report)
     if noted:
         await tell_listeners(listeners, session, report, IntakeResult(report_id=report.id))
     return report
 
 
-async def _live_note_due(
-    session: AsyncSession, report: Report, message_id: int, now: datetime
-) -> bool:
-    """Whether staff were last shown this live location at least LIVE_NOTE_EVERY ago."""
+async def _note_live_place(
+    session: AsyncSession, report: Report, now: datetime, chat_id: int | None
+) -> None:
+    """Queue a note of where the live location is now for the staff topic."""
     assert report.id is not None
-    shown = [
+    await add_message(
+        session=session,
+        report_id=report.id,
+        chat_id=chat_id,
+        message_id=report.live_message_id,
+        kind=ReportMessageKind.MOVED,
+        text=None,
+        media_group_id=None,
+        created_at=now,
+    )
+    if report.district_code != report.live_shown_district:
+        report.live_crossed_at = now
+    report.live_unshown_since = None
+    report.live_shown_district = report.district_code
+
+
+async def _live_note_due(session: AsyncSession, report: Report, now: datetime) -> bool:
+    """Whether staff are due a note of the live location's place.
+
+    A place in another district than the one staff were last told of is due at once, unless a
+    note told of another district less than :data:`LIVE_CROSSING_EVERY` ago; any other place
+    not shown yet, :data:`LIVE_NOTE_EVERY` after staff last saw this live location.
+    """
+    if report.live_unshown_since is None or report.live_message_id is None:
+        return False
+    if report.district_code != report.live_shown_district and (
+        report.live_crossed_at is None or now - report.live_crossed_at >= LIVE_CROSSING_EVERY
+    ):
+        return True
+    assert report.id is not None
+    seen = [
         message.created_at
         for message in await messages_of_report(session=session, report_id=report.id)
-        if message.message_id == message_id
+        if message.message_id == report.live_message_id
     ]
-    return not shown or now - max(shown) >= LIVE_NOTE_EVERY
+    return not seen or now - max(seen) >= LIVE_NOTE_EVERY
+
+
+async def note_unshown_live_locations(
+    *, session: AsyncSession, now: datetime, listeners: Sequence[ReportListener] = ()
+) -> int:
+    """Show staff the places live locations were held back at, once due; return how many.
+
+    A live location whose period ran out with no final edit from the messenger gets its last
+    note now (the place the citizen was last at), however recent the previous note was.
+    """
+    done = 0
+    for report in await live_locations_unshown(
+        session=session, now=now, since_before=now - LIVE_CROSSING_EVERY
+    ):
+        ended = report.live_until is not None and report.live_until <= now
+        if not ended and not await _live_note_due(session, report, now):
+            continue
+        citizen = await get_citizen(session=session, citizen_id=report.citizen_id or 0)
+        chat_id = citizen.telegram_user_id if citizen is not None else None
+        await _note_live_place(session, report, now, chat_id)
+        await save_report(session=session, report=report)
+        await tell_listeners(listeners, session, report, IntakeResult(report_id=report.id))
+        done += 1
+    return done
 
 
 async def file_stale_drafts(

@@ -86,6 +86,7 @@ def _drop_location(report: Report, now: datetime) -> None:
     report.location_label = None
     report.live_message_id = None
     report.live_until = None
+    report.live_unshown_since = None
     report.location_purged_at = now
 
 

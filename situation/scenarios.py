@@ -19,6 +19,7 @@ from manuals.classify import (
     classify,
     continues_situation,
     holds_citizen,
+    only_closings,
     urgent_signals,
 )
 from manuals.render import render_manual, render_urgent_prompt
@@ -76,6 +77,11 @@ def goes_on(text: str) -> bool:
 def holds_reporter(text: str) -> bool:
     """Whether a report's words hold its citizen in the situation (they are trapped in it)."""
     return holds_citizen(text)
+
+
+def only_closing_words(text: str) -> bool:
+    """Whether the words only close a conversation ("thanks", "ok", "네 감사합니다")."""
+    return only_closings(text)
 
 
 def urgent_prompt(text: str, lang: str) -> str | None:

@@ -863,15 +863,30 @@ DIGEST_MESSAGE_LIMIT = 3500
 async def _post_joined(
     session: AsyncSession, batch: JoinedReports, room: RoomConfig, now: datetime
 ) -> None:
-    """Post the reports that joined one incident, record them, and redraw its card."""
+    """Post the reports that joined one incident, record them, and redraw its card.
+
+    A joining report whose urgent words raised the incident to P1 is followed by the same 🚨
+    notice as a citizen's own urgent follow-up (naming the holder), and a running deadline
+    moves to P1's clock.
+    """
     incident = batch.incident
     assert incident.id is not None
+    urgent: list[tuple[Report, ReportMessage]] = []
+    for report in batch.reports:
+        messages = await messages_of_report(session=session, report_id=report.id or 0)
+        urgent.extend(
+            (report, m) for m in messages if m.kind == ReportMessageKind.URGENT and not m.relayed
+        )
     if len(batch.reports) == 1:
         await post_report_content(
             session=session, topic=batch.topic, report=batch.reports[0], lang=room.lang
         )
     else:
         await _post_digest(session, batch, room)
+    out = Topic(session=session, topic=batch.topic)
+    for report, notice in urgent:
+        label = await _citizen_label(report)
+        await _post_notice(session, out, notice, label, incident, room)
     for report in batch.reports:
         await record(
             session=session,
@@ -881,6 +896,10 @@ async def _post_joined(
             now=now,
             after={"report": report.reference, "reports": incident.report_count},
         )
+    if await _deadline_behind(session, incident):
+        from situation.deadlines import reprioritise_deadline  # deadlines posts through here
+
+        await reprioritise_deadline(session=session, incident=incident, room=room, now=now)
     await refresh_card(session=session, incident=incident, room=room, now=now)
 
 

@@ -173,6 +173,23 @@ async def find_report_by_live_message(
     return result.one_or_none()
 
 
+async def live_locations_unshown(
+    *, session: AsyncSession, now: datetime, since_before: datetime
+) -> Sequence[Report]:
+    """Return reports whose live location is at a place staff were not shown, since before
+    ``since_before`` or with the live period over at ``now``."""
+    result = await session.exec(
+        select(Report)
+        .where(
+            col(Report.live_unshown_since).is_not(None),
+            (col(Report.live_unshown_since) < since_before) | (col(Report.live_until) <= now),
+            col(Report.status) != ReportStatus.CANCELLED,
+        )
+        .order_by(col(Report.id))
+    )
+    return result.all()
+
+
 async def drafts_idle_since(*, session: AsyncSession, before: datetime) -> Sequence[Report]:
     """Return drafts whose last message came before ``before``."""
     result = await session.exec(

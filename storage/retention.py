@@ -178,6 +178,7 @@ async def anonymise_reports(
             location_label=None,
             live_message_id=None,
             live_until=None,
+            live_unshown_since=None,
             location_purged_at=now,
             sealed_at=func.coalesce(_REPORT.c.sealed_at, now),
             updated_at=now,

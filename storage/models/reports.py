@@ -60,6 +60,13 @@ class Report(SQLModel, table=True):
             sqlite_where=text("location_purged_at IS NULL"),
             postgresql_where=text("location_purged_at IS NULL"),
         ),
+        # The sweep looks for live locations at a place staff were not shown: a few at most.
+        Index(
+            "ix_report_live_unshown",
+            "live_unshown_since",
+            sqlite_where=text("live_unshown_since IS NOT NULL"),
+            postgresql_where=text("live_unshown_since IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -87,6 +94,12 @@ class Report(SQLModel, table=True):
     location_label: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     live_message_id: int | None = Field(default=None, sa_column=Column(BigInteger))
     live_until: datetime | None = Field(default=None, sa_column=_ts())
+    # Since when the live location is at a place the staff topic was not shown (None: staff
+    # saw the newest place), the district the topic was last told of, and when a note last
+    # told it of another district (crossings are noted at most once a minute).
+    live_unshown_since: datetime | None = Field(default=None, sa_column=_ts())
+    live_shown_district: str | None = Field(default=None, sa_column=Column(String(16)))
+    live_crossed_at: datetime | None = Field(default=None, sa_column=_ts())
     district_code: str | None = Field(default=None, sa_column=Column(String(16)))
     district_name: str | None = Field(default=None, sa_column=Column(String(64)))
     outside_service_area: bool = Field(default=False)

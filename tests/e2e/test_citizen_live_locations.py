@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from bot.scheduler import run_citizen_timers
 from tests.e2e.citizen_helpers import CITY_HALL, all_incidents, north_of, reports_of
 from tests.e2e.conftest import E2E
 from tests.e2e.staffroom_helpers import card, seed_staff, text_of, topic_messages, topics
@@ -112,3 +113,57 @@ async def test_a_live_location_does_not_drag_an_incident_others_located(app: E2E
     (topic,) = await topics(app)
     notes = live_notes(await topic_messages(app, int(topic["message_thread_id"])))
     assert len(notes) == 1 and "종로구" in notes[0]
+
+
+async def test_a_live_location_that_runs_out_shows_staff_where_it_ended(app: E2E) -> None:
+    """A move made within minutes of the last note never reached staff if the period ran out."""
+    await seed_staff(app)
+    citizen = await app.citizen("만료", "ko")
+    client, chat = app.client, citizen.id
+    await client.send_text(citizen.id, chat, "하천 물이 넘치고 있어요")
+    live = await client.send_location(citizen.id, chat, *CITY_HALL, live_period=600)
+    await app.settle()
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    last = north_of(CITY_HALL, 120)
+    await client.edit_live_location(citizen.id, chat, live["message_id"], *last)
+    await app.settle()
+    assert live_notes(await topic_messages(app, thread)) == []  # held back: shown a moment ago
+
+    # The period runs out; Telegram sends no final edit. The sweep shows the last place.
+    await wait(app, 11)
+    service = app.runtime.dispatcher["scheduler_service"]
+    await run_citizen_timers(service.context, app.clock.now())
+    await app.settle()
+    shown = await topic_messages(app, thread)
+    (note,) = live_notes(shown)
+    assert "종료" in note and pins(shown)[-1] == last
+    await run_citizen_timers(service.context, app.clock.now())  # once only
+    await app.settle()
+    assert len(live_notes(await topic_messages(app, thread))) == 1
+
+
+async def test_walking_along_a_district_border_does_not_flood_the_topic(app: E2E) -> None:
+    """Each crossing of a border was a note: a citizen walking along it flooded the topic."""
+    await seed_staff(app)
+    citizen = await app.citizen("경계", "ko")
+    client, chat = app.client, citizen.id
+    await client.send_text(citizen.id, chat, "하천 물이 넘치고 있어요")
+    live = await client.send_location(citizen.id, chat, *CITY_HALL, live_period=3600)
+    await app.settle()
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    for place in (JONGNO, CITY_HALL, JONGNO, CITY_HALL, JONGNO):
+        await client.edit_live_location(citizen.id, chat, live["message_id"], *place)
+        await app.settle()
+    notes = live_notes(await topic_messages(app, thread))
+    assert len(notes) == 1 and "종로구" in notes[0]  # the first crossing only
+
+    # A minute later the next crossing is noted again; stopping always is.
+    await wait(app, 1.5)
+    await client.edit_live_location(citizen.id, chat, live["message_id"], *CITY_HALL)
+    await app.settle()
+    await client.stop_live_location(citizen.id, chat, live["message_id"])
+    await app.settle()
+    notes = live_notes(await topic_messages(app, thread))
+    assert len(notes) == 3 and "중구" in notes[1] and "종료" in notes[2]

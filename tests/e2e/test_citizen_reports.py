@@ -324,6 +324,27 @@ async def test_thanks_after_a_report_is_acknowledged_and_nothing_more(app: E2E) 
         assert "reply_markup" not in answer or not answer["reply_markup"].get("inline_keyboard")
 
 
+async def test_thanks_with_no_report_open_is_answered_and_stores_nothing(app: E2E) -> None:
+    """ "thanks" as a first message opened a draft report and asked where it happened."""
+    for name, lang, thanks, answer in (
+        ("FirstThanks", "en", "thanks", "You're welcome"),
+        ("첫감사", "ko", "네 감사합니다", "천만에요"),
+    ):
+        citizen = await app.citizen(name, lang)
+        client, chat = app.client, citizen.id
+        await client.send_text(citizen.id, chat, thanks)
+        await settle(app, chat)
+        assert await reports_of(app, citizen.id) == [], name
+        (reply,) = await bot_messages(app, chat)
+        assert answer in bot_text(reply), name
+        assert "reply_markup" not in reply, name  # no location button, no choices
+        # Words after it are a report like any first message.
+        await client.send_text(citizen.id, chat, "There is a fire in my building")
+        await settle(app, chat)
+        (report,) = await reports_of(app, citizen.id)
+        assert report.scenario == "fire" and report.text == "There is a fire in my building"
+
+
 async def test_a_child_locked_in_a_car_is_urgent_a_locked_car_is_not(app: E2E) -> None:
     """After "a car needs water to be urgent", a child locked in a car got no 119 prompt."""
     for name, text, urgent in (

@@ -12,7 +12,7 @@ from situation import scenarios
 from situation.deadline_defaults import DEFAULT_ACK_MINUTES
 from storage.escalations import get_deadline
 from storage.models.escalations import IncidentDeadline
-from tests.e2e.citizen_helpers import CITY_HALL, all_incidents, bot_messages
+from tests.e2e.citizen_helpers import CITY_HALL, all_incidents, bot_messages, reports_of
 from tests.e2e.conftest import E2E
 from tests.e2e.staffroom_helpers import (
     button_data,
@@ -287,3 +287,66 @@ async def test_urgent_words_on_a_new_incident_are_noted_in_the_topic(app: E2E) -
     notices = [i for i, m in enumerate(shown) if "🚨" in text_of(m)]
     assert notices and notices[0] > words and len(notices) == 1
     assert "긴급" in text_of(shown[notices[0]])  # the room's language
+
+
+async def _flood_report(app: E2E, name: str, words: str, metres: float) -> Any:
+    """A new citizen reports ``words`` with a location ``metres`` north of City Hall."""
+    citizen = await app.citizen(name, "ko")
+    await app.client.send_text(citizen.id, citizen.id, words)
+    await app.client.send_location(
+        citizen.id, citizen.id, CITY_HALL[0] + metres / 111_195.0, CITY_HALL[1]
+    )
+    await app.settle()
+    return citizen
+
+
+async def test_another_citizens_urgent_report_joining_is_noted_and_tells_the_holder(
+    app: E2E,
+) -> None:
+    """A joining urgent report raised the incident to P1 but no 🚨 notice said so."""
+    await seed_staff(app)
+    await _flood_report(app, "첫제보", "하천 물이 넘치고 있어요", 0)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    haeun = app.world.person("정하은")
+    the_card = await card(app, thread)
+    await press(app, haeun.id, the_card, button_data(the_card, "st:take:"))
+    assert "P2" in text_of(await card(app, thread))
+
+    trapped = await _flood_report(app, "갇힌사람", "하천 물이 넘쳐서 사람이 갇혔어요", 100)
+    (report,) = await reports_of(app, trapped.id)
+    (incident,) = await all_incidents(app)
+    assert incident.priority == "P1" and incident.report_count == 2
+    shown = await topic_messages(app, thread)
+    words = next(i for i, m in enumerate(shown) if "사람이 갇혔어요" in text_of(m))
+    (notice,) = [i for i, m in enumerate(shown) if "🚨" in text_of(m)]
+    assert notice > words and "P1" in text_of(shown[notice])
+    assert f"{report.reference}:" in text_of(shown[notice])  # a reply answers that citizen
+    assert "정하은" in text_of(shown[notice])
+    links = [
+        e.get("url") for e in shown[notice].get("entities", []) if e.get("type") == "text_link"
+    ]
+    assert links == [f"tg://user?id={haeun.id}"]
+    assert "P1" in text_of(await card(app, thread))
+
+    # Another urgent report on the P1 incident raises nothing: no second notice.
+    await _flood_report(app, "또갇힘", "하천 물이 넘쳐서 사람이 갇혔어요", 150)
+    (incident,) = await all_incidents(app)
+    assert incident.report_count == 3
+    assert len([m for m in await topic_messages(app, thread) if "🚨" in text_of(m)]) == 1
+
+
+async def test_an_urgent_report_joining_an_unacknowledged_incident_hurries_its_deadline(
+    app: E2E,
+) -> None:
+    await _flood_report(app, "첫제보", "하천 물이 넘치고 있어요", 0)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    await _flood_report(app, "갇힌사람", "하천 물이 넘쳐서 사람이 갇혔어요", 100)
+    (incident,) = await all_incidents(app)
+    assert incident.priority == "P1"
+    (notice,) = [m for m in await topic_messages(app, thread) if "🚨" in text_of(m)]
+    assert "P1" in text_of(notice)
+    deadline = await _deadline(app, incident.id)
+    assert deadline.priority == "P1"
+    assert deadline.due_at - deadline.started_at == timedelta(minutes=DEFAULT_ACK_MINUTES["P1"])

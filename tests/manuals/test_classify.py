@@ -11,6 +11,7 @@ from manuals.classify import (
     holds_citizen,
     loose_korean,
     normalize,
+    only_closings,
     urgent_signals,
 )
 
@@ -337,6 +338,12 @@ def test_a_locked_car_with_nobody_in_it_is_not(text: str) -> None:
 def test_closings_get_no_scenario_and_no_prompt(text: str) -> None:
     result = classify(text)
     assert result.matches == () and result.urgent == () and not result.confident
+    assert only_closings(text)
+
+
+@pytest.mark.parametrize("text", ["thanks, fire here", "help", "감사합니다 불이 났어요", ""])
+def test_words_beside_closings_are_not_closings_only(text: str) -> None:
+    assert not only_closings(text)
 
 
 def test_closings_are_not_spell_corrected_and_do_not_hide_a_report() -> None:

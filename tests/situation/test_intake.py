@@ -13,6 +13,7 @@ from situation.intake import (
     IncomingMessage,
     IncomingPlace,
     file_stale_drafts,
+    note_unshown_live_locations,
     receive_message,
     tells_another_incident,
     update_live_location,
@@ -381,6 +382,97 @@ async def test_a_live_location_moves_its_incident_and_is_noted_for_staff_now_and
     assert stopped is not None and stopped.latitude == 37.5663 + 1600 / 111_195.0
     assert len(await live_moves(steps, report.id)) == 3
     assert await move(1700, 5 + 900 + 90, live_period=900) is None
+
+
+async def start_live(steps: Steps, user: int) -> Report:
+    """File a report with a live location at City Hall (중구) for 15 minutes, 5 s in."""
+    await steps.send(user, text="강물이 불어나고 있어요")
+    live = IncomingPlace(latitude=37.5663, longitude=126.9779, live_period=900)
+    await steps.send(user, kind="location", place=live, now=START + timedelta(seconds=5))
+    (report,) = await reports_of(steps, user)
+    return report
+
+
+async def walk(
+    steps: Steps, user: int, report: Report, metres: float, seconds: float, **extra: object
+) -> Report | None:
+    """Move the report's live location ``metres`` north of City Hall, ``seconds`` in."""
+    place = IncomingPlace(
+        latitude=37.5663 + metres / 111_195.0,
+        longitude=126.9779,
+        **{"live_period": 900, **extra},  # type: ignore[arg-type]
+    )
+    async with steps.tx() as session:
+        return await update_live_location(
+            session=session,
+            user_id=user,
+            message_id=report.live_message_id or 0,
+            place=place,
+            now=START + timedelta(seconds=seconds),
+        )
+
+
+async def sweep_live(steps: Steps, seconds: float) -> int:
+    """Run the sweep's live-location step ``seconds`` in."""
+    async with steps.tx() as session:
+        return await note_unshown_live_locations(
+            session=session, now=START + timedelta(seconds=seconds)
+        )
+
+
+async def test_a_live_location_that_runs_out_shows_staff_its_last_place(steps: Steps) -> None:
+    """A move within minutes of the last note was never shown when the period just ran out."""
+    user = 3031
+    report = await start_live(steps, user)
+    await walk(steps, user, report, 100, 60)  # within minutes of the location: held back
+    assert await live_moves(steps, report.id) == []
+    assert await sweep_live(steps, 90) == 0  # not due yet
+    assert await live_moves(steps, report.id) == []
+    # The period runs out (5 s + 900 s) with no final edit: the sweep shows the last place.
+    assert await sweep_live(steps, 906) == 1
+    (note,) = await live_moves(steps, report.id)
+    (report,) = await reports_of(steps, user)
+    assert report.live_until is not None and note.created_at >= report.live_until
+    assert report.live_unshown_since is None and report.latitude == 37.5663 + 100 / 111_195.0
+    assert await sweep_live(steps, 930) == 0  # once
+
+
+async def test_a_held_back_live_place_is_shown_once_due_and_a_shown_one_never_again(
+    steps: Steps,
+) -> None:
+    user = 3032
+    report = await start_live(steps, user)
+    await walk(steps, user, report, 100, 60)  # held back: the location was shown 55 s ago
+    assert await sweep_live(steps, 120) == 0
+    assert await sweep_live(steps, 5 + 181) == 1  # three minutes after staff last saw it
+    assert len(await live_moves(steps, report.id)) == 1
+    await walk(steps, user, report, 100, 200)  # the same place again: nothing to show
+    assert await sweep_live(steps, 906) == 0
+    assert len(await live_moves(steps, report.id)) == 1
+
+
+async def test_crossing_a_district_border_back_and_forth_is_noted_once_a_minute(
+    steps: Steps,
+) -> None:
+    """Every crossing of a border was noted at once: a citizen on the border flooded the topic."""
+    user = 3033
+    report = await start_live(steps, user)
+    jongno, junggu = 1500, 100
+    await walk(steps, user, report, jongno, 10)  # into 종로구: noted at once
+    assert len(await live_moves(steps, report.id)) == 1
+    await walk(steps, user, report, junggu, 20)  # back within the minute: held back
+    await walk(steps, user, report, jongno, 30)  # back where staff last saw it: nothing
+    await walk(steps, user, report, junggu, 40)
+    assert len(await live_moves(steps, report.id)) == 1
+    (shown,) = await reports_of(steps, user)
+    assert shown.district_name == "중구" and shown.live_shown_district != shown.district_code
+    await walk(steps, user, report, junggu + 10, 75)  # a minute after the crossing note
+    assert len(await live_moves(steps, report.id)) == 2
+    await walk(steps, user, report, jongno, 80)  # across again within the minute: held back
+    assert len(await live_moves(steps, report.id)) == 2
+    # Stopping is always noted, wherever and however soon.
+    await walk(steps, user, report, jongno, 85, live_stopped=True)
+    assert len(await live_moves(steps, report.id)) == 3
 
 
 async def test_followup_window_then_a_new_report(steps: Steps) -> None:
