@@ -896,7 +896,9 @@ async def _post_joined(
             now=now,
             after={"report": report.reference, "reports": incident.report_count},
         )
-    if await _deadline_behind(session, incident):
+    # Only a joining report's urgent words change the priority behind the deadline's back (staff
+    # changes move it themselves): the deadline is read only then, not for every joined batch.
+    if urgent and await _deadline_behind(session, incident):
         from situation.deadlines import reprioritise_deadline  # deadlines posts through here
 
         await reprioritise_deadline(session=session, incident=incident, room=room, now=now)
