@@ -119,6 +119,7 @@ class CardView:
     released: bool = False  # held once, released, its chain running again until someone takes it
     timezone: str = "Asia/Seoul"
     forwarded: str | None = None  # the words include a forwarded message (from here)
+    withdrawn: int = 0  # reports their citizens cancelled
 
 
 def _local(moment: datetime | None, timezone: str) -> str:
@@ -154,6 +155,7 @@ def card_text(view: CardView, *, lang: str) -> str:
         forwarded=clip(view.forwarded, CARD_WORDS) if view.forwarded else None,
         manual=scenario_name(incident.scenario, lang),
         reports=incident.report_count,
+        withdrawn=view.withdrawn,
         photos=view.photos,
         holder=view.holder_name,
         deadline=_local(view.ack_due_at, view.timezone),

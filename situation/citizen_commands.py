@@ -116,7 +116,16 @@ async def run_command(
         and name != START
         and await find_citizen(session=session, telegram_user_id=words.user_id) is None
     )
-    await _answer(session, name, words, config, now, chosen=chosen, words_out=bool(text))
+    await _answer(
+        session,
+        name,
+        words,
+        config,
+        now,
+        chosen=chosen,
+        words_out=bool(text),
+        listeners=listeners,
+    )
     await _remember(session, words, now)
     if not files:
         return None
@@ -185,6 +194,7 @@ async def _answer(
     *,
     chosen: str | None,
     words_out: bool,
+    listeners: Sequence[ReportListener] = (),
 ) -> None:
     """Queue the command's own answer (``words_out``: words came after it)."""
     user_id, chat_id, lang = words.user_id, words.chat_id, words.lang
@@ -218,6 +228,7 @@ async def _answer(
             config=config,
             now=now,
             words=words_out,
+            listeners=listeners,
         )
     elif name == MY_REPORTS:
         await citizens.list_reports(

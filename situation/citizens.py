@@ -5,6 +5,7 @@ Each function queues its answer in the outbox in the caller's transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -14,13 +15,20 @@ from situation import scenarios
 from situation.callbacks import Consent, ForgetConfirm, LanguageChoice
 from situation.file_release import FileReleaser
 from situation.incidents import leave_incident
-from situation.intake import IntakeConfig, district_label
+from situation.intake import (
+    IntakeConfig,
+    IntakeResult,
+    ReportListener,
+    add_notice,
+    district_label,
+    tell_listeners,
+)
 from situation.outgoing import REMOVE_KEYBOARD, Outgoing, button
 from situation.privacy import forget_citizen
 from situation.texts import render
 from storage.citizens import get_or_create_citizen, save_citizen
 from storage.incidents import get_incident
-from storage.models.reports import ReportStatus
+from storage.models.reports import ReportMessageKind, ReportStatus
 from storage.reports import open_reports_of_citizen, reports_of_citizen, save_report
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -124,10 +132,12 @@ async def cancel_report(
     config: IntakeConfig,
     now: datetime,
     words: bool = False,
+    listeners: Sequence[ReportListener] = (),
 ) -> str | None:
     """Cancel the citizen's open report; return its reference, or None if there was none.
 
     ``words``: the citizen wrote words after /cancel, which were not filed; the answer says so.
+    A report that joined an incident leaves it, and the staff room is told (``listeners``).
     """
     citizen, _ = await get_or_create_citizen(session=session, telegram_user_id=user_id, now=now)
     assert citizen.id is not None
@@ -149,6 +159,9 @@ async def cancel_report(
     await out.message(
         "citizen_cancelled", reference=report.reference, words=words, keyboard=REMOVE_KEYBOARD
     )
+    if report.incident_id is not None:
+        await add_notice(session=session, report=report, kind=ReportMessageKind.CANCELLED, now=now)
+        await tell_listeners(listeners, session, report, IntakeResult(report_id=report.id))
     return report.reference
 
 

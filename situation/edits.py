@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from situation import scenarios
+from situation.guidance import incident_follows_choice
 from situation.intake import (
     IncomingFile,
     IncomingMessage,
@@ -169,6 +170,7 @@ async def _record_edit(
         result.filed = True
     elif report.status == ReportStatus.FILED and report.scenario not in (None, old_scenario):
         await send_scenario_help(out, report)
+        await _incident_follows_words(session, report, now)
     if ready_to_cluster(report, now=now, config=config):
         result.incident = await join_incident(session=session, report=report, now=now)
         known = known_notice(result.incident)
@@ -181,6 +183,18 @@ async def _record_edit(
     result.replies = out.names
     await tell_listeners(listeners, session, report, result)
     return result
+
+
+async def _incident_follows_words(session: AsyncSession, report: Report, now: datetime) -> None:
+    """Give the incident the scenario the corrected words tell, as a citizen's pick would.
+
+    Only when the choice is the citizen's to make (the incident has no scenario or this report
+    alone made it, and staff did not set one): "the road is flooded" corrected to "the building
+    is on fire" is a fire, and the card and topic name say so.
+    """
+    incident = await get_incident(session=session, incident_id=report.incident_id or 0)
+    if incident is not None:
+        await incident_follows_choice(session=session, incident=incident, report=report, now=now)
 
 
 async def _record_new_words(

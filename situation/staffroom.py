@@ -245,6 +245,7 @@ async def card_view(
         and figures.chasing,
         timezone=room.timezone,
         forwarded=figures.forwarded,
+        withdrawn=figures.withdrawn,
     )
 
 
@@ -603,7 +604,7 @@ async def _post_notice(
     incident: Incident,
     room: RoomConfig,
 ) -> None:
-    """Post what the citizen did (picked a scenario, wrote urgent words) as a line in the topic.
+    """Post what the citizen did (picked a scenario, wrote urgent words, cancelled) in the topic.
 
     Named like a relayed message, so that a reply to it answers that citizen.
     """
@@ -611,6 +612,10 @@ async def _post_notice(
     if message.kind == ReportMessageKind.SCENARIO:
         scenario = scenarios.title(message.text, room.lang) if message.text else None
         text = render(room.lang, "staff_citizen_chose", citizen=label, scenario=scenario)
+    elif message.kind == ReportMessageKind.CANCELLED:
+        text = render(
+            room.lang, "staff_citizen_cancelled", citizen=label, reports=incident.report_count
+        )
     else:
         holder = None
         if incident.holder:
@@ -781,12 +786,15 @@ async def on_report(
     With ``joined``, a report joining an existing topic is collected there instead of posted,
     so that a batch posts each incident's new reports, and redraws its card, once.
     """
-    if room.chat_id is None or report.status != ReportStatus.FILED:
+    if room.chat_id is None or report.status not in (ReportStatus.FILED, ReportStatus.CANCELLED):
         return
     incident = await incident_of_report(session=session, report=report)
     if incident is None or incident.id is None:
         return
     topic = await get_topic(session=session, incident_id=incident.id)
+    if report.status == ReportStatus.CANCELLED:
+        await _on_cancelled(session, report, incident, topic, room, now)
+        return
     if topic is None:
         await open_topic(session=session, incident=incident, room=room, now=now)
         return
@@ -828,6 +836,29 @@ async def _deadline_behind(session: AsyncSession, incident: Incident) -> bool:
     if deadline is None or deadline.cancelled_at is not None:
         return False
     return deadline.priority != incident.priority
+
+
+async def _on_cancelled(
+    session: AsyncSession,
+    report: Report,
+    incident: Incident,
+    topic: IncidentTopic | None,
+    room: RoomConfig,
+    now: datetime,
+) -> None:
+    """Tell the topic that a citizen cancelled a report staff were shown, and redraw the card.
+
+    A report cancelled before the topic showed it is not shown at all: its messages are only
+    marked relayed, so that no pass looks at them again.
+    """
+    assert report.id is not None
+    messages = await messages_of_report(session=session, report_id=report.id)
+    fresh = [message for message in messages if not message.relayed]
+    if topic is None or len(fresh) == len(messages):
+        await mark_relayed(session=session, messages=fresh)
+        return
+    await relay_citizen_messages(session=session, incident=incident, report=report, room=room)
+    await refresh_card(session=session, incident=incident, room=room, now=now)
 
 
 CARD_CHANGING_KINDS = frozenset(

@@ -42,6 +42,8 @@ class CardFigures:
     """Where the first message a citizen forwarded into the incident came from, if any."""
     chasing: bool = False
     """Whether the deadline's escalation chain runs (not cancelled)."""
+    withdrawn: int = 0
+    """How many of the incident's reports their citizens cancelled (/cancel)."""
 
 
 @cache
@@ -85,13 +87,23 @@ def _card_figures() -> Any:
         .limit(1)
         .scalar_subquery()
     )
+    withdrawn = (
+        select(func.count(col(Report.id)))
+        .where(
+            col(Report.incident_id) == incident_id,
+            col(Report.status) == ReportStatus.CANCELLED,
+        )
+        .scalar_subquery()
+    )
     # sqlalchemy's select: sqlmodel's is typed for at most four columns
-    return columns(words, photos, due_at, handovers, started_at, step, forwarded, cancelled_at)
+    return columns(
+        words, photos, due_at, handovers, started_at, step, forwarded, cancelled_at, withdrawn
+    )
 
 
 async def card_figures(*, session: AsyncSession, incident_id: int) -> CardFigures:
     """Return the figures the card of incident ``incident_id`` shows, in one query."""
-    words, photos, due_at, handovers, started_at, step, forwarded, cancelled_at = (
+    words, photos, due_at, handovers, started_at, step, forwarded, cancelled_at, withdrawn = (
         await session.exec(_card_figures(), params={"incident_id": incident_id})
     ).one()
     return CardFigures(
@@ -103,4 +115,5 @@ async def card_figures(*, session: AsyncSession, incident_id: int) -> CardFigure
         reminders=int(step or 0),
         forwarded=forwarded,
         chasing=due_at is not None and cancelled_at is None,
+        withdrawn=int(withdrawn or 0),
     )

@@ -68,7 +68,10 @@ def _open_reports_of_citizen() -> SelectOfScalar[Report]:
 
 
 async def reports_to_show(*, session: AsyncSession, limit: int | None = None) -> Sequence[Report]:
-    """Filed reports of open incidents with messages the staff room has not shown, oldest first."""
+    """Filed (or cancelled) reports of open incidents with messages staff were not shown yet.
+
+    Oldest first. A cancelled report's last message is the notice that it was cancelled.
+    """
     statement = _reports_to_show()
     if limit is not None:
         statement = statement.limit(limit)
@@ -96,7 +99,7 @@ def _reports_to_show() -> SelectOfScalar[Report]:
         .join(unrelayed, unrelayed.c.report_id == col(Report.id))
         .join(Incident, col(Incident.id) == col(Report.incident_id))
         .where(
-            col(Report.status) == ReportStatus.FILED,
+            col(Report.status).in_((ReportStatus.FILED, ReportStatus.CANCELLED)),
             col(Incident.status).in_(IncidentStatus.OPEN),
         )
         .order_by(col(Report.id))

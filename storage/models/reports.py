@@ -41,7 +41,9 @@ class ReportMessageKind:
     SCENARIO = "scenario"
     # The citizen's words made their report's incident urgent (raised it to P1).
     URGENT = "urgent"
-    NOTICES = frozenset({SCENARIO, URGENT})
+    # The citizen cancelled the report (/cancel) after it joined an incident.
+    CANCELLED = "cancelled"
+    NOTICES = frozenset({SCENARIO, URGENT, CANCELLED})
 
 
 def _ts(nullable: bool = True) -> Column:  # type: ignore[type-arg,unused-ignore]

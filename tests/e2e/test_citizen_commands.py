@@ -419,3 +419,24 @@ async def test_a_cancel_from_someone_the_bot_never_saw_is_answered_and_recorded(
     await settle(app, stranger.id)
     assert await reports_of(app, stranger.id) == []
     assert "its edit is not a report" in (await bot_texts(app, stranger.id))[-1]
+
+
+async def test_cancel_of_a_report_staff_already_see_tells_the_topic_and_redraws_the_card(
+    app: E2E,
+) -> None:
+    """The topic and card went on showing a report its citizen had cancelled, with no word."""
+    await seed_staff(app)
+    citizen = await report_fire(app)
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    (report,) = await reports_of(app, citizen.id)
+
+    await app.client.send_text(citizen.id, citizen.id, "/cancel")
+    await app.settle()
+
+    shown = [text_of(m) for m in await topic_messages(app, thread) if m["from"]["is_bot"]]
+    notice = [t for t in shown if (report.reference or "?") in t and "취소" in t]
+    assert len(notice) == 1, shown
+    the_card = next(m for m in await topic_messages(app, thread) if m.get("pinned"))
+    assert "연결된 신고: 0건" in text_of(the_card)
+    assert "취소" in text_of(the_card)

@@ -106,3 +106,32 @@ async def test_an_edit_after_the_incident_closed_starts_a_new_report(app: E2E) -
     assert second.incident_id != incident.id
     answers = (await bot_texts(app, chat))[-3:]
     assert "119" in answers[0] and any((second.reference or "?") in text for text in answers)
+
+
+async def test_an_edit_that_tells_another_scenario_renames_the_incident_it_alone_made(
+    app: E2E,
+) -> None:
+    """The report turned into a fire but its incident, card and topic stayed a flood."""
+    await seed_staff(app)
+    for name, lang, first, fixed in (
+        ("화재정정", "ko", "도로가 물에 잠겼어요", "건물에서 불이 났어요"),
+        ("Fixer", "en", "The street is flooded", "There is a fire in the building"),
+    ):
+        citizen = await app.citizen(name, lang)
+        client, chat = app.client, citizen.id
+        said = await client.send_text(citizen.id, chat, first)
+        await client.send_location(citizen.id, chat, *CITY_HALL)
+        await app.settle()
+        (report,) = await reports_of(app, citizen.id)
+        assert report.scenario == "inundation", lang
+
+        await client.edit_text(citizen.id, chat, said["message_id"], fixed)
+        await app.settle()
+
+        (report,) = await reports_of(app, citizen.id)
+        incident = next(i for i in await all_incidents(app) if i.id == report.incident_id)
+        assert report.scenario == incident.scenario == "fire", lang
+        topic = next(t for t in await topics(app) if (incident.reference or "?") in t["name"])
+        assert "🔥" in topic["name"], lang
+        the_card = text_of(await card(app, int(topic["message_thread_id"])))
+        assert "🔥" in the_card and "침수" not in the_card.split("\n")[0], lang
