@@ -151,14 +151,17 @@ async def set_available(
 async def greet_expert(
     *, session: AsyncSession, telegram_user_id: int, chat_id: int, lang: str
 ) -> bool:
-    """Answer /start in a registered expert's private chat (status and the hub); False if none."""
+    """Answer /start in a registered expert's private chat (status and the hub); False if none.
+
+    In the registry's language, like every invitation (``lang``, the app's, is for others).
+    """
     expert = await get_expert_by_user(session=session, telegram_user_id=telegram_user_id)
     if expert is None:
         return False
     await send_text(
         session=session,
         chat_id=chat_id,
-        text=render(lang, "expert_start", expert=expert),
+        text=render(expert.language, "expert_start", expert=expert),
         priority=Priority.CITIZEN_REPLY,
     )
     return True

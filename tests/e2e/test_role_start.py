@@ -60,7 +60,11 @@ async def test_an_experts_start_shows_each_status_on_its_own_line(app: E2E) -> N
     korean = app.world.experts[0]
     english = await app.client.create_user(first_name="Jane Park", language_code="en")
     async with app.runtime.session_factory() as session, session.begin():
-        await seed_demo_experts(session=session, experts=[(english["id"], "Jane Park", "fire")])
+        [jane] = await seed_demo_experts(
+            session=session, experts=[(english["id"], "Jane Park", "fire")]
+        )
+        jane.language = "en"  # registered in English
+        session.add(jane)
     for user_id, verified, available in (
         (korean.id, "✅ 확인 완료", "🟢 초대를 받는 중"),
         (int(english["id"]), "✅ Verified", "🟢 Available"),
