@@ -90,7 +90,9 @@ async def _invitation_for(
 def _decide(expert: Expert | None, found: tuple[CommunityMember, Community] | None) -> str | None:
     if expert is None:
         return "not_registered"
-    if not (expert.verified and expert.active):
+    if not expert.active:
+        return "rejected"  # a lead refused the registration: nobody is going to verify it
+    if not expert.verified:
         return "not_verified"
     if found is None:
         return "not_invited"
