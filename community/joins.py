@@ -90,7 +90,9 @@ async def _invitation_for(
 def _decide(expert: Expert | None, found: tuple[CommunityMember, Community] | None) -> str | None:
     if expert is None:
         return "not_registered"
-    if not (expert.verified and expert.active):
+    if not expert.active:
+        return "rejected"  # a lead refused the registration: nobody is going to verify it
+    if not expert.verified:
         return "not_verified"
     if found is None:
         return "not_invited"
@@ -217,14 +219,22 @@ async def _approved(
     member_id: int,
     link_revoked: bool,
     now: datetime,
+    *,
+    also: bool = False,
 ) -> bool:
-    """Record an approval (the member joined) and tell both sides; False if recorded already."""
+    """Record an approval (the member joined) and tell both sides; False if recorded already.
+
+    ``also``: another pending invitation of the admitted expert, joined because whoever is in
+    the hub reads every community's topic (only if it is still pending and its community open).
+    """
     member = await session.get(CommunityMember, member_id, with_for_update=True)
     if member is None or member.status == MemberStatus.JOINED:
         return False  # another request of theirs recorded it
     community = await get_community(session=session, community_id=member.community_id)
     expert = await get_expert_by_user(session=session, telegram_user_id=member.telegram_user_id)
     assert community is not None and expert is not None
+    if also and (member.status != MemberStatus.INVITED or community.state != CommunityState.OPEN):
+        return False  # another invitation of theirs: closed, or staff changed it, since
     member.status = MemberStatus.JOINED
     member.joined_at = now
     member.link_revoked = member.link_revoked or link_revoked
@@ -285,6 +295,9 @@ class _Claim:
     # The reason of a decline an earlier claim called and did not live to record: if Telegram
     # no longer knows the request, that decline was made, and its reason is still to be sent.
     earlier_decline: str | None = None
+    # The applicant's other pending invitations to open communities (member id, unused link):
+    # once in the hub they read those topics too, so an approval joins them there as well.
+    others: list[tuple[int, str | None]] = field(default_factory=list)
 
 
 async def _claim(steps: Steps, request_id: int, now: datetime) -> _Claim | None:
@@ -309,6 +322,19 @@ async def _claim(steps: Steps, request_id: int, now: datetime) -> _Claim | None:
             request.community_id = verdict.community.id
         await save_join_request(session=session, request=request)
         member = verdict.member
+        others = (
+            [
+                (other.id, other.invite_link if not other.link_revoked else None)
+                for other, community in await invitations_of_user(
+                    session=session, telegram_user_id=request.telegram_user_id
+                )
+                if other.id is not None
+                and other.id != member.id
+                and community.hub_chat_id == request.hub_chat_id
+            ]
+            if request.approve and member is not None
+            else []
+        )
         return _Claim(
             chat_id=request.hub_chat_id,
             user_id=request.telegram_user_id,
@@ -319,6 +345,7 @@ async def _claim(steps: Steps, request_id: int, now: datetime) -> _Claim | None:
             else None,
             shut_ids=[other.id for other in verdict.shut if other.id is not None],
             earlier_decline=earlier_decline,
+            others=others,
         )
 
 
@@ -361,6 +388,12 @@ async def answer_join_request(
         with contextlib.suppress(HubError):  # an expired link is unusable anyway
             await hub.revoke_invite_link(chat_id=claim.chat_id, invite_link=claim.link)
         link_revoked = True
+    others_revoked = {other_id: False for other_id, _ in claim.others}
+    for other_id, other_link in claim.others if admitted else []:
+        if other_link:
+            with contextlib.suppress(HubError):  # the closing's tidy revokes what is left
+                await hub.revoke_invite_link(chat_id=claim.chat_id, invite_link=other_link)
+                others_revoked[other_id] = True
     async with steps.tx() as session:
         request = await get_join_request(session=session, request_id=request_id, for_update=True)
         if request is None or request.state != JoinAnswer.PENDING:
@@ -370,6 +403,8 @@ async def answer_join_request(
             assert claim.member_id is not None
             told = await _approved(session, request, claim.member_id, link_revoked, now)
             request.state = JoinAnswer.APPROVED if told else JoinAnswer.GONE
+            for other_id, revoked in others_revoked.items() if told else ():
+                await _approved(session, request, other_id, revoked, now, also=True)
         elif refused is not None and refused.gone and claim.earlier_decline is not None:
             # Declined by a worker that died before recording it: the applicant hears why now,
             # as from a live decline (once: only the first to record a pending request tells).

@@ -151,14 +151,17 @@ async def set_available(
 async def greet_expert(
     *, session: AsyncSession, telegram_user_id: int, chat_id: int, lang: str
 ) -> bool:
-    """Answer /start in a registered expert's private chat (status and the hub); False if none."""
+    """Answer /start in a registered expert's private chat (status and the hub); False if none.
+
+    In the registry's language, like every invitation (``lang``, the app's, is for others).
+    """
     expert = await get_expert_by_user(session=session, telegram_user_id=telegram_user_id)
     if expert is None:
         return False
     await send_text(
         session=session,
         chat_id=chat_id,
-        text=render(lang, "expert_start", expert=expert),
+        text=render(expert.language, "expert_start", expert=expert),
         priority=Priority.CITIZEN_REPLY,
     )
     return True
@@ -178,6 +181,16 @@ class ImportResult:
     errors: list[tuple[int, RegistryError]] = field(default_factory=list)
 
 
+def csv_language(value: str) -> str:
+    """Return the catalogue language of a CSV ``language`` cell (empty: Korean), or refuse it."""
+    code = value.strip().lower().replace("_", "-")
+    if not code:
+        return "ko"
+    if code[:2] in ("ko", "en") and (len(code) == 2 or code[2] == "-"):
+        return code[:2]
+    raise RegistryError("expert_error_language", value.strip())
+
+
 def _row_registration(row: dict[str, str]) -> tuple[int, Registration]:
     try:
         user_id = int((row.get("telegram_user_id") or "").strip())
@@ -188,13 +201,14 @@ def _row_registration(row: dict[str, str]) -> tuple[int, Registration]:
     except UnknownField as error:
         raise RegistryError("expert_error_fields", str(error)) from error
     role = (row.get("role") or ExpertRole.EXPERT).strip() or ExpertRole.EXPERT
+    language = csv_language(row.get("language") or "")
     return user_id, Registration(
         name=(row.get("name") or "").strip(),
         organisation=(row.get("organisation") or "").strip(),
         fields=fields,
         role=role,
         agency=(row.get("agency") or "").strip() or None,
-        language=(row.get("language") or "ko").strip() or "ko",
+        language=language,
     )
 
 
@@ -241,10 +255,14 @@ async def import_csv(
 ) -> ImportResult:
     """Register experts from a CSV file with the header of :data:`CSV_COLUMNS`."""
     reader = csv.DictReader(source)
+    try:
+        rows = list(reader)  # read whole first: a bad byte anywhere refuses the whole file
+    except UnicodeDecodeError as error:
+        raise RegistryError("expert_error_csv_encoding", f"byte {error.start}") from error
     missing = {"telegram_user_id", "name"} - set(reader.fieldnames or ())
     if missing:
         raise RegistryError("expert_error_csv_header", ", ".join(sorted(missing)))
-    return await import_rows(session=session, rows=reader, now=now, verified=verified)
+    return await import_rows(session=session, rows=rows, now=now, verified=verified)
 
 
 def _demo_entry(entry: Any) -> tuple[int, str, str]:

@@ -20,7 +20,9 @@ from markupsafe import Markup
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from community.hub_work import HubWork
 from community.lifecycle import on_incident_closed, on_incident_reopened
+from community.ports import HubAdmin
 from situation import notify, scenarios
 from situation.agencies import METHODS
 from situation.audit import Actor, record
@@ -308,8 +310,14 @@ async def merge(
     actor: Actor,
     room: RoomConfig,
     now: datetime,
+    hub: HubAdmin | None = None,
+    work: HubWork | None = None,
 ) -> Outcome:
-    """Move every report of ``source_id`` into ``target_id`` and close the source's topic."""
+    """Move every report of ``source_id`` into ``target_id`` and close the source's topic.
+
+    ``hub`` and ``work``: the closed source's community is tidied (links, mutes) at once after
+    the commit, else by the next community sweep.
+    """
     if source_id == target_id:
         return Outcome(False, render(room.lang, "staff_answer", key="invalid"))
     # Both rows locked in id order, as the deadlines are (``merge_deadlines``): a merge of the
@@ -369,7 +377,13 @@ async def merge(
     await save_incident(session=session, incident=source)
     await cancel_deadline(session=session, incident_id=source_id, now=now)
     await on_incident_closed(
-        session=session, incident_id=source_id, now=now, lang=room.lang, tz=room.timezone
+        session=session,
+        incident_id=source_id,
+        now=now,
+        lang=room.lang,
+        tz=room.timezone,
+        hub=hub,
+        work=work,
     )
 
     for person in source_people:
@@ -707,8 +721,14 @@ async def close(
     room: RoomConfig,
     now: datetime,
     note: str | None = None,
+    hub: HubAdmin | None = None,
+    work: HubWork | None = None,
 ) -> Outcome:
-    """Close the incident with a reason and a note for the citizens; schedule the follow-up."""
+    """Close the incident with a reason and a note for the citizens; schedule the follow-up.
+
+    ``hub`` and ``work``: its community's unused links are revoked and mutes lifted at once
+    after the commit, else by the next community sweep.
+    """
     if reason not in CLOSE_REASONS:
         return Outcome(False, render(room.lang, "staff_answer", key="invalid"))
     incident, refused = await _open_incident(session, incident_id, room)
@@ -755,7 +775,13 @@ async def close(
         note=staff_note,
     )
     await on_incident_closed(
-        session=session, incident_id=incident_id, now=now, lang=room.lang, tz=room.timezone
+        session=session,
+        incident_id=incident_id,
+        now=now,
+        lang=room.lang,
+        tz=room.timezone,
+        hub=hub,
+        work=work,
     )
     topic = await get_topic(session=session, incident_id=incident_id)
     await refresh_card(session=session, incident=incident, room=room, now=now)
@@ -877,8 +903,13 @@ async def perform(
     room: RoomConfig,
     now: datetime,
     role: str | None = None,
+    hub: HubAdmin | None = None,
+    work: HubWork | None = None,
 ) -> Outcome:
-    """Carry out a card button: open a sub-menu on the card or change the incident."""
+    """Carry out a card button: open a sub-menu on the card or change the incident.
+
+    ``hub`` and ``work`` tidy the community of an incident a close or merge closes.
+    """
     iid, arg = action.incident_id, action.arg
     if action.action in MENUS:
         return await _menu(session, action, room)
@@ -905,7 +936,14 @@ async def perform(
         )
     if action.action == "mrgto" and arg.isdigit():
         return await merge(
-            session=session, source_id=iid, target_id=int(arg), actor=actor, room=room, now=now
+            session=session,
+            source_id=iid,
+            target_id=int(arg),
+            actor=actor,
+            room=room,
+            now=now,
+            hub=hub,
+            work=work,
         )
     if action.action == "escm" and "." in arg:
         agency, method = arg.split(".", 1)
@@ -920,7 +958,14 @@ async def perform(
         )
     if action.action == "clsr":
         return await close(
-            session=session, incident_id=iid, reason=arg, actor=actor, room=room, now=now
+            session=session,
+            incident_id=iid,
+            reason=arg,
+            actor=actor,
+            room=room,
+            now=now,
+            hub=hub,
+            work=work,
         )
     if action.action == "cndx" and arg in CANNED:
         incident, refused = await _open_incident(session, iid, room)

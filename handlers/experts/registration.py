@@ -211,7 +211,7 @@ async def availability(message: Message, session: Any, lang: str, clock: Clock) 
     if message.from_user is None:
         return
     try:
-        await set_available(
+        expert = await set_available(
             session=session,
             telegram_user_id=message.from_user.id,
             available=available,
@@ -220,9 +220,9 @@ async def availability(message: Message, session: Any, lang: str, clock: Clock) 
     except RegistryError as error:
         await _say(session, message.chat.id, render(lang, error.code))
         return
-    await _say(
-        session, message.chat.id, render(lang, "expert_available" if available else "expert_away")
-    )
+    # The registry's language, as the invitations that /available brings back.
+    text = render(expert.language, "expert_available" if available else "expert_away")
+    await _say(session, message.chat.id, text)
 
 
 def get_router() -> Router:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery
 
+from bot.hub_admin import BotHubAdmin
+from community.hub_work import HubWork
 from handlers.common.answers import answer
 from handlers.staff.filters import actor_of, in_staff_chat
 from situation.cards import CallbackError, StaffAction
@@ -20,12 +22,14 @@ from storage.models.staff import StaffMember
 
 async def card_button(
     query: CallbackQuery,
+    bot: Bot,
     session: Any,
     room: RoomConfig,
     clock: Clock,
     lang: str,
     role: str | None,
     staff_member: StaffMember | None,
+    hub_work: HubWork | None = None,
 ) -> None:
     """Carry out a card button, or refuse anyone who is not staff in the staff supergroup."""
     if not in_staff_chat(query, room) or staff_member is None:
@@ -47,6 +51,8 @@ async def card_button(
         room=room,
         now=clock.now(),
         role=role,
+        hub=BotHubAdmin(bot),  # a close or merge tidies the incident's community at once
+        work=hub_work,
     )
     await answer(query, outcome.answer, show_alert=not outcome.ok)
 

@@ -7,10 +7,12 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
+from bot.hub_admin import BotHubAdmin
+from community.hub_work import HubWork
 from handlers.staff.filters import actor_of, in_staff_chat
 from handlers.staff.relay import staff_message
 from manuals.render import render_handbook
@@ -110,10 +112,12 @@ async def to_all(
 async def close(
     message: Message,
     command: CommandObject,
+    bot: Bot,
     session: Any,
     room: RoomConfig,
     clock: Clock,
     staff_member: StaffMember | None,
+    hub_work: HubWork | None = None,
 ) -> None:
     """Close the topic's incident: ``/close [resolved|false_alarm|duplicate] [note]``."""
     if staff_member is None:
@@ -133,6 +137,8 @@ async def close(
         room=room,
         now=clock.now(),
         note=note_text,
+        hub=BotHubAdmin(bot),
+        work=hub_work,
     )
     if not outcome.ok:
         await _answer(session, room, message, outcome.answer)

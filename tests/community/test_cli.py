@@ -14,6 +14,8 @@ from bot.commands.community import transcript_of
 from bot.commands.experts import import_file, list_text
 from community.transcript import record_message
 from storage.communities import save_community
+from storage.engine import create_engine, create_session_factory
+from storage.experts import list_experts
 from storage.models.communities import Community
 from tests.community.conftest import HUB, START, Steps
 
@@ -137,3 +139,47 @@ async def test_the_list_is_plain_text_for_a_terminal(database_url: str, tmp_path
     listing = await list_text(database_url)
     assert "Kim & Lee" in listing
     assert "<b>" not in listing and "&amp;" not in listing
+
+
+async def test_import_refuses_a_language_other_than_korean_or_english(
+    database_url: str, tmp_path: Path
+) -> None:
+    """``fr`` or a long word is refused by line; ``EN-us`` is English; empty is Korean."""
+    path = tmp_path / "experts.csv"
+    path.write_text(
+        "telegram_user_id,name,fields,language\n601,Jane,fire,EN-us\n602,Marie,fire,fr\n"
+        "603,Hans,fire,deutsch-schweiz\n604,한지훈,fire,\n",
+        encoding="utf-8",
+    )
+    report, refused = await import_file(database_url, path)
+    assert refused == 2, report
+    assert "line 3: The language must be ko or en. (fr)" in report
+    assert "line 4: The language must be ko or en. (deutsch-schweiz)" in report
+    korean, _ = await import_file(database_url, path, lang="ko")
+    assert "언어는 ko 또는 en" in korean
+    engine = create_engine(database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            languages = {e.name: e.language for e in await list_experts(session=session)}
+    finally:
+        await engine.dispose()
+    assert languages == {"Jane": "en", "한지훈": "ko"}
+
+
+def test_import_of_a_file_that_is_not_utf8_says_so_and_imports_nothing(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CSV saved as CP949 (Excel's Korean default) is refused in words, not a traceback."""
+    path = tmp_path / "experts.csv"
+    path.write_bytes(
+        "telegram_user_id,name,fields\n601,Kim,fire\n602,한지훈,fire\n".encode("cp949")
+    )
+    parser = argparse.ArgumentParser(prog="jikimi")
+    experts_command.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["experts", "import", str(path), "--database-url", database_url])
+    assert args.handler(args) == 1
+    said = capsys.readouterr().err
+    assert "UTF-8" in said and "Traceback" not in said
+    args = parser.parse_args(["experts", "list", "--database-url", database_url])
+    args.handler(args)
+    assert "Kim" not in capsys.readouterr().out  # the whole file was refused

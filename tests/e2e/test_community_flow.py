@@ -6,7 +6,7 @@ import pytest
 
 from bot.hub_admin import BotHubAdmin
 from community.lifecycle import on_incident_closed
-from community.registry import Registration, register
+from community.registry import Registration, register, verify
 from sandbox.client import SandboxError
 from storage.models.incidents import Incident, IncidentStatus
 from tests.e2e.community_helpers import (
@@ -151,3 +151,35 @@ async def test_talk_mute_and_close(app: E2E) -> None:
         contains="커뮤니티 요약",
     )
     assert "한지훈" in str(summary.get("text")) and "최도윤" in str(summary.get("text"))
+
+
+async def test_a_rejected_expert_is_told_the_registration_was_not_accepted(app: E2E) -> None:
+    """A lead rejected the registration: the decline says so, not "wait for a lead"."""
+    await _open_and_invite(app)
+    rejected = await app.client.create_user(first_name="반려 전문가", language_code="ko")
+    uid = int(rejected["id"])
+    await app.client.start_bot(uid, app.token)
+    async with app.runtime.session_factory() as session, session.begin():
+        expert = await register(
+            session=session,
+            telegram_user_id=uid,
+            registration=Registration(name="반려 전문가", fields=["fire"]),
+            now=app.clock.now(),
+        )
+        assert expert.id is not None
+        await verify(
+            session=session,
+            expert_id=expert.id,
+            verifier_id=app.world.person("최도윤").id,
+            approve=False,
+            now=app.clock.now(),
+        )
+    await app.settle()
+    generic = await app.client.create_invite_link(
+        app.world.experts_hub_id, creates_join_request=True
+    )
+    await app.client.join_request(uid, generic["invite_link"])
+    await app.settle()
+    declined = await app.client.wait_for_message(uid, contains="승인할 수 없습니다")
+    assert "등록이 받아들여지지 않았습니다" in str(declined.get("text"))
+    assert "기다려" not in str(declined.get("text"))

@@ -191,3 +191,44 @@ async def test_a_decline_whose_worker_died_before_recording_it_is_told_by_the_sw
         if "등록된 전문가가 아닙니다" in m.get("text", "")
     ]
     assert len(told) == 1
+
+
+async def test_joining_through_one_invitation_joins_the_other_open_communities_too(
+    app: E2E,
+) -> None:
+    """An expert invited to two communities who joins through one is in the other's topic too:
+    that staff topic is told, the expert gets its topic link, its unused link is revoked."""
+    await seed(app)
+    await app.settle()
+    fire, hub = app.world.person("한지훈"), app.world.experts_hub_id
+    first_id, first_thread, first_card = await incident_with_card(app)
+    first, _ = await open_and_invite(app, first_id, first_thread, first_card)
+    await app.settle()
+    second_id, second_thread, second_card = await incident_with_card(
+        app, reference="I-20261122-0043"
+    )
+    second, _ = await open_and_invite(app, second_id, second_thread, second_card)
+    await app.settle()
+    invitation = await app.client.wait_for_message(fire.id, contains="I-20261122-0043")
+    [second_link] = links_in(invitation)
+    await app.client.join_request(fire.id, second_link)
+    await app.settle()
+    assert (await app.client.member(hub, fire.id))["status"] == "member"
+    assert first.id is not None and second.id is not None
+    assert await _status(app, second.id, fire.id) == "joined"
+    # He reads the first community's topic now: it counts him as joined, not as invited.
+    [member] = [m for m in await members_of(app, first.id) if m.telegram_user_id == fire.id]
+    assert member.status == "joined" and member.link_revoked
+    links = {
+        link["invite_link"]: link for link in (await app.client.chat(hub)).get("invite_links", [])
+    }
+    assert member.invite_link is not None and links[member.invite_link]["is_revoked"]
+    await app.client.wait_for_message(
+        app.world.staff_chat_id, message_thread_id=first_thread, contains="한지훈 님이 커뮤니티에"
+    )
+    approved = [
+        str(m.get("text"))
+        for m in await app.client.messages(fire.id)
+        if "참여가 승인되었습니다" in str(m.get("text"))
+    ]
+    assert any("I-20261122-0042" in text for text in approved), approved

@@ -47,3 +47,33 @@ async def test_an_english_expert_reads_the_community_name_in_english(app: E2E) -
     thanks = await app.client.wait_for_message(uid, contains="Thank you")
     assert "I-20261122-0042 Fire" in str(thanks.get("text"))
     assert "화재" not in str(approved.get("text")) + str(thanks.get("text"))
+
+
+async def test_an_expert_hears_their_registered_language_in_private_whatever_the_app_says(
+    app: E2E,
+) -> None:
+    """/start, /away and /available answer in the registry's language, like the invitations."""
+    said: dict[str, list[str]] = {}
+    for name, app_language, registered in (("Jane Park", "ko", "en"), ("한지훈", "en", "ko")):
+        user = await app.client.create_user(first_name=name, language_code=app_language)
+        uid = int(user["id"])
+        async with app.runtime.session_factory() as session, session.begin():
+            await register(
+                session=session,
+                telegram_user_id=uid,
+                registration=Registration(name=name, fields=["fire"], language=registered),
+                now=app.clock.now(),
+            )
+        for command in ("/start", "/away", "/available"):
+            await app.client.send_text(uid, uid, command)
+            await app.settle()
+        said[registered] = [
+            str(m.get("text"))
+            for m in await app.client.messages(uid)
+            if m.get("from", {}).get("is_bot")
+        ][-3:]
+    english, korean = said["en"], said["ko"]
+    assert "Welcome, Jane Park" in english[0], english
+    assert "You are away" in english[1] and "You are available" in english[2], english
+    assert "한지훈님, 안녕하세요" in korean[0], korean
+    assert "부재 중" in korean[1] and "초대를 받을 수 있는" in korean[2], korean

@@ -53,3 +53,26 @@ async def test_invite_and_exclude_name_the_expert_or_say_there_is_none(app: E2E)
     ][-4:]
     assert all("/experts all" in text for text in answers[:3]), answers
     assert "한지훈" in answers[3] and "#1" in answers[3]
+
+
+async def test_a_number_that_cannot_be_an_id_is_answered_not_crashed_on(app: E2E) -> None:
+    """A number past 64 bits, a superscript digit or a doubled minus names no target."""
+    await seed(app)
+    await app.settle()
+    lead = app.world.person("최도윤")
+    staff_chat = app.world.staff_chat_id
+    incident_id, thread_id, card_id = await incident_with_card(app)
+    await app.client.press_button(lead.id, staff_chat, card_id, f"com:open:{incident_id}")
+    await app.settle()
+    huge = "9" * 25
+    commands = [f"/invite {huge}", "/exclude ²", "/mute --5", f"/del {huge}", f"/pin -{huge}"]
+    for command in commands:
+        await app.client.send_text(lead.id, staff_chat, command, message_thread_id=thread_id)
+        await app.settle(timeout=30)
+    shown = [
+        str(m.get("text"))
+        for m in await app.client.messages(staff_chat, message_thread_id=thread_id)
+    ]
+    answers = [text for text in shown[shown.index(commands[0]) :] if not text.startswith("/")]
+    assert len(answers) == len(commands), shown
+    assert all("대상을 지정하세요" in text for text in answers), answers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from community.registry import seed_demo_experts
 from storage.models.citizens import Citizen
 from tests.e2e.citizen_helpers import bot_messages, reports_of, settle
 from tests.e2e.conftest import E2E
@@ -52,3 +53,26 @@ async def test_staff_words_after_start_and_a_citizen_start_are_the_citizens_flow
     welcome, consent = await bot_messages(app, citizen.id)
     assert "119" in welcome["text"]
     assert "ccn:accept" in str(consent.get("reply_markup"))
+
+
+async def test_an_experts_start_shows_each_status_on_its_own_line(app: E2E) -> None:
+    """Verification, availability and the hub note are separate lines, in Korean and English."""
+    korean = app.world.experts[0]
+    english = await app.client.create_user(first_name="Jane Park", language_code="en")
+    async with app.runtime.session_factory() as session, session.begin():
+        [jane] = await seed_demo_experts(
+            session=session, experts=[(english["id"], "Jane Park", "fire")]
+        )
+        jane.language = "en"  # registered in English
+        session.add(jane)
+    for user_id, verified, available in (
+        (korean.id, "✅ 확인 완료", "🟢 초대를 받는 중"),
+        (int(english["id"]), "✅ Verified", "🟢 Available"),
+    ):
+        await app.client.send_text(user_id, user_id, "/start")
+        await settle(app, user_id)
+        *_, answer = await bot_messages(app, user_id)
+        lines = answer["text"].split("\n")
+        assert any(line.startswith(verified) for line in lines), lines
+        assert any(line.startswith(available) for line in lines), lines
+        assert "" in lines  # a blank line before the note about the hub
