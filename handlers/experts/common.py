@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from aiogram import Bot
 from aiogram.types import Message
 
@@ -11,6 +9,7 @@ from bot.hub_admin import BotHubAdmin
 from bot.settings import Settings
 from community.config import CommunityConfig, config_of
 from community.ports import HubAdmin
+from handlers.common.ids import typed_id
 
 
 def hub_of(bot: Bot) -> HubAdmin:
@@ -41,16 +40,7 @@ def replied_message_id(message: Message) -> int | None:
     return reply.message_id
 
 
-# Telegram ids and our row ids are 64-bit signed integers: a longer number names nobody, and
-# the database refuses to even look it up.
-_LARGEST_ID = 2**63 - 1
-_NUMBER = re.compile(r"-?[0-9]{1,19}")
-
-
 def first_int(args: str | None) -> int | None:
     """Return the first word of the arguments as a number, if it is one that can be an id."""
     words = (args or "").split()
-    if not words or _NUMBER.fullmatch(words[0]) is None:
-        return None
-    number = int(words[0])
-    return number if abs(number) <= _LARGEST_ID else None
+    return typed_id(words[0]) if words else None

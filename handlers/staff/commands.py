@@ -13,6 +13,7 @@ from aiogram.types import Message
 
 from bot.hub_admin import BotHubAdmin
 from community.hub_work import HubWork
+from handlers.common.ids import typed_id
 from handlers.staff.filters import actor_of, in_staff_chat
 from handlers.staff.relay import staff_message
 from manuals.render import render_handbook
@@ -377,16 +378,20 @@ async def staff(
     if words[0] == "add":
         if reply_user is not None and len(words) >= 2 and words[1] in StaffRole.ALL:
             user_id, new_role, name = reply_user.id, words[1], reply_user.full_name
-        elif len(words) >= 4 and words[1].lstrip("-").isdigit() and words[2] in StaffRole.ALL:
-            user_id, new_role, name = int(words[1]), words[2], " ".join(words[3:])
+        elif (
+            len(words) >= 4
+            and (typed := typed_id(words[1])) is not None
+            and words[2] in StaffRole.ALL
+        ):
+            user_id, new_role, name = typed, words[2], " ".join(words[3:])
         else:
             await _usage(session, room, message, "staff")
             return
         await roles.register(session=session, user_id=user_id, name=name, role=new_role, now=now)
     elif words[0] == "remove":
         target = reply_user.id if reply_user is not None else None
-        if target is None and len(words) >= 2 and words[1].lstrip("-").isdigit():
-            target = int(words[1])
+        if target is None and len(words) >= 2:
+            target = typed_id(words[1])
         if target is None:
             await _usage(session, room, message, "staff")
             return
