@@ -565,12 +565,14 @@ async def receive_message(
         out = Outgoing(session=session, chat_id=message.chat_id, lang=message.lang)
         await out.message("citizen_closing")
         return IntakeResult(replies=out.names)
-    written = written_language(message.text)
+    # What the citizen forwards was written by someone else: it tells nothing of their language.
+    words = None if message.forwarded_from else message.text
+    written = written_language(words)
     citizen, created = await get_or_create_citizen(
         session=session, telegram_user_id=message.user_id, now=now, language=written
     )
     # ``message.lang`` already follows the text (see situation.language): remember it.
-    remember_written_language(citizen, message.text)
+    remember_written_language(citizen, words)
     out = Outgoing(session=session, chat_id=message.chat_id, lang=message.lang)
     result = IntakeResult()
     if message.kind == "unsupported":

@@ -10,9 +10,10 @@ Usage::
 The rule, in order:
 
 1. A language chosen with /lang (or its buttons) always wins.
-2. Otherwise a report text clearly written in one of our languages sets the language of its
-   answer, and is remembered for the citizen (:func:`remember_written_language`), so the
-   buttons, prompts and staff answers that follow stay in it.
+2. Otherwise a report text clearly written in one of our languages (by the citizen: not one
+   they forwarded) sets the language of its answer, and is remembered for the citizen
+   (:func:`remember_written_language`), so the buttons, prompts and staff answers that follow
+   stay in it.
 3. Otherwise the language remembered from an earlier text.
 4. Otherwise the Telegram client's ``language_code``, else the bot's default.
 

@@ -115,6 +115,7 @@ async def forget_citizen(
             message.text = None
             message.chat_id = None
             message.message_id = None
+            message.forwarded_from = None  # a person's name (and handle), or a group's
             session.add(message)
         await save_report(session=session, report=report)
     await forget_chat(session=session, chat_id=telegram_user_id)  # keyed by their user id

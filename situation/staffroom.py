@@ -553,9 +553,13 @@ async def relay_citizen_messages(
     label = await _citizen_label(report)
     messages = await messages_of_report(session=session, report_id=report.id)
     fresh = [message for message in messages if not message.relayed]
+    # A note shows where the live location is now, whenever it was written: of several waiting
+    # (written while the incident was closed, or the room's queue full) only the last is shown.
+    last_moves = {m.message_id: m.id for m in fresh if m.kind == ReportMessageKind.MOVED}
     for message in fresh:
         if message.kind == ReportMessageKind.MOVED:
-            await _relay_move(out, message, report, label, room, generation=topic.generation)
+            if last_moves[message.message_id] == message.id:
+                await _relay_move(out, message, report, label, room, generation=topic.generation)
             continue
         if message.kind in ReportMessageKind.NOTICES:
             await _post_notice(session, out, message, label, incident, room)

@@ -358,10 +358,14 @@ async def merge(
     if inherits:
         target.status = source.status
         target.acknowledged_at = now
-        target.holder = target.holder or source.holder
+    # Whoever holds the source goes on with its reports in a target nobody holds (unacknowledged
+    # or released): a released target's chain would otherwise chase what they handle.
+    takes_holder = target.holder is None and source.holder is not None
+    if takes_holder:
+        target.holder = source.holder
     target.updated_at = now
     await save_incident(session=session, incident=target)
-    if inherits and target.holder is not None:
+    if (inherits or takes_holder) and target.holder is not None:
         await cancel_deadline(session=session, incident_id=target_id, now=now)
     elif chased(target) and chased(source):
         # Nobody holds either (unacknowledged, or released): the earlier clock (and the

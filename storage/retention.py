@@ -163,7 +163,7 @@ async def anonymise_reports(
         session,
         update(_MESSAGE)
         .where(_MESSAGE.c.report_id.in_(ids))
-        .values(text=None, chat_id=None, message_id=None),
+        .values(text=None, chat_id=None, message_id=None, forwarded_from=None),
     )
     await _run(
         session,

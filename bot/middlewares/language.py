@@ -29,11 +29,14 @@ def language_from_code(code: str | None, default: str) -> str:
 
 
 def private_words(event: TelegramObject) -> str | None:
-    """The words a citizen writes in a private message or its edit (a command taken off)."""
+    """The words a citizen writes in a private message or its edit (a command taken off).
+
+    A forwarded message's words are someone else's: they do not tell the citizen's language.
+    """
     if not isinstance(event, Update):
         return None
     message: Message | None = event.message or event.edited_message
-    if message is None or message.chat.type != "private":
+    if message is None or message.chat.type != "private" or message.forward_origin is not None:
         return None
     text = message.text or message.caption
     if text and text.startswith("/"):

@@ -114,3 +114,40 @@ async def test_short_or_mixed_texts_keep_the_current_language(app: E2E) -> None:
     assert shown(render_urgent_prompt(("fire",), "en")) in [m.get("text") for m in answers]
     assert manual_pages(answers) == ["cmp:fire:1:en"]
     assert (await citizen_row(app, other.id)).language == "en"
+
+
+async def test_a_forwarded_text_does_not_change_the_citizens_language(app: E2E) -> None:
+    """What a citizen forwards was written by someone else: a Korean citizen forwarding an
+    English post is still answered in Korean, and an English one forwarding Korean news in
+    English; neither is remembered."""
+    citizen = await app.citizen("전달", "ko")
+    client, chat = app.client, citizen.id
+    await client.send_text(citizen.id, chat, "하천 물이 넘치고 있어요 도와주세요")
+    await client.send_location(citizen.id, chat, *CITY_HALL)
+    await client.send_text(citizen.id, chat, "/new")
+    await settle(app, chat)
+    before = len(await bot_messages(app, chat))
+    await client.send_forwarded(
+        citizen.id,
+        chat,
+        "channel",
+        text="Flooding reported near City Hall station, please avoid the area",
+        origin_name="City News",
+    )
+    await settle(app, chat)
+    answers = [m.get("text") or "" for m in (await bot_messages(app, chat))[before:]]
+    assert answers and all(re.search("[가-힣]", text) for text in answers)
+    assert (await citizen_row(app, citizen.id)).language == "ko"
+
+    other = await app.citizen("Tom", "en")
+    await client.send_forwarded(
+        other.id,
+        other.id,
+        "channel",
+        text="시청역 근처 도로가 침수되었습니다",
+        origin_name="동네소식",
+    )
+    await settle(app, other.id)
+    answers = [m.get("text") or "" for m in await bot_messages(app, other.id)]
+    assert answers and not any(re.search("[가-힣]", text) for text in answers)
+    assert (await citizen_row(app, other.id)).language is None

@@ -8,7 +8,16 @@ from typing import Any
 from bot.scheduler import run_citizen_timers
 from tests.e2e.citizen_helpers import CITY_HALL, all_incidents, north_of, reports_of
 from tests.e2e.conftest import E2E
-from tests.e2e.staffroom_helpers import card, seed_staff, text_of, topic_messages, topics
+from tests.e2e.staffroom_helpers import (
+    button_data,
+    card,
+    press,
+    seed_staff,
+    sweep,
+    text_of,
+    topic_messages,
+    topics,
+)
 
 JONGNO = north_of(CITY_HALL, 1500)  # past Gwanghwamun: 종로구
 
@@ -167,3 +176,37 @@ async def test_walking_along_a_district_border_does_not_flood_the_topic(app: E2E
     await app.settle()
     notes = live_notes(await topic_messages(app, thread))
     assert len(notes) == 3 and "중구" in notes[1] and "종료" in notes[2]
+
+
+async def test_a_reopened_incident_shows_where_a_live_location_is_once(app: E2E) -> None:
+    """Moves of a live location while its incident was closed are not shown to anyone; once
+    staff reopen it, the topic is told where the citizen is now once, not once per move."""
+    await seed_staff(app)
+    citizen = await app.citizen("닫힌뒤이동", "ko")
+    client, chat = app.client, citizen.id
+    await client.send_text(citizen.id, chat, "하천 물이 넘치고 있어요")
+    live = await client.send_location(citizen.id, chat, *CITY_HALL, live_period=8 * 3600)
+    await app.settle()
+    (topic,) = await topics(app)
+    thread = int(topic["message_thread_id"])
+    lead = app.world.person("최도윤")
+    await client.send_text(
+        lead.id, app.world.staff_chat_id, "/close resolved 진화 완료", message_thread_id=thread
+    )
+    await app.settle()
+
+    for step in range(1, 5):  # four moves minutes apart: each would be shown on an open incident
+        await wait(app, 4)
+        await client.edit_live_location(
+            citizen.id, chat, live["message_id"], *north_of(CITY_HALL, 100 * step)
+        )
+        await app.settle()
+    before = len(live_notes(await topic_messages(app, thread)))
+
+    closed_card = await card(app, thread)
+    await press(app, lead.id, closed_card, button_data(closed_card, "st:reopen:"))
+    await app.settle()
+    await sweep(app)  # the room's periodic pass shows what it was not shown
+    shown = await topic_messages(app, thread)
+    assert len(live_notes(shown)) - before == 1
+    assert pins(shown)[-1] == north_of(CITY_HALL, 400)

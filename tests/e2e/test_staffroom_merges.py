@@ -367,3 +367,28 @@ async def test_merge_with_no_other_open_incident_says_so_and_keeps_the_card(app:
 
     assert answer["text"] == "병합할 다른 진행 중인 사건이 없습니다."
     assert (await card(app, thread))["reply_markup"] == before["reply_markup"]
+
+
+async def test_merging_a_taken_incident_into_a_released_one_gives_it_the_holder(app: E2E) -> None:
+    """A released target is back in the queue as an unacknowledged one is: the holder of the
+    incident merged into it goes on handling its reports there, and nobody is chased."""
+    await seed_staff(app)
+    await report_fire(app, "첫째", where=CITY_HALL)
+    await report_fire(app, "둘째", where=GANGNAM)
+    taken, released = await topics(app)
+    haeun, daniel = app.world.person("정하은"), app.world.person("Daniel Cho")
+    taken_card = await card(app, int(taken["message_thread_id"]))
+    await press(app, haeun.id, taken_card, button_data(taken_card, "st:take:"))
+    target = int(released["message_thread_id"])
+    released_card = await card(app, target)
+    await press(app, daniel.id, released_card, button_data(released_card, "st:take:"))
+    released_card = await card(app, target)
+    await press(app, daniel.id, released_card, button_data(released_card, "st:release:"))
+    assert "담당: 없음" in text_of(await card(app, target))
+
+    await merge_into(app, haeun.id, int(taken["message_thread_id"]))
+
+    assert "담당: 정하은" in text_of(await card(app, target))
+    app.clock.advance(timedelta(minutes=10))
+    await sweep(app)
+    assert reminders(await topic_messages(app, target)) == []

@@ -56,6 +56,13 @@ async def test_forget_removes_personal_data_and_keeps_anonymous_incident(
     # Someone else sent the very same picture: the shared file must survive.
     await steps.send(4002, kind="photo", file=jpeg(b"mine"), now=START + timedelta(seconds=5))
     await steps.send(4001, kind="photo", file=jpeg(b"only-mine"), now=START + timedelta(seconds=6))
+    # Forwarded from a person: their name is personal data too.
+    await steps.send(
+        4001,
+        text="3층에 사람 있대요",
+        forwarded_from="김철수 (@cheolsu)",
+        now=START + timedelta(seconds=7),
+    )
     assert len(files(media_dir)) == 2
 
     releaser = FileReleaser(session_factory=steps.session_factory, media_dir=media_dir)
@@ -93,6 +100,7 @@ async def test_forget_removes_personal_data_and_keeps_anonymous_incident(
             )
         ).all()
         assert all(m.text is None and m.chat_id is None for m in messages)
+        assert len(messages) == 5 and all(m.forwarded_from is None for m in messages)
         incident = (await session.exec(select(Incident))).one()
         assert incident.report_count == 1 and incident.scenario == "fire"
     remaining = files(media_dir)
@@ -268,6 +276,9 @@ async def test_purge_expired_keeps_the_consent_promise(
     await steps.send(4101, text="연기가 나요 3층 홍길동")
     await steps.send(4101, kind="photo", file=jpeg(b"old"), now=START + timedelta(seconds=2))
     await steps.send(4101, kind="location", place=PLACE, now=START + timedelta(seconds=3))
+    await steps.send(
+        4101, text="3층에 사람 있대요", forwarded_from="김철수", now=START + timedelta(seconds=3)
+    )
     # The same picture in a recent report: the file must stay.
     await steps.send(4101, kind="photo", file=jpeg(b"shared"), now=START + timedelta(seconds=4))
     old_rows = await _last_outbox_id(steps)
@@ -325,6 +336,7 @@ async def test_purge_expired_keeps_the_consent_promise(
         assert new.latitude == PLACE.latitude
         messages = (await session.exec(select(ReportMessage))).all()
         assert all(m.text is None and m.chat_id is None for m in messages if m.report_id == old.id)
+        assert [m.forwarded_from for m in messages if m.report_id == old.id] == [None] * 5
         assert any(m.text == "물이 차요" for m in messages)
         media = (await session.exec(select(ReportMedia))).all()
         assert all(

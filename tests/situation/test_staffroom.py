@@ -499,3 +499,26 @@ async def test_a_long_staff_room_message_is_posted_in_valid_parts(steps: Steps) 
     shown = [format_text(text, "HTML")[0] for text in texts(rows)]
     assert all(utf16_len(text) <= TEXT_LIMIT for text in shown)
     assert "\n".join(shown) == format_text(listing, "HTML")[0]
+
+
+async def test_reports_joining_without_urgent_words_read_no_deadline(
+    steps: Steps, engine: AsyncEngine
+) -> None:
+    """Only a join whose urgent words raised the incident can put its deadline behind: the
+    other joins (nearly all of a surge) do not look the deadline up."""
+    room = Room(steps)
+    opened = [
+        await room.report(531, "집 앞 도로가 물에 잠겼어요"),
+        await room.report(532, "도로가 물에 잠겼어요", place=FAR),
+    ]
+    room.listeners = ()
+    later = START + timedelta(minutes=1)
+    await room.report(541, "도로 침수 심해요", now=later)
+    await room.report(542, "도로 침수 심해요", place=FAR, now=later)
+    async with steps.tx() as session:
+        with statements(engine) as seen:
+            assert (await sync_topics(session=session, room=ROOM, now=later)).posted == 2
+    reads = [" ".join(statement.split()) for statement in seen if statement.startswith("SELECT")]
+    # (the card's facts read the deadline's state in a subquery of their one statement)
+    assert [s for s in reads if s.startswith("SELECT incident_deadline.")] == []
+    assert len({incident.id for incident in opened}) == 2

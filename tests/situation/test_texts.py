@@ -97,3 +97,12 @@ def test_equal_numbers_of_other_types_are_remembered_apart() -> None:
     texts._render_plain.cache_clear()
     shown = [render("en", "staff_citizen_says", citizen="R-1", text=v) for v in (1, 1.0, True)]
     assert shown == ["R-1: 1", "R-1: 1.0", "R-1: True"]
+
+
+def test_every_message_exists_in_korean_and_english() -> None:
+    """No message of the catalogue is written in one language only (a missing one would
+    fail at its first rendering, in front of a citizen or staff)."""
+    korean, english = texts.catalogue_names("ko"), texts.catalogue_names("en")
+    assert sorted(korean - english) == []
+    assert sorted(english - korean) == []
+    assert len(korean) > 150
