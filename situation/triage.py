@@ -639,7 +639,8 @@ def close_arguments(args: str | None) -> tuple[str | None, str | None]:
     """Read ``/close [REASON] [note]``: the reason and the note (reason None: a mistyped one).
 
     A reason is its id or its label in Korean or English, in any case, with ``-``, ``_`` or a
-    space between its words (``false-alarm``, ``False alarm``, ``오인신고``). Without one, the
+    space between its words (``false-alarm``, ``False alarm``, ``오인신고``), also with an
+    ending or shortened (see :func:`reason_by_part`: ``해결됨``, ``dup``). Without one, the
     incident is resolved and every word is the note, unless the first word is so close to a
     reason (see :func:`near_reason`) that it was probably meant as one: then nothing is read.
     """
@@ -652,9 +653,28 @@ def close_arguments(args: str | None) -> tuple[str | None, str | None]:
             if first in spellings:
                 note = text[words[count - 1].end() :].strip()
                 return spellings[first], note or None
+    if words and (reason := reason_by_part(words[0].group())) is not None:
+        return reason, text[words[0].end() :].strip() or None
     if words and near_reason(" ".join(word.group() for word in words[:2])):
         return None, None
     return "resolved", text or None
+
+
+def reason_by_part(word: str) -> str | None:
+    """The one close reason a word begins with, or begins (its ending or an abbreviation).
+
+    Korean adds endings to the reason (``해결됨``, ``중복입니다``); staff shorten English ones
+    (``resolve``, ``dup``, ``false``) and Korean labels (``오인``). An abbreviation must keep at
+    least half of the spelling, and two or three characters at the least.
+    """
+    squeezed = _squeeze(word)
+    found = {
+        reason
+        for spelling, reason in _reason_spellings().items()
+        if squeezed.startswith(spelling)
+        or (spelling.startswith(squeezed) and len(squeezed) >= max(2, min(3, len(spelling) // 2)))
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 def near_reason(words: str) -> bool:

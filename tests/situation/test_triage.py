@@ -181,6 +181,13 @@ def test_close_arguments_read_the_reason_and_the_note() -> None:
         ("Duplicate", ("duplicate", None)),
         ("해결 잔불 정리 끝", ("resolved", "잔불 정리 끝")),
         ("Resolved", ("resolved", None)),
+        # Korean endings and shortened spellings are the reason too.
+        ("해결됨", ("resolved", None)),
+        ("중복입니다 R-0001", ("duplicate", "R-0001")),
+        ("오인", ("false_alarm", None)),
+        ("resolve fire out", ("resolved", "fire out")),
+        ("dup", ("duplicate", None)),
+        ("false", ("false_alarm", None)),
     ],
 )
 def test_close_reasons_are_read_in_any_obvious_spelling(
@@ -200,7 +207,6 @@ def test_close_reasons_are_read_in_any_obvious_spelling(
         "오보 확인",
         "허위 신고",
         "증복",
-        "false",
     ],
 )
 def test_a_mistyped_reason_closes_nothing(args: str) -> None:
