@@ -83,6 +83,9 @@ ABSORB_SHARE = 0.75  # share of an absorbed scenario's score given to the absorb
 ABSORB_MIN = 2.0  # the absorbing scenario needs this much evidence of its own
 GAP_KO = 8  # characters allowed between the parts of a Korean "a*b" keyword (spaceless)
 GAP_EN = 24  # characters allowed between the parts of an English "a*b" keyword
+# A Korean "a*b" false friend spans only a few words ("나무가 바람에 쓰러졌어요"): a longer gap
+# holds other words that may name what the keyword is about ("나무가 있는 곳에 사람이 쓰러졌어요").
+FRIEND_GAP_KO = 5
 SHORT_WORD = 4  # English keywords this short match only as a word or its inflection
 CORRECT_MIN = 6  # unknown English words this long are corrected by any one edit
 SWAP_MIN = 4  # shorter ones, from this length, only by swapping two neighbouring letters
@@ -411,9 +414,18 @@ class _GapMatcher:
             if self.claims:
                 if not _masked(hit, friends):
                     hits.append(hit)
-            elif not any(f.start <= hit.start < f.end for f in friends):
+            elif not any(f.start <= hit.start < f.end and not _spells(hit, f) for f in friends):
                 hits.append(hit)
         return hits
+
+
+def _spells(hit: _Hit, friend: _Hit) -> bool:
+    """Whether a scenario's gap hit spells out a false friend, no more: it ends where the friend
+    ends and covers it ("나무*쓰러" of wind damage over the false friend "나무가*쓰러").
+
+    A gap running on past the friend does not claim it: "물*들어" leaves "물가가" (prices) alone.
+    """
+    return hit.start <= friend.start and hit.end == friend.end
 
 
 def _present(text: str) -> frozenset[str]:
@@ -546,7 +558,7 @@ class Classifier:
         self._ko = _Matcher(ko)
         self._gap_ko = _GapMatcher(gap_ko, GAP_KO)
         self._gap_en = _GapMatcher(gap_en, GAP_EN)
-        self._gap_friends_ko = _GapMatcher(gap_friends["ko"], GAP_KO)
+        self._gap_friends_ko = _GapMatcher(gap_friends["ko"], FRIEND_GAP_KO)
         self._gap_friends_en = _GapMatcher(gap_friends["en"], GAP_EN)
         self._en = _Matcher(en)
         self._delete_index: dict[str, set[str]] = defaultdict(set)
@@ -858,20 +870,28 @@ class Classifier:
             return []
         ko_text, ko_starts, en_text, en_starts, en_start_set, ko_present, en_present = prepared[:7]
         found: set[int] = set()
-        for hits, gaps, text, present in (
-            (self._sig_ko.find(ko_text, None, ko_starts), self._sig_gap_ko, ko_text, ko_present),
+        for hits, gaps, friend_gaps, text, present in (
+            (
+                self._sig_ko.find(ko_text, None, ko_starts),
+                self._sig_gap_ko,
+                self._gap_friends_ko,
+                ko_text,
+                ko_present,
+            ),
             (
                 self._sig_en.find(en_text, en_starts, en_start_set),
                 self._sig_gap_en,
+                self._gap_friends_en,
                 en_text,
                 en_present,
             ),
         ):
-            friends = _by_start([h for h in hits if h.target == -1])
+            # Gapped false friends mask too: "나무가 바람에 쓰러졌어요" is no person collapsing.
+            spans = [h for h in hits if h.target == -1] + friend_gaps.find(text, present, [])
+            friends = _by_start(spans)
             for h in hits:
                 if h.target >= 0 and not _masked(h, _around(friends, h)):
                     found.add(h.target)
-            spans = [h for h in hits if h.target == -1]
             found.update(h.target for h in gaps.find(text, present, spans))
         names = [self.catalog.signals[i].name for i in sorted(found)]
         if prepared.laughs:

@@ -512,14 +512,20 @@ class SandboxClient:
         )
 
     async def send_contact(
-        self, user_id: int, chat_id: int, phone_number: str, bot_token: str | None = None
+        self,
+        user_id: int,
+        chat_id: int,
+        phone_number: str,
+        bot_token: str | None = None,
+        first_name: str | None = None,
     ) -> dict[str, Any]:
-        """The user shares their phone number."""
+        """The user shares a phone number (their own, or someone's named ``first_name``)."""
         return await self.call(
             "send_contact",
             user_id=user_id,
             chat_id=chat_id,
             phone_number=phone_number,
+            first_name=first_name,
             bot_token=bot_token,
         )
 

@@ -113,6 +113,19 @@ class IncomingPlace:
 
 
 @dataclass(frozen=True)
+class IncomingContact:
+    """A phone contact the citizen shared (someone to call back, someone trapped)."""
+
+    phone: str
+    name: str | None = None
+
+    @property
+    def line(self) -> str:
+        """The contact as the report keeps it: "name: number" (the number alone if unnamed)."""
+        return f"{self.name}: {self.phone}" if self.name else self.phone
+
+
+@dataclass(frozen=True)
 class IncomingMessage:
     """One message from a citizen's private chat, independent of the messenger."""
 
@@ -120,11 +133,13 @@ class IncomingMessage:
     chat_id: int
     message_id: int
     lang: str
-    kind: str  # text | photo | document | voice | video | location | venue | unsupported
+    kind: str  # text | photo | document | voice | video | location | venue | contact | unsupported
     text: str | None = None
     media_group_id: str | None = None
     file: IncomingFile | None = None
     place: IncomingPlace | None = None
+    contact: IncomingContact | None = None
+    """A shared contact: kept as a report message of its own (kind "contact"), never classified."""
     forwarded_from: str | None = None
     """Who the citizen forwarded the message from (a person, group or channel), if anyone."""
 
@@ -610,13 +625,14 @@ async def receive_message(
     )
 
     skip = bool(text) and message.kind == "text" and is_skip(text)
+    contact = message.contact.line if message.contact is not None else None
     await add_message(
         session=session,
         report_id=report.id,
         chat_id=message.chat_id,
         message_id=message.message_id,
         kind=message.kind,
-        text=text or None,
+        text=contact or text or None,
         media_group_id=message.media_group_id,
         created_at=now,
         forwarded_from=message.forwarded_from,
@@ -700,12 +716,17 @@ async def receive_message(
     elif known is not None:
         await out.message("citizen_incident_known", **known)
 
+    if contact is not None and new:
+        # A contact says nothing of what happened: the citizen hears it was kept, then the
+        # question a report without words or place gets.
+        await _acknowledge(out, report, contact, now, config, new=new)
+
     incomplete = report.status == ReportStatus.DRAFT or not (has_where(report) and has_what(report))
     if incomplete and not album_seen:
         await _ask(out, report, now)
 
     if out.count == 0 and not album_seen:
-        await _acknowledge(out, report, text, now, config, new=new)
+        await _acknowledge(out, report, contact or text, now, config, new=new)
     elif out.count > 0:
         report.last_ack_at = now
         report.unacknowledged_count = 0

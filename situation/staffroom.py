@@ -374,6 +374,7 @@ async def post_report_content(
         )
     await _send_photos(out, photos, caption=label, of_report=report)
     await _send_files(out, messages, caption=label, of_report=report)
+    await _send_contacts(out, messages, lang, label=label, of_report=report)
     if not first and report.latitude is not None and report.longitude is not None:
         await out.send(
             "location",
@@ -385,6 +386,10 @@ async def post_report_content(
 
 FILE_KINDS = frozenset({"document", "voice", "video"})
 """Citizen messages whose file the topic gets as a copy of the message (photos go as albums)."""
+
+CONTACT_KIND = "contact"
+"""A contact the citizen shared: the topic gets a line with its name and number (a copy of the
+message could not say which citizen it came from, a contact takes no caption)."""
 
 
 async def _send_files(
@@ -410,6 +415,26 @@ async def _send_files(
         if of_report is not None:
             correlation = await _report_post_name(out, of_report, f"file{message.id}")
         await out.send("copy", payload, correlation=correlation)
+
+
+async def _send_contacts(
+    out: Topic,
+    messages: Sequence[ReportMessage],
+    lang: str,
+    *,
+    label: str,
+    of_report: Report | None = None,
+) -> None:
+    """Queue a "📇 name: number" line for every contact of a report not relayed yet (named
+    after ``of_report``, so that a reply to one answers its citizen)."""
+    for message in messages:
+        if message.relayed or message.kind != CONTACT_KIND or not message.text:
+            continue
+        correlation = None
+        if of_report is not None:
+            correlation = await _report_post_name(out, of_report, f"contact{message.id}")
+        text = render(lang, "staff_citizen_contact", citizen=label, contact=message.text)
+        await out.send("text", {"text": text}, correlation=correlation)
 
 
 def report_in_correlation(
@@ -692,6 +717,10 @@ async def _relay_one(
         edited = _edited_frame(room.lang, label, previous.text if previous else None, words)
         parts = split(words, text_room, first_room=room_for(edited, TEXT_LIMIT))
         await out.send("text", {"text": edited(parts[0])}, correlation=correlation)
+    elif message.kind == CONTACT_KIND:
+        text = render(room.lang, "staff_citizen_contact", citizen=label, contact=words)
+        await out.send("text", {"text": text}, correlation=correlation)
+        return
     elif message.kind == "text" or message.chat_id is None or message.message_id is None:
         parts = split(words, text_room, first_room=room_for(opening, TEXT_LIMIT))
         await out.send("text", {"text": opening(parts[0])}, correlation=correlation)
@@ -976,6 +1005,7 @@ async def _post_digest(session: AsyncSession, batch: JoinedReports, room: RoomCo
     await _send_photos(out, photos, caption=render(room.lang, "staff_reports_joined_photos"))
     for messages, label in files:
         await _send_files(out, messages, caption=label)
+        await _send_contacts(out, messages, room.lang, label=label)
     await mark_relayed(session=session, messages=shown)
 
 

@@ -16,7 +16,13 @@ from aiogram.types import (
 
 from bot.media import Prefetched, fetch_file
 from bot.settings import Settings
-from situation.intake import IncomingFile, IncomingMessage, IncomingPlace, IntakeConfig
+from situation.intake import (
+    IncomingContact,
+    IncomingFile,
+    IncomingMessage,
+    IncomingPlace,
+    IntakeConfig,
+)
 
 SUFFIXES = {"photo": ".jpg", "voice": ".ogg", "video": ".mp4"}
 LIVE_FOREVER = 0x7FFFFFFF  # a live_period that never ends
@@ -68,6 +74,15 @@ def _live_ended(message: Message) -> bool:
         return False
     edited_at = datetime.fromtimestamp(message.edit_date, UTC)
     return message.date + timedelta(seconds=period) <= edited_at
+
+
+def contact_of(message: Message) -> IncomingContact | None:
+    """Return the phone contact the message shares, if any (its name and number only)."""
+    contact = message.contact
+    if contact is None:
+        return None
+    name = " ".join(part for part in (contact.first_name, contact.last_name) if part)
+    return IncomingContact(phone=contact.phone_number, name=name or None)
 
 
 def forwarded_from(message: Message) -> str | None:
@@ -145,6 +160,7 @@ async def incoming(
             problem=problem,
         )
     place = place_of(message)
+    contact = contact_of(message)
     text = message.text if message.text is not None else message.caption
     if file is not None:
         kind = file.kind
@@ -152,6 +168,8 @@ async def incoming(
         kind = "venue"
     elif place is not None:
         kind = "location"
+    elif contact is not None:
+        kind = "contact"
     elif message.text is not None:
         kind = "text"
     else:
@@ -166,6 +184,7 @@ async def incoming(
         media_group_id=message.media_group_id,
         file=file,
         place=place,
+        contact=contact,
         forwarded_from=forwarded_from(message),
     )
 

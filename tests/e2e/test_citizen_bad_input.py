@@ -26,7 +26,7 @@ async def test_a_flood_is_throttled_and_merged_without_losing_anything(app: E2E)
 
 async def test_unsupported_message_gets_a_polite_answer(app: E2E) -> None:
     citizen = await app.citizen("스티커", "ko")
-    await app.client.send_contact(citizen.id, citizen.id, "+82-10-0000-0000")
+    await app.client.send_sticker(citizen.id, citizen.id, tiny_png(8, 8), emoji="🙂")
     await settle(app, citizen.id)
     (answer,) = await bot_texts(app, citizen.id)
     assert "죄송합니다" in answer

@@ -169,6 +169,20 @@ async def test_a_locked_door_is_not_urgent(app: E2E) -> None:
     assert report.scenario != "inundation"  # "잠겼" of a door is not water either
 
 
+async def test_a_tree_fallen_in_the_wind_is_not_a_person_collapsing(app: E2E) -> None:
+    citizen = await app.citizen("가로수", "ko")
+    await app.client.send_text(citizen.id, citizen.id, "나무가 바람에 쓰러졌어요")
+    await app.client.send_location(citizen.id, citizen.id, *CITY_HALL)
+    await settle(app, citizen.id)
+    await app.settle()
+    texts = await bot_texts(app, citizen.id)
+    assert texts and not any(text.startswith("🚨") for text in texts)
+    (report,) = await reports_of(app, citizen.id)
+    assert not report.urgent and report.scenario == "strong_wind"
+    (incident,) = await all_incidents(app)
+    assert incident.priority != "P1"
+
+
 async def _reports_stored(app: E2E, count: int) -> None:
     """Wait until ``count`` reports are stored and no update is in flight."""
     async with asyncio.timeout(20):

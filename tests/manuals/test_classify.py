@@ -267,9 +267,39 @@ def test_a_fallen_tree_is_wind_damage_not_a_collapsed_person() -> None:
     assert urgent_signals("가로수가 쓰러져서 길이 막혔어요") == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "나무가 바람에 쓰러졌어요",
+        "가로수 한 그루가 쓰러졌어요",
+        "간판이 또 쓰러졌어요",
+        "가로수가 강풍에 쓰러졌어요",
+        "나무 두 그루가 쓰러졌어요",
+    ],
+)
+def test_a_fallen_tree_or_sign_with_words_between_is_wind_damage(text: str) -> None:
+    # The false friends spelled with a gap ("나무가*쓰러") mask the "쓰러졌" of a person
+    # collapsing in the urgent signals too, and the wind keyword they spell out keeps them.
+    result = classify(text)
+    assert result.urgent == (), text
+    assert result.confident and result.top is not None, text
+    assert result.top.slug == "strong_wind", text
+    assert "first_aid" not in result.slugs, text
+
+
 def test_someone_under_a_fallen_tree_or_a_collapsed_person_stays_urgent() -> None:
     assert "trapped" in urgent_signals("나무가 쓰러져서 사람이 깔렸어요")
     assert "unconscious" in urgent_signals("할머니가 쓰러져 있어요")
+    for text in (
+        "사람이 쓰러졌어요",
+        "나무 밑에 사람이 쓰러졌어요",
+        "나무가 있는 곳에 사람이 쓰러졌어요",
+        "간판이 떨어져서 사람이 쓰러졌어요",
+        "가로수 옆에서 할아버지가 쓰러졌어요",
+    ):
+        assert "unconscious" in urgent_signals(text), text
+    result = classify("할머니가 길에 쓰러지셨어요")
+    assert result.top is not None and result.top.slug == "first_aid"
 
 
 def test_a_locked_car_is_not_urgent_but_a_car_under_water_is() -> None:
