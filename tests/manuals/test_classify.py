@@ -113,6 +113,9 @@ def test_normalize_strips_punctuation_and_jamo() -> None:
         ("엘베에 갇혔어요", "trapped"),
         ("people trapped inside", "trapped"),
         ("할아버지가 의식이 없어요", "unconscious"),
+        # The honorific of "collapsed" (said of an elder) is as urgent as the plain one.
+        ("할머니가 길에 쓰러지셨어요", "unconscious"),
+        ("할아버지가 쓰러지셔서 안 일어나세요", "unconscious"),
         ("he is unconscious", "unconscious"),
         ("숨을 안 쉬어요", "not_breathing"),
         ("숨을안쉬어요", "not_breathing"),
