@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -154,21 +155,7 @@ async def release(
     staff_member: StaffMember | None,
 ) -> None:
     """Give the topic's incident back to the queue (its holder, or a lead): ``/release``."""
-    if staff_member is None:
-        return
-    incident_id = await _incident_in_topic(session, room, message)
-    if incident_id is None:
-        return
-    outcome = await triage.release(
-        session=session,
-        incident_id=incident_id,
-        actor=actor_of(staff_member),
-        role=role,
-        room=room,
-        now=clock.now(),
-    )
-    if not outcome.ok:  # done: the topic's note says so
-        await _answer(session, room, message, outcome.answer)
+    await _holder_action(triage.release, message, session, room, clock, role, staff_member)
 
 
 async def reopen(
@@ -180,12 +167,26 @@ async def reopen(
     staff_member: StaffMember | None,
 ) -> None:
     """Reopen the topic's closed incident (a lead, or whoever closed it): ``/reopen``."""
+    await _holder_action(triage.reopen_incident, message, session, room, clock, role, staff_member)
+
+
+async def _holder_action(
+    action: Callable[..., Awaitable[triage.Outcome]],
+    message: Message,
+    session: Any,
+    room: RoomConfig,
+    clock: Clock,
+    role: str | None,
+    staff_member: StaffMember | None,
+) -> None:
+    """Run a triage action on the topic's incident; a refusal is answered, a success is the
+    topic's own note."""
     if staff_member is None:
         return
     incident_id = await _incident_in_topic(session, room, message)
     if incident_id is None:
         return
-    outcome = await triage.reopen_incident(
+    outcome = await action(
         session=session,
         incident_id=incident_id,
         actor=actor_of(staff_member),
@@ -193,7 +194,7 @@ async def reopen(
         room=room,
         now=clock.now(),
     )
-    if not outcome.ok:  # done: the topic's note says so
+    if not outcome.ok:
         await _answer(session, room, message, outcome.answer)
 
 
