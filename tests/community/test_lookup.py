@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from community.errors import CommunityError
-from community.lifecycle import open_community
 from community.lookup import (
     community_by_id,
     community_of_hub_topic,
@@ -13,26 +12,11 @@ from community.lookup import (
     expert_to_invite,
     registered_experts,
 )
-from tests.community.conftest import HUB, STAFF, STAFF_TOPIC, START, FakeHub, Steps, made
+from tests.community.conftest import HUB, STAFF, STAFF_TOPIC, FakeHub, Steps, opened_community
 
 
 async def _open(steps: Steps, hub: FakeHub) -> int:
-    incident = await steps.incident("fire")
-    assert incident.id is not None
-    async with steps.tx() as session:
-        opened = await open_community(
-            session=session,
-            hub=hub,
-            incident_id=incident.id,
-            actor_id=7,
-            actor_name="최도윤",
-            role="lead",
-            hub_chat_id=HUB,
-            staff_chat_id=STAFF,
-            staff_thread_id=STAFF_TOPIC,
-            now=START,
-        )
-    community = await made(steps, hub, opened.community)
+    community = await opened_community(steps, hub)
     assert community.id is not None
     return community.id
 

@@ -13,7 +13,16 @@ from storage.communities import transcript
 from storage.models.citizens import Citizen
 from storage.models.outbox import OutboxMessage, OutboxStatus
 from storage.models.reports import Report, ReportStatus
-from tests.community.conftest import HUB, STAFF, STAFF_TOPIC, START, FakeHub, Steps, made
+from tests.community.conftest import (
+    HUB,
+    STAFF,
+    STAFF_TOPIC,
+    START,
+    FakeHub,
+    Steps,
+    made,
+    opened_community,
+)
 
 CITIZEN = 9001
 
@@ -84,22 +93,7 @@ async def test_relay_both_ways(steps: Steps, hub: FakeHub) -> None:
 
 async def test_relay_needs_an_open_community(steps: Steps, hub: FakeHub) -> None:
     """Nothing is relayed into a closed community."""
-    incident = await steps.incident("fire")
-    assert incident.id is not None
-    async with steps.tx() as session:
-        opened = await open_community(
-            session=session,
-            hub=hub,
-            incident_id=incident.id,
-            actor_id=7,
-            actor_name="lead",
-            role="lead",
-            hub_chat_id=HUB,
-            staff_chat_id=STAFF,
-            staff_thread_id=STAFF_TOPIC,
-            now=START,
-        )
-    community = await made(steps, hub, opened.community)
+    community = await opened_community(steps, hub)
     async with steps.tx() as session:
         await close_community(
             session=session,
