@@ -30,7 +30,7 @@ from situation.incidents import (
     locate_incident,
     mark_incident_urgent,
 )
-from situation.language import remember_written_language, written_language
+from situation.language import remember_language, written_language
 from situation.outgoing import Buttons, Outgoing, button, location_keyboard, skip_keyboard
 from situation.references import report_reference
 from situation.texts import render
@@ -587,7 +587,7 @@ async def receive_message(
         session=session, telegram_user_id=message.user_id, now=now, language=written
     )
     # ``message.lang`` already follows the text (see situation.language): remember it.
-    remember_written_language(citizen, words)
+    remember_language(citizen, written)
     out = Outgoing(session=session, chat_id=message.chat_id, lang=message.lang)
     result = IntakeResult()
     if message.kind == "unsupported":

@@ -84,6 +84,11 @@ def remember_written_language(citizen: Citizen, text: str | None) -> str | None:
     Return the language written, or None when the text does not tell.
     """
     written = written_language(text)
+    remember_language(citizen, written)
+    return written
+
+
+def remember_language(citizen: Citizen, written: str | None) -> None:
+    """Remember ``written`` (a text's language, None: it did not tell) unless /lang chose one."""
     if written is not None and not citizen.language_chosen and citizen.language != written:
         citizen.language = written
-    return written
